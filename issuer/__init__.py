@@ -1,0 +1,1 @@
+"""The issuing service: issuer profiles, catalog, awards, stacks, status lists, public pages."""

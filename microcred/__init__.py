@@ -1,0 +1,1 @@
+"""The ``microcred`` command: composes the subcommands that live with their own packages."""
