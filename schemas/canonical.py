@@ -25,6 +25,7 @@ from typing import Any
 from frozendict import frozendict
 from pyld import jsonld
 from pyld.context_resolver import ContextResolver
+from pyld.jsonld import _is_absolute_iri, _is_keyword
 
 from schemas.errors import CanonicalizationError, RelativeIri, SchemasError, UndefinedTerm
 from schemas.rdfc import (
@@ -118,7 +119,12 @@ class _Processor(jsonld.JsonLdProcessor):
     ) -> Any:
         if not isinstance(active_ctx, frozendict) or "_uuid" not in active_ctx:
             return super()._process_context(
-                active_ctx, local_ctx, options, override_protected, propagate, validate_scoped,
+                active_ctx,
+                local_ctx,
+                options,
+                override_protected,
+                propagate,
+                validate_scoped,
                 cycles,
             )
         local_key = local_ctx if isinstance(local_ctx, str) else id(local_ctx)
@@ -138,6 +144,29 @@ class _Processor(jsonld.JsonLdProcessor):
         with self._memo.lock:
             self._memo.processed[key] = (local_ctx, active_ctx, result)
         return result
+
+    # pyld drops, without a word, any triple whose subject, predicate or object is not an
+    # absolute IRI (e.g. a type name with a space in it). A dropped triple is unsigned data.
+
+    def _graph_to_rdf(self, graph: dict, issuer: Any, options: dict) -> list:
+        for id_, node in graph.items():
+            if not _is_absolute_iri(id_):
+                raise RelativeIri(_strip_sentinel(id_))
+            for prop in node:
+                if prop != "@type" and not _is_keyword(prop) and not _is_absolute_iri(prop):
+                    raise RelativeIri(_strip_sentinel(prop))
+        return super()._graph_to_rdf(graph, issuer, options)
+
+    def _object_to_rdf(self, item: Any, issuer: Any, triples: list, options: dict) -> Any:
+        result = super()._object_to_rdf(item, issuer, triples, options)
+        if result is None:
+            value = item.get("@id") if isinstance(item, Mapping) else item
+            raise RelativeIri(_strip_sentinel(str(value)))
+        return result
+
+
+def _strip_sentinel(iri: str) -> str:
+    return iri[len(_SENTINEL_BASE) :] if iri.startswith(_SENTINEL_BASE) else iri
 
 
 def _refuse_dropped(term: str | None, *_: Any, **__: Any) -> None:

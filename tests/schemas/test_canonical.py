@@ -162,3 +162,12 @@ def test_canonical_form_ignores_json_member_order(vendor: Path) -> None:
     reordered = dict(reversed(list(document.items())))
     loader = bundled_loader()
     assert canonicalize(reordered, loader=loader) == canonicalize(document, loader=loader)
+
+
+def test_value_that_is_not_an_iri_is_refused_not_dropped(vendor: Path) -> None:
+    """pyld silently drops a triple whose IRI is malformed (a type name with a space)."""
+    signed = _json(vendor / OB_VECTOR / "signed-credential.json")
+    document = {k: v for k, v in signed.items() if k != "proof"}
+    document["type"] = [*document["type"], "Extra Type"]
+    with pytest.raises(RelativeIri):
+        canonicalize(document, loader=bundled_loader())

@@ -1,0 +1,214 @@
+"""The Data Integrity proof algorithm, generic over its cryptosuite (W3C VC Data Integrity 1.0).
+
+``hashData = SHA-256(canonical proof options) ‖ SHA-256(canonical document)`` — proof hash
+first — signed with the cryptosuite's key type, written as ``proofValue = "z" + base58btc``.
+The legacy ``Ed25519Signature2020`` uses the same construction under a different proof type,
+so it is the same class with other parameters (:mod:`keys.suites.ed25519_signature_2020`).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import base58
+
+from keys.did import KeyResolver, VerificationMethod
+from keys.errors import InvalidProof, InvalidSignature, KeyResolutionError, UnsupportedSuite
+from keys.keypairs import KeyType, SigningKey
+from keys.suites.base import ProofExpectations, ProofOptions, format_datetime, is_xsd_datetime
+from schemas.canonical import DocumentLoader
+
+VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
+
+#: Proof members that are the signature itself, never part of what is signed.
+_SIGNATURE_MEMBERS = ("proofValue", "jws", "signatureValue")
+
+
+@dataclass(frozen=True)
+class Cryptosuite:
+    """What a cryptosuite contributes: its name, canonicalization and the key type it needs."""
+
+    name: str
+    canonicalize: Callable[[Mapping[str, Any], DocumentLoader], str]
+    key_type: KeyType
+
+
+def _contexts(document: Mapping[str, Any]) -> list[Any]:
+    context = document.get("@context")
+    if context is None:
+        return []
+    return list(context) if isinstance(context, list) else [context]
+
+
+def encode_proof_value(signature: bytes) -> str:
+    return "z" + base58.b58encode(signature).decode("ascii")
+
+
+def decode_proof_value(value: Any) -> bytes:
+    if not isinstance(value, str) or not value.startswith("z") or len(value) < 2:
+        raise InvalidProof("proofValue must be a base58btc multibase string starting with 'z'")
+    try:
+        return base58.b58decode(value[1:])
+    except ValueError as error:
+        raise InvalidProof(f"proofValue is not valid base58btc: {error}") from error
+
+
+class LinkedDataSignature:
+    """An embedded proof whose signature covers canonical proof options and document."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        proof_type: str,
+        cryptosuite: Cryptosuite,
+        writes_cryptosuite: bool,
+        required_context: str | None,
+        legacy_cryptosuite_names: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name
+        self.proof_type = proof_type
+        self.cryptosuite = cryptosuite
+        self._writes_cryptosuite = writes_cryptosuite
+        self._required_context = required_context
+        # Names the same algorithm had in drafts; accepted when verifying, never written.
+        self._accepted_names = (cryptosuite.name, *legacy_cryptosuite_names)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    def handles(self, proof: Mapping[str, Any]) -> bool:
+        if proof.get("type") != self.proof_type:
+            return False
+        if self._writes_cryptosuite:
+            return proof.get("cryptosuite") in self._accepted_names
+        return True
+
+    def prepare_document(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """Add the context the proof terms need, if the document does not already define them.
+
+        VC 2.0's context defines DataIntegrityProof; a VC 1.1 document needs the data-integrity
+        context, and Ed25519Signature2020 always needs its own.
+        """
+        prepared = dict(document)
+        contexts = _contexts(prepared)
+        needed = self._required_context
+        if needed and needed not in contexts:
+            if needed == DATA_INTEGRITY_CONTEXT and VC2_CONTEXT in contexts:
+                return prepared
+            prepared["@context"] = [*contexts, needed]
+        return prepared
+
+    def _hash_data(
+        self, document: Mapping[str, Any], proof_config: dict[str, Any], loader: DocumentLoader
+    ) -> bytes:
+        proof_config = {**proof_config, "@context": document.get("@context")}
+        canonical_proof = self.cryptosuite.canonicalize(proof_config, loader)
+        canonical_document = self.cryptosuite.canonicalize(document, loader)
+        return (
+            hashlib.sha256(canonical_proof.encode("utf-8")).digest()
+            + hashlib.sha256(canonical_document.encode("utf-8")).digest()
+        )
+
+    def create_proof(
+        self,
+        document: Mapping[str, Any],
+        *,
+        key: SigningKey,
+        options: ProofOptions,
+        loader: DocumentLoader,
+    ) -> dict[str, Any]:
+        if key.key_type != self.cryptosuite.key_type:
+            raise UnsupportedSuite(
+                f"{self.name} signs with {self.cryptosuite.key_type} keys, not {key.key_type}"
+            )
+        proof: dict[str, Any] = {"type": self.proof_type}
+        if self._writes_cryptosuite:
+            proof["cryptosuite"] = self.cryptosuite.name
+        if options.id:
+            proof["id"] = options.id
+        proof["created"] = options.created_value()
+        if options.expires is not None:
+            expires = options.expires
+            proof["expires"] = expires if isinstance(expires, str) else format_datetime(expires)
+        proof["verificationMethod"] = options.verification_method
+        proof["proofPurpose"] = options.proof_purpose
+        for member, value in (
+            ("challenge", options.challenge),
+            ("domain", options.domain),
+            ("nonce", options.nonce),
+            ("previousProof", options.previous_proof),
+        ):
+            if value is not None:
+                proof[member] = value
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        if options.previous_proof is not None:
+            unsecured = _with_previous_proofs(document, options.previous_proof)
+        hash_data = self._hash_data(unsecured, proof, loader)
+        proof["proofValue"] = encode_proof_value(key.sign(hash_data))
+        return proof
+
+    def verify_proof(
+        self,
+        document: Mapping[str, Any],
+        proof: Mapping[str, Any],
+        *,
+        loader: DocumentLoader,
+        resolver: KeyResolver,
+        expected: ProofExpectations,
+    ) -> VerificationMethod:
+        if not self.handles(proof):
+            raise UnsupportedSuite(f"{self.name} cannot verify a proof of type {proof.get('type')}")
+        for member in ("verificationMethod", "proofPurpose", "proofValue"):
+            if not isinstance(proof.get(member), str) or not proof[member]:
+                raise InvalidProof(f"proof has no {member}")
+        if "created" in proof and not is_xsd_datetime(proof["created"]):
+            raise InvalidProof(f"proof created is not an xsd:dateTime: {proof['created']!r}")
+        if proof["proofPurpose"] != expected.proof_purpose:
+            raise InvalidProof(
+                f"proofPurpose is {proof['proofPurpose']!r}, expected {expected.proof_purpose!r}"
+            )
+        if expected.challenge is not None and proof.get("challenge") != expected.challenge:
+            raise InvalidProof("proof challenge does not match the expected challenge")
+        if expected.domain is not None:
+            domain = proof.get("domain")
+            domains = domain if isinstance(domain, list) else [domain]
+            if expected.domain not in domains:
+                raise InvalidProof("proof domain does not match the expected domain")
+        signature = decode_proof_value(proof["proofValue"])
+        if len(signature) != 64:
+            raise InvalidProof(f"{self.name} signatures are 64 bytes, this one is {len(signature)}")
+
+        method = resolver.resolve(proof["verificationMethod"], purpose=expected.proof_purpose)
+        if method.key.key_type != self.cryptosuite.key_type:
+            raise KeyResolutionError(
+                f"{self.name} needs an {self.cryptosuite.key_type} key; "
+                f"{method.id} is {method.key.key_type}"
+            )
+        config = {k: v for k, v in proof.items() if k not in _SIGNATURE_MEMBERS}
+        hash_data = self._hash_data(document, config, loader)
+        try:
+            method.key.verify(signature, hash_data)
+        except InvalidSignature:
+            raise InvalidSignature(
+                f"{self.name} signature does not verify with {method.id}"
+            ) from None
+        return method
+
+
+def _with_previous_proofs(document: Mapping[str, Any], previous: str | list[str]) -> dict[str, Any]:
+    """The document as the chained proof signed it: with exactly the proofs it names."""
+    wanted = [previous] if isinstance(previous, str) else list(previous)
+    proofs = document.get("proof")
+    proofs = proofs if isinstance(proofs, list) else ([proofs] if proofs else [])
+    chosen = [p for p in proofs if isinstance(p, Mapping) and p.get("id") in wanted]
+    if len(chosen) != len(wanted):
+        raise InvalidProof(f"previousProof {wanted} names a proof the document does not have")
+    unsecured = {k: copy.deepcopy(v) for k, v in document.items() if k != "proof"}
+    unsecured["proof"] = chosen[0] if len(chosen) == 1 else chosen
+    return unsecured
