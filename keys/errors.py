@@ -11,6 +11,8 @@ the narrowest class they can act on::
     │                             public one belongs
     ├── KeyResolutionError        the verification method cannot be found or is not the issuer's
     │   ├── DidWebUnresolved      a did:web document could not be fetched or parsed
+    │   ├── ControllerDocumentUnresolved
+    │   │                         an https controller document could not be fetched or parsed
     │   └── ControllerMismatch    the key is real but its controller is not the issuer
     └── FetchError                the guarded fetcher refused or failed
         ├── FetchBlocked          the URL is not allowed (scheme, private address, redirect)
@@ -48,6 +50,18 @@ class KeyResolutionError(KeysError):
 
 class DidWebUnresolved(KeyResolutionError):
     """A did:web DID document could not be fetched or was not a DID document."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class ControllerDocumentUnresolved(KeyResolutionError):
+    """An https controller document (W3C Controlled Identifiers) could not be fetched or parsed.
+
+    The sibling of :class:`DidWebUnresolved` for plain URLs: it keeps the URL so a report can say
+    *which* document was unreachable; the underlying :class:`FetchError` is the ``__cause__``.
+    """
 
     def __init__(self, message: str, *, url: str | None = None) -> None:
         super().__init__(message)
