@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -432,3 +432,31 @@ def test_constants() -> None:
     assert OB_ACHIEVEMENT_SCHEMA_ID.endswith(
         "/schema/json/ob_v3p0_achievementcredential_schema.json"
     )
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=25),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    member=st.sampled_from(
+        ["@context", "type", "issuer", "validFrom", "credentialSubject", "proof", "evidence"]
+    ),
+    value=JSON_VALUES | st.text(alphabet="0123456789-:TZ.+", max_size=30),
+)
+def test_garbage_is_refused_with_a_validation_error_only(
+    ob30: Path, member: str, value: Any
+) -> None:
+    document = json.loads((ob30 / "complete.json").read_text())
+    document[member] = value
+    try:
+        credential = AchievementCredential.model_validate(document)
+    except ValidationError:
+        return
+    assert credential.model_dump_ob() == document
