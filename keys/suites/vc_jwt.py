@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +48,7 @@ from keys.errors import (
     InvalidSignature,
     KeyFormatError,
     KeyResolutionError,
+    KeysError,
     UnsupportedSuite,
 )
 from keys.keypairs import KeyType, SigningKey, VerificationKey, b64url_decode
@@ -176,6 +178,20 @@ def _jwcrypto_key(jwk: Mapping[str, Any]) -> jose_jwk.JWK:
     return jose_jwk.JWK(**dict(jwk))
 
 
+#: jwcrypto key objects per signing key. Building an RSA key from its JWK re-validates the
+#: private numbers (about 0.1 s for RSA-3072), which would dominate every RS256 signature.
+_private_jose_keys: weakref.WeakKeyDictionary[SigningKey, jose_jwk.JWK] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _jwcrypto_private_key(key: SigningKey) -> jose_jwk.JWK:
+    cached = _private_jose_keys.get(key)
+    if cached is None:
+        cached = _private_jose_keys[key] = _jwcrypto_key(key.private_jwk())
+    return cached
+
+
 def sign_jwt(
     credential: dict[str, Any],
     *,
@@ -219,7 +235,7 @@ def sign_jwt(
 
     token = jose_jws.JWS(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
     token.add_signature(
-        _jwcrypto_key(key.private_jwk()),
+        _jwcrypto_private_key(key),
         alg=key.jose_algorithm,
         protected=json.dumps(header, separators=(",", ":")),
     )
@@ -262,8 +278,9 @@ def _parse(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if len(token) > MAX_TOKEN_CHARS:
         raise InvalidProof("JWT is too large")
     parts = token.split(".")
-    if len(parts) != 3 or not all(parts):
-        raise InvalidProof("a compact JWS has exactly three non-empty parts")
+    # The signature may be empty here so that ``alg: none`` is reported as what it is.
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        raise InvalidProof("a compact JWS has exactly three parts, header and payload non-empty")
     header = _json_part(parts[0], "header")
     payload = _json_part(parts[1], "payload")
     try:
@@ -309,17 +326,18 @@ def _detect_profile(header: Mapping[str, Any], payload: Mapping[str, Any]) -> Jw
 
 def _key_and_method(
     header: Mapping[str, Any],
-    payload: Mapping[str, Any],
+    issuer: str | None,
     resolver: KeyResolver,
     pinned_keys: Sequence[VerificationKey],
     warnings: list[str],
 ) -> tuple[VerificationKey, VerificationMethod | None]:
+    """Find the verification key. ``issuer`` is only a hint for where to look (a relative
+    ``kid``, a did:jwk issuer); binding is established by resolution, never by the payload."""
     header_key = VerificationKey.from_jwk(header["jwk"]) if "jwk" in header else None
     kid = header.get("kid")
     if kid is not None:
         if kid.startswith("#"):
-            issuer = _issuer_id(payload.get("vc", payload)) or payload.get("iss")
-            if not isinstance(issuer, str):
+            if issuer is None:
                 raise KeyResolutionError("relative kid without an issuer to resolve it against")
             kid = issuer + kid
         method = resolver.resolve(kid, purpose="assertionMethod")
@@ -329,11 +347,10 @@ def _key_and_method(
     assert header_key is not None  # _check_header guarantees kid or jwk
     if any(header_key == pinned for pinned in pinned_keys):
         return header_key, None
-    issuer = payload.get("iss") or _issuer_id(payload.get("vc", payload))
-    if isinstance(issuer, str) and issuer.startswith("did:jwk:"):
+    if issuer is not None and issuer.startswith("did:jwk:"):
         try:
             method = resolver.resolve(issuer + "#0", purpose="assertionMethod")
-        except KeyResolutionError:
+        except KeysError:
             method = None
         if method is not None and method.key == header_key:
             return header_key, method
@@ -360,12 +377,17 @@ def _verify_signature(token: str, alg: str, key: VerificationKey) -> None:
 
 
 def _check_time_claim(
-    claims: Mapping[str, Any], credential: Mapping[str, Any], claim: str, member: str
+    claims: Mapping[str, Any],
+    credential: Mapping[str, Any],
+    claim: str,
+    member: str,
+    *,
+    required_if_set: bool,
 ) -> None:
     value = claims.get(claim)
     present = credential.get(member) is not None
     if value is None:
-        if present and claim == "exp":
+        if present and required_if_set:
             raise InvalidProof(f"JWT claim 'exp' is missing but the credential has {member}")
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -401,9 +423,12 @@ def _check_claims(
         warnings.append(
             "JWT has no 'sub' claim (OB 3.0 requires it; the 1EdTech validator accepts its absence)"
         )
+    # OB 3.0 / VC 1.1: exp is required when validUntil is set (nbf is in ``required``);
+    # VC-JOSE-COSE: every claim is optional, but one that is present must agree.
     start, end = _time_fields(credential)
-    _check_time_claim(claims, credential, "nbf", start)
-    _check_time_claim(claims, credential, "exp", end)
+    claims_required = profile is not JwtProfile.VC2
+    _check_time_claim(claims, credential, "nbf", start, required_if_set=False)
+    _check_time_claim(claims, credential, "exp", end, required_if_set=claims_required)
 
 
 def _vc11_credential(
@@ -459,15 +484,17 @@ def verify_jwt(
     alg = _check_header(header)
     profile = _detect_profile(header, payload)
     warnings: list[str] = []
-    key, method = _key_and_method(header, payload, resolver, pinned_keys, warnings)
-    _verify_signature(token, alg, key)
-
     if profile is JwtProfile.VC11:
         claims = {k: v for k, v in payload.items() if k != "vc"}
         credential = _vc11_credential(payload["vc"], claims, warnings)
     else:
         claims = {k: payload[k] for k in REGISTERED_CLAIMS if k in payload}
         credential = {k: v for k, v in payload.items() if k not in REGISTERED_CLAIMS}
+    iss = claims.get("iss")
+    issuer = iss if isinstance(iss, str) else _issuer_id(credential)
+
+    key, method = _key_and_method(header, issuer, resolver, pinned_keys, warnings)
+    _verify_signature(token, alg, key)
     _check_claims(claims, credential, profile, require_sub, warnings)
     return JwtVerification(
         credential=credential,
