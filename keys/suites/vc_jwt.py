@@ -68,8 +68,8 @@ ACCEPTED_ALGORITHMS: Mapping[str, KeyType] = {
 REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 VC2_TYPES = frozenset({"vc+jwt", "vc+ld+json+jwt", "vc+ld+jwt"})
 JWT_TYPES = frozenset({"JWT"})
-#: A credential JWT far beyond this is not a credential; refuse before decoding it.
-MAX_TOKEN_CHARS = 1_000_000
+#: Generous (a credential may embed data-URI images) but bounded: refuse before decoding.
+MAX_TOKEN_CHARS = 5_000_000
 
 _V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 
