@@ -1,1 +1,4 @@
-"""How a credential is signed and whose key it is: key pairs, DIDs, proof suites, guarded fetching."""
+"""How a credential is signed and whose key it is.
+
+Key pairs, DIDs, proof suites and the guarded fetcher every remote document goes through.
+"""
