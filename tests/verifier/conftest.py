@@ -1,0 +1,67 @@
+"""Fixtures for the verifier tests (the helpers they use live in ``support.py``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keys.did import did_document
+from schemas.loader import bundled_loader
+from tests.verifier.support import (
+    DCV,
+    DID_URL,
+    REVOCATION_URL,
+    SUSPENSION_URL,
+    WEB_DID,
+    World,
+    controller_documents,
+    seeded,
+)
+
+
+@pytest.fixture(scope="session")
+def world() -> World:
+    loader = bundled_loader()
+    web_key = seeded(3)
+    world = World(loader=loader, key_a=seeded(1), key_b=seeded(2), web_key=web_key)
+    world.published[DID_URL] = did_document(WEB_DID, [web_key.public_key], key_ids=["key-1"])
+    world.published[REVOCATION_URL] = world.status_list(REVOCATION_URL, "revocation", (99,))
+    world.published[SUSPENSION_URL] = world.status_list(SUSPENSION_URL, "suspension")
+    return world
+
+
+@pytest.fixture(scope="session")
+def dcv(vendor: Path) -> Path:
+    return vendor / DCV
+
+
+@pytest.fixture(scope="session")
+def dcv_documents(dcv: Path) -> dict[str, Any]:
+    """Controller documents for the https issuers of the 1EdTech fixtures.
+
+    Their verification methods are ``<issuer>#<publicKeyMultibase>``; the 1EdTech validator
+    reads the key from the fragment, which we never do. These documents are what those issuers
+    would publish at their ids (the OB test-vector key and the others the fixtures use), served
+    as preloads the way an office verifying offline would.
+    """
+    credentials = []
+    for path in sorted(dcv.rglob("*.json")):
+        credentials.append(json.loads(path.read_text()))
+        credentials.extend(_embedded_endorsements(credentials[-1]))
+    return controller_documents(credentials)
+
+
+def _embedded_endorsements(value: Any) -> list[dict[str, Any]]:
+    found = []
+    if isinstance(value, dict):
+        for key, member in value.items():
+            if key == "endorsement" and isinstance(member, list):
+                found.extend(m for m in member if isinstance(m, dict))
+            found.extend(_embedded_endorsements(member))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_embedded_endorsements(item))
+    return found

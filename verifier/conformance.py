@@ -1,0 +1,192 @@
+"""The ``context`` and ``schema`` checks: is this a well-formed Open Badges 3.0 credential?
+
+``context``: the ``@context`` list is in the required order (VC base context first, the OB
+context second for VC 2.0), every context is one microcred carries, and the document expands
+completely in safe mode: no undefined term, no relative IRI. For an embedded proof that is a
+signature matter (an undefined term is an unsigned term), so it fails the check; a VC-JWT's
+signature covers the bytes whatever their JSON-LD meaning, so there it is a warning.
+
+``schema``: the OB 3.0 JSON Schema for the credential's kind and version, plus every
+``credentialSchema`` entry of type ``1EdTechJsonSchemaValidator2019`` that names a bundled
+schema. Schemas are never fetched; an entry naming one we do not carry is listed as unchecked
+(a warning), since its absence is not evidence against the credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from schemas.canonical import to_quads
+from schemas.errors import ContextNotBundled, SchemaNotBundled, SchemasError
+from schemas.models import JSON_SCHEMA_VALIDATOR_TYPE, OB_CONTEXT_PATTERN, VC2_CONTEXT, VC11_CONTEXT
+from schemas.validation import schema_id_for, validate_credential
+from verifier.context import VerificationContext
+from verifier.report import CheckId, CheckResult, Outcome
+
+__all__ = ["OB_CREDENTIAL_TYPES", "check_context", "check_schema"]
+
+#: Types that make a document an Open Badges credential (AchievementCredential is an alias).
+OB_CREDENTIAL_TYPES = frozenset(
+    {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"}
+)
+#: The unversioned OB context: accepted, but its meaning changes under the credential's feet.
+OB_UNVERSIONED_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
+#: Most schema issues listed in a report; the count says how many there were.
+MAX_LISTED_ISSUES = 25
+
+
+def _types(document: Mapping[str, Any]) -> set[str]:
+    value = document.get("type")
+    values = value if isinstance(value, list) else [value]
+    return {t for t in values if isinstance(t, str)}
+
+
+def _order_problems(document: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(errors, warnings) about the @context list itself."""
+    context = document.get("@context")
+    if isinstance(context, str):
+        context = [context]
+    if not isinstance(context, list) or not context:
+        return ["@context must be a non-empty ordered list"], []
+    errors: list[str] = []
+    warnings: list[str] = []
+    first = context[0]
+    if first not in (VC2_CONTEXT, VC11_CONTEXT):
+        errors.append(
+            f"@context[0] must be {VC2_CONTEXT} (VC 2.0) or {VC11_CONTEXT} (VC 1.1), "
+            f"not {str(first)[:100]!r}"
+        )
+    if OB_CREDENTIAL_TYPES.isdisjoint(_types(document)):
+        return errors, warnings
+    ob = [c for c in context if isinstance(c, str) and OB_CONTEXT_PATTERN.match(c)]
+    if first == VC2_CONTEXT and (len(context) < 2 or context[1] not in ob):
+        errors.append(
+            "@context[1] must be the Open Badges 3.0 context "
+            "(https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)"
+        )
+    elif not ob:
+        errors.append("@context lacks the Open Badges 3.0 context")
+    if OB_UNVERSIONED_CONTEXT in ob:
+        warnings.append(
+            f"{OB_UNVERSIONED_CONTEXT} is the unversioned alias; a versioned context "
+            "(context-3.0.3.json) fixes the meaning of what was signed"
+        )
+    return errors, warnings
+
+
+def _jsonld_problem(ctx: VerificationContext) -> SchemasError | None:
+    """The first safe-mode JSON-LD error of the document, if any.
+
+    A verified embedded proof already canonicalized the document, and a proof that failed in
+    canonicalization carries the error; otherwise the document is expanded here.
+    """
+    for result in ctx.proof_results:
+        if result.verified:
+            return None
+        if isinstance(result.error, SchemasError):
+            return result.error
+    try:
+        to_quads(ctx.document, loader=ctx.loader)
+    except SchemasError as error:
+        return error
+    return None
+
+
+def check_context(ctx: VerificationContext) -> CheckResult:
+    errors, warnings = _order_problems(ctx.document)
+    problem = _jsonld_problem(ctx)
+    details: dict[str, Any] = {"@context": ctx.document.get("@context")}
+    if problem is not None:
+        details["jsonld"] = {"error": str(problem), "errorType": type(problem).__name__}
+        if isinstance(problem, ContextNotBundled):
+            text = f"it uses a context microcred does not carry ({problem.url})"
+        else:
+            text = f"it does not expand cleanly in JSON-LD safe mode ({problem})"
+        if ctx.kind == "jwt":
+            warnings.append(f"{text}; the JWT signature still covers the bytes")
+        else:
+            errors.append(text)
+    details["warnings"] = warnings
+    if errors:
+        return CheckResult(
+            CheckId.CONTEXT,
+            Outcome.FAILED,
+            "The credential's @context is not acceptable: " + "; ".join(errors) + ".",
+            details,
+        )
+    if warnings:
+        return CheckResult(
+            CheckId.CONTEXT,
+            Outcome.WARNING,
+            "The credential's @context is usable, with reservations: " + "; ".join(warnings) + ".",
+            details,
+        )
+    return CheckResult(
+        CheckId.CONTEXT,
+        Outcome.PASSED,
+        "The @context lists the required contexts in order and every term is defined.",
+        details,
+    )
+
+
+def _declared_schemas(document: Mapping[str, Any]) -> list[str]:
+    entries = document.get("credentialSchema")
+    entries = entries if isinstance(entries, list) else [entries]
+    found = []
+    for entry in entries:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str):
+            continue
+        types = entry.get("type")
+        types = types if isinstance(types, list) else [types]
+        if JSON_SCHEMA_VALIDATOR_TYPE in types:
+            found.append(entry["id"])
+    return found
+
+
+def check_schema(ctx: VerificationContext) -> CheckResult:
+    document = ctx.document
+    default_id = schema_id_for(document)
+    to_apply: dict[str, str | None] = {default_id: None}  # our schema id → declared id
+    unchecked: list[str] = []
+    for declared in _declared_schemas(document):
+        try:
+            ours = schema_id_for(document, declared)
+        except SchemaNotBundled:
+            unchecked.append(declared)
+            continue
+        to_apply.setdefault(ours, declared)
+    issues = []
+    for declared in to_apply.values():
+        issues.extend(validate_credential(document, schema_id=declared))
+    details: dict[str, Any] = {
+        "schemas": list(to_apply),
+        "unchecked": unchecked,
+        "issueCount": len(issues),
+        "issues": [
+            {"path": i.path, "message": i.message, "schema": i.schema_id}
+            for i in issues[:MAX_LISTED_ISSUES]
+        ],
+    }
+    if issues:
+        return CheckResult(
+            CheckId.SCHEMA,
+            Outcome.FAILED,
+            f"The credential does not conform to the Open Badges 3.0 schema: {len(issues)} "
+            f"problem(s), the first: {issues[0].message}",
+            details,
+        )
+    if unchecked:
+        return CheckResult(
+            CheckId.SCHEMA,
+            Outcome.WARNING,
+            "The credential conforms to the Open Badges 3.0 schema; it also names schemas "
+            f"microcred does not carry and never fetches, not checked: {', '.join(unchecked)}.",
+            details,
+        )
+    return CheckResult(
+        CheckId.SCHEMA,
+        Outcome.PASSED,
+        "The credential conforms to the Open Badges 3.0 schema.",
+        details,
+    )

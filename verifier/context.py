@@ -1,0 +1,162 @@
+"""What every check step sees: the credential, the collaborators, and results worth sharing.
+
+Checks are independent functions of one :class:`VerificationContext`. Work that several checks
+need (verifying the proofs, which the ``context``, ``proof`` and ``issuer_key`` checks all
+read) is computed once, lazily, here. Collaborators are passed in, never global: the document
+loader, the guarded fetcher, the key resolver, the trust lists and the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Protocol
+
+from keys.did import KeyResolver
+from keys.errors import FetchError, KeysError
+from keys.fetch import FetchedDocument
+from keys.suites import ProofResult, verify_proofs
+from keys.suites.vc_jwt import JwtVerification, verify_jwt
+from schemas.canonical import DocumentLoader
+from verifier.inputs import Parsed
+from verifier.trust import TrustStore
+
+__all__ = ["Fetcher", "JwtOutcome", "VerificationContext", "is_retrieval_failure", "issuer_id_of"]
+
+#: How deep endorsements of endorsements (and status lists' own checks) are followed.
+MAX_DEPTH = 3
+
+
+class Fetcher(Protocol):
+    """The guarded fetcher's surface the verifier uses (:class:`keys.fetch.GuardedFetcher`)."""
+
+    def fetch(self, url: str, *, accept: str = "application/json") -> FetchedDocument: ...
+
+    def fetch_json(self, url: str, *, accept: str = "application/json") -> Any: ...
+
+
+def issuer_id_of(document: Mapping[str, Any]) -> str | None:
+    issuer = document.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) and issuer else None
+
+
+def is_retrieval_failure(error: BaseException | None) -> bool:
+    """Did ``error`` happen because a document could not be *had* (network, refusal, size)?
+
+    Such failures make a check ``indeterminate`` rather than ``failed``: nothing was found wrong
+    with the credential, we just could not look. The resolver wraps fetch errors
+    (``DidWebUnresolved`` / ``ControllerDocumentUnresolved`` with the ``FetchError`` as cause).
+    """
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, FetchError):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+@dataclass(frozen=True)
+class JwtOutcome:
+    """A VC-JWT verification: the result, or the error that stopped it."""
+
+    result: JwtVerification | None
+    error: KeysError | None
+
+
+@dataclass(frozen=True)
+class PresentationOutcome:
+    """The holder proof of the presentation a credential arrived in (see ``verifier.proofs``)."""
+
+    ok: bool
+    indeterminate: bool
+    message: str
+    details: Mapping[str, Any]
+
+
+@dataclass
+class VerificationContext:
+    """One credential under verification, and everything its checks may use."""
+
+    parsed: Parsed
+    loader: DocumentLoader
+    fetcher: Fetcher
+    resolver: KeyResolver
+    trust: TrustStore
+    now: datetime
+    recipient: str | None = None
+    presentation: PresentationOutcome | None = None
+    #: 0 for the credential given; endorsements and status lists are one deeper.
+    depth: int = 0
+    #: "credential", "endorsement" or "status list": trust and recipient apply to the first only.
+    role: str = "credential"
+    #: Results shared by every context of one verification run (verified status lists, ...).
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def derive(self, parsed: Parsed, *, role: str) -> VerificationContext:
+        """A context for a document met while verifying this one (an endorsement, a list)."""
+        return replace(
+            self,
+            parsed=parsed,
+            recipient=None,
+            presentation=None,
+            depth=self.depth + 1,
+            role=role,
+        )
+
+    # -- what the credential says ------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        return self.parsed.kind
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        """The credential: for a VC-JWT, what the verified token established when it verified
+        (VC 1.1 claims filled in), else what its payload claims."""
+        if self.kind == "jwt" and self.jwt.result is not None:
+            return self.jwt.result.credential
+        return self.parsed.document
+
+    @cached_property
+    def issuer_id(self) -> str | None:
+        return issuer_id_of(self.document)
+
+    @cached_property
+    def achievement_id(self) -> str | None:
+        subject = self.document.get("credentialSubject")
+        subject = subject[0] if isinstance(subject, list) and subject else subject
+        if not isinstance(subject, Mapping):
+            return None
+        achievement = subject.get("achievement")
+        if isinstance(achievement, Mapping) and isinstance(achievement.get("id"), str):
+            return achievement["id"]
+        return None
+
+    # -- shared, lazily computed results -----------------------------------------------------
+
+    @cached_property
+    def proof_results(self) -> list[ProofResult]:
+        """Every embedded proof, verified (``ldp`` only; empty for a JWT)."""
+        if self.kind != "ldp":
+            return []
+        return verify_proofs(self.parsed.document, loader=self.loader, resolver=self.resolver)
+
+    @cached_property
+    def jwt(self) -> JwtOutcome:
+        """The VC-JWT verification, with keys the trust lists pin to the claimed issuer."""
+        assert self.parsed.jwt_token is not None
+        claimed_issuer = issuer_id_of(self.parsed.document)
+        try:
+            result = verify_jwt(
+                self.parsed.jwt_token,
+                resolver=self.resolver,
+                pinned_keys=self.trust.pinned_keys(claimed_issuer),
+                now=self.now,
+            )
+        except KeysError as error:
+            return JwtOutcome(None, error)
+        return JwtOutcome(result, None)

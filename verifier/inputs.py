@@ -1,0 +1,285 @@
+"""Every form a credential travels in, decoded into the credentials to verify.
+
+Accepted, detected from the bytes themselves (a declared media type is only a hint):
+
+* a JSON credential (``application/vc+ld+json``, ``application/json``, a ``.json`` file);
+* a compact JWS: a VC-JWT in any of the three profiles :mod:`keys.suites.vc_jwt` reads;
+* a baked PNG (``iTXt`` chunk ``openbadgecredential``) or SVG (``<openbadges:credential>``
+  with CDATA JSON or a ``verify`` attribute), through :func:`schemas.baking.unbake`;
+* a VerifiablePresentation (JSON): each of its ``verifiableCredential`` entries, which may be
+  embedded credentials, compact JWS strings, or VC 2.0 ``EnvelopedVerifiableCredential``
+  objects whose ``id`` is a ``data:application/vc+jwt,<JWS>`` URL. The presentation itself is
+  returned too, so the pipeline can check the holder's proof.
+
+Anything else is :class:`UnusableInput` (CLI exit 64, HTTP 400): the only condition that stops
+verification before the checks run. A JWS is decoded here *without* verifying it, only to learn
+what it claims; the ``proof`` check verifies it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import unquote_to_bytes
+
+from schemas.baking import PNG_SIGNATURE, BakingError, unbake
+
+__all__ = [
+    "BADGE_LINK_ACCEPT",
+    "MAX_INPUT_BYTES",
+    "Parsed",
+    "ParsedInput",
+    "Presentation",
+    "UnusableInput",
+    "decode_jws",
+    "parse_input",
+]
+
+#: Largest input accepted in any form (a baked image included). Credentials are kilobytes.
+MAX_INPUT_BYTES = 2 * 1024 * 1024
+#: What a badge link is asked for: the credential itself, JSON first, a JWS as text accepted.
+BADGE_LINK_ACCEPT = (
+    "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8, "
+    "application/vc+jwt;q=0.7, application/jwt;q=0.7, text/plain;q=0.5, image/png;q=0.3, "
+    "image/svg+xml;q=0.3"
+)
+#: Most credentials a presentation may carry; beyond this it is not an exchange but a flood.
+MAX_PRESENTATION_CREDENTIALS = 64
+
+_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", re.ASCII)
+#: JWT claims that are not credential members (OB 3.0 / VC-JWT payloads put both side by side).
+_JWT_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
+_ENVELOPED_TYPE = "EnvelopedVerifiableCredential"
+_ENVELOPED_MEDIA_TYPES = ("application/vc+jwt", "application/jwt", "application/vc+ld+json+jwt")
+
+Kind = Literal["ldp", "jwt"]
+
+
+class UnusableInput(ValueError):
+    """The input is not a credential in any form we read. ``source`` says which input."""
+
+    def __init__(self, message: str, *, source: str = "input") -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One credential to verify.
+
+    ``document`` is the credential as JSON (for a JWT: what its payload claims, not yet
+    verified). ``jwt_token`` is the compact JWS for ``kind == "jwt"``. ``container`` says what
+    it came in (``json``, ``jws``, ``png``, ``svg``, ``presentation``) and ``path`` where inside
+    it (``verifiableCredential[1]``), for the report.
+    """
+
+    kind: Kind
+    document: dict[str, Any]
+    jwt_token: str | None
+    source: str
+    container: str = "json"
+    path: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.source} {self.path}" if self.path else self.source
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """A VerifiablePresentation whose holder proof the pipeline checks."""
+
+    document: dict[str, Any]
+    source: str
+
+
+@dataclass(frozen=True)
+class ParsedInput:
+    """What one input holds: its credentials and, for a presentation, the presentation."""
+
+    credentials: tuple[Parsed, ...]
+    presentation: Presentation | None = None
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _types(document: Mapping[str, Any]) -> list[str]:
+    value = document.get("type")
+    values = value if isinstance(value, list) else [value]
+    return [t for t in values if isinstance(t, str)]
+
+
+def _b64url_json(part: str, what: str, source: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        value = json.loads(raw.decode("utf-8"))
+    except (binascii.Error, ValueError) as exc:
+        raise UnusableInput(
+            f"the JWS {what} is not base64url JSON ({exc})", source=source
+        ) from None
+    if not isinstance(value, dict):
+        raise UnusableInput(f"the JWS {what} is not a JSON object", source=source)
+    return value
+
+
+def decode_jws(token: str, *, source: str = "input") -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(header, payload)`` of a compact JWS, *unverified*: only to see what it claims."""
+    token = token.strip()
+    if not _JWS.fullmatch(token):
+        raise UnusableInput("not a compact JWS (three base64url parts)", source=source)
+    header_part, payload_part, _ = token.split(".")
+    return _b64url_json(header_part, "header", source), _b64url_json(
+        payload_part, "payload", source
+    )
+
+
+def _jwt_credential(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The credential a VC-JWT payload claims: the ``vc`` claim (VC 1.1) or the payload minus
+    the JWT claims (OB 3.0 and VC-JOSE-COSE). Verification replaces it with what
+    :func:`keys.suites.vc_jwt.verify_jwt` established."""
+    if isinstance(payload.get("vc"), dict):
+        return dict(payload["vc"])
+    return {k: v for k, v in payload.items() if k not in _JWT_CLAIMS}
+
+
+def _from_jws(token: str, *, source: str, container: str, path: str | None) -> Parsed:
+    _header, payload = decode_jws(token, source=source)
+    if "vp" in payload:
+        raise UnusableInput(
+            "a presentation secured as a JWT (VP-JWT) is not supported; send the presentation "
+            "as JSON with an embedded proof",
+            source=source,
+        )
+    credential = _jwt_credential(payload)
+    if "VerifiableCredential" not in _types(credential):
+        raise UnusableInput(
+            "the JWS payload is not a VerifiableCredential (its type lacks it)", source=source
+        )
+    return Parsed("jwt", credential, token.strip(), source, container, path)
+
+
+def _from_enveloped(entry: Mapping[str, Any], *, source: str, path: str) -> Parsed:
+    """A VC 2.0 ``EnvelopedVerifiableCredential``: ``data:application/vc+jwt,<JWS>``."""
+    data_url = entry.get("id")
+    if not isinstance(data_url, str) or not data_url.startswith("data:"):
+        raise UnusableInput(f"{path}: an enveloped credential needs a data: URL id", source=source)
+    header, sep, body = data_url[len("data:") :].partition(",")
+    media_type = header.split(";", 1)[0].strip().lower()
+    if not sep or media_type not in _ENVELOPED_MEDIA_TYPES:
+        raise UnusableInput(
+            f"{path}: enveloped credential of media type {media_type!r} is not supported",
+            source=source,
+        )
+    if ";base64" in header:
+        try:
+            token = base64.b64decode(body, validate=True).decode("ascii")
+        except (binascii.Error, ValueError):
+            raise UnusableInput(f"{path}: the data: URL is not base64", source=source) from None
+    else:
+        token = unquote_to_bytes(body).decode("ascii", "replace")
+    return _from_jws(token, source=source, container="presentation", path=path)
+
+
+def _from_presentation(document: dict[str, Any], *, source: str) -> ParsedInput:
+    entries = document.get("verifiableCredential")
+    entries = entries if isinstance(entries, list) else ([entries] if entries else [])
+    if not entries:
+        raise UnusableInput("the presentation holds no credential", source=source)
+    if len(entries) > MAX_PRESENTATION_CREDENTIALS:
+        raise UnusableInput(
+            f"the presentation holds {len(entries)} credentials; at most "
+            f"{MAX_PRESENTATION_CREDENTIALS} are verified at once",
+            source=source,
+        )
+    credentials: list[Parsed] = []
+    for index, entry in enumerate(entries):
+        path = f"verifiableCredential[{index}]"
+        if isinstance(entry, str):
+            credentials.append(_from_jws(entry, source=source, container="presentation", path=path))
+        elif isinstance(entry, dict) and _ENVELOPED_TYPE in _types(entry):
+            credentials.append(_from_enveloped(entry, source=source, path=path))
+        elif isinstance(entry, dict) and "VerifiableCredential" in _types(entry):
+            credentials.append(Parsed("ldp", entry, None, source, "presentation", path))
+        else:
+            raise UnusableInput(f"{path} is not a credential", source=source)
+    return ParsedInput(tuple(credentials), Presentation(document, source))
+
+
+def _from_json_document(document: Any, *, source: str, container: str) -> ParsedInput:
+    if not isinstance(document, dict):
+        raise UnusableInput("the JSON is not an object", source=source)
+    types = _types(document)
+    if "VerifiablePresentation" in types:
+        return _from_presentation(document, source=source)
+    if "VerifiableCredential" not in types:
+        shown = ", ".join(types) or "none"
+        raise UnusableInput(
+            f"the JSON is not a VerifiableCredential or VerifiablePresentation (type: {shown})",
+            source=source,
+        )
+    return ParsedInput((Parsed("ldp", document, None, source, container),))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _from_text(text: str, *, source: str, container: str) -> ParsedInput:
+    stripped = text.strip().lstrip("\ufeff").strip()
+    if stripped.startswith("{"):
+        try:
+            document = json.loads(stripped, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:
+            raise UnusableInput(f"not valid JSON: {exc}", source=source) from None
+        return _from_json_document(document, source=source, container=container)
+    if _JWS.fullmatch(stripped):
+        jws_container = "jws" if container == "json" else container
+        return ParsedInput(
+            (_from_jws(stripped, source=source, container=jws_container, path=None),)
+        )
+    raise UnusableInput(
+        "not a credential: expected JSON, a compact JWS, or a baked PNG/SVG badge", source=source
+    )
+
+
+def parse_input(data: bytes | str | Mapping[str, Any], *, source: str = "input") -> ParsedInput:
+    """Decode one input into the credentials it holds; raise :class:`UnusableInput` if none.
+
+    ``data`` is raw bytes (a file, a request body, a fetched badge link), text, or an already
+    parsed JSON object.
+    """
+    if isinstance(data, Mapping):
+        return _from_json_document(dict(data), source=source, container="json")
+    if len(data) > MAX_INPUT_BYTES:
+        raise UnusableInput(f"the input is larger than {MAX_INPUT_BYTES} bytes", source=source)
+    if isinstance(data, str):
+        return _from_text(data, source=source, container="json")
+    raw = bytes(data)
+    head = raw.lstrip()[:1]
+    if raw.startswith(PNG_SIGNATURE) or head == b"<" or raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            baked = unbake(raw)
+        except BakingError as exc:
+            raise UnusableInput(f"unreadable baked image: {exc}", source=source) from None
+        if baked is None:
+            what = "PNG" if raw.startswith(PNG_SIGNATURE) else "document"
+            raise UnusableInput(
+                f"the {what} carries no Open Badges credential (no baked credential found)",
+                source=source,
+            )
+        kind, text = baked
+        return _from_text(text, source=source, container=kind)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnusableInput(
+            "not a credential: binary data that is neither UTF-8 text nor a PNG", source=source
+        ) from None
+    return _from_text(text, source=source, container="json")

@@ -1,0 +1,431 @@
+"""The verification pipeline: every input form in, one report per credential out.
+
+``verify_many(data, ...)`` decodes the input (:mod:`verifier.inputs`), checks a presentation's
+holder proof once, then runs :data:`STEPS` over each credential, in order::
+
+    parse → context → schema → proof → issuer_key → validity → status → trust → recipient
+          → endorsement
+
+Each step is a small function ``check_xxx(ctx) -> CheckResult`` that catches its own typed
+errors. Every step runs even after others failed, and the report is built by appending, so a
+tampered, expired credential shows both failures. Only an unusable input stops early: its
+report holds a single failed ``parse`` check (``report.unusable``). A step that raises anyway (a
+bug) is reported as ``indeterminate`` for that check, never as ``passed``, and the remaining
+steps still run: the top level never throws for a credential, whatever it contains.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from keys.did import KeyResolver
+from schemas.canonical import DocumentLoader
+from schemas.models import IdentityObject
+from verifier.conformance import check_context, check_schema
+from verifier.context import MAX_DEPTH, Fetcher, VerificationContext
+from verifier.inputs import Parsed, ParsedInput, UnusableInput, parse_input
+from verifier.proofs import check_issuer_key, check_presentation, check_proof
+from verifier.report import (
+    CheckId,
+    CheckResult,
+    Outcome,
+    VerificationReport,
+    summarize_credential,
+)
+from verifier.status import check_status
+from verifier.trust import TrustStore
+from verifier.validity import check_validity
+
+__all__ = [
+    "STEPS",
+    "MultipleCredentials",
+    "check_endorsement",
+    "check_recipient",
+    "check_trust",
+    "unusable_report",
+    "verify",
+    "verify_many",
+]
+
+logger = logging.getLogger(__name__)
+
+Step = Callable[[VerificationContext], CheckResult]
+
+
+class MultipleCredentials(ValueError):
+    """:func:`verify` was given an input holding several credentials: use :func:`verify_many`."""
+
+
+# --------------------------------------------------------------------------- trust
+
+
+def check_trust(ctx: VerificationContext) -> CheckResult:
+    """Is the issuer on a trust list the verifier chose (for this achievement)?"""
+    if ctx.role != "credential":
+        return CheckResult(
+            CheckId.TRUST,
+            Outcome.SKIPPED,
+            f"Trust lists apply to the credential's issuer, not to an {ctx.role}'s.",
+        )
+    if not ctx.trust:
+        return CheckResult(
+            CheckId.TRUST, Outcome.SKIPPED, "No trust list was given, so trust was not judged."
+        )
+    issuer, achievement = ctx.issuer_id, ctx.achievement_id
+    details: dict[str, Any] = {"issuer": issuer, "lists": ctx.trust.names}
+    matches = ctx.trust.lookup(issuer, achievement)
+    if matches:
+        details["matches"] = [m.to_json() for m in matches]
+        described = []
+        for match in matches:
+            text = repr(match.list_name)
+            if match.jurisdiction:
+                text += f" ({match.jurisdiction})"
+            if match.purposes:
+                text += f" for {', '.join(match.purposes)}"
+            described.append(text)
+        return CheckResult(
+            CheckId.TRUST,
+            Outcome.PASSED,
+            f"The issuer {issuer} is on the trust list {'; '.join(described)}.",
+            details,
+        )
+    listed_for_other = ctx.trust.entries(issuer)
+    if listed_for_other:
+        details["listedFor"] = [
+            {"list": trust_list.name, "achievements": sorted(entry.achievements or ())}
+            for trust_list, entry in listed_for_other
+        ]
+        message = (
+            f"The issuer {issuer} is on {', '.join(repr(t.name) for t, _ in listed_for_other)}, "
+            f"but not for the achievement {achievement}."
+        )
+    else:
+        message = (
+            f"The issuer {issuer} is on none of the trust lists given ({len(ctx.trust.lists)})."
+        )
+    return CheckResult(CheckId.TRUST, Outcome.FAILED, message, details)
+
+
+# --------------------------------------------------------------------------- recipient
+
+
+def _subjects(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    subjects = document.get("credentialSubject")
+    subjects = subjects if isinstance(subjects, list) else [subjects]
+    return [s for s in subjects if isinstance(s, Mapping)]
+
+
+def check_recipient(ctx: VerificationContext) -> CheckResult:
+    """Does ``--recipient`` identify the credential's subject (OB 3.0 verification step 5)?
+
+    ``credentialSubject.id`` equal to the value (or to ``mailto:`` + it), or an IdentityObject
+    that matches: salted md5/sha256 hashes compared case-insensitively, plaintext values too.
+    """
+    recipient = ctx.recipient
+    if recipient is None:
+        return CheckResult(
+            CheckId.RECIPIENT, Outcome.SKIPPED, "No recipient was given to match against."
+        )
+    candidates = {recipient, f"mailto:{recipient}"}
+    checked: list[str] = []
+    for subject in _subjects(ctx.document):
+        subject_id = subject.get("id")
+        if isinstance(subject_id, str) and subject_id in candidates:
+            return CheckResult(
+                CheckId.RECIPIENT,
+                Outcome.PASSED,
+                "The credential was issued to the given recipient (credentialSubject.id).",
+                {"matchedBy": "credentialSubject.id"},
+            )
+        identifiers = subject.get("identifier")
+        for entry in identifiers if isinstance(identifiers, list) else [identifiers]:
+            if not isinstance(entry, Mapping):
+                continue
+            try:
+                identity = IdentityObject.model_validate(entry)
+            except ValueError:
+                continue
+            checked.append(identity.identityType)
+            if identity.matches(recipient):
+                return CheckResult(
+                    CheckId.RECIPIENT,
+                    Outcome.PASSED,
+                    f"The credential was issued to the given recipient (its "
+                    f"{'hashed ' if identity.hashed else ''}{identity.identityType} matches).",
+                    {"matchedBy": "identifier", "identityType": identity.identityType},
+                )
+    return CheckResult(
+        CheckId.RECIPIENT,
+        Outcome.FAILED,
+        "The credential was not issued to the given recipient: neither its subject id nor any "
+        "of its identifiers match.",
+        {"identifiersChecked": checked},
+    )
+
+
+# --------------------------------------------------------------------------- endorsements
+
+
+def _embedded_endorsements(value: Any, path: str = "$") -> Iterator[tuple[str, Any, str]]:
+    """``(path, endorsement, kind)`` for every ``endorsement[]`` / ``endorsementJwt[]`` member
+    anywhere in the credential (issuer, achievement, creator, ...), not inside proofs and not
+    inside the endorsements themselves (those are verified recursively)."""
+    if isinstance(value, Mapping):
+        for key, member in value.items():
+            if key == "proof":
+                continue
+            if key in ("endorsement", "endorsementJwt"):
+                items = member if isinstance(member, list) else [member]
+                kind = "jwt" if key == "endorsementJwt" else "ldp"
+                for index, item in enumerate(items):
+                    yield f"{path}.{key}[{index}]", item, kind
+                continue
+            yield from _embedded_endorsements(member, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _embedded_endorsements(item, f"{path}[{index}]")
+
+
+def check_endorsement(ctx: VerificationContext) -> CheckResult:
+    """Every embedded EndorsementCredential, verified through this same pipeline."""
+    found = list(_embedded_endorsements(ctx.document))
+    if not found:
+        return CheckResult(CheckId.ENDORSEMENT, Outcome.SKIPPED, "There are no endorsements.")
+    if ctx.depth >= MAX_DEPTH:
+        return CheckResult(
+            CheckId.ENDORSEMENT,
+            Outcome.INDETERMINATE,
+            f"Endorsements are nested more than {MAX_DEPTH} deep; deeper ones were not checked.",
+        )
+    summaries: list[dict[str, Any]] = []
+    for path, item, kind in found:
+        try:
+            parsed_input = parse_input(item if kind == "ldp" else str(item), source=path)
+            [parsed] = parsed_input.credentials
+            if kind == "jwt" and parsed.kind != "jwt":
+                raise UnusableInput("endorsementJwt holds no compact JWS", source=path)
+        except (UnusableInput, ValueError) as error:
+            summaries.append({"path": path, "verdict": "invalid", "problems": [str(error)]})
+            continue
+        types = parsed.document.get("type")
+        if "EndorsementCredential" not in (types if isinstance(types, list) else [types]):
+            summaries.append(
+                {"path": path, "verdict": "invalid", "problems": ["not an EndorsementCredential"]}
+            )
+            continue
+        report = _run(ctx.derive(parsed, role="endorsement"))
+        summaries.append(
+            {
+                "path": path,
+                "id": report.credential.get("id"),
+                "issuer": report.credential.get("issuer", {}).get("id"),
+                "verdict": str(report.verdict),
+                "problems": [
+                    f"{c.id}: {c.message}"
+                    for c in report.checks
+                    if c.outcome in (Outcome.FAILED, Outcome.INDETERMINATE)
+                ],
+            }
+        )
+    verdicts = {s["verdict"] for s in summaries}
+    details = {"endorsements": summaries}
+    count = len(summaries)
+    if "invalid" in verdicts:
+        bad = [s for s in summaries if s["verdict"] == "invalid"]
+        first = bad[0]
+        return CheckResult(
+            CheckId.ENDORSEMENT,
+            Outcome.FAILED,
+            f"{len(bad)} of {count} endorsement(s) are not valid; the first, at {first['path']}: "
+            f"{'; '.join(first['problems'][:3])}",
+            details,
+        )
+    if "indeterminate" in verdicts:
+        return CheckResult(
+            CheckId.ENDORSEMENT,
+            Outcome.INDETERMINATE,
+            f"Not every one of the {count} endorsement(s) could be checked completely.",
+            details,
+        )
+    return CheckResult(
+        CheckId.ENDORSEMENT, Outcome.PASSED, f"All {count} endorsement(s) are valid.", details
+    )
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+#: The checks, in report order (``parse`` is produced by decoding the input).
+STEPS: tuple[tuple[CheckId, Step], ...] = (
+    (CheckId.CONTEXT, check_context),
+    (CheckId.SCHEMA, check_schema),
+    (CheckId.PROOF, check_proof),
+    (CheckId.ISSUER_KEY, check_issuer_key),
+    (CheckId.VALIDITY, check_validity),
+    (CheckId.STATUS, check_status),
+    (CheckId.TRUST, check_trust),
+    (CheckId.RECIPIENT, check_recipient),
+    (CheckId.ENDORSEMENT, check_endorsement),
+)
+
+
+def _parse_check(parsed: Parsed) -> CheckResult:
+    where = f" ({parsed.path})" if parsed.path else ""
+    shape = {"ldp": "a JSON credential", "jwt": "a VC-JWT (compact JWS)"}[parsed.kind]
+    carrier = {
+        "json": "",
+        "jws": "",
+        "png": " baked in a PNG",
+        "svg": " baked in an SVG",
+        "presentation": " inside a presentation",
+    }.get(parsed.container, "")
+    return CheckResult(
+        CheckId.PARSE,
+        Outcome.PASSED,
+        f"Read {shape}{carrier}{where}.",
+        {"format": parsed.kind, "container": parsed.container, "path": parsed.path},
+    )
+
+
+def _run_step(check_id: CheckId, step: Step, ctx: VerificationContext) -> CheckResult:
+    try:
+        return step(ctx)
+    except Exception as error:  # noqa: BLE001 - a bug in one check must not hide the others
+        logger.exception("check %s raised while verifying %s", check_id, ctx.parsed.label)
+        return CheckResult(
+            check_id,
+            Outcome.INDETERMINATE,
+            f"This check could not be completed because of an internal error "
+            f"({type(error).__name__}); the credential is not considered valid.",
+            {"error": str(error)[:500]},
+        )
+
+
+def _run(ctx: VerificationContext) -> VerificationReport:
+    checks = [_parse_check(ctx.parsed)]
+    for check_id, step in STEPS:
+        checks.append(_run_step(check_id, step, ctx))
+    return VerificationReport.build(
+        checks,
+        credential=summarize_credential(ctx.document, ctx.kind),
+        source=ctx.parsed.label,
+        checked_at=ctx.now,
+    )
+
+
+def unusable_report(
+    message: str,
+    *,
+    source: str,
+    now: datetime | None = None,
+    outcome: Outcome = Outcome.FAILED,
+) -> VerificationReport:
+    """The report for an input that holds no readable credential: one ``parse`` check.
+
+    ``outcome`` is ``failed`` for input that is not a credential (CLI exit 64) and
+    ``indeterminate`` for a credential that could not be *obtained* (an unreachable badge link).
+    """
+    check = CheckResult(CheckId.PARSE, outcome, message, {})
+    return VerificationReport.build(
+        [check], credential=summarize_credential(None, None), source=source, checked_at=now
+    )
+
+
+def _as_utc(now: datetime) -> datetime:
+    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+
+def verify_many(
+    data: bytes | str | Mapping[str, Any] | ParsedInput,
+    *,
+    loader: DocumentLoader,
+    fetcher: Fetcher,
+    resolver: KeyResolver | None = None,
+    trust: TrustStore | None = None,
+    now: datetime,
+    recipient: str | None = None,
+    expected_challenge: str | None = None,
+    expected_domain: str | None = None,
+    source: str = "input",
+) -> list[VerificationReport]:
+    """Verify every credential ``data`` holds; one report each (a single one for most inputs).
+
+    ``data`` is raw input (bytes, text, a parsed JSON object) or an already decoded
+    :class:`ParsedInput`. An unusable input yields one report whose only check is a failed
+    ``parse``. A presentation's holder proof is checked against ``expected_challenge`` /
+    ``expected_domain`` and reported in each credential's ``proof`` check.
+    """
+    now = _as_utc(now)
+    if isinstance(data, ParsedInput):
+        parsed_input = data
+    else:
+        try:
+            parsed_input = parse_input(data, source=source)
+        except UnusableInput as error:
+            return [unusable_report(error.message, source=error.source, now=now)]
+    resolver = resolver if resolver is not None else KeyResolver(fetcher=fetcher)
+    trust = trust if trust is not None else TrustStore()
+    presentation = None
+    if parsed_input.presentation is not None:
+        presentation = check_presentation(
+            parsed_input.presentation,
+            loader=loader,
+            resolver=resolver,
+            challenge=expected_challenge,
+            domain=expected_domain,
+        )
+    shared: dict[str, Any] = {}
+    reports = []
+    for parsed in parsed_input.credentials:
+        ctx = VerificationContext(
+            parsed=parsed,
+            loader=loader,
+            fetcher=fetcher,
+            resolver=resolver,
+            trust=trust,
+            now=now,
+            recipient=recipient,
+            presentation=presentation,
+            shared=shared,
+        )
+        reports.append(_run(ctx))
+    return reports
+
+
+def verify(
+    data: bytes | str | Mapping[str, Any] | ParsedInput,
+    *,
+    loader: DocumentLoader,
+    fetcher: Fetcher,
+    resolver: KeyResolver | None = None,
+    trust: TrustStore | None = None,
+    now: datetime,
+    recipient: str | None = None,
+    expected_challenge: str | None = None,
+    expected_domain: str | None = None,
+    source: str = "input",
+) -> VerificationReport:
+    """Verify one credential (see :func:`verify_many`, whose arguments it takes).
+
+    Raises :class:`MultipleCredentials` for an input holding several (a presentation).
+    """
+    reports = verify_many(
+        data,
+        loader=loader,
+        fetcher=fetcher,
+        resolver=resolver,
+        trust=trust,
+        now=now,
+        recipient=recipient,
+        expected_challenge=expected_challenge,
+        expected_domain=expected_domain,
+        source=source,
+    )
+    if len(reports) != 1:
+        raise MultipleCredentials(
+            f"the input holds {len(reports)} credentials; call verify_many for all of them"
+        )
+    return reports[0]

@@ -1,0 +1,371 @@
+"""The ``proof`` and ``issuer_key`` checks, and the holder proof of a presentation.
+
+Two questions, kept apart on purpose because a credential can pass one and fail the other:
+
+* ``proof``: does some proof of a supported suite verify, i.e. is the content exactly what the
+  key holder signed? Every proof is verified and listed; one valid proof suffices (OB 3.0).
+* ``issuer_key``: is the key that verified it the *issuer's*? It is when the verification
+  method's controller is the issuer (a did:key / did:jwk issuer is its own controller; a did:web
+  or https issuer lists the method under ``assertionMethod`` in its document, which the resolver
+  already required), or when a trust list the verifier chose pins that key to the issuer. A
+  VC-JWT ``jwk`` header alone binds nothing, and neither does a key written in a URL fragment
+  (the resolver never decodes one).
+
+A document that could not be fetched (a did:web document, a controller document) makes these
+checks ``indeterminate``, not ``failed``: nothing was found wrong, we could not look.
+
+**Presentations.** A credential that arrives inside a VerifiablePresentation is reported on its
+own (one report per credential), and the presentation's holder proof is reported inside each of
+those reports' ``proof`` check, under ``details.presentation``. The holder proof must verify
+with ``proofPurpose: authentication``, carry the challenge and domain the verifier expects (when
+it expects them), and be made by a key the ``holder`` controls (when a holder is named). If it
+does not, the ``proof`` check of every credential in the presentation fails (or is
+indeterminate if the holder's key could not be fetched): the credential itself may be genuine,
+but this presentation of it is not one the verifier can accept (a replay, or someone else's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from keys.did import KeyResolver, VerificationMethod, check_controller
+from keys.errors import (
+    ControllerMismatch,
+    InvalidProof,
+    InvalidSignature,
+    KeyFormatError,
+    KeyResolutionError,
+    UnsupportedSuite,
+)
+from keys.keypairs import VerificationKey
+from keys.suites import ProofExpectations, ProofResult, proofs_of, verify_proofs
+from keys.suites.base import AUTHENTICATION
+from schemas.canonical import DocumentLoader
+from schemas.errors import CanonicalizationError, ContextNotBundled
+from verifier.context import PresentationOutcome, VerificationContext, is_retrieval_failure
+from verifier.inputs import Presentation
+from verifier.report import CheckId, CheckResult, Outcome
+
+__all__ = ["check_issuer_key", "check_presentation", "check_proof", "explain_proof_error"]
+
+
+def explain_proof_error(error: BaseException | None) -> str:
+    """A plain-English sentence for a proof failure, followed by the technical reason."""
+    if error is None:
+        return "The proof did not verify."
+    reason = str(error)
+    if is_retrieval_failure(error):
+        return (
+            f"The signing key could not be retrieved, so the signature cannot be checked: {reason}"
+        )
+    if isinstance(error, InvalidSignature):
+        return (
+            "The signature does not match: the credential was changed after it was signed, or it "
+            f"was not signed with the key it names ({reason})."
+        )
+    if isinstance(error, UnsupportedSuite):
+        return f"The proof uses a signing method microcred does not support: {reason}."
+    if isinstance(error, ContextNotBundled):
+        return (
+            "The credential uses a JSON-LD context microcred does not carry, so what it says "
+            f"cannot be established: {reason}"
+        )
+    if isinstance(error, CanonicalizationError):
+        return (
+            "Part of the credential is not covered by its @context, so a signature over it "
+            f"would not cover everything it shows: {reason}"
+        )
+    if isinstance(error, KeyFormatError):
+        return f"The signing key is unusable: {reason}"
+    if isinstance(error, KeyResolutionError):
+        return f"The signing key could not be confirmed: {reason}"
+    if isinstance(error, InvalidProof):
+        return f"The proof is malformed or does not match the credential: {reason}"
+    return f"The proof did not verify: {reason}"
+
+
+def _proof_entry(result: ProofResult) -> dict[str, Any]:
+    proof = result.proof
+    entry: dict[str, Any] = {
+        "type": proof.get("type"),
+        "cryptosuite": proof.get("cryptosuite"),
+        "verificationMethod": proof.get("verificationMethod"),
+        "proofPurpose": proof.get("proofPurpose"),
+        "created": proof.get("created"),
+        "verified": result.verified,
+    }
+    if result.method is not None:
+        entry["controller"] = result.method.controller
+    if result.error is not None:
+        entry["error"] = str(result.error)
+        entry["errorType"] = type(result.error).__name__
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def _judge_results(
+    results: list[ProofResult], what: str
+) -> tuple[Outcome, str, list[dict[str, Any]]]:
+    entries = [_proof_entry(r) for r in results]
+    verified = [r for r in results if r.verified]
+    if verified:
+        first = verified[0]
+        assert first.method is not None
+        message = f"The {what} verifies ({first.suite}, key {first.method.id})."
+        others = len(results) - len(verified)
+        if others:
+            message += f" {others} other proof(s) did not verify; one valid proof suffices."
+        return Outcome.PASSED, message, entries
+    failures = [r.error for r in results]
+    if failures and all(is_retrieval_failure(e) for e in failures):
+        return Outcome.INDETERMINATE, explain_proof_error(failures[0]), entries
+    # Name the most telling failure: a bad signature over an unsupported extra proof.
+    ranked = sorted(failures, key=lambda e: isinstance(e, UnsupportedSuite | type(None)))
+    return Outcome.FAILED, explain_proof_error(ranked[0]), entries
+
+
+def _embedded_proof(ctx: VerificationContext) -> CheckResult:
+    results = ctx.proof_results
+    if not results:
+        return CheckResult(
+            CheckId.PROOF,
+            Outcome.FAILED,
+            "The credential has no proof: nothing shows who issued it or that it is unchanged.",
+            {"format": "ldp", "proofs": []},
+        )
+    outcome, message, entries = _judge_results(results, "signature")
+    return CheckResult(CheckId.PROOF, outcome, message, {"format": "ldp", "proofs": entries})
+
+
+def _jwt_proof(ctx: VerificationContext) -> CheckResult:
+    outcome = ctx.jwt
+    if outcome.result is None:
+        error = outcome.error
+        verdict = Outcome.INDETERMINATE if is_retrieval_failure(error) else Outcome.FAILED
+        return CheckResult(
+            CheckId.PROOF,
+            verdict,
+            explain_proof_error(error),
+            {"format": "jwt", "error": str(error), "errorType": type(error).__name__},
+        )
+    result = outcome.result
+    details: dict[str, Any] = {
+        "format": "jwt",
+        "alg": result.header.get("alg"),
+        "kid": result.header.get("kid"),
+        "jwkHeader": "jwk" in result.header,
+        "profile": str(result.profile),
+        "warnings": list(result.warnings),
+    }
+    message = f"The VC-JWT signature verifies ({result.header.get('alg')})."
+    if result.warnings:
+        message += " Notes: " + "; ".join(result.warnings) + "."
+    return CheckResult(CheckId.PROOF, Outcome.PASSED, message, details)
+
+
+def _with_presentation(result: CheckResult, presentation: PresentationOutcome) -> CheckResult:
+    details = {**result.details, "presentation": dict(presentation.details)}
+    if presentation.ok:
+        return CheckResult(
+            result.id, result.outcome, f"{result.message} {presentation.message}", details
+        )
+    outcome = (
+        Outcome.INDETERMINATE
+        if presentation.indeterminate and result.outcome is not Outcome.FAILED
+        else Outcome.FAILED
+    )
+    message = f"{presentation.message} (The credential's own proof: {result.message})"
+    return CheckResult(result.id, outcome, message, details)
+
+
+def check_proof(ctx: VerificationContext) -> CheckResult:
+    """Every proof verified; passed if one of a supported suite verifies."""
+    result = _jwt_proof(ctx) if ctx.kind == "jwt" else _embedded_proof(ctx)
+    if ctx.presentation is not None:
+        result = _with_presentation(result, ctx.presentation)
+    return result
+
+
+# --------------------------------------------------------------------------- issuer_key
+
+
+def _how_bound(method: VerificationMethod) -> str:
+    if method.id.startswith(("did:key:", "did:jwk:")):
+        return "the issuer's DID is the key itself"
+    if method.id.startswith("did:web:"):
+        return "the issuer's DID document lists it for assertionMethod"
+    return "the issuer's controller document lists it for assertionMethod"
+
+
+def _binding(
+    ctx: VerificationContext, issuer: str, method: VerificationMethod | None, key: VerificationKey
+) -> tuple[str, dict[str, Any]] | None:
+    """How ``key`` is bound to ``issuer``: by its controller, or by a trust-list pin."""
+    if method is not None:
+        try:
+            check_controller(method, issuer)
+        except ControllerMismatch:
+            pass
+        else:
+            return _how_bound(method), {"method": method.id, "controller": method.controller}
+    pinned_by = ctx.trust.pinning_list(issuer, key)
+    if pinned_by is not None:
+        entry: dict[str, Any] = {"pinnedBy": pinned_by}
+        if method is not None:
+            entry |= {"method": method.id, "controller": method.controller}
+        return f"the trust list {pinned_by!r} pins it to the issuer", entry
+    return None
+
+
+def _no_key(ctx: VerificationContext, proof: CheckResult | None, has_proofs: bool) -> CheckResult:
+    if not has_proofs:
+        return CheckResult(
+            CheckId.ISSUER_KEY, Outcome.SKIPPED, "There is no proof, so there is no key to check."
+        )
+    if proof is not None and proof.outcome is Outcome.INDETERMINATE:
+        return CheckResult(
+            CheckId.ISSUER_KEY,
+            Outcome.INDETERMINATE,
+            "The signing key could not be retrieved, so whose key it is cannot be established.",
+        )
+    return CheckResult(
+        CheckId.ISSUER_KEY,
+        Outcome.SKIPPED,
+        "No proof verified, so there is no key to bind to the issuer.",
+    )
+
+
+def check_issuer_key(ctx: VerificationContext) -> CheckResult:
+    """Passed when a key that verified the credential belongs to its issuer."""
+    issuer = ctx.issuer_id
+    if issuer is None:
+        return CheckResult(
+            CheckId.ISSUER_KEY,
+            Outcome.FAILED,
+            "The credential names no issuer id, so no key can be bound to an issuer.",
+        )
+    if ctx.kind == "jwt":
+        result = ctx.jwt.result
+        if result is None:
+            return _no_key(ctx, _jwt_proof(ctx), has_proofs=True)
+        candidates = [(result.method, result.key)]
+    else:
+        verified = [r for r in ctx.proof_results if r.verified and r.method is not None]
+        if not verified:
+            return _no_key(ctx, _embedded_proof(ctx), has_proofs=bool(ctx.proof_results))
+        candidates = [(r.method, r.method.key) for r in verified if r.method is not None]
+
+    tried = []
+    for method, key in candidates:
+        bound = _binding(ctx, issuer, method, key)
+        if bound is not None:
+            how, details = bound
+            name = method.id if method is not None else f"the key {key.thumbprint()}"
+            return CheckResult(
+                CheckId.ISSUER_KEY,
+                Outcome.PASSED,
+                f"The signing key {name} belongs to the issuer {issuer}: {how}.",
+                {"issuer": issuer, **details},
+            )
+        tried.append(
+            {"method": method.id, "controller": method.controller}
+            if method is not None
+            else {"jwkThumbprint": key.thumbprint()}
+        )
+    method, key = candidates[0]
+    if method is None:
+        message = (
+            "The VC-JWT names its key only in its own 'jwk' header, which binds the key to "
+            f"nobody: anyone can sign as {issuer} that way. The issuer must publish the key "
+            "(a 'kid' it lists) or a trust list must pin it."
+        )
+    else:
+        message = (
+            f"The credential was signed with {method.id}, which is controlled by "
+            f"{method.controller}, not by the issuer {issuer}."
+        )
+    return CheckResult(
+        CheckId.ISSUER_KEY, Outcome.FAILED, message, {"issuer": issuer, "keys": tried}
+    )
+
+
+# --------------------------------------------------------------------------- presentations
+
+
+def _holder_id(document: Mapping[str, Any]) -> str | None:
+    holder = document.get("holder")
+    if isinstance(holder, Mapping):
+        holder = holder.get("id")
+    return holder if isinstance(holder, str) and holder else None
+
+
+def check_presentation(
+    presentation: Presentation,
+    *,
+    loader: DocumentLoader,
+    resolver: KeyResolver,
+    challenge: str | None,
+    domain: str | None,
+) -> PresentationOutcome:
+    """Verify the holder proof of ``presentation`` against the expected challenge and domain."""
+    document = presentation.document
+    holder = _holder_id(document)
+    details: dict[str, Any] = {
+        "holder": holder,
+        "expectedChallenge": challenge,
+        "expectedDomain": domain,
+    }
+    if not proofs_of(document):
+        if challenge is not None or domain is not None:
+            return PresentationOutcome(
+                False,
+                False,
+                "The presentation is not signed, so it cannot show that its holder answered "
+                "this verifier's challenge.",
+                {**details, "signed": False},
+            )
+        return PresentationOutcome(
+            True,
+            False,
+            "The presentation is not signed (no challenge was expected).",
+            {**details, "signed": False},
+        )
+    expected = ProofExpectations(proof_purpose=AUTHENTICATION, challenge=challenge, domain=domain)
+    results = verify_proofs(document, loader=loader, resolver=resolver, expected=expected)
+    outcome, message, entries = _judge_results(results, "presentation's proof")
+    details |= {"signed": True, "proofs": entries}
+    if outcome is not Outcome.PASSED:
+        indeterminate = outcome is Outcome.INDETERMINATE
+        return PresentationOutcome(
+            False,
+            indeterminate,
+            f"The presentation's holder proof does not verify: {message}",
+            {**details, "verified": False},
+        )
+    verified = [r for r in results if r.verified and r.method is not None]
+    if holder is not None:
+        bound = []
+        for r in verified:
+            assert r.method is not None
+            try:
+                check_controller(r.method, holder)
+            except ControllerMismatch:
+                continue
+            bound.append(r)
+        if not bound:
+            method = verified[0].method
+            assert method is not None
+            return PresentationOutcome(
+                False,
+                False,
+                f"The presentation was signed with {method.id}, which the holder {holder} does "
+                "not control.",
+                {**details, "verified": False},
+            )
+    note = (
+        " The presentation's holder proof verifies and answers the expected challenge."
+        if challenge is not None
+        else " The presentation's holder proof verifies (no challenge was expected, so a replay "
+        "cannot be ruled out)."
+    )
+    return PresentationOutcome(True, False, note.strip(), {**details, "verified": True})

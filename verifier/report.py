@@ -1,0 +1,247 @@
+"""The verification report: what was checked, how each check came out, and the verdict.
+
+The JSON form is the public contract (``shared/docs/architecture.md``)::
+
+    {"verdict": "valid" | "invalid" | "indeterminate",
+     "credential": {"id", "types", "format", "issuer": {"id", "name"}, "subject": {...},
+                    "achievement": {"id", "name", "achievementType"}, "validFrom", "validUntil"},
+     "checks": [{"id", "outcome", "message", "details"}, ...]}
+
+plus two members the contract leaves room for: ``source`` (which input the report is about) and
+``checkedAt`` (the instant the credential was judged at, i.e. ``--at``).
+
+Reports are built by appending one :class:`CheckResult` per check and never by deleting: a
+tampered, expired credential shows both failures. The verdict comes from exactly one place,
+:func:`decide_verdict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "CHECK_LABELS",
+    "CheckId",
+    "CheckResult",
+    "Outcome",
+    "Verdict",
+    "VerificationReport",
+    "decide_verdict",
+    "summarize_credential",
+]
+
+
+class CheckId(StrEnum):
+    """The checks a report can hold, in the order the pipeline runs them."""
+
+    PARSE = "parse"
+    CONTEXT = "context"
+    SCHEMA = "schema"
+    PROOF = "proof"
+    ISSUER_KEY = "issuer_key"
+    VALIDITY = "validity"
+    STATUS = "status"
+    TRUST = "trust"
+    RECIPIENT = "recipient"
+    ENDORSEMENT = "endorsement"
+    STACK = "stack"
+
+
+#: Plain names for the checks, for people (the JSON keeps the ids).
+CHECK_LABELS: dict[CheckId, str] = {
+    CheckId.PARSE: "Readable credential",
+    CheckId.CONTEXT: "JSON-LD context",
+    CheckId.SCHEMA: "Open Badges format",
+    CheckId.PROOF: "Signature",
+    CheckId.ISSUER_KEY: "Issuer's own key",
+    CheckId.VALIDITY: "Dates",
+    CheckId.STATUS: "Revoked / suspended?",
+    CheckId.TRUST: "Trusted issuer",
+    CheckId.RECIPIENT: "Recipient",
+    CheckId.ENDORSEMENT: "Endorsements",
+    CheckId.STACK: "Stack",
+}
+
+
+class Outcome(StrEnum):
+    """How one check came out.
+
+    ``warning`` is a flaw that does not make the credential invalid; ``indeterminate`` means the
+    check could not be carried out (a document could not be had), which keeps the verdict from
+    being ``valid``; ``skipped`` means there was nothing to check (no ``--recipient``, no trust
+    list, no endorsements).
+    """
+
+    PASSED = "passed"
+    FAILED = "failed"
+    WARNING = "warning"
+    INDETERMINATE = "indeterminate"
+    SKIPPED = "skipped"
+
+
+class Verdict(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    INDETERMINATE = "indeterminate"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's outcome, a sentence a person can read, and machine-readable details."""
+
+    id: CheckId
+    outcome: Outcome
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "outcome": str(self.outcome),
+            "message": self.message,
+            "details": dict(self.details),
+        }
+
+
+def decide_verdict(checks: Iterable[CheckResult]) -> Verdict:
+    """Any failed check → invalid; else any indeterminate → indeterminate; else valid.
+
+    Warnings and skipped checks never block. Fail closed: a check that could not be carried out
+    can never yield ``valid``.
+    """
+    outcomes = {check.outcome for check in checks}
+    if Outcome.FAILED in outcomes:
+        return Verdict.INVALID
+    if Outcome.INDETERMINATE in outcomes:
+        return Verdict.INDETERMINATE
+    return Verdict.VALID
+
+
+# --------------------------------------------------------------------------- credential summary
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _first_subject(credential: Mapping[str, Any]) -> Mapping[str, Any]:
+    subjects = [s for s in _as_list(credential.get("credentialSubject")) if isinstance(s, Mapping)]
+    return subjects[0] if subjects else {}
+
+
+def summarize_credential(credential: Mapping[str, Any] | None, fmt: str | None) -> dict[str, Any]:
+    """The report's ``credential`` member: who issued what to whom, and when.
+
+    Reads the document defensively (it may be anything a stranger sent) and always returns the
+    full shape, with ``None`` where the document says nothing. VC 1.1 dates
+    (``issuanceDate``/``expirationDate``) fill ``validFrom``/``validUntil``. The subject is
+    summarised, not copied: its id, type, name, and the kinds of identifier it carries (the
+    hashes themselves are not repeated).
+    """
+    credential = credential if isinstance(credential, Mapping) else {}
+    issuer = credential.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer_summary = {"id": _text(issuer.get("id")), "name": _text(issuer.get("name"))}
+    else:
+        issuer_summary = {"id": _text(issuer), "name": None}
+    subject = _first_subject(credential)
+    subject_summary: dict[str, Any] = {
+        "id": _text(subject.get("id")),
+        "type": [t for t in _as_list(subject.get("type")) if isinstance(t, str)],
+    }
+    if _text(subject.get("name")):
+        subject_summary["name"] = subject["name"]
+    identifiers = [
+        {"identityType": i.get("identityType"), "hashed": i.get("hashed")}
+        for i in _as_list(subject.get("identifier"))
+        if isinstance(i, Mapping)
+    ]
+    if identifiers:
+        subject_summary["identifier"] = identifiers
+    achievement = subject.get("achievement")
+    achievement = achievement if isinstance(achievement, Mapping) else {}
+    return {
+        "id": _text(credential.get("id")),
+        "types": [t for t in _as_list(credential.get("type")) if isinstance(t, str)],
+        "format": fmt,
+        "name": _text(credential.get("name")),
+        "issuer": issuer_summary,
+        "subject": subject_summary,
+        "achievement": {
+            "id": _text(achievement.get("id")),
+            "name": _text(achievement.get("name")),
+            "achievementType": _text(achievement.get("achievementType")),
+        },
+        "validFrom": _text(credential.get("validFrom")) or _text(credential.get("issuanceDate")),
+        "validUntil": _text(credential.get("validUntil"))
+        or _text(credential.get("expirationDate")),
+    }
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """Everything the verifier found out about one credential."""
+
+    verdict: Verdict
+    credential: Mapping[str, Any]
+    checks: Sequence[CheckResult]
+    source: str = "input"
+    checked_at: datetime | None = None
+
+    @classmethod
+    def build(
+        cls,
+        checks: Sequence[CheckResult],
+        *,
+        credential: Mapping[str, Any],
+        source: str,
+        checked_at: datetime | None,
+    ) -> VerificationReport:
+        """A report whose verdict follows from ``checks`` (the only way the pipeline makes one)."""
+        return cls(
+            verdict=decide_verdict(checks),
+            credential=credential,
+            checks=tuple(checks),
+            source=source,
+            checked_at=checked_at,
+        )
+
+    @property
+    def unusable(self) -> bool:
+        """The input could not be read as a credential at all (CLI exit 64, HTTP 400).
+
+        Distinct from a credential that was read and found invalid (exit 1).
+        """
+        return any(c.id is CheckId.PARSE and c.outcome is Outcome.FAILED for c in self.checks)
+
+    def check(self, check_id: CheckId | str) -> CheckResult | None:
+        """The result of one check, or ``None`` if the report does not hold it."""
+        for result in self.checks:
+            if result.id == check_id:
+                return result
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's JSON shape (see the module docstring)."""
+        return {
+            "verdict": str(self.verdict),
+            "credential": dict(self.credential),
+            "checks": [check.to_json() for check in self.checks],
+            "source": self.source,
+            "checkedAt": (
+                self.checked_at.isoformat().replace("+00:00", "Z") if self.checked_at else None
+            ),
+        }

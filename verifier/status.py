@@ -1,0 +1,367 @@
+"""The ``status`` check: has the issuer revoked or suspended the credential?
+
+Two mechanisms are read, one result per ``credentialStatus`` entry:
+
+**BitstringStatusListEntry** (W3C Bitstring Status List v1.0). The list credential is fetched
+through the guarded fetcher (JSON or VC-JWT), and verified with the same machinery as the
+credential: its proof, whether the key belongs to *its* issuer (which may differ from the
+credential's), and its validity period, so a list past its ``validUntil`` is not trusted. Then
+the list's type and purpose, its length (at least 131,072 entries) and the index are checked,
+and the entry's bits read. A set revocation bit means revoked, a set suspension bit suspended:
+both fail the check. ``message`` and ``refresh`` purposes are reported as warnings.
+
+**1EdTechRevocationList** (OB 3.0 §4.2). The list is fetched; the credential is revoked if its
+``id`` is in ``revokedCredential[]`` with ``revoked`` true or absent.
+
+**Fail closed.** A list that cannot be had (unreachable, refused, not JSON), or cannot be trusted
+(bad proof, key not its issuer's, expired, wrong type or purpose, too short, index out of range,
+undecodable) makes the check ``indeterminate``, never ``passed``: absence of evidence of
+revocation is not evidence of its absence. We deliberately differ here from the 1EdTech
+validator, which only *warns* when a 1EdTechRevocationList cannot be fetched. A status type we
+do not know is indeterminate too. A malformed entry in the credential itself fails the check:
+the issuer signed something broken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from keys.errors import FetchError
+from schemas.bitstring import (
+    MIN_LIST_ENTRIES,
+    Bitstring,
+    MalformedStatusList,
+    StatusIndexOutOfRange,
+    StatusListError,
+    StatusListTooShort,
+    parse_status_index,
+)
+from schemas.models import REVOCATION_LIST_TYPE
+from verifier.context import VerificationContext
+from verifier.inputs import UnusableInput, parse_input
+from verifier.proofs import check_issuer_key, check_proof
+from verifier.report import CheckId, CheckResult, Outcome
+from verifier.validity import check_validity
+
+__all__ = ["STATUS_LIST_ACCEPT", "check_status"]
+
+#: A status list credential is JSON (with an embedded proof) or a VC-JWT.
+STATUS_LIST_ACCEPT = (
+    "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8, "
+    "application/vc+jwt;q=0.7, application/jwt;q=0.7"
+)
+BITSTRING_ENTRY_TYPE = "BitstringStatusListEntry"
+BITSTRING_LIST_TYPE = "BitstringStatusListCredential"
+_SHARED_KEY = "status-lists"
+_SEVERITY = {
+    Outcome.PASSED: 0,
+    Outcome.SKIPPED: 0,
+    Outcome.WARNING: 1,
+    Outcome.INDETERMINATE: 2,
+    Outcome.FAILED: 3,
+}
+
+
+@dataclass(frozen=True)
+class _EntryResult:
+    outcome: Outcome
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class _Untrusted(Exception):
+    """The list could not be had or trusted; the message says why (→ indeterminate)."""
+
+
+@dataclass(frozen=True)
+class _StatusList:
+    """A fetched list credential that passed its proof, key and validity checks."""
+
+    url: str
+    subject: Mapping[str, Any]
+    issuer: str | None
+    valid_until: Any
+    format: str
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _types(value: Any) -> list[str]:
+    return [t for t in _as_list(value) if isinstance(t, str)]
+
+
+# --------------------------------------------------------------------------- the list credential
+
+
+def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
+    """Fetch and verify the list credential at ``url`` (raises :class:`_Untrusted`)."""
+    try:
+        fetched = ctx.fetcher.fetch(url, accept=STATUS_LIST_ACCEPT)
+    except FetchError as error:
+        raise _Untrusted(f"the status list {url} could not be retrieved: {error}") from None
+    try:
+        parsed = parse_input(fetched.body, source=url).credentials
+    except UnusableInput as error:
+        raise _Untrusted(f"{url} is not a status list credential: {error.message}") from None
+    if len(parsed) != 1:
+        raise _Untrusted(f"{url} is not a single status list credential")
+    list_ctx = ctx.derive(parsed[0], role="status list")
+    document = list_ctx.document
+    if BITSTRING_LIST_TYPE not in _types(document.get("type")):
+        raise _Untrusted(f"{url} is not a {BITSTRING_LIST_TYPE}")
+    for step, what in (
+        (check_proof, "its proof does not verify (it may have been altered)"),
+        (check_issuer_key, "it is not signed with its issuer's key"),
+        (check_validity, "it is outside its own validity period"),
+    ):
+        result = step(list_ctx)
+        if result.outcome not in (Outcome.PASSED, Outcome.WARNING):
+            raise _Untrusted(f"the status list {url} cannot be trusted: {what}: {result.message}")
+    subjects = [s for s in _as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
+    if len(subjects) != 1 or "BitstringStatusList" not in _types(subjects[0].get("type")):
+        raise _Untrusted(f"the status list {url} has no BitstringStatusList subject")
+    return _StatusList(
+        url=url,
+        subject=subjects[0],
+        issuer=list_ctx.issuer_id,
+        valid_until=document.get("validUntil", document.get("expirationDate")),
+        format=list_ctx.kind,
+    )
+
+
+def _status_list(ctx: VerificationContext, url: str) -> _StatusList:
+    """The verified list, once per verification run (a credential's revocation and suspension
+    entries often share a list, and endorsements share their issuer's)."""
+    memo: dict[str, _StatusList | _Untrusted] = ctx.shared.setdefault(_SHARED_KEY, {})
+    if url not in memo:
+        try:
+            memo[url] = _load_list(ctx, url)
+        except _Untrusted as error:
+            memo[url] = error
+    found = memo[url]
+    if isinstance(found, _Untrusted):
+        raise found
+    return found
+
+
+# --------------------------------------------------------------------------- entries
+
+
+def _entry_message(entry: Mapping[str, Any], value: int) -> Any:
+    """The ``statusMessage`` text for ``value`` (``status`` is hex, e.g. ``"0x1"``)."""
+    for item in _as_list(entry.get("statusMessage")):
+        if not isinstance(item, Mapping):
+            continue
+        try:
+            if int(str(item.get("status")), 16) == value:
+                return item.get("message")
+        except ValueError:
+            continue
+    return None
+
+
+def _bitstring_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _EntryResult:
+    purpose = entry.get("statusPurpose")
+    url = entry.get("statusListCredential")
+    details: dict[str, Any] = {
+        "type": BITSTRING_ENTRY_TYPE,
+        "statusPurpose": purpose,
+        "statusListCredential": url,
+        "statusListIndex": entry.get("statusListIndex"),
+    }
+    # -- the entry itself, as the issuer signed it
+    problems = []
+    if not isinstance(purpose, str) or not purpose:
+        problems.append("it has no statusPurpose")
+    if not isinstance(url, str) or not url.lower().startswith(("https://", "http://")):
+        problems.append("its statusListCredential is not a URL")
+    index = None
+    try:
+        index = parse_status_index(entry.get("statusListIndex"))
+    except StatusListError as error:
+        problems.append(str(error))
+    size = entry.get("statusSize", 1)
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 16:
+        problems.append(f"statusSize {size!r} is not a small positive integer")
+        size = 1
+    elif size > 1 and len(_as_list(entry.get("statusMessage"))) != 2**size:
+        problems.append(f"statusSize {size} needs {2**size} statusMessage entries")
+    if problems:
+        return _EntryResult(
+            Outcome.FAILED,
+            "The credential's status entry is malformed: " + "; ".join(problems) + ".",
+            details,
+        )
+    assert isinstance(url, str) and isinstance(purpose, str) and index is not None
+    if isinstance(entry.get("statusListIndex"), int):
+        details["note"] = "statusListIndex should be a base-10 string; read an integer"
+
+    # -- the list
+    try:
+        status_list = _status_list(ctx, url)
+    except _Untrusted as error:
+        return _EntryResult(Outcome.INDETERMINATE, _sentence(str(error)), details)
+    details |= {"listIssuer": status_list.issuer, "listValidUntil": status_list.valid_until}
+    if status_list.issuer != ctx.issuer_id:
+        details["listIssuerDiffers"] = True
+    list_purposes = _as_list(status_list.subject.get("statusPurpose"))
+    if purpose not in list_purposes:
+        return _EntryResult(
+            Outcome.INDETERMINATE,
+            f"The status list {url} is for {', '.join(map(str, list_purposes)) or 'nothing'}, "
+            f"not for {purpose}, so it says nothing about this entry.",
+            details,
+        )
+    try:
+        bits = Bitstring.decode(
+            status_list.subject.get("encodedList"),  # type: ignore[arg-type]
+            status_size=size,
+            min_entries=MIN_LIST_ENTRIES,
+        )
+        value = bits.get(index)
+    except StatusListTooShort as error:
+        reason = f"it is too short to hide anyone's status ({error})"
+    except StatusIndexOutOfRange as error:
+        reason = f"the credential's index is outside it ({error})"
+    except MalformedStatusList as error:
+        reason = f"it cannot be decoded ({error})"
+    else:
+        details["status"] = value
+        return _interpret(purpose, value, entry, url, details)
+    return _EntryResult(
+        Outcome.INDETERMINATE, f"The status list {url} cannot be used: {reason}.", details
+    )
+
+
+def _interpret(
+    purpose: str, value: int, entry: Mapping[str, Any], url: str, details: dict[str, Any]
+) -> _EntryResult:
+    text = _entry_message(entry, value)
+    if text is not None:
+        details["statusMessage"] = text
+    suffix = f" ({text})" if text else ""
+    if purpose == "revocation":
+        if value:
+            return _EntryResult(
+                Outcome.FAILED, f"The issuer has REVOKED this credential{suffix}.", details
+            )
+        return _EntryResult(Outcome.PASSED, "Not revoked.", details)
+    if purpose == "suspension":
+        if value:
+            return _EntryResult(
+                Outcome.FAILED, f"The issuer has SUSPENDED this credential{suffix}.", details
+            )
+        return _EntryResult(Outcome.PASSED, "Not suspended.", details)
+    if purpose == "message":
+        if value:
+            return _EntryResult(
+                Outcome.WARNING, f"The issuer's status message: {text or hex(value)}.", details
+            )
+        return _EntryResult(Outcome.PASSED, f"Status message: {text or 'none'}.", details)
+    if purpose == "refresh":
+        if value:
+            return _EntryResult(
+                Outcome.WARNING, "The issuer has a newer version of this credential.", details
+            )
+        return _EntryResult(Outcome.PASSED, "No newer version announced.", details)
+    return _EntryResult(
+        Outcome.INDETERMINATE,
+        f"The status purpose {purpose!r} is not one microcred knows how to read.",
+        details,
+    )
+
+
+def _revocation_list_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _EntryResult:
+    url = entry.get("id")
+    details: dict[str, Any] = {"type": REVOCATION_LIST_TYPE, "id": url}
+    if not isinstance(url, str) or not url.lower().startswith(("https://", "http://")):
+        return _EntryResult(
+            Outcome.FAILED, "The credential's revocation list entry has no list URL.", details
+        )
+    credential_id = ctx.document.get("id")
+    if not isinstance(credential_id, str):
+        return _EntryResult(
+            Outcome.INDETERMINATE,
+            "The credential has no id, so it cannot be looked up in its revocation list.",
+            details,
+        )
+    try:
+        revocations = ctx.fetcher.fetch_json(url, accept="application/json")
+    except FetchError as error:
+        return _EntryResult(
+            Outcome.INDETERMINATE,
+            f"The revocation list {url} could not be retrieved, so revocation cannot be ruled "
+            f"out: {error}.",
+            details,
+        )
+    listed = revocations.get("revokedCredential") if isinstance(revocations, dict) else None
+    if not isinstance(listed, list):
+        return _EntryResult(
+            Outcome.INDETERMINATE,
+            f"{url} is not a revocation list (it has no revokedCredential array).",
+            details,
+        )
+    details["signed"] = "proof" in revocations
+    for item in listed:
+        if not isinstance(item, Mapping) or item.get("id") != credential_id:
+            continue
+        if item.get("revoked", True) is True:
+            reason = item.get("revocationReason")
+            details["revocationReason"] = reason
+            why = f": {reason}" if isinstance(reason, str) and reason else ""
+            return _EntryResult(
+                Outcome.FAILED, f"The issuer has REVOKED this credential{why}.", details
+            )
+    return _EntryResult(Outcome.PASSED, "Not on the issuer's revocation list.", details)
+
+
+def _check_entry(ctx: VerificationContext, entry: Any) -> _EntryResult:
+    if not isinstance(entry, Mapping):
+        return _EntryResult(Outcome.FAILED, "A credentialStatus entry is not an object.")
+    types = _types(entry.get("type"))
+    if BITSTRING_ENTRY_TYPE in types:
+        return _bitstring_entry(ctx, entry)
+    if REVOCATION_LIST_TYPE in types:
+        return _revocation_list_entry(ctx, entry)
+    return _EntryResult(
+        Outcome.INDETERMINATE,
+        f"The status type {', '.join(types) or '(none)'} is not supported, so revocation "
+        "cannot be ruled out.",
+        {"type": types},
+    )
+
+
+def check_status(ctx: VerificationContext) -> CheckResult:
+    """One result per ``credentialStatus`` entry; the worst decides the outcome."""
+    entries = _as_list(ctx.document.get("credentialStatus"))
+    if not entries:
+        return CheckResult(
+            CheckId.STATUS,
+            Outcome.SKIPPED,
+            "The credential carries no status information, so there is no list to check.",
+            {"entries": []},
+        )
+    results = [_check_entry(ctx, entry) for entry in entries]
+    worst = max(results, key=lambda r: _SEVERITY[r.outcome]).outcome
+    shown = [r for r in results if r.outcome is worst] if worst is not Outcome.PASSED else results
+    return CheckResult(
+        CheckId.STATUS,
+        worst,
+        " ".join(r.message for r in shown),
+        {
+            "entries": [
+                {**r.details, "outcome": str(r.outcome), "message": r.message} for r in results
+            ]
+        },
+    )

@@ -1,0 +1,86 @@
+"""The ``validity`` check: is ``now`` inside the credential's validity period?
+
+VC 2.0 says ``validFrom`` / ``validUntil``; VC 1.1 says ``issuanceDate`` / ``expirationDate``.
+``now`` is injected (``--at`` verifies as of another instant), and clocks disagree, so both ends
+get :data:`CLOCK_SKEW` of slack, the allowance Digital Bazaar's ``vc`` library uses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from verifier.context import VerificationContext
+from verifier.report import CheckId, CheckResult, Outcome
+
+__all__ = ["CLOCK_SKEW", "check_validity", "parse_datetime", "validity_period"]
+
+#: Slack at both ends of the validity period, for clocks that disagree.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """An XML Schema dateTime as an aware datetime (no zone: UTC); ``None`` if unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text[-1:] in "zZ":
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def validity_period(document: dict[str, Any]) -> tuple[str, str]:
+    """The member names of the period's start and end, by data model version."""
+    context = document.get("@context")
+    first = context[0] if isinstance(context, list) and context else context
+    if first == "https://www.w3.org/2018/credentials/v1":
+        return "issuanceDate", "expirationDate"
+    return "validFrom", "validUntil"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def check_validity(ctx: VerificationContext) -> CheckResult:
+    """Failed before the start or after the end (with skew); the dates are listed either way."""
+    document = ctx.document
+    start_name, end_name = validity_period(document)
+    # A VC 2.0 credential written with VC 1.1 names (or the reverse) still has a period.
+    start_raw = document.get(start_name, document.get("validFrom", document.get("issuanceDate")))
+    end_raw = document.get(end_name, document.get("validUntil", document.get("expirationDate")))
+    now = ctx.now
+    details: dict[str, Any] = {
+        "validFrom": start_raw,
+        "validUntil": end_raw,
+        "checkedAt": _iso(now),
+        "clockSkewSeconds": int(CLOCK_SKEW.total_seconds()),
+    }
+    problems: list[str] = []
+    start = parse_datetime(start_raw)
+    if start_raw is None:
+        problems.append(f"it has no {start_name}, so it is not known from when it is valid")
+    elif start is None:
+        problems.append(f"its {start_name} {start_raw!r} is not a date-time")
+    elif now + CLOCK_SKEW < start:
+        problems.append(f"it is not valid yet: it becomes valid on {_iso(start)}")
+    end = parse_datetime(end_raw)
+    if end_raw is not None:
+        if end is None:
+            problems.append(f"its {end_name} {end_raw!r} is not a date-time")
+        elif now - CLOCK_SKEW > end:
+            problems.append(f"it expired on {_iso(end)}")
+        elif start is not None and end < start:
+            problems.append(f"its {end_name} is before its {start_name}")
+    if problems:
+        message = "The credential is outside its validity period: " + "; ".join(problems) + "."
+        return CheckResult(CheckId.VALIDITY, Outcome.FAILED, message, details)
+    if end is None:
+        message = f"Valid since {_iso(start)} with no expiry." if start else "Valid."
+    else:
+        message = f"Valid from {_iso(start)} until {_iso(end)}." if start else "Valid."
+    return CheckResult(CheckId.VALIDITY, Outcome.PASSED, message, details)
