@@ -64,6 +64,8 @@ class UnusableInput(ValueError):
     """The input is not a credential in any form we read. ``source`` says which input."""
 
     def __init__(self, message: str, *, source: str = "input") -> None:
+        message = message.strip()
+        message = message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
         super().__init__(message)
         self.message = message
         self.source = source
@@ -269,9 +271,10 @@ def parse_input(data: bytes | str | Mapping[str, Any], *, source: str = "input")
         except BakingError as exc:
             raise UnusableInput(f"unreadable baked image: {exc}", source=source) from None
         if baked is None:
-            what = "PNG" if raw.startswith(PNG_SIGNATURE) else "document"
             raise UnusableInput(
-                f"the {what} carries no Open Badges credential (no baked credential found)",
+                "the PNG carries no Open Badges credential (no openbadgecredential chunk)"
+                if raw.startswith(PNG_SIGNATURE)
+                else "not a credential: markup that is not an SVG badge with a baked credential",
                 source=source,
             )
         kind, text = baked

@@ -241,7 +241,7 @@ def check_endorsement(ctx: VerificationContext) -> CheckResult:
             CheckId.ENDORSEMENT,
             Outcome.FAILED,
             f"{len(bad)} of {count} endorsement(s) are not valid; the first, at {first['path']}: "
-            f"{'; '.join(first['problems'][:3])}",
+            f"{'; '.join(p.rstrip('.') for p in first['problems'][:3])}.",
             details,
         )
     if "indeterminate" in verdicts:

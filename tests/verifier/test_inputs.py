@@ -66,16 +66,17 @@ def test_jws_text(token: str) -> None:
 @pytest.mark.parametrize(
     "data, fragment",
     [
-        (b"", "not a credential"),
-        (b"hello world", "not a credential"),
-        (b"[1, 2, 3]", "not a credential"),
+        (b"", "Not a credential"),
+        (b"hello world", "Not a credential"),
+        (b"[1, 2, 3]", "Not a credential"),
         (b"\x00\xff\x00", "binary"),
+        (b"<html><body>hi</body></html>", "not an SVG badge"),
         (b'{"type": ["Thing"]}', "not a VerifiableCredential"),
-        (b'{"type": "VerifiableCredential", ', "not valid JSON"),
+        (b'{"type": "VerifiableCredential", ', "Not valid JSON"),
         (b"eyJhIjoxfQ.eyJhIjoxfQ.sig", "not a VerifiableCredential"),
         (b"e30.bm90IGpzb24.", "not base64url JSON"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "baked image"),
-        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "carries no Open Badges credential"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not an SVG badge with a baked"),
         (b'{"type": "VerifiablePresentation", "verifiableCredential": []}', "holds no credential"),
     ],
 )

@@ -1,0 +1,339 @@
+"""``microcred verify``: verify credentials from files, badge links, JWS strings or stdin.
+
+Exit status (the public contract), worst over every credential of every input:
+
+====  ==========================================================================
+0     every credential is valid
+2     some verdict is indeterminate (a status list or key could not be had), none invalid
+1     some credential is invalid
+64    some input is unusable (not a credential in any form), or the arguments are wrong
+====  ==========================================================================
+
+The order of badness is valid < indeterminate < invalid < unusable. This module is the only
+place these numbers are mapped (style guide); the library returns reports, not exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from typer.core import TyperCommand
+
+from keys.errors import FetchBlocked, FetchError
+from keys.fetch import GuardedFetcher, parse_preload_args
+from schemas.loader import bundled_loader
+from verifier.inputs import BADGE_LINK_ACCEPT, MAX_INPUT_BYTES
+from verifier.pipeline import unusable_report, verify_many
+from verifier.report import CHECK_LABELS, Outcome, Verdict, VerificationReport
+from verifier.trust import TrustListError, TrustStore
+
+__all__ = [
+    "EXIT_INDETERMINATE",
+    "EXIT_INVALID",
+    "EXIT_USAGE",
+    "EXIT_VALID",
+    "exit_status",
+    "register",
+]
+
+EXIT_VALID = 0
+EXIT_INVALID = 1
+EXIT_INDETERMINATE = 2
+#: sysexits EX_USAGE: unusable input or arguments.
+EXIT_USAGE = 64
+
+_OUTCOME_STYLE = {
+    Outcome.PASSED: ("✔ passed", "green"),
+    Outcome.FAILED: ("✘ failed", "bold red"),
+    Outcome.WARNING: ("! warning", "yellow"),
+    Outcome.INDETERMINATE: ("? unknown", "magenta"),
+    Outcome.SKIPPED: ("– skipped", "dim"),
+}
+_VERDICT_STYLE = {
+    Verdict.VALID: ("VALID", "bold white on green"),
+    Verdict.INVALID: ("INVALID", "bold white on red"),
+    Verdict.INDETERMINATE: ("CANNOT BE CONFIRMED", "bold black on yellow"),
+}
+_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", re.ASCII)
+
+
+def exit_status(reports: list[VerificationReport]) -> int:
+    """The contract's exit status for a run: the worst outcome over all reports."""
+    worst = EXIT_VALID
+    rank = {EXIT_VALID: 0, EXIT_INDETERMINATE: 1, EXIT_INVALID: 2, EXIT_USAGE: 3}
+    for report in reports:
+        if report.unusable:
+            status = EXIT_USAGE
+        elif report.verdict is Verdict.INVALID:
+            status = EXIT_INVALID
+        elif report.verdict is Verdict.INDETERMINATE:
+            status = EXIT_INDETERMINATE
+        else:
+            status = EXIT_VALID
+        if rank[status] > rank[worst]:
+            worst = status
+    return worst
+
+
+#: Typer vendors its own click; its UsageError is the base of the public ``typer.BadParameter``.
+_UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class VerifyCommand(TyperCommand):
+    """A Typer command whose usage errors exit 64, not click's 2 (which means indeterminate)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: typer.Context | None = None,
+        **extra: Any,
+    ) -> typer.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except _UsageError as error:
+            error.exit_code = EXIT_USAGE
+            raise
+
+
+def _usage(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _parse_at(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
+    except ValueError:
+        raise _usage(f"--at expects an ISO 8601 date-time, got {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _read_limited(stream: Any) -> bytes:
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    return data if isinstance(data, bytes) else data.encode("utf-8")
+
+
+def _is_file(arg: str) -> bool:
+    try:
+        return Path(arg).is_file()
+    except (OSError, ValueError):  # a JWS is a valid argument and an overlong file name
+        return False
+
+
+def _verify_input(
+    arg: str, fetcher: GuardedFetcher, options: dict[str, Any]
+) -> list[VerificationReport]:
+    """Read one INPUT (stdin, URL, file or JWS string) and verify what it holds."""
+    now = options["now"]
+    if arg == "-":
+        data: bytes | str = _read_limited(sys.stdin.buffer)
+        source = "stdin"
+    elif arg.lower().startswith(("https://", "http://")):
+        source = arg
+        try:
+            data = fetcher.fetch(arg, accept=BADGE_LINK_ACCEPT).body
+        except FetchBlocked as error:
+            return [unusable_report(f"The badge link was refused: {error}", source=arg, now=now)]
+        except FetchError as error:
+            return [
+                unusable_report(
+                    f"The badge link could not be retrieved: {error}",
+                    source=arg,
+                    now=now,
+                    outcome=Outcome.INDETERMINATE,
+                )
+            ]
+    elif _is_file(arg):
+        source = arg
+        with Path(arg).open("rb") as handle:
+            data = _read_limited(handle)
+    elif _JWS.fullmatch(arg.strip()):
+        data, source = arg, "JWS argument"
+    else:
+        return [
+            unusable_report(
+                f"{arg!r} is not a file, an http(s) URL, a compact JWS, or '-' for stdin.",
+                source=arg,
+                now=now,
+            )
+        ]
+    return verify_many(data, fetcher=fetcher, source=source, **options)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _summary_rows(report: VerificationReport) -> list[tuple[str, str]]:
+    credential = report.credential
+    issuer = credential.get("issuer") or {}
+    subject = credential.get("subject") or {}
+    achievement = credential.get("achievement") or {}
+    rows: list[tuple[str, str]] = []
+    if credential.get("name") or achievement.get("name"):
+        rows.append(("Credential", credential.get("name") or achievement.get("name")))
+    if issuer.get("id"):
+        name = issuer.get("name")
+        rows.append(("Issuer", f"{name} ({issuer['id']})" if name else issuer["id"]))
+    if subject.get("id") or subject.get("identifier"):
+        kinds = ", ".join(
+            f"{'hashed ' if i.get('hashed') else ''}{i.get('identityType')}"
+            for i in subject.get("identifier", [])
+        )
+        rows.append(("Recipient", subject.get("id") or f"identified by {kinds}"))
+    if achievement.get("id"):
+        kind = achievement.get("achievementType")
+        rows.append(("Achievement", f"{achievement['id']}" + (f" ({kind})" if kind else "")))
+    if credential.get("validFrom") or credential.get("validUntil"):
+        rows.append(
+            (
+                "Valid",
+                f"from {credential.get('validFrom') or '?'} until "
+                f"{credential.get('validUntil') or 'no expiry'}",
+            )
+        )
+    rows.append(("Source", report.source))
+    return rows
+
+
+def render(report: VerificationReport, console: Console) -> None:
+    """The readable report: verdict, who/what/when, and every check in plain words."""
+    label, style = _VERDICT_STYLE[report.verdict]
+    if report.unusable:
+        label, style = "NOT A READABLE CREDENTIAL", "bold white on red"
+    title = report.credential.get("name") or report.credential["achievement"].get("name")
+    console.print(Text(f" {label} ", style=style), end=" ")
+    console.print(Text(title or report.source, style="bold"))
+    for name, value in _summary_rows(report):
+        console.print(Text.assemble((f"  {name:<12}", "dim"), str(value)))
+    table = Table(show_header=True, header_style="bold", expand=False, show_lines=False)
+    table.add_column("Check")
+    table.add_column("Outcome", no_wrap=True)
+    table.add_column("What it means")
+    for check in report.checks:
+        text, outcome_style = _OUTCOME_STYLE[check.outcome]
+        table.add_row(
+            CHECK_LABELS.get(check.id, str(check.id)), Text(text, outcome_style), check.message
+        )
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def verify_command(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="INPUT...",
+            help="A file (.json, .jwt/.jws, baked .png/.svg), an http(s) badge link, a compact "
+            "JWS, or - for stdin.",
+            show_default=False,
+        ),
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON report (an array for several).")
+    ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", metavar="ISO-8601", help="Verify as of this instant, not now."),
+    ] = None,
+    preload: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--preload",
+            metavar="URL=FILE",
+            help="Serve URL from FILE instead of the network (offline verification).",
+        ),
+    ] = None,
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option("--trust", metavar="FILE", help="A trust list (see verifier/TRUST_LISTS.md)."),
+    ] = None,
+    recipient: Annotated[
+        str | None,
+        typer.Option(
+            "--recipient", metavar="EMAIL", help="Check the credential was issued to this."
+        ),
+    ] = None,
+    allow_http_localhost: Annotated[
+        bool,
+        typer.Option("--allow-http-localhost", help="Allow plain http to localhost (development)."),
+    ] = False,
+    allow_private_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-private-host",
+            metavar="HOST",
+            help="A host name that may resolve to a private address (an internal registry).",
+        ),
+    ] = None,
+    challenge: Annotated[
+        str | None,
+        typer.Option("--challenge", help="The challenge a presentation's holder proof must carry."),
+    ] = None,
+    domain: Annotated[
+        str | None,
+        typer.Option("--domain", help="The domain a presentation's holder proof must carry."),
+    ] = None,
+) -> None:
+    """Verify Open Badges 3.0 credentials and report every check.
+
+    Exit status: 0 valid, 1 invalid, 2 indeterminate, 64 unusable input or arguments.
+    """
+    now = _parse_at(at)
+    try:
+        preloads = parse_preload_args(preload or [])
+    except ValueError as error:
+        raise _usage(str(error)) from None
+    try:
+        store = TrustStore.from_files(trust or [])
+    except TrustListError as error:
+        raise _usage(str(error)) from None
+    options = {
+        "loader": bundled_loader(),
+        "trust": store,
+        "now": now,
+        "recipient": recipient,
+        "expected_challenge": challenge,
+        "expected_domain": domain,
+    }
+    reports: list[VerificationReport] = []
+    with GuardedFetcher(
+        allow_http_localhost=allow_http_localhost,
+        allowed_private_hosts=allow_private_host or (),
+        preloads=preloads,
+    ) as fetcher:
+        for arg in inputs:
+            reports.extend(_verify_input(arg, fetcher, options))
+    if as_json:
+        payload: Any = (
+            reports[0].to_json()
+            if len(inputs) == 1 and len(reports) == 1
+            else [r.to_json() for r in reports]
+        )
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        console = Console(highlight=False, soft_wrap=False)
+        for index, report in enumerate(reports):
+            if index:
+                console.print()
+            render(report, console)
+    raise typer.Exit(exit_status(reports))
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``verify`` to the ``microcred`` command."""
+    app.command("verify", cls=VerifyCommand, no_args_is_help=True)(verify_command)
