@@ -27,6 +27,7 @@ interop/node_modules/.stamp: interop/package-lock.json
 	touch $@
 
 test: $(STAMP) interop/node_modules/.stamp
+	scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
