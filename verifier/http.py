@@ -1,0 +1,502 @@
+"""The verifier over HTTP: ``POST /verify``, ``GET /verify?url=``, and the page at ``/verify``.
+
+API (JSON, the contract's report shape; an array when one input holds several credentials):
+
+* ``POST /verify`` with a JSON credential or presentation (``application/json``,
+  ``application/vc+ld+json``, ``application/ld+json``), a JWS (``text/plain``,
+  ``application/jwt``, ``application/vc+jwt``), a baked image (``image/png``,
+  ``image/svg+xml``), or ``multipart/form-data`` with a ``file`` (any of those) or a
+  ``credential`` text field. Query (or form) parameters: ``recipient``, ``challenge``,
+  ``domain``, ``at``.
+* ``GET /verify?url=<badge link>``: the link is fetched through the guarded fetcher, asking for
+  ``application/vc+ld+json``.
+
+A verdict, whatever it is, is ``200``: the report is the answer. Unusable input is ``400`` with
+``{"detail": ...}``, an unsupported content type ``415``, a body over the limit ``413`` (enforced
+while reading, so a huge body is never held in memory), a badge link that is refused ``400``
+and one that cannot be retrieved ``502``.
+
+The page: browsers (``Accept: text/html``) get an HTML page at the same URL, where a person
+pastes a credential, uploads a file or baked image, or gives a badge link, using ordinary form
+posts (no JavaScript), and sees the verdict and every check in plain words.
+
+Configuration is a :class:`VerifierSettings` (``MICROCRED_VERIFIER_*``) turned into one
+:class:`VerifierService` per app, supplied by dependencies; tests override
+:func:`get_verifier`. :func:`create_verifier_app` builds a stand-alone app
+(``microcred serve --verifier-only``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from keys.did import KeyResolver
+from keys.errors import FetchBlocked, FetchError
+from keys.fetch import GuardedFetcher, parse_preload_args
+from schemas.canonical import DocumentLoader
+from schemas.loader import bundled_loader
+from verifier.context import Fetcher
+from verifier.inputs import BADGE_LINK_ACCEPT, MAX_INPUT_BYTES
+from verifier.pipeline import verify_many
+from verifier.report import CHECK_LABELS, CheckId, Outcome, Verdict, VerificationReport
+from verifier.trust import TrustStore
+
+__all__ = [
+    "VerifierService",
+    "VerifierSettings",
+    "create_verifier_app",
+    "get_verifier",
+    "get_verifier_settings",
+    "router",
+]
+
+_JSON_TYPES = frozenset({"application/json", "application/vc+ld+json", "application/ld+json"})
+_JWS_TYPES = frozenset({"text/plain", "application/jwt", "application/vc+jwt"})
+_IMAGE_TYPES = frozenset({"image/png", "image/svg+xml"})
+_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+_TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+class VerifierSettings(BaseSettings):
+    """The verifier's configuration, from ``MICROCRED_VERIFIER_*`` (lists as JSON arrays)."""
+
+    model_config = SettingsConfigDict(env_prefix="MICROCRED_VERIFIER_", extra="ignore")
+
+    #: Trust list files (see ``verifier/TRUST_LISTS.md``); read once, at start-up.
+    trust_lists: list[Path] = Field(default_factory=list)
+    #: Plain http to localhost (development only).
+    allow_http_localhost: bool = False
+    #: Host names that may resolve to private addresses (e.g. an internal registry).
+    allowed_private_hosts: list[str] = Field(default_factory=list)
+    #: ``URL=FILE`` pairs served without network access (air-gapped offices, tests).
+    preloads: list[str] = Field(default_factory=list)
+    #: Largest request body accepted.
+    max_body_bytes: int = MAX_INPUT_BYTES
+
+
+@lru_cache
+def get_verifier_settings() -> VerifierSettings:
+    """Settings from the environment (the FastAPI docs' pattern; override in tests)."""
+    return VerifierSettings()
+
+
+class VerifierService:
+    """What one running verifier holds: a guarded fetcher (connection pool and cache), the
+    trust lists, the document loader and the limits. Thread-safe; one per app."""
+
+    def __init__(
+        self,
+        *,
+        fetcher: Fetcher,
+        trust: TrustStore | None = None,
+        loader: DocumentLoader | None = None,
+        max_body_bytes: int = MAX_INPUT_BYTES,
+    ) -> None:
+        self.fetcher = fetcher
+        self.trust = trust if trust is not None else TrustStore()
+        self.loader = loader if loader is not None else bundled_loader()
+        self.max_body_bytes = max_body_bytes
+
+    @classmethod
+    def from_settings(cls, settings: VerifierSettings) -> VerifierService:
+        """Build from settings; a bad trust list or preload raises here, at start-up."""
+        fetcher = GuardedFetcher(
+            allow_http_localhost=settings.allow_http_localhost,
+            allowed_private_hosts=settings.allowed_private_hosts,
+            preloads=parse_preload_args(settings.preloads),
+        )
+        return cls(
+            fetcher=fetcher,
+            trust=TrustStore.from_files(settings.trust_lists),
+            max_body_bytes=settings.max_body_bytes,
+        )
+
+    def verify(
+        self,
+        data: bytes | str,
+        *,
+        source: str,
+        now: datetime | None = None,
+        recipient: str | None = None,
+        challenge: str | None = None,
+        domain: str | None = None,
+    ) -> list[VerificationReport]:
+        return verify_many(
+            data,
+            loader=self.loader,
+            fetcher=self.fetcher,
+            resolver=KeyResolver(fetcher=self.fetcher),
+            trust=self.trust,
+            now=now or datetime.now(UTC),
+            recipient=recipient,
+            expected_challenge=challenge,
+            expected_domain=domain,
+            source=source,
+        )
+
+    def fetch_badge(self, url: str) -> bytes:
+        """The body behind a badge link (raises :class:`keys.errors.FetchError`)."""
+        return self.fetcher.fetch(url, accept=BADGE_LINK_ACCEPT).body
+
+    def close(self) -> None:
+        close = getattr(self.fetcher, "close", None)
+        if callable(close):
+            close()
+
+
+def get_verifier(
+    request: Request, settings: Annotated[VerifierSettings, Depends(get_verifier_settings)]
+) -> VerifierService:
+    """The app's :class:`VerifierService`, built on first use from the settings dependency.
+
+    Kept on ``app.state`` (per app, not per module), so two apps in one process (tests, the
+    issuer service mounting this router) do not share a fetcher or trust lists.
+    """
+    state = request.app.state
+    cached = getattr(state, "microcred_verifier", None)
+    if cached is None or cached[0] is not settings:
+        cached = (settings, VerifierService.from_settings(settings))
+        state.microcred_verifier = cached
+    return cached[1]
+
+
+VerifierDep = Annotated[VerifierService, Depends(get_verifier)]
+
+
+# --------------------------------------------------------------------------- response models
+
+
+class CheckModel(BaseModel):
+    id: CheckId
+    outcome: Outcome
+    message: str
+    details: dict[str, Any]
+
+
+class IssuerModel(BaseModel):
+    id: str | None
+    name: str | None
+
+
+class AchievementModel(BaseModel):
+    id: str | None
+    name: str | None
+    achievementType: str | None
+
+
+class CredentialModel(BaseModel):
+    id: str | None
+    types: list[str]
+    format: str | None = Field(description='"ldp" (embedded proof) or "jwt" (VC-JWT)')
+    name: str | None = None
+    issuer: IssuerModel
+    subject: dict[str, Any]
+    achievement: AchievementModel
+    validFrom: str | None
+    validUntil: str | None
+
+
+class ReportModel(BaseModel):
+    """One credential's verification report (``shared/docs/architecture.md``)."""
+
+    verdict: Verdict
+    credential: CredentialModel
+    checks: list[CheckModel]
+    source: str
+    checkedAt: str | None
+
+
+class ErrorModel(BaseModel):
+    detail: str
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorModel, "description": "Unusable input: not a credential in any form"},
+    413: {"model": ErrorModel, "description": "Request body over the size limit"},
+    415: {"model": ErrorModel, "description": "Unsupported content type"},
+}
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/vc+ld+json": {"schema": {"type": "object"}},
+            "application/json": {"schema": {"type": "object"}},
+            "text/plain": {"schema": {"type": "string", "description": "A compact JWS"}},
+            "image/png": {"schema": {"type": "string", "format": "binary"}},
+            "image/svg+xml": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "JSON, JWS, or a baked PNG/SVG",
+                        },
+                        "credential": {"type": "string", "description": "Pasted JSON or JWS"},
+                        "recipient": {"type": "string"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed ``limit``."""
+    declared = request.headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the request body is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, f"the request body is larger than {limit} bytes")
+    return bytes(body)
+
+
+async def _form(request: Request, body: bytes, limit: int) -> Mapping[str, Any]:
+    """Parse a form body already read (with its limit) by replaying it to Starlette."""
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    replay = Request(request.scope, receive)
+    return await replay.form(max_files=1, max_fields=16, max_part_size=limit)
+
+
+def _field(form: Mapping[str, Any], name: str) -> str | None:
+    value = form.get(name)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _page(
+    request: Request,
+    *,
+    reports: list[VerificationReport] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+    form: Mapping[str, Any] | None = None,
+) -> HTMLResponse:
+    return _TEMPLATES.TemplateResponse(
+        request,
+        "verify.html",
+        {
+            "reports": [r.to_json() for r in reports or []],
+            "error": error,
+            "form": dict(form or {}),
+            "labels": {str(k): v for k, v in CHECK_LABELS.items()},
+        },
+        status_code=status_code,
+    )
+
+
+def _respond(
+    request: Request, reports: list[VerificationReport], form: Mapping[str, Any] | None = None
+) -> Response:
+    """200 with the report(s), or 400 when the input held no readable credential."""
+    unusable = len(reports) == 1 and reports[0].unusable
+    if _wants_html(request):
+        if unusable:
+            return _page(request, error=reports[0].checks[0].message, status_code=400, form=form)
+        return _page(request, reports=reports, form=form)
+    if unusable:
+        return JSONResponse({"detail": reports[0].checks[0].message}, status_code=400)
+    payload = reports[0].to_json() if len(reports) == 1 else [r.to_json() for r in reports]
+    return JSONResponse(payload)
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if _wants_html(request):
+        return _page(request, error=message, status_code=status)
+    return JSONResponse({"detail": message}, status_code=status)
+
+
+async def _verify_link(
+    request: Request,
+    verifier: VerifierService,
+    url: str,
+    *,
+    now: datetime | None,
+    recipient: str | None,
+) -> Response:
+    try:
+        body = await run_in_threadpool(verifier.fetch_badge, url)
+    except FetchBlocked as error:
+        return _error(request, 400, f"The badge link was refused: {error}")
+    except FetchError as error:
+        return _error(request, 502, f"The badge link could not be retrieved: {error}")
+    reports = await run_in_threadpool(
+        verifier.verify, body, source=url, now=now, recipient=recipient
+    )
+    return _respond(request, reports, {"url": url, "recipient": recipient})
+
+
+# --------------------------------------------------------------------------- routes
+
+router = APIRouter(tags=["verify"])
+
+
+@router.post(
+    "/verify",
+    summary="Verify a credential, presentation, JWS or baked badge",
+    response_model=ReportModel | list[ReportModel],
+    responses={**_ERRORS, 200: {"content": {"text/html": {}}}},
+    openapi_extra=_BODY_DOC,
+)
+async def post_verify(
+    request: Request,
+    verifier: VerifierDep,
+    recipient: Annotated[str | None, Query(description="Email to match the recipient")] = None,
+    challenge: Annotated[str | None, Query(description="Expected presentation challenge")] = None,
+    domain: Annotated[str | None, Query(description="Expected presentation domain")] = None,
+    at: Annotated[datetime | None, Query(description="Verify as of this instant")] = None,
+) -> Response:
+    """Verify what the body holds; the verdict is in the report, the status is 200."""
+    try:
+        body = await _read_body(request, verifier.max_body_bytes)
+    except HTTPException as error:
+        return _error(request, error.status_code, str(error.detail))
+    media_type = _media_type(request)
+    form_values: dict[str, Any] = {}
+    data: bytes | str
+    if media_type in _FORM_TYPES:
+        form = await _form(request, body, verifier.max_body_bytes)
+        recipient = _field(form, "recipient") or recipient
+        challenge = _field(form, "challenge") or challenge
+        domain = _field(form, "domain") or domain
+        form_values["recipient"] = recipient
+        upload = form.get("file")
+        pasted = _field(form, "credential")
+        link = _field(form, "url")
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read()
+            source = upload.filename
+        elif pasted is not None:
+            data, source = pasted, "pasted credential"
+            form_values["credential"] = pasted
+        elif link is not None:
+            return await _verify_link(request, verifier, link, now=_as_utc(at), recipient=recipient)
+        else:
+            return _error(request, 400, "Paste a credential, choose a file, or give a badge link.")
+    elif media_type in _JSON_TYPES or media_type in _IMAGE_TYPES:
+        data, source = body, "request body"
+    elif media_type in _JWS_TYPES:
+        data, source = body.decode("utf-8", "replace"), "request body"
+    else:
+        return _error(
+            request,
+            415,
+            f"Unsupported content type {media_type or '(none)'}: send JSON "
+            "(application/vc+ld+json), a JWS (text/plain), an image, or a multipart upload.",
+        )
+    reports = await run_in_threadpool(
+        verifier.verify,
+        data,
+        source=source,
+        now=_as_utc(at),
+        recipient=recipient,
+        challenge=challenge,
+        domain=domain,
+    )
+    return _respond(request, reports, form_values)
+
+
+@router.get(
+    "/verify",
+    summary="Verify a badge link; browsers get the verification page",
+    response_model=ReportModel | list[ReportModel],
+    responses={
+        200: {"content": {"text/html": {}}, "description": "The report, or the page"},
+        400: {"model": ErrorModel, "description": "The badge link was refused"},
+        422: {"model": ErrorModel, "description": "No url given (API clients)"},
+        502: {"model": ErrorModel, "description": "The badge link could not be retrieved"},
+    },
+)
+async def get_verify(
+    request: Request,
+    verifier: VerifierDep,
+    url: Annotated[str | None, Query(description="A badge link (https)")] = None,
+    recipient: Annotated[str | None, Query(description="Email to match the recipient")] = None,
+    at: Annotated[datetime | None, Query(description="Verify as of this instant")] = None,
+) -> Response:
+    """With ``url``: fetch that badge link and verify it. Without: the page (browsers)."""
+    url = url.strip() if url else None
+    if not url:
+        if _wants_html(request):
+            return _page(request)
+        return JSONResponse({"detail": "give the badge link as ?url=..."}, status_code=422)
+    return await _verify_link(request, verifier, url, now=_as_utc(at), recipient=recipient)
+
+
+# --------------------------------------------------------------------------- stand-alone app
+
+
+def create_verifier_app(settings: VerifierSettings | None = None) -> FastAPI:
+    """The verifier as an app of its own (``microcred serve --verifier-only``).
+
+    Settings default to the environment. Trust lists and preloads are read here, so a broken
+    configuration stops start-up instead of the first request.
+    """
+    settings = settings if settings is not None else VerifierSettings()
+    service = VerifierService.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.close()
+
+    app = FastAPI(
+        title="microcred verifier",
+        summary="Verify Open Badges 3.0 credentials and see every check.",
+        lifespan=lifespan,
+    )
+    app.include_router(router)
+    app.dependency_overrides[get_verifier] = lambda: service
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/verify")
+
+    return app
