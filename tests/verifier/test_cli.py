@@ -15,7 +15,14 @@ from typer.testing import CliRunner
 
 from keys.suites.vc_jwt import sign_jwt
 from microcred.cli import app
-from tests.verifier.support import DID_URL, REVOCATION_URL, SUSPENSION_URL, World, vm_of
+from tests.verifier.support import (
+    DID_URL,
+    NOW,
+    REVOCATION_URL,
+    SUSPENSION_URL,
+    World,
+    vm_of,
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -67,7 +74,11 @@ def _preloads(files: dict[str, Path], revocation: str = "revocation") -> list[st
 
 
 def run(*args: Any, input: str | bytes | None = None):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, ["verify", *map(str, args)], input=input)
+    """``microcred verify ARGS``, as of the tests' fixed instant unless ``--at`` is given."""
+    argv = [str(a) for a in args]
+    if argv and "--at" not in argv:
+        argv += ["--at", NOW.isoformat()]
+    return runner.invoke(app, ["verify", *argv], input=input)
 
 
 def test_valid_readable_report(files: dict[str, Path]) -> None:
