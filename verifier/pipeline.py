@@ -76,6 +76,13 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
         )
     issuer, achievement = ctx.issuer_id, ctx.achievement_id
     details: dict[str, Any] = {"issuer": issuer, "lists": ctx.trust.names}
+    if issuer is None:
+        return CheckResult(
+            CheckId.TRUST,
+            Outcome.FAILED,
+            "The credential names no issuer id, so it cannot be on any trust list.",
+            details,
+        )
     matches = ctx.trust.lookup(issuer, achievement)
     if matches:
         details["matches"] = [m.to_json() for m in matches]

@@ -117,3 +117,11 @@ def test_unreadable_files(tmp_path: Path) -> None:
 
 def test_no_lists_means_trust_is_skipped(world: World) -> None:
     assert outcomes(world.verify(world.signed(), trust=TrustStore()))["trust"] == "skipped"
+
+
+def test_a_credential_without_an_issuer_id_is_on_no_list(world: World) -> None:
+    credential = world.signed()
+    del credential["issuer"]["id"]
+    report = world.verify(credential, trust=world.trust({"id": world.did_a}))
+    assert outcomes(report)["trust"] == "failed"
+    assert "names no issuer id" in report.check(CheckId.TRUST).message
