@@ -28,19 +28,19 @@ Configuration is a :class:`VerifierSettings` (``MICROCRED_VERIFIER_*``) turned i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from keys.did import KeyResolver
@@ -67,6 +67,7 @@ _JSON_TYPES = frozenset({"application/json", "application/vc+ld+json", "applicat
 _JWS_TYPES = frozenset({"text/plain", "application/jwt", "application/vc+jwt"})
 _IMAGE_TYPES = frozenset({"image/png", "image/svg+xml"})
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+_T = TypeVar("_T")
 _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
@@ -88,6 +89,12 @@ class VerifierSettings(BaseSettings):
     preloads: list[str] = Field(default_factory=list)
     #: Largest request body accepted.
     max_body_bytes: int = MAX_INPUT_BYTES
+    #: Verifications running at once per process; the rest wait their turn, first come first
+    #: served. Verification is CPU-bound under the GIL: more threads add no throughput, only a
+    #: long latency tail (bench/verify_http.py: p99 about 3x p50 with Starlette's 40 threads,
+    #: close to p50 with 2). A slot waiting on a slow remote document is held for at most the
+    #: fetcher's timeout; raise this if your issuers' servers are slow, or run more workers.
+    max_concurrent_verifications: int = Field(default=2, ge=1)
 
 
 @lru_cache
@@ -107,11 +114,13 @@ class VerifierService:
         trust: TrustStore | None = None,
         loader: DocumentLoader | None = None,
         max_body_bytes: int = MAX_INPUT_BYTES,
+        max_concurrent_verifications: int = 2,
     ) -> None:
         self.fetcher = fetcher
         self.trust = trust if trust is not None else TrustStore()
         self.loader = loader if loader is not None else bundled_loader()
         self.max_body_bytes = max_body_bytes
+        self.limiter = anyio.CapacityLimiter(max_concurrent_verifications)
 
     @classmethod
     def from_settings(cls, settings: VerifierSettings) -> VerifierService:
@@ -125,6 +134,7 @@ class VerifierService:
             fetcher=fetcher,
             trust=TrustStore.from_files(settings.trust_lists),
             max_body_bytes=settings.max_body_bytes,
+            max_concurrent_verifications=settings.max_concurrent_verifications,
         )
 
     def verify(
@@ -149,6 +159,11 @@ class VerifierService:
             expected_domain=domain,
             source=source,
         )
+
+    async def run(self, func: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
+        """Run blocking work (a verification, a fetch) in a worker thread, at most
+        ``max_concurrent_verifications`` at once, first come first served."""
+        return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=self.limiter)
 
     def fetch_badge(self, url: str) -> bytes:
         """The body behind a badge link (raises :class:`keys.errors.FetchError`)."""
@@ -362,14 +377,12 @@ async def _verify_link(
     recipient: str | None,
 ) -> Response:
     try:
-        body = await run_in_threadpool(verifier.fetch_badge, url)
+        body = await verifier.run(verifier.fetch_badge, url)
     except FetchBlocked as error:
         return _error(request, 400, f"The badge link was refused: {error}")
     except FetchError as error:
         return _error(request, 502, f"The badge link could not be retrieved: {error}")
-    reports = await run_in_threadpool(
-        verifier.verify, body, source=url, now=now, recipient=recipient
-    )
+    reports = await verifier.run(verifier.verify, body, source=url, now=now, recipient=recipient)
     return _respond(request, reports, {"url": url, "recipient": recipient})
 
 
@@ -431,7 +444,7 @@ async def post_verify(
             f"Unsupported content type {media_type or '(none)'}: send JSON "
             "(application/vc+ld+json), a JWS (text/plain), an image, or a multipart upload.",
         )
-    reports = await run_in_threadpool(
+    reports = await verifier.run(
         verifier.verify,
         data,
         source=source,
