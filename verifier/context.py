@@ -23,7 +23,15 @@ from schemas.canonical import DocumentLoader
 from verifier.inputs import Parsed
 from verifier.trust import TrustStore
 
-__all__ = ["Fetcher", "JwtOutcome", "VerificationContext", "is_retrieval_failure", "issuer_id_of"]
+__all__ = [
+    "MAX_DEPTH",
+    "Fetcher",
+    "JwtOutcome",
+    "PresentationOutcome",
+    "VerificationContext",
+    "is_retrieval_failure",
+    "issuer_id_of",
+]
 
 #: How deep endorsements of endorsements (and status lists' own checks) are followed.
 MAX_DEPTH = 3
