@@ -1,0 +1,100 @@
+"""The database: an engine per settings, and Alembic migrations run from code.
+
+SQLite is the embedded default, so it is set up to behave under concurrent writers:
+
+* WAL journal, so readers never wait for a writer and writers never wait for readers;
+* a busy timeout, so a writer waits for another instead of failing;
+* write transactions start with ``BEGIN IMMEDIATE`` (:func:`begin_write`). A transaction that
+  reads first and writes later (check the idempotency key, then insert) otherwise fails at
+  once with "database is locked" when another connection wrote in between: SQLite cannot
+  upgrade a stale read snapshot, and the busy handler is not consulted. Taking the write lock
+  up front makes writers queue instead. Read-only transactions keep a plain deferred ``BEGIN``,
+  so public pages never queue behind a batch of awards.
+
+On PostgreSQL :func:`begin_write` changes nothing; the unique constraints settle races.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlmodel import Session
+
+from issuer.settings import Settings
+
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "begin_write", "make_engine", "migrate"]
+
+log = logging.getLogger("microcred.issuer.db")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: Seconds a SQLite writer waits for the lock before giving up.
+SQLITE_BUSY_TIMEOUT_S = 30
+#: Execution option marking a transaction that will write (see :func:`begin_write`).
+_WRITE_OPTION = "microcred_write"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Start ``session``'s next transaction as a writer (SQLite: ``BEGIN IMMEDIATE``).
+
+    Call it before the first read of a transaction that will write. A read transaction still
+    open is committed first (it holds nothing to keep); loaded objects are expired by that and
+    reload on use.
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={_WRITE_OPTION: True})
+
+
+def make_engine(settings: Settings, **kwargs: Any) -> Engine:
+    """An engine for ``settings.sqlalchemy_url``; creates the data directory for SQLite."""
+    url = settings.sqlalchemy_url
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+            **kwargs,
+        )
+        _sqlite_setup(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """Alembic's configuration, pointing at the migrations shipped inside the package."""
+    config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (``alembic upgrade head``); idempotent."""
+    command.upgrade(alembic_config(engine), "head")
+    log.debug("database schema is at head (%s)", engine.url.render_as_string(hide_password=True))

@@ -1,0 +1,246 @@
+"""The service's tables (SQLModel). Request and response shapes live in :mod:`issuer.payloads`.
+
+What is stored, and why in that form:
+
+* **Signed documents as text.** A credential is stored exactly as it was signed and served as
+  those bytes; a JSON column type could reorder or renumber it (PostgreSQL ``jsonb`` does).
+* **Achievement versions are immutable rows.** Editing an achievement adds a version; an award
+  points at the version it was issued under, and its credential embeds that version's snapshot.
+* **Private keys only sealed** (AES-256-GCM under the key-encryption key, the row id as
+  associated data, see :mod:`issuer.crypto_at_rest`), **API keys only hashed**.
+* **Idempotency in the schema.** ``(issuer_id, idempotency_key)`` is unique, so two concurrent
+  retries cannot both insert: the loser reads the winner's row.
+
+Timestamps are UTC, ``timezone=True`` columns (SQLite hands them back naive; readers use
+:func:`as_utc`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "ApiKey",
+    "Award",
+    "AwardStatus",
+    "Batch",
+    "BatchRow",
+    "CatalogAchievement",
+    "DidMethod",
+    "Instance",
+    "Issuer",
+    "IssuerKey",
+    "KeyPurpose",
+    "Scope",
+    "as_utc",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, to the second: what a credential's DateTimeZ can say."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored timestamp as an aware UTC datetime (SQLite returns naive ones)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _timestamp(**kwargs: Any) -> Any:
+    return Field(sa_type=sa.DateTime(timezone=True), **kwargs)
+
+
+class DidMethod(StrEnum):
+    web = "web"
+    key = "key"
+
+
+class KeyPurpose(StrEnum):
+    """What a key signs: Data Integrity proofs (Ed25519) or VC-JWTs (P-256 / RSA)."""
+
+    ldp = "ldp"
+    jwt = "jwt"
+
+
+class Scope(StrEnum):
+    """What an API key may do. ``admin`` includes the others."""
+
+    catalog = "catalog"
+    issue = "issue"
+    revoke = "revoke"
+    admin = "admin"
+
+
+class AwardStatus(StrEnum):
+    """Placeholder until status lists exist: every credential is ``active``."""
+
+    active = "active"
+
+
+class Instance(SQLModel, table=True):
+    """Facts about this installation decided once, at ``microcred init``."""
+
+    __tablename__ = "instance"
+
+    id: int = Field(default=1, primary_key=True)
+    #: The base URL ids were built on; the ``MICROCRED_BASE_URL`` setting overrides it.
+    base_url: str
+    created: datetime = _timestamp(default_factory=utcnow)
+
+
+class Issuer(SQLModel, table=True):
+    """An issuing organization (OB Profile): a state office, a district, a provider."""
+
+    __tablename__ = "issuer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=64)
+    name: str
+    url: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    description: str | None = None
+    image: str | None = None
+    parent_id: int | None = Field(default=None, foreign_key="issuer.id")
+    #: OB IdentifierEntry objects, ``[{"identifier", "identifierType"}]``.
+    other_identifiers: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    did_method: str = Field(max_length=8)
+    #: The DID credentials are issued under now. For did:key it changes with each rotation.
+    did: str
+    created: datetime = _timestamp(default_factory=utcnow)
+
+
+class IssuerKey(SQLModel, table=True):
+    """One key pair of an issuer. Retired keys stay: credentials they signed must verify."""
+
+    __tablename__ = "issuer_key"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    issuer_id: int = Field(foreign_key="issuer.id", index=True)
+    purpose: str = Field(max_length=8)
+    key_type: str = Field(max_length=16)
+    public_jwk: dict[str, Any] = Field(sa_type=sa.JSON)
+    #: The private JWK sealed with the KEK (see :mod:`issuer.crypto_at_rest`).
+    sealed_private_jwk: str = Field(sa_type=sa.Text)
+    kek_id: str = Field(max_length=32)
+    #: Absolute verification method id, e.g. ``did:web:…#z6Mk…``.
+    verification_method: str
+    #: The DID that controls the key (the issuer's DID when the key was made).
+    controller: str
+    created: datetime = _timestamp(default_factory=utcnow)
+    retired: datetime | None = _timestamp(default=None, nullable=True)
+
+
+class CatalogAchievement(SQLModel, table=True):
+    """One version of an achievement: its OB JSON as published at its id URL."""
+
+    __tablename__ = "achievement"
+    __table_args__ = (
+        sa.UniqueConstraint("slug", "version", name="uq_achievement_slug_version"),
+        # At most one current version per slug, on both databases (partial unique index).
+        sa.Index(
+            "uq_achievement_current",
+            "slug",
+            unique=True,
+            sqlite_where=sa.text("is_current"),
+            postgresql_where=sa.text("is_current"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    issuer_id: int = Field(foreign_key="issuer.id", index=True)
+    slug: str = Field(index=True, max_length=64)
+    version: int
+    is_current: bool = True
+    #: The OB Achievement JSON of this version (immutable once written).
+    document: dict[str, Any] = Field(sa_type=sa.JSON)
+    created: datetime = _timestamp(default_factory=utcnow)
+
+
+class Award(SQLModel, table=True):
+    """An educator earned an achievement; the signed credential that says so."""
+
+    __tablename__ = "award"
+    __table_args__ = (
+        sa.UniqueConstraint("issuer_id", "idempotency_key", name="uq_award_idempotency"),
+    )
+
+    #: The credential's uuid: its id is ``{base}/credentials/{id}``.
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    issuer_id: int = Field(foreign_key="issuer.id", index=True)
+    achievement_id: int = Field(foreign_key="achievement.id")
+    achievement_slug: str = Field(index=True, max_length=64)
+    recipient_name: str
+    #: Normalized (stripped, lower-cased); in the credential only as a salted hash.
+    recipient_email: str = Field(index=True)
+    recipient_did: str | None = None
+    identity_salt: str = Field(max_length=64)
+    score: str | None = None
+    rubric_level: str | None = None
+    #: Every evidence item, including those withheld from the credential (student data).
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    assessor: str | None = None
+    awarded: datetime = _timestamp()
+    activity_start: datetime | None = _timestamp(default=None, nullable=True)
+    activity_end: datetime | None = _timestamp(default=None, nullable=True)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    #: SHA-256 of the request, to tell a retry from a different request reusing a key.
+    request_hash: str = Field(max_length=64)
+    batch_id: str | None = Field(default=None, max_length=200)
+    credential: str = Field(sa_type=sa.Text)
+    credential_jwt: str = Field(sa_type=sa.Text)
+    signed_by: str
+    status: str = Field(default=AwardStatus.active, max_length=16)
+    created: datetime = _timestamp(default_factory=utcnow)
+
+
+class ApiKey(SQLModel, table=True):
+    """A bearer key for the admin API. Only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: The public part of the token, used to find the row; not a secret.
+    prefix: str = Field(unique=True, index=True, max_length=32)
+    secret_hash: str = Field(max_length=64)
+    name: str
+    scopes: list[str] = Field(sa_type=sa.JSON)
+    #: ``None``: every issuer (the first admin key); otherwise that issuer only.
+    issuer_id: int | None = Field(default=None, foreign_key="issuer.id", index=True)
+    created: datetime = _timestamp(default_factory=utcnow)
+    revoked: datetime | None = _timestamp(default=None, nullable=True)
+
+
+class Batch(SQLModel, table=True):
+    """A bulk award request, so its outcome can be read back and a rerun reported."""
+
+    __tablename__ = "batch"
+    __table_args__ = (sa.UniqueConstraint("issuer_id", "batch_key", name="uq_batch_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    issuer_id: int = Field(foreign_key="issuer.id", index=True)
+    batch_key: str = Field(max_length=200)
+    created: datetime = _timestamp(default_factory=utcnow)
+    updated: datetime = _timestamp(default_factory=utcnow)
+
+
+class BatchRow(SQLModel, table=True):
+    """The latest outcome of one row of a batch."""
+
+    __tablename__ = "batch_row"
+
+    batch_id: int = Field(foreign_key="batch.id", primary_key=True)
+    row: int = Field(primary_key=True)
+    idempotency_key: str = Field(max_length=200)
+    ok: bool
+    award_id: uuid.UUID | None = Field(default=None, foreign_key="award.id")
+    error: str | None = None

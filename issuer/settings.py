@@ -1,0 +1,104 @@
+"""Configuration of the issuing service, read from ``MICROCRED_*`` environment variables.
+
+Settings are an object handed to whoever needs them (``create_app(settings)``, the CLI commands,
+the tests), never a module global: FastAPI's own advice, and it lets one process (a test run)
+hold several services with different data directories and databases.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_BASE_URL", "Environment", "Settings", "get_settings", "normalize_base_url"]
+
+#: Where ``make run`` serves, and so what ids are built on unless told otherwise.
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+DATABASE_FILE = "microcred.db"
+
+
+class Environment(StrEnum):
+    """``production`` turns development conveniences (a KEK file made for you) into errors."""
+
+    development = "development"
+    production = "production"
+
+
+def normalize_base_url(value: str) -> str:
+    """An absolute http(s) URL without query, fragment or trailing slash.
+
+    Every public id (credentials, achievements, did:web) is this string plus a path, so it must
+    be exactly one spelling: a trailing slash would make ``…//credentials/…`` ids.
+    """
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"base URL must be an absolute http(s) URL, got {value!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("base URL must not carry credentials, a query or a fragment")
+    netloc = parts.netloc.lower()
+    default_port = {"http": ":80", "https": ":443"}[parts.scheme]
+    netloc = netloc.removesuffix(default_port)
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment (prefix ``MICROCRED_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MICROCRED_", extra="ignore")
+
+    #: Holds the SQLite database (the embedded default) and, in development only, the KEK file.
+    data_dir: Path = Path("./var")
+    #: SQLAlchemy URL; ``postgresql://`` is read as psycopg 3. Default: SQLite in ``data_dir``.
+    database_url: str | None = None
+    #: Public base URL that ids, did:web DIDs and links are built on. When not set here it is
+    #: the one stored by ``microcred init`` (see :mod:`issuer.runtime`).
+    base_url: str = DEFAULT_BASE_URL
+    env: Environment = Environment.development
+    #: The key-encryption key (32 bytes, base64url or hex) that seals issuers' private keys.
+    key_encryption_key: SecretStr | None = None
+    #: A file holding the key-encryption key, instead of ``key_encryption_key``.
+    kek_file: Path | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return normalize_base_url(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        # One driver for PostgreSQL everywhere: psycopg 3 (the only one installed).
+        for prefix in ("postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @property
+    def base_url_explicit(self) -> bool:
+        """Whether the base URL was given (environment or constructor), not defaulted."""
+        return "base_url" in self.model_fields_set
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database to use: ``database_url``, or the SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir.expanduser().resolve() / DATABASE_FILE).as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings from the environment, read once (FastAPI's settings pattern)."""
+    return Settings()
