@@ -1,0 +1,106 @@
+"""What a running service holds besides its database: URLs, the KEK, the document loader.
+
+:func:`start` is the one start-up sequence shared by ``microcred serve``, ``microcred init``,
+every CLI command that works on the data directory, and the tests:
+
+1. load the key-encryption key first, so production without a KEK stops before touching data;
+2. migrate the database to the newest schema;
+3. settle the public base URL: ``MICROCRED_BASE_URL`` if set, else the one recorded in the
+   database by the first start or ``microcred init --base-url``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from issuer.crypto_at_rest import KeyEncryptionKey, load_kek
+from issuer.db import begin_write, migrate
+from issuer.models import Instance, Issuer
+from issuer.services.errors import Conflict
+from issuer.services.hooks import DEFAULT_PRE_SIGN_HOOKS, PreSignHook
+from issuer.settings import Settings, normalize_base_url
+from issuer.urls import Urls
+from schemas.loader import DocumentLoader, bundled_loader
+
+__all__ = ["Runtime", "record_base_url", "start"]
+
+log = logging.getLogger("microcred.issuer")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything service functions need besides a session."""
+
+    settings: Settings
+    urls: Urls
+    kek: KeyEncryptionKey
+    loader: DocumentLoader
+    pre_sign_hooks: tuple[PreSignHook, ...] = DEFAULT_PRE_SIGN_HOOKS
+
+
+def _base_url(session: Session, settings: Settings, default: str | None) -> str:
+    begin_write(session)
+    instance = session.get(Instance, 1)
+    if instance is None:
+        first = settings.base_url if settings.base_url_explicit or default is None else default
+        first = normalize_base_url(first)
+        session.add(Instance(base_url=first))
+        session.commit()
+        return first
+    if settings.base_url_explicit and settings.base_url != instance.base_url:
+        log.warning(
+            "MICROCRED_BASE_URL is %s but this data directory was initialized with %s: new ids "
+            "use %s; credentials issued before keep their ids",
+            settings.base_url,
+            instance.base_url,
+            settings.base_url,
+        )
+        return settings.base_url
+    return instance.base_url
+
+
+def start(
+    settings: Settings,
+    engine: Engine,
+    *,
+    migrate_schema: bool = True,
+    default_base_url: str | None = None,
+) -> Runtime:
+    """Load the KEK, migrate, and settle the base URL (see the module docstring).
+
+    ``default_base_url`` is recorded on first start when ``MICROCRED_BASE_URL`` is not set:
+    ``microcred serve --port 9000`` makes ids on the address it actually serves.
+    """
+    kek = load_kek(settings)
+    if migrate_schema:
+        migrate(engine)
+    with Session(engine) as session:
+        base = _base_url(session, settings, default_base_url)
+    return Runtime(settings=settings, urls=Urls(base), kek=kek, loader=bundled_loader())
+
+
+def record_base_url(session: Session, base_url: str) -> str:
+    """Record the base URL ``microcred init --base-url`` was given.
+
+    Refused once an issuer exists: its did:web DID and every id already issued are built on the
+    old URL, and changing it would orphan them.
+    """
+    base_url = normalize_base_url(base_url)
+    begin_write(session)
+    instance = session.get(Instance, 1)
+    if instance is None:
+        session.add(Instance(base_url=base_url))
+    elif instance.base_url != base_url:
+        if session.exec(select(Issuer.id).limit(1)).first() is not None:
+            raise Conflict(
+                f"this data directory already issues under {instance.base_url}; its issuers' "
+                "DIDs and credential ids are built on it, so it cannot change"
+            )
+        instance.base_url = base_url
+        session.add(instance)
+    session.commit()
+    return base_url

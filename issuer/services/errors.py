@@ -1,0 +1,42 @@
+"""What service functions raise, and what each means to a caller (HTTP status in brackets).
+
+    ServiceError
+    ├── NotFound        a named thing does not exist                            [404]
+    ├── Conflict        the request clashes with what is stored (slug taken,
+    │                   idempotency key reused for a different request)         [409]
+    ├── InvalidInput    a field's value is refused; ``loc`` names the field     [422]
+    └── IssuanceFailed  we could not produce a valid signed credential (a bug
+                        or a broken key, never the caller's input)              [500]
+
+Services never import FastAPI: :mod:`issuer.api.errors` maps these to responses, the CLI to
+messages, and bulk awards to a per-row reason.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Conflict", "InvalidInput", "IssuanceFailed", "NotFound", "ServiceError"]
+
+
+class ServiceError(Exception):
+    """Base class of the service layer's errors."""
+
+
+class NotFound(ServiceError):
+    """A named issuer, achievement, credential or batch does not exist."""
+
+
+class Conflict(ServiceError):
+    """The request contradicts what is stored."""
+
+
+class InvalidInput(ServiceError):
+    """A value is refused; ``loc`` is the field's path, e.g. ``("score",)``."""
+
+    def __init__(self, loc: tuple[str | int, ...] | str, message: str) -> None:
+        self.loc = (loc,) if isinstance(loc, str) else tuple(loc)
+        self.message = message
+        super().__init__(f"{'.'.join(str(p) for p in self.loc)}: {message}")
+
+
+class IssuanceFailed(ServiceError):
+    """The credential could not be built or signed."""

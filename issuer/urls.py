@@ -1,0 +1,56 @@
+"""Every public URL and did:web DID the service mints, built in one place on the base URL.
+
+The paths here and the routes in :mod:`issuer.api.routes.public` are two halves of one
+contract: an id we sign into a credential must be served at exactly that path, forever.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from keys.did import did_web
+
+__all__ = ["Urls"]
+
+
+@dataclass(frozen=True)
+class Urls:
+    """URLs on ``base`` (already normalized by :func:`issuer.settings.normalize_base_url`)."""
+
+    base: str
+
+    @property
+    def is_https(self) -> bool:
+        return self.base.startswith("https://")
+
+    @property
+    def default_did_method(self) -> str:
+        """``web`` on https; ``key`` on plain http, where no did:web resolver will go."""
+        return "web" if self.is_https else "key"
+
+    def credential(self, credential_id: uuid.UUID) -> str:
+        return f"{self.base}/credentials/{credential_id}"
+
+    def achievement(self, slug: str, version: int) -> str:
+        return f"{self.base}/achievements/{slug}/v{version}"
+
+    def achievement_image(self, slug: str, version: int) -> str:
+        return f"{self.achievement(slug, version)}/image.svg"
+
+    def issuer(self, slug: str) -> str:
+        return f"{self.base}/issuers/{slug}"
+
+    def did_document(self, slug: str) -> str:
+        return f"{self.issuer(slug)}/did.json"
+
+    def jwks(self, slug: str) -> str:
+        return f"{self.issuer(slug)}/jwks.json"
+
+    def did_web(self, slug: str) -> str:
+        """``did:web:{host}%3A{port}:{base path}:issuers:{slug}``, whose document the did:web
+        method reads at :meth:`did_document` (on https)."""
+        parts = urlsplit(self.base)
+        path = f"{parts.path.strip('/')}/issuers/{slug}".strip("/")
+        return did_web(parts.netloc, path)
