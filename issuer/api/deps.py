@@ -1,0 +1,104 @@
+"""FastAPI dependencies: the runtime, a session per request, and API-key authorization.
+
+Authorization errors are deliberately two: **401** when there is no usable token (missing,
+malformed, unknown, revoked — the caller must authenticate), **403** when the token is good but
+may not do this (wrong scope, or bound to another issuer). A key bound to one issuer gets 403,
+not 404, for an issuer that does not exist: it must not learn which issuers do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request, status
+from sqlmodel import Session, select
+
+from issuer.models import ApiKey, Issuer, Scope
+from issuer.runtime import Runtime
+from issuer.services.apikeys import authenticate, has_scope
+from issuer.settings import Settings
+
+__all__ = [
+    "ApiKeyDep",
+    "CatalogIssuer",
+    "IssueIssuer",
+    "AdminIssuer",
+    "ReadIssuer",
+    "RuntimeDep",
+    "SessionDep",
+    "SettingsDep",
+    "require_scope",
+]
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.runtime.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=message,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def get_api_key(request: Request, session: SessionDep) -> ApiKey:
+    """The live API key of the ``Authorization: Bearer`` header, or 401."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise _unauthorized("an API key is required: Authorization: Bearer <key>")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("the Authorization header must be 'Bearer <key>'")
+    key = authenticate(session, token.strip())
+    if key is None:
+        raise _unauthorized("the API key is not valid (unknown, malformed or revoked)")
+    return key
+
+
+ApiKeyDep = Annotated[ApiKey, Depends(get_api_key)]
+
+
+def require_scope(scope: Scope | None) -> Callable[..., Issuer]:
+    """A dependency returning the path's issuer if the key may act on it with ``scope``
+    (``None``: any scope, for reads)."""
+
+    def dependency(
+        key: ApiKeyDep,
+        session: SessionDep,
+        issuer_slug: Annotated[str, Path(max_length=64)],
+    ) -> Issuer:
+        issuer = session.exec(select(Issuer).where(Issuer.slug == issuer_slug)).first()
+        if key.issuer_id is not None and (issuer is None or issuer.id != key.issuer_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "this API key is for another issuer")
+        if scope is not None and not has_scope(key, scope):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"this API key lacks the '{scope.value}' scope"
+            )
+        if issuer is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no issuer {issuer_slug!r}")
+        return issuer
+
+    return dependency
+
+
+ReadIssuer = Annotated[Issuer, Depends(require_scope(None))]
+CatalogIssuer = Annotated[Issuer, Depends(require_scope(Scope.catalog))]
+IssueIssuer = Annotated[Issuer, Depends(require_scope(Scope.issue))]
+AdminIssuer = Annotated[Issuer, Depends(require_scope(Scope.admin))]

@@ -1,0 +1,1 @@
+"""One router per concern: issuers, catalog, awards (admin API) and public documents."""

@@ -1,0 +1,169 @@
+"""Admin API: award credentials, one at a time or in batches (JSON or CSV)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from issuer.api.deps import IssueIssuer, RuntimeDep, SessionDep
+from issuer.payloads import AwardCreate, AwardPublic, BatchRequest, BatchResult
+from issuer.services import awards, batch
+from issuer.services.errors import InvalidInput, NotFound
+
+router = APIRouter(prefix="/api/issuers/{issuer_slug}", tags=["awards"])
+
+
+class Format(StrEnum):
+    ldp = "ldp"
+    jwt = "jwt"
+
+
+def _view(session: SessionDep, row: Any, fmt: Format) -> AwardPublic:
+    view = awards.award_public(session, row, with_documents=True)
+    if fmt is Format.jwt:
+        return view.model_copy(update={"credential": None})
+    return view.model_copy(update={"jwt": None})
+
+
+@router.post(
+    "/awards",
+    response_model=AwardPublic,
+    response_model_exclude_none=True,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a retry: the award this idempotency key already made"}},
+)
+def create_award(
+    data: AwardCreate,
+    issuer: IssueIssuer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+    ] = None,
+    format: Annotated[Format, Query(description="the credential as ldp (JSON) or jwt")] = (
+        Format.ldp
+    ),
+) -> AwardPublic:
+    """Issue one credential (201), or return the one an earlier request with the same
+    idempotency key issued (200). A score below the pass rule is refused with 422."""
+    if idempotency_key is not None:
+        if data.idempotency_key not in (None, idempotency_key):
+            raise InvalidInput(
+                ("idempotency_key",), "differs from the Idempotency-Key header; send one"
+            )
+        data = data.model_copy(update={"idempotency_key": idempotency_key})
+    outcome = awards.award(session=session, runtime=runtime, issuer=issuer, request=data)
+    if not outcome.created:
+        response.status_code = status.HTTP_200_OK
+    return _view(session, outcome.award, format)
+
+
+@router.get("/awards", response_model=list[AwardPublic], response_model_exclude_none=True)
+def list_awards(
+    issuer: IssueIssuer,
+    session: SessionDep,
+    recipient_email: Annotated[str | None, Query(max_length=254)] = None,
+    achievement: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AwardPublic]:
+    rows = awards.list_awards(
+        session,
+        issuer=issuer,
+        recipient_email=recipient_email,
+        achievement=achievement,
+        limit=limit,
+        offset=offset,
+    )
+    return [awards.award_public(session, r) for r in rows]
+
+
+@router.get("/awards/{credential_id}", response_model=AwardPublic, response_model_exclude_none=True)
+def get_award(
+    credential_id: uuid.UUID,
+    issuer: IssueIssuer,
+    session: SessionDep,
+    format: Format = Format.ldp,
+) -> AwardPublic:
+    row = awards.get_award(session, credential_id)
+    if row.issuer_id != issuer.id:
+        raise NotFound(f"no credential {credential_id} issued by {issuer.slug}")
+    return _view(session, row, format)
+
+
+async def _body(request: Request) -> bytes:
+    return await request.body()
+
+
+def _body_batch_id(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@router.post(
+    "/batches",
+    response_model=BatchResult,
+    response_model_exclude_none=True,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": BatchRequest.model_json_schema()},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+            "required": True,
+        }
+    },
+)
+def create_batch(
+    request: Request,
+    body: Annotated[bytes, Depends(_body)],
+    issuer: IssueIssuer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    batch_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    achievement: Annotated[
+        str | None, Query(description="CSV only: for rows without an achievement column")
+    ] = None,
+) -> BatchResult:
+    """Award many rows; each succeeds or fails on its own. Rerunning the same batch (same
+    ``batch_id``, or the same body when none is given) issues only the rows still missing."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(("body",), "is not UTF-8 text") from None
+    if media == "text/csv":
+        rows = batch.rows_from_csv(text, achievement=achievement)
+        key = batch_id or _body_batch_id(text)
+    elif media in ("application/json", ""):
+        try:
+            parsed = BatchRequest.model_validate(json.loads(text))
+        except json.JSONDecodeError as error:
+            raise InvalidInput(("body",), f"is not JSON: {error}") from None
+        except ValidationError as error:
+            raise RequestValidationError(
+                [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]
+            ) from None
+        rows = parsed.rows
+        key = batch_id or parsed.batch_id or _body_batch_id(json.dumps(rows, sort_keys=True))
+    else:
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send application/json or text/csv"
+        )
+    return batch.award_batch(
+        session=session, runtime=runtime, issuer=issuer, rows=rows, batch_id=key
+    )
+
+
+@router.get("/batches/{batch_id}", response_model=BatchResult, response_model_exclude_none=True)
+def get_batch(
+    batch_id: str, issuer: IssueIssuer, session: SessionDep, runtime: RuntimeDep
+) -> BatchResult:
+    return batch.get_batch(session, runtime, issuer, batch_id)

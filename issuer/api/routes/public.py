@@ -1,0 +1,225 @@
+"""Public documents: credentials, achievements, issuer profiles, DID documents, JWKS.
+
+No authentication, and nothing beyond what a credential itself says: the email only as the
+salted hash already inside the credential, evidence only as published in it, no assessor.
+Each URL here is one an id we signed points to (see :mod:`issuer.urls`), so these paths are a
+contract with every credential already issued.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from sqlmodel import select
+
+from issuer.api.deps import RuntimeDep, SessionDep
+from issuer.api.negotiation import best_match
+from issuer.api.pages import badge_svg, render
+from issuer.models import DidMethod, Issuer
+from issuer.services import catalog, issuers
+from issuer.services.awards import get_award
+from issuer.services.errors import NotFound
+
+router = APIRouter(tags=["public"])
+
+_CREDENTIAL_OFFERS = (
+    "text/html",
+    "application/vc+ld+json",
+    "application/ld+json",
+    "application/json",
+    "application/vc+jwt",
+    "application/jwt",
+    "text/plain",
+)
+_JSON_OFFERS = ("text/html", "application/ld+json", "application/json")
+_JWT_TYPES = {"application/vc+jwt", "application/jwt", "text/plain"}
+_VERSION = re.compile(r"^v([1-9][0-9]{0,5})(\.json)?$")
+_CACHE_KEYS = {"Cache-Control": "public, max-age=300"}
+
+
+def _split_suffix(ref: str) -> tuple[str, str | None]:
+    for suffix in (".json", ".jwt"):
+        if ref.endswith(suffix):
+            return ref[: -len(suffix)], suffix
+    return ref, None
+
+
+def _not_acceptable() -> HTTPException:
+    return HTTPException(status.HTTP_406_NOT_ACCEPTABLE, "no acceptable representation")
+
+
+def _json(document: dict[str, Any], media_type: str = "application/json") -> Response:
+    body = json.dumps(document, ensure_ascii=False, indent=2)
+    return Response(body, media_type=media_type)
+
+
+@router.get("/healthz", include_in_schema=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/", include_in_schema=False)
+def index(session: SessionDep, runtime: RuntimeDep) -> Response:
+    rows = issuers.list_issuers(session)
+    listed = [{"name": r.name, "did": r.did, "url": runtime.urls.issuer(r.slug)} for r in rows]
+    return render("index.html", issuers=listed)
+
+
+# ------------------------------------------------------------------------------ credentials
+
+
+def _result_rows(credential: dict[str, Any]) -> list[dict[str, str]]:
+    subject = credential["credentialSubject"]
+    descriptions = {rd["id"]: rd for rd in subject["achievement"].get("resultDescription", [])}
+    rows = []
+    for result in subject.get("result", []):
+        rd = descriptions.get(result.get("resultDescription", ""), {})
+        if "value" in result:
+            suffix = "%" if rd.get("resultType") == "Percent" else ""
+            rows.append({"label": rd.get("name", "Result"), "value": result["value"] + suffix})
+        if "achievedLevel" in result:
+            levels = {lv["id"]: lv["name"] for lv in rd.get("rubricCriterionLevel", [])}
+            level = levels.get(result["achievedLevel"], result["achievedLevel"])
+            rows.append({"label": rd.get("name", "Level"), "value": level})
+    return rows
+
+
+@router.get("/credentials/{credential_ref}")
+def credential(credential_ref: str, request: Request, session: SessionDep) -> Response:
+    """The credential as JSON (``.json``), VC-JWT (``.jwt``) or a page, by suffix or Accept."""
+    ref, suffix = _split_suffix(credential_ref)
+    try:
+        row = get_award(session, uuid.UUID(ref))
+    except ValueError:
+        raise NotFound(f"no credential {credential_ref!r}") from None
+    if suffix == ".json":
+        chosen = "application/json"
+    elif suffix == ".jwt":
+        chosen = "text/plain"
+    else:
+        chosen = best_match(request.headers.get("accept"), _CREDENTIAL_OFFERS)
+    if chosen is None:
+        raise _not_acceptable()
+    if chosen in _JWT_TYPES:
+        return PlainTextResponse(row.credential_jwt, media_type=chosen)
+    if chosen != "text/html":
+        return Response(row.credential, media_type=chosen)
+    document = json.loads(row.credential)
+    subject = document["credentialSubject"]
+    base = document["id"]
+    return render(
+        "credential.html",
+        achievement=subject["achievement"],
+        recipient_name=subject.get("name", "the recipient"),
+        issuer=document["issuer"],
+        awarded=document.get("awardedDate", document["validFrom"])[:10],
+        results=_result_rows(document),
+        credits=subject.get("creditsEarned"),
+        evidence=document.get("evidence", []),
+        status=row.status,
+        credential_id=base,
+        json_url=f"{request.url.path}.json",
+        jwt_url=f"{request.url.path}.jwt",
+    )
+
+
+# ------------------------------------------------------------------------------ achievements
+
+
+@router.get("/achievements/{slug}")
+def current_achievement(slug: str, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The current version (a redirect: versions are the stable ids)."""
+    row = catalog.get_achievement(session, slug)
+    return RedirectResponse(row.document["id"], status_code=status.HTTP_302_FOUND)
+
+
+def _version(session: SessionDep, slug: str, version_ref: str) -> tuple[Any, bool]:
+    match = _VERSION.match(version_ref)
+    if match is None:
+        raise NotFound(f"no achievement version {version_ref!r}")
+    return catalog.get_achievement(session, slug, int(match.group(1))), bool(match.group(2))
+
+
+@router.get("/achievements/{slug}/{version_ref}")
+def achievement(
+    slug: str, version_ref: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """An achievement version as OB JSON (``.json`` or Accept) or a page."""
+    row, as_json = _version(session, slug, version_ref)
+    chosen = (
+        "application/json" if as_json else best_match(request.headers.get("accept"), _JSON_OFFERS)
+    )
+    if chosen is None:
+        raise _not_acceptable()
+    if chosen != "text/html":
+        return _json(row.document, chosen)
+    owner = session.get(Issuer, row.issuer_id)
+    assert owner is not None
+    current = catalog.get_achievement(session, slug)
+    return render(
+        "achievement.html",
+        a=row.document,
+        version=row.version,
+        current=row.is_current,
+        current_url=current.document["id"],
+        issuer_name=owner.name,
+        issuer_url=runtime.urls.issuer(owner.slug),
+    )
+
+
+@router.get("/achievements/{slug}/{version_ref}/image.svg")
+def achievement_image(slug: str, version_ref: str, session: SessionDep) -> Response:
+    row, _ = _version(session, slug, version_ref)
+    return badge_svg(row.document)
+
+
+# ------------------------------------------------------------------------------ issuers
+
+
+def _issuer(session: SessionDep, slug: str) -> Issuer:
+    row = session.exec(select(Issuer).where(Issuer.slug == slug)).first()
+    if row is None:
+        raise NotFound(f"no issuer {slug!r}")
+    return row
+
+
+@router.get("/issuers/{slug}")
+def issuer_profile(
+    slug: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """The issuer's OB Profile as JSON, or its page."""
+    row = _issuer(session, slug)
+    profile = issuers.profile_for(session, runtime, row)
+    chosen = best_match(request.headers.get("accept"), _JSON_OFFERS)
+    if chosen is None:
+        raise _not_acceptable()
+    if chosen != "text/html":
+        return _json(profile, chosen)
+    return render(
+        "issuer.html",
+        profile=profile,
+        did_document_url=(
+            runtime.urls.did_document(slug) if row.did_method == DidMethod.web else None
+        ),
+        jwks_url=runtime.urls.jwks(slug),
+        achievements=[a.document for a in catalog.list_achievements(session, issuer=row)],
+    )
+
+
+@router.get("/issuers/{slug}/did.json")
+def did_document(slug: str, session: SessionDep) -> JSONResponse:
+    """The did:web DID document: current keys first, retired keys still listed."""
+    document = issuers.did_document_for(session, _issuer(session, slug))
+    return JSONResponse(document, media_type="application/did+json", headers=_CACHE_KEYS)
+
+
+@router.get("/issuers/{slug}/jwks.json")
+def jwks(slug: str, session: SessionDep) -> JSONResponse:
+    """Every public key of the issuer (current and retired) as a JWK Set."""
+    document = issuers.jwks_for(session, _issuer(session, slug))
+    return JSONResponse(document, media_type="application/jwk-set+json", headers=_CACHE_KEYS)

@@ -1,0 +1,60 @@
+"""``create_app(settings)``: the issuing service as a FastAPI application.
+
+Start-up work happens here, not at import: the KEK is loaded (production without one raises
+:class:`issuer.crypto_at_rest.KekError`, so the service refuses to start), the schema migrated
+and the base URL settled (:func:`issuer.runtime.start`). Tests pass their own settings and,
+to share one migrated database, their own engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import Engine
+
+from issuer.api.errors import install_error_handlers
+from issuer.api.routes import awards, catalog, issuers, public
+from issuer.crypto_at_rest import warn_if_development
+from issuer.db import make_engine
+from issuer.runtime import Runtime, start
+from issuer.settings import Settings, get_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    runtime: Runtime | None = None,
+) -> FastAPI:
+    """The issuer service. Raises ``KekError`` in production without a key-encryption key."""
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    engine = engine or make_engine(settings)
+    runtime = runtime or start(settings, engine)
+    warn_if_development(runtime.kek)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="microcred issuer",
+        summary="Open Badges 3.0 credentials for educator micro-credentials",
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.runtime = runtime
+    # Verifiers (and wallets) in browsers fetch public documents cross-origin; the admin API
+    # takes bearer tokens, not cookies, and allowing only GET keeps its writes same-origin.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])
+    install_error_handlers(app)
+    for module in (issuers, catalog, awards, public):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,108 @@
+"""Helpers shared by the issuer's tests (import as ``tests.issuer.support``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel
+
+from issuer.models import Issuer
+from issuer.payloads import IssuerCreate
+from issuer.runtime import Runtime
+from issuer.services.issuers import create_issuer
+
+BASE_URL = "https://issuer.test"
+#: A fixed KEK for tests (never a real one): base64url of 32 bytes.
+TEST_KEK = base64.urlsafe_b64encode(bytes(range(32))).decode()
+ISSUER = "nm-ped"
+#: A passing award for the demo catalog.
+GOOD_AWARD: dict[str, Any] = {
+    "achievement": "classroom-environment",
+    "recipient_name": "María López",
+    "recipient_email": "Maria.Lopez@Schools.NM.example",
+    "score": 92,
+    "rubric_level": "proficient",
+    "evidence": [
+        {"url": "https://lms.nm.example/submissions/4411", "name": "Scored submission"},
+        {
+            "name": "Recording of the 14 September lesson",
+            "narrative": "Video of a lesson with students' faces",
+            "contains_student_data": True,
+        },
+    ],
+    "assessor": "J. Rivera (calibrated assessor)",
+}
+
+
+def clean(engine: Engine) -> None:
+    """Empty every table (children first); the schema and its alembic version stay."""
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(text(f'DELETE FROM "{table.name}"'))
+
+
+def make_issuer(session: Session, runtime: Runtime, slug: str = ISSUER, **fields: Any) -> Issuer:
+    data = {
+        "slug": slug,
+        "name": "New Mexico Public Education Department",
+        "url": "https://ped.nm.example",
+        "email": "licensure@ped.nm.example",
+        **fields,
+    }
+    return create_issuer(session=session, runtime=runtime, data=IssuerCreate(**data))
+
+
+class AppFetcher:
+    """The resolver's fetcher, answered by the app itself: did:web documents resolve to what
+    the service serves at the matching path (the real network is never used)."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.urls: list[str] = []
+
+    def fetch_json(self, url: str, *, accept: str = "application/json") -> Any:
+        assert url.startswith(BASE_URL + "/"), f"the resolver tried to fetch {url}"
+        self.urls.append(url)
+        response = self.client.get(url, headers={"accept": accept})
+        response.raise_for_status()
+        return response.json()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def credential_of(response_json: dict[str, Any]) -> dict[str, Any]:
+    """The signed credential in an award response."""
+    return response_json["credential"]
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def award_http(
+    client: TestClient, headers: dict[str, str], issuer: str = ISSUER, **fields: Any
+) -> dict[str, Any]:
+    """POST one award (GOOD_AWARD with ``fields`` changed), expecting success."""
+    body = {**GOOD_AWARD, **fields}
+    response = client.post(f"/api/issuers/{issuer}/awards", json=body, headers=headers)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def verified_by(credential: dict[str, Any], resolver: Any) -> str:
+    """The verification method that verified the credential's one proof (or fail)."""
+    from keys.did import check_controller
+    from keys.suites import verify_proofs
+    from schemas.loader import bundled_loader
+
+    [result] = verify_proofs(credential, loader=bundled_loader(), resolver=resolver)
+    assert result.verified, result.error
+    issuer = credential["issuer"]
+    check_controller(result.method, issuer["id"] if isinstance(issuer, dict) else issuer)
+    return result.method.id

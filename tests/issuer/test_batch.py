@@ -1,0 +1,193 @@
+"""Bulk awards: per-row outcomes, CSV, and reruns that issue only what is missing."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from issuer.runtime import Runtime
+from issuer.services.batch import award_batch, rows_from_csv
+from issuer.services.errors import InvalidInput
+from issuer.services.hooks import SigningContext
+from schemas.validation import validate_credential
+from tests.issuer.support import GOOD_AWARD, ISSUER
+from tests.issuer.test_awards import count_awards
+
+BATCHES = f"/api/issuers/{ISSUER}/batches"
+
+
+def row(n: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "achievement": "classroom-environment",
+        "recipient_name": f"Educator {n}",
+        "recipient_email": f"educator{n}@schools.nm.example",
+        "score": 90,
+        **fields,
+    }
+
+
+def test_each_row_succeeds_or_fails_on_its_own(
+    client: TestClient, auth, issuer, engine: Engine
+) -> None:
+    rows = [
+        row(1),
+        row(2, score=70),
+        row(3, recipient_email="not-an-email"),
+        row(4, achievement="underwater-basket-weaving"),
+        row(1),  # the same row twice is one award
+        row(5, rubric_level="exemplary", evidence=[{"url": "https://lms.example/5"}]),
+    ]
+    response = client.post(BATCHES, json={"rows": rows, "batch_id": "q3-2026"}, headers=auth)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["rows"], result["ok"], result["failed"], result["issued"]) == (6, 3, 3, 2)
+    outcomes = result["results"]
+    assert [r["ok"] for r in outcomes] == [True, False, False, False, True, True]
+    assert "score: score 70 is below the pass mark of 85" in outcomes[1]["error"]
+    assert outcomes[2]["error"].startswith("recipient_email:")
+    assert outcomes[3]["error"].startswith("achievement:")
+    assert outcomes[4]["credential_id"] == outcomes[0]["credential_id"] and outcomes[4]["replayed"]
+    assert count_awards(engine) == 2
+    credential = client.get(outcomes[5]["url"].removeprefix("https://issuer.test") + ".json")
+    assert validate_credential(credential.json()) == []
+
+    again = client.post(BATCHES, json={"rows": rows, "batch_id": "q3-2026"}, headers=auth).json()
+    assert (again["ok"], again["issued"]) == (3, 0)
+    assert [r.get("credential_id") for r in again["results"]] == [
+        r.get("credential_id") for r in outcomes
+    ]
+    assert count_awards(engine) == 2
+
+    recorded = client.get(f"{BATCHES}/q3-2026", headers=auth).json()
+    assert [r["ok"] for r in recorded["results"]] == [r["ok"] for r in outcomes]
+    assert recorded["issued"] == 2
+    assert client.get(f"{BATCHES}/unknown", headers=auth).status_code == 404
+
+
+def test_a_rerun_after_a_crash_issues_only_what_is_missing(
+    runtime: Runtime, engine: Engine, issuer
+) -> None:
+    rows = [row(n) for n in range(8)]
+    calls = {"n": 0}
+
+    def crash_on_the_fourth(credential: dict[str, Any], _: SigningContext) -> dict[str, Any]:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("the power went out")
+        return credential
+
+    crashing = dataclasses.replace(runtime, pre_sign_hooks=(crash_on_the_fourth,))
+    with Session(engine) as session, pytest.raises(RuntimeError, match="power"):
+        award_batch(session=session, runtime=crashing, issuer=issuer, rows=rows, batch_id="b1")
+    assert count_awards(engine) == 3
+
+    with Session(engine) as session:
+        result = award_batch(
+            session=session, runtime=runtime, issuer=issuer, rows=rows, batch_id="b1"
+        )
+    assert (result.ok, result.issued, result.failed) == (8, 5, 0)
+    assert [r.replayed for r in result.results] == [True] * 3 + [False] * 5
+    assert count_awards(engine) == 8
+
+
+def test_csv_over_http_with_evidence_columns(client: TestClient, auth, issuer, engine) -> None:
+    text = (
+        "recipient_name,recipient_email,score,rubric_level,evidence_url,evidence_narrative,"
+        "evidence_contains_student_data\n"
+        "Ana Ortiz,ana@aps.nm.example,88,proficient,https://lms.example/a,,\n"
+        "Ben Yazzie,ben@aps.nm.example,60,,,,\n"
+        'Cruz Lee,cruz@aps.nm.example,95,exemplary,,"Video with students, scored",yes\n'
+    )
+    response = client.post(
+        BATCHES,
+        content=text,
+        params={"achievement": "family-engagement", "batch_id": "aps-fall"},
+        headers={**auth, "content-type": "text/csv; charset=utf-8"},
+    )
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert [r["ok"] for r in result["results"]] == [True, False, True]
+    cruz = client.get(f"/credentials/{result['results'][2]['credential_id']}.json").json()
+    assert "evidence" not in cruz  # the only evidence holds student data: not published
+    ana = client.get(f"/credentials/{result['results'][0]['credential_id']}.json").json()
+    assert ana["evidence"][0]["id"] == "https://lms.example/a"
+    # a body without a batch id is named by its content: resending it is a rerun
+    unnamed = client.post(
+        BATCHES, content=text, params={"achievement": "family-engagement"},
+        headers={**auth, "content-type": "text/csv"},
+    ).json()  # fmt: skip
+    assert unnamed["batch_id"].startswith("sha256:") and unnamed["issued"] == 2
+    resent = client.post(
+        BATCHES, content=text, params={"achievement": "family-engagement"},
+        headers={**auth, "content-type": "text/csv"},
+    ).json()  # fmt: skip
+    assert resent["issued"] == 0 and count_awards(engine) == 4
+
+
+def test_fixing_a_row_and_rerunning_issues_just_that_row(
+    runtime: Runtime, engine: Engine, issuer
+) -> None:
+    text = "achievement,recipient_name,recipient_email,score\n" + "\n".join(
+        f"classroom-environment,E{n},e{n}@x.example,{s}" for n, s in enumerate([90, 70, 91])
+    )
+    with Session(engine) as session:
+        first = award_batch(
+            session=session, runtime=runtime, issuer=issuer, rows=rows_from_csv(text), batch_id="f"
+        )
+    assert [r.ok for r in first.results] == [True, False, True]
+    fixed = text.replace("E1,e1@x.example,70", "E1,e1@x.example,86")
+    reordered = "\n".join([fixed.splitlines()[0], *reversed(fixed.splitlines()[1:])])
+    with Session(engine) as session:
+        second = award_batch(
+            session=session, runtime=runtime, issuer=issuer, rows=rows_from_csv(reordered),
+            batch_id="f",
+        )  # fmt: skip
+    assert (second.ok, second.issued) == (3, 1)
+    assert count_awards(engine) == 3
+
+
+def test_idempotency_key_column_is_the_rows_identity(runtime: Runtime, engine, issuer) -> None:
+    rows = [row(1, idempotency_key="sub-1"), row(2, idempotency_key="sub-2")]
+    with Session(engine) as session:
+        award_batch(session=session, runtime=runtime, issuer=issuer, rows=rows, batch_id="x")
+        # another batch naming the same submissions does not issue them again
+        result = award_batch(
+            session=session, runtime=runtime, issuer=issuer, rows=rows, batch_id="y"
+        )
+    assert result.issued == 0 and count_awards(engine) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "no header"),
+        ("recipient_name,recipient_email\n", "no rows"),
+    ],
+)
+def test_unusable_csv_is_refused(text: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        rows_from_csv(text)
+
+
+def test_csv_cell_problems_name_the_column() -> None:
+    [extra] = rows_from_csv("recipient_name\nAna,unexpected\n")
+    assert "cells_without_a_header" in extra
+    [flag] = rows_from_csv("recipient_name,evidence_contains_student_data\nAna,perhaps\n")
+    assert flag["evidence_contains_student_data"] == "perhaps"
+
+
+def test_batch_requests_that_cannot_be_read(client: TestClient, auth, issuer) -> None:
+    assert client.post(BATCHES, json={"rows": []}, headers=auth).status_code == 422
+    bad = client.post(BATCHES, json={"rows": [GOOD_AWARD], "extra": 1}, headers=auth)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "extra"]
+    as_json = {**auth, "content-type": "application/json"}
+    assert client.post(BATCHES, content="{", headers=as_json).status_code == 422
+    xml = client.post(BATCHES, content="<rows/>", headers={**auth, "content-type": "text/xml"})
+    assert xml.status_code == 415
+    empty = client.post(BATCHES, content="", headers={**auth, "content-type": "text/csv"})
+    assert empty.status_code == 422 and "no header" in empty.json()["detail"][0]["msg"]
