@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The issuer service on the embedded default (SQLite in ./var): migrates, creates the first
+# issuer, its keys and an admin API key on first start, loads the demo catalog, prints the URL.
 run: $(STAMP)
-	$(BIN)/microcred demo
+	$(BIN)/microcred serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
