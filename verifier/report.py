@@ -59,7 +59,7 @@ CHECK_LABELS: dict[CheckId, str] = {
     CheckId.PROOF: "Signature",
     CheckId.ISSUER_KEY: "Issuer's own key",
     CheckId.VALIDITY: "Dates",
-    CheckId.STATUS: "Revoked / suspended?",
+    CheckId.STATUS: "Revoked or suspended",
     CheckId.TRUST: "Trusted issuer",
     CheckId.RECIPIENT: "Recipient",
     CheckId.ENDORSEMENT: "Endorsements",

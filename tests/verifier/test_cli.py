@@ -86,7 +86,7 @@ def test_valid_readable_report(files: dict[str, Path]) -> None:
     assert result.exit_code == 0, result.output
     assert "VALID" in result.output
     assert "Classroom Environment" in result.output
-    for label in ("Signature", "Issuer's own key", "Dates", "Revoked / suspended?"):
+    for label in ("Signature", "Issuer's own key", "Dates", "Revoked or suspended"):
         assert label in result.output
 
 

@@ -282,7 +282,7 @@ def test_the_page_shows_the_verdict_and_every_check(client: TestClient, signed: 
     assert response.status_code == 200
     page = response.text
     assert "verdict-invalid" in page and "Not valid" in page
-    for label in ("Signature", "Issuer&#39;s own key", "Dates", "Revoked / suspended?"):
+    for label in ("Signature", "Issuer&#39;s own key", "Dates", "Revoked or suspended"):
         assert label in page, label
     assert "expired on 2026-10-01" in page
     assert "changed after it was signed" in page
