@@ -21,6 +21,7 @@ from issuer.crypto_at_rest import warn_if_development
 from issuer.db import make_engine
 from issuer.runtime import Runtime, start
 from issuer.settings import Settings, get_settings
+from verifier import http as verifier_http
 
 __all__ = ["create_app"]
 
@@ -57,4 +58,7 @@ def create_app(
     install_error_handlers(app)
     for module in (issuers, catalog, awards, public):
         app.include_router(module.router)
+    # The verifier (POST/GET /verify and the page for people) in the same service, so an
+    # office runs one process; it keeps its own settings (MICROCRED_VERIFIER_*).
+    app.include_router(verifier_http.router)
     return app
