@@ -27,7 +27,8 @@ def upgrade() -> None:
         sa.Column("issuer_id", sa.Integer(), nullable=False),
         sa.Column("purpose", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("full", sa.Boolean(), nullable=False),
+        sa.Column("allocated", sa.Integer(), nullable=False),
+        sa.Column("is_full", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("signed_version", sa.Integer(), nullable=False),
         sa.Column("signed_credential", sa.Text(), nullable=True),
@@ -45,21 +46,21 @@ def upgrade() -> None:
             "uq_status_list_open",
             ["issuer_id", "purpose"],
             unique=True,
-            sqlite_where=sa.text("NOT full"),
-            postgresql_where=sa.text("NOT full"),
+            sqlite_where=sa.text("NOT is_full"),
+            postgresql_where=sa.text("NOT is_full"),
         )
 
     op.create_table(
         "status_allocation",
         sa.Column("list_id", sa.Integer(), nullable=False),
-        sa.Column("index", sa.Integer(), nullable=False),
+        sa.Column("status_index", sa.Integer(), nullable=False),
         sa.Column("award_id", sa.Uuid(), nullable=False),
         sa.Column("purpose", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("value", sa.Boolean(), nullable=False),
+        sa.Column("is_set", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["list_id"], ["status_list.id"]),
         # Deferred: the award hook allocates before the award row is inserted (same transaction).
         sa.ForeignKeyConstraint(["award_id"], ["award.id"], deferrable=True, initially="DEFERRED"),
-        sa.PrimaryKeyConstraint("list_id", "index"),
+        sa.PrimaryKeyConstraint("list_id", "status_index"),
     )
     with op.batch_alter_table("status_allocation", schema=None) as batch_op:
         batch_op.create_index(
@@ -97,8 +98,8 @@ def downgrade() -> None:
     with op.batch_alter_table("status_list", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_status_list_open",
-            sqlite_where=sa.text("NOT full"),
-            postgresql_where=sa.text("NOT full"),
+            sqlite_where=sa.text("NOT is_full"),
+            postgresql_where=sa.text("NOT is_full"),
         )
         batch_op.drop_index(batch_op.f("ix_status_list_issuer_id"))
         batch_op.drop_index(batch_op.f("ix_status_list_public_id"))
