@@ -195,7 +195,7 @@ async def _load(url: str, body: bytes, concurrency: int, seconds: float) -> dict
     import httpx
 
     latencies: list[float] = []
-    errors = 0
+    errors: dict[str, int] = {}
     verdicts: dict[str, int] = {}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
@@ -204,17 +204,18 @@ async def _load(url: str, body: bytes, concurrency: int, seconds: float) -> dict
         deadline = time.perf_counter() + seconds
 
         async def worker() -> None:
-            nonlocal errors
             while time.perf_counter() < deadline:
                 t0 = time.perf_counter()
                 try:
                     response = await client.post(url, content=body, headers=headers)
-                except httpx.HTTPError:
-                    errors += 1
+                except httpx.HTTPError as error:
+                    name = type(error).__name__
+                    errors[name] = errors.get(name, 0) + 1
                     continue
                 latencies.append(time.perf_counter() - t0)
                 if response.status_code != 200:
-                    errors += 1
+                    code = f"HTTP {response.status_code}"
+                    errors[code] = errors.get(code, 0) + 1
                 else:
                     verdict = response.json()["verdict"]
                     verdicts[verdict] = verdicts.get(verdict, 0) + 1
