@@ -229,7 +229,8 @@ def test_the_installed_command_exits_64_on_a_usage_error(files: dict[str, Path])
     """Through the real console script: click's own usage status (2) would read as
     'indeterminate', so it is mapped to 64."""
     script = PROJECT / ".venv" / "bin" / "microcred"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "microcred.cli"]
+    entry_point = [sys.executable, "-c", "from microcred.cli import main; main()"]
+    command = [str(script)] if script.exists() else entry_point
     usage = subprocess.run([*command, "verify", "--bogus"], capture_output=True, timeout=60)
     assert usage.returncode == 64
     valid = subprocess.run(
