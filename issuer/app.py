@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from issuer.api.errors import install_error_handlers
 from issuer.api.routes import awards, catalog, issuers, public
+from issuer.api.routes import status as status_routes
 from issuer.crypto_at_rest import warn_if_development
 from issuer.db import make_engine
 from issuer.runtime import Runtime, start
@@ -58,6 +59,8 @@ def create_app(
     install_error_handlers(app)
     for module in (issuers, catalog, awards, public):
         app.include_router(module.router)
+    # Credential status: the published lists and the revoke/suspend admin API.
+    app.include_router(status_routes.router)
     # The verifier (POST/GET /verify and the page for people) in the same service, so an
     # office runs one process; it keeps its own settings (MICROCRED_VERIFIER_*).
     app.include_router(verifier_http.router)

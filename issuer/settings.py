@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_BASE_URL", "Environment", "Settings", "get_settings", "normalize_base_url"]
@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     key_encryption_key: SecretStr | None = None
     #: A file holding the key-encryption key, instead of ``key_encryption_key``.
     kek_file: Path | None = None
+    #: Status lists (:mod:`issuer.services.status`). Seconds a verifier may cache a list: its
+    #: ``ttl`` and ``Cache-Control: max-age``, so the bound on how stale a verifier's view is.
+    status_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
+    #: Hours a signed list is valid (``validUntil``); it is re-signed when half is left.
+    status_validity_hours: int = Field(default=24, ge=1, le=24 * 30)
+    #: Entries of a new list (the spec's minimum is 131,072: herd privacy needs a big crowd).
+    status_list_size: int = Field(default=131_072, ge=131_072, le=8 * 1024 * 1024)
+    #: A list takes no new credentials once this fraction of it is handed out: random indexes
+    #: stay cheap to find, and a full list says nothing about how many were issued.
+    status_fill_limit: float = Field(default=0.5, gt=0, le=0.9)
+    #: Also serve the 1EdTech revocation list at ``/issuers/{slug}/revocations.json``. Off by
+    #: default: it names revoked credentials, whose public pages name their holders.
+    status_publish_revocation_list: bool = False
 
     @field_validator("base_url")
     @classmethod

@@ -48,6 +48,14 @@ class Urls:
     def jwks(self, slug: str) -> str:
         return f"{self.issuer(slug)}/jwks.json"
 
+    def status_list(self, public_id: str) -> str:
+        """A published Bitstring Status List (``public_id`` is random, not a counter)."""
+        return f"{self.base}/status/{public_id}"
+
+    def revocation_list(self, slug: str) -> str:
+        """The issuer's 1EdTech revocation list (served only when enabled, see settings)."""
+        return f"{self.issuer(slug)}/revocations.json"
+
     def did_web(self, slug: str) -> str:
         """``did:web:{host}%3A{port}:{base path}:issuers:{slug}``, whose document the did:web
         method reads at :meth:`did_document` (on https)."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 from issuer.models import Award, CatalogAchievement, Issuer
+from issuer.services.status import add_credential_status
 
 if TYPE_CHECKING:
     from issuer.runtime import Runtime
@@ -40,5 +41,6 @@ class SigningContext:
 #: Takes the unsigned credential and returns it (a new dict or the same one, amended).
 PreSignHook = Callable[[dict[str, Any], SigningContext], dict[str, Any]]
 
-#: The hooks every award runs, in order. Empty until credential status exists.
-DEFAULT_PRE_SIGN_HOOKS: tuple[PreSignHook, ...] = ()
+#: The hooks every award runs, in order: ``credentialStatus`` (a revocation and a suspension
+#: entry, allocated in the award's transaction; see :mod:`issuer.services.status`).
+DEFAULT_PRE_SIGN_HOOKS: tuple[PreSignHook, ...] = (add_credential_status,)

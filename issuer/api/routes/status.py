@@ -1,0 +1,274 @@
+"""Credential status over HTTP: the published lists, and the admin API to change a status.
+
+Public (no authentication):
+
+* ``GET /status/{list_id}``: a signed BitstringStatusListCredential, re-signed on the way out
+  if it changed since it was last signed (see :mod:`issuer.services.status`), with a strong
+  ``ETag`` (``If-None-Match`` gives 304) and ``Cache-Control: public, max-age=<ttl>``;
+* ``GET /issuers/{slug}/revocations.json``: the 1EdTech revocation list, without reasons, only
+  if ``MICROCRED_STATUS_PUBLISH_REVOCATION_LIST`` is on (it names revoked credentials).
+
+Admin (``revoke`` scope): ``POST /api/issuers/{slug}/credentials/{id}/revoke|suspend|unsuspend``
+with ``{"reason": ...}``, ``GET /api/issuers/{slug}/status/events`` (the audit log),
+``GET /api/issuers/{slug}/status/revocations`` (the 1EdTech export, with reasons) and
+``GET /api/issuers/{slug}/status/lists``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import BaseModel, Field
+
+from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep, require_scope
+from issuer.models import Issuer, Scope, StatusAction, StatusEvent, as_utc
+from issuer.services import status as status_service
+from issuer.services.errors import NotFound
+from issuer.services.issuers import get_issuer
+
+__all__ = [
+    "StatusChangePublic",
+    "StatusChangeRequest",
+    "StatusEventPublic",
+    "StatusListPublic",
+    "router",
+]
+
+router = APIRouter()
+RevokeIssuer = Annotated[Issuer, Depends(require_scope(Scope.revoke))]
+
+#: What the Bitstring Status List spec and our verifier accept for a list credential.
+LIST_MEDIA_TYPE = "application/vc+ld+json"
+
+
+class StatusChangeRequest(BaseModel):
+    """Why: kept in the audit log (never published in the status list)."""
+
+    reason: str = Field(min_length=1, max_length=status_service.MAX_REASON)
+
+
+class StatusChangePublic(BaseModel):
+    credential_id: str
+    id: uuid.UUID
+    action: StatusAction
+    previous_status: str
+    status: str
+    changed: bool
+    event_id: int
+    status_lists: list[str]
+
+
+class StatusEventPublic(BaseModel):
+    id: int
+    credential_id: str
+    action: str
+    reason: str
+    actor: str
+    previous_status: str
+    new_status: str
+    changed: bool
+    at: datetime
+
+
+class StatusListPublic(BaseModel):
+    url: str
+    issuer: str
+    purpose: str
+    size: int
+    allocated: int
+    set: int
+    full: bool
+    signed_at: datetime | None
+    valid_until: datetime | None
+    needs_signing: bool
+
+
+def event_public(runtime: Any, row: StatusEvent) -> StatusEventPublic:
+    return StatusEventPublic(
+        id=row.id or 0,
+        credential_id=runtime.urls.credential(row.award_id),
+        action=row.action,
+        reason=row.reason,
+        actor=row.actor,
+        previous_status=row.previous_status,
+        new_status=row.new_status,
+        changed=row.previous_status != row.new_status,
+        at=as_utc(row.at) or row.at,
+    )
+
+
+# ------------------------------------------------------------------------------ public
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return etag in tags
+
+
+@router.get("/status/{list_id}", tags=["public"])
+def status_list(
+    list_id: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """A signed Bitstring Status List credential (re-signed first if it changed)."""
+    published = status_service.published_list(session, runtime, list_id)
+    headers = {
+        "Cache-Control": f"public, max-age={published.max_age}",
+        "ETag": published.etag,
+    }
+    if _etag_matches(request.headers.get("if-none-match"), published.etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(published.body, media_type=LIST_MEDIA_TYPE, headers=headers)
+
+
+@router.get("/issuers/{slug}/revocations.json", tags=["public"])
+def public_revocation_list(slug: str, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The 1EdTech revocation list, when the operator chose to publish it (no reasons)."""
+    if not runtime.settings.status_publish_revocation_list:
+        raise NotFound("this service does not publish a 1EdTech revocation list")
+    document = status_service.export_revocation_list(
+        session, runtime, get_issuer(session, slug), include_reasons=False
+    )
+    headers = {"Cache-Control": f"public, max-age={runtime.settings.status_ttl_seconds}"}
+    return Response(_dumps(document), media_type="application/json", headers=headers)
+
+
+def _dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+# ------------------------------------------------------------------------------ admin
+
+
+def _change(
+    action: StatusAction,
+    credential_id: str,
+    body: StatusChangeRequest,
+    issuer: Issuer,
+    key: Any,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> StatusChangePublic:
+    change = status_service.change_status(
+        session,
+        runtime,
+        credential_id,
+        action,
+        body.reason,
+        f"api:{key.prefix}",
+        issuer=issuer,
+    )
+    return StatusChangePublic(
+        credential_id=change.credential_id,
+        id=change.award_id,
+        action=change.action,
+        previous_status=change.previous_status.value,
+        status=change.status.value,
+        changed=change.changed,
+        event_id=change.event_id,
+        status_lists=list(change.status_lists),
+    )
+
+
+_ADMIN = "/api/issuers/{issuer_slug}"
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such credential of this issuer"},
+    409: {"description": "the credential is revoked, which is permanent"},
+}
+
+
+@router.post(
+    _ADMIN + "/credentials/{credential_id}/revoke",
+    response_model=StatusChangePublic,
+    tags=["status"],
+    responses=_RESPONSES,
+)
+def revoke(
+    credential_id: str,
+    body: StatusChangeRequest,
+    issuer: RevokeIssuer,
+    key: ApiKeyDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> StatusChangePublic:
+    """Revoke for good. Revoking a revoked credential succeeds and changes nothing.
+    ``credential_id``: the uuid, the credential's id URL, or 8+ leading characters of the uuid."""
+    return _change(StatusAction.revoke, credential_id, body, issuer, key, session, runtime)
+
+
+@router.post(
+    _ADMIN + "/credentials/{credential_id}/suspend",
+    response_model=StatusChangePublic,
+    tags=["status"],
+    responses=_RESPONSES,
+)
+def suspend(
+    credential_id: str,
+    body: StatusChangeRequest,
+    issuer: RevokeIssuer,
+    key: ApiKeyDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> StatusChangePublic:
+    """Suspend until unsuspended (409 for a revoked credential)."""
+    return _change(StatusAction.suspend, credential_id, body, issuer, key, session, runtime)
+
+
+@router.post(
+    _ADMIN + "/credentials/{credential_id}/unsuspend",
+    response_model=StatusChangePublic,
+    tags=["status"],
+    responses=_RESPONSES,
+)
+def unsuspend(
+    credential_id: str,
+    body: StatusChangeRequest,
+    issuer: RevokeIssuer,
+    key: ApiKeyDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> StatusChangePublic:
+    """Lift a suspension (409 for a revoked credential)."""
+    return _change(StatusAction.unsuspend, credential_id, body, issuer, key, session, runtime)
+
+
+@router.get(_ADMIN + "/status/events", response_model=list[StatusEventPublic], tags=["status"])
+def status_events(
+    issuer: RevokeIssuer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    credential: Annotated[
+        str | None, Query(max_length=200, description="Only this credential's (id or prefix).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[StatusEventPublic]:
+    """The audit log of status changes, oldest first: who, when, why, before and after."""
+    award = status_service.find_award(session, credential, issuer) if credential else None
+    rows = status_service.events(session, issuer=issuer, award=award, limit=limit, offset=offset)
+    return [event_public(runtime, r) for r in rows]
+
+
+@router.get(_ADMIN + "/status/revocations", tags=["status"])
+def revocation_export(issuer: RevokeIssuer, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The issuer's revocations as a 1EdTechRevocationList document, reasons included."""
+    document = status_service.export_revocation_list(session, runtime, issuer)
+    return Response(_dumps(document), media_type="application/json")
+
+
+@router.get(_ADMIN + "/status/lists", response_model=list[StatusListPublic], tags=["status"])
+def status_lists(
+    issuer: RevokeIssuer, session: SessionDep, runtime: RuntimeDep
+) -> list[StatusListPublic]:
+    """The issuer's status lists: fill, set bits, when signed (never which index is whose)."""
+    return [
+        StatusListPublic(**vars(s))
+        for s in status_service.list_summaries(session, runtime, issuer=issuer)
+    ]

@@ -1,0 +1,749 @@
+"""Credential status: Bitstring Status Lists for revocation and suspension, and their audit log.
+
+**Herd privacy.** Every credential gets one entry on a revocation list and one on a suspension
+list of its issuer. A verifier fetches the *whole* list (at least 131,072 entries) and reads one
+bit locally, so the issuer never learns whose status was looked up. Indexes are drawn at random
+(``secrets.randbelow``) so a list says nothing about issue order, and the list's URL carries a
+random public id rather than a counter.
+
+**Allocation, atomic across processes.** The hook (:func:`add_credential_status`) runs inside the
+award's write transaction. It draws a random index and inserts it with ``ON CONFLICT DO
+NOTHING`` against the primary key ``(list_id, status_index)``; if the index is taken it draws
+again. The database, not the process, decides who gets an index, so several service processes
+on PostgreSQL can never hand out the same one, and an award that rolls back frees its indexes.
+
+**Rollover.** A list takes new credentials until ``status_fill_limit`` (default half) of it is
+handed out: at half full a random draw still succeeds at least every other try, and a verifier
+cannot tell a new list from an old one by its fill. The count is bumped *at commit*
+(a ``before_commit`` hook on the session), not when the index is drawn: holding the list row's
+lock only for the commit, instead of from the draw through signing (about 10 ms), keeps
+concurrent awards of one issuer from queueing behind each other on PostgreSQL. The price is a
+soft limit: a list may pass it by as many awards as were in flight at that moment, which is
+nothing next to the half list still free. Then the list is marked full and the next award
+opens a new one (a partial unique index allows one open list per issuer and purpose).
+
+**Publishing, and the batching window.** A status change sets one allocation's ``is_set`` and
+bumps the list's ``version``; the list is *not* signed then. The signed
+BitstringStatusListCredential is cached on the list row, and :func:`published_list` — the
+``GET /status/{id}`` handler — re-signs it when ``version`` moved past ``signed_version`` or
+when less than half of its validity is left. So every change made since the last fetch, by
+the API or by the CLI with the server down, is batched into one signature, made by the first
+request that follows. What a verifier sees is at most ``status_ttl_seconds`` old (the list's
+``ttl`` and ``Cache-Control: max-age``, default 5 minutes). Re-signing takes the list row's lock
+(``FOR UPDATE``; SQLite's write lock) and re-checks, so concurrent fetches sign once.
+
+**Audit.** Every request to change a status is a :class:`StatusEvent` row (who, when, why,
+the state before and after), including the ones that changed nothing, like revoking twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import String, cast, event, func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from issuer.db import begin_write
+from issuer.models import (
+    Award,
+    AwardStatus,
+    Issuer,
+    KeyPurpose,
+    StatusAction,
+    StatusAllocation,
+    StatusEvent,
+    StatusList,
+    StatusPurpose,
+    as_utc,
+    utcnow,
+)
+from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
+from keys.errors import KeysError
+from keys.suites import ProofOptions, add_proof
+from keys.suites.base import format_datetime
+from schemas.bitstring import MIN_LIST_ENTRIES, Bitstring
+from schemas.errors import SchemasError
+from schemas.models import VC2_CONTEXT
+
+if TYPE_CHECKING:
+    from issuer.runtime import Runtime
+    from issuer.services.hooks import SigningContext
+    from issuer.settings import Settings
+
+__all__ = [
+    "MIN_PREFIX",
+    "AmbiguousCredential",
+    "PublishedList",
+    "StatusChange",
+    "StatusPolicy",
+    "add_credential_status",
+    "allocate",
+    "change_status",
+    "events",
+    "export_revocation_list",
+    "find_award",
+    "list_summaries",
+    "published_list",
+    "refresh_lists",
+    "revoke",
+    "suspend",
+    "unsuspend",
+]
+
+log = logging.getLogger("microcred.issuer.status")
+
+#: The shortest uuid prefix accepted for a credential (8 hex digits: 4 billion values).
+MIN_PREFIX = 8
+#: Draws of a random index before giving up on a list. At the default half fill the chance of
+#: 64 misses in a row is 2**-64; only a list filled far past its limit can get here.
+MAX_DRAWS = 64
+MAX_REASON = 1000
+#: ``session.info`` key of the allocations awaiting the commit (see :func:`_count_at_commit`).
+_PENDING = "microcred.status.pending"
+_BIT = {
+    StatusAction.revoke: (StatusPurpose.revocation, True),
+    StatusAction.suspend: (StatusPurpose.suspension, True),
+    StatusAction.unsuspend: (StatusPurpose.suspension, False),
+}
+
+
+class AmbiguousCredential(InvalidInput):
+    """A short credential id that matches several credentials; ``candidates`` lists them."""
+
+    def __init__(self, reference: str, candidates: Sequence[str]) -> None:
+        self.candidates = list(candidates)
+        super().__init__(
+            "credential",
+            f"{reference!r} matches {len(self.candidates)} credentials: "
+            + ", ".join(self.candidates)
+            + "; give more of the id",
+        )
+
+
+@dataclass(frozen=True)
+class StatusPolicy:
+    """The status settings, read from :class:`issuer.settings.Settings`."""
+
+    list_size: int = MIN_LIST_ENTRIES
+    fill_limit: float = 0.5
+    ttl_seconds: int = 300
+    validity: timedelta = timedelta(hours=24)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StatusPolicy:
+        return cls(
+            list_size=settings.status_list_size,
+            fill_limit=settings.status_fill_limit,
+            ttl_seconds=settings.status_ttl_seconds,
+            validity=timedelta(hours=settings.status_validity_hours),
+        )
+
+    @property
+    def rollover_at(self) -> int:
+        """Allocations after which a list takes no new credentials."""
+        return max(1, math.ceil(self.list_size * self.fill_limit))
+
+    @property
+    def refresh_margin(self) -> timedelta:
+        """Re-sign a list once less than this is left before its ``validUntil``."""
+        return self.validity / 2
+
+
+def _policy(runtime: Runtime) -> StatusPolicy:
+    return StatusPolicy.from_settings(runtime.settings)
+
+
+# ------------------------------------------------------------------------------ allocation
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """An index handed to a credential on one list."""
+
+    list_id: int
+    public_id: str
+    purpose: StatusPurpose
+    index: int
+
+
+def _insert_ignoring_conflicts(session: Session, table: Any, values: dict[str, Any]) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING``; True if the row went in.
+
+    No exception and no savepoint on a conflict, so a taken index costs one round trip. On
+    PostgreSQL a conflict with a row another transaction has not committed yet waits for it,
+    which is what makes the check-and-insert atomic across processes.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _open_list(
+    session: Session, runtime: Runtime, issuer: Issuer, purpose: StatusPurpose
+) -> StatusList:
+    """The list of ``issuer`` that takes new ``purpose`` entries, opened if there is none."""
+    policy = _policy(runtime)
+    for _ in range(3):
+        row = session.exec(
+            select(StatusList)
+            .where(StatusList.issuer_id == issuer.id)
+            .where(StatusList.purpose == purpose.value)
+            .where(col(StatusList.is_full).is_(False))
+        ).first()
+        if row is not None:
+            return row
+        # Another process may open one at the same moment: the partial unique index lets one
+        # of the two inserts in, and the other reads the winner's row on the next turn.
+        _insert_ignoring_conflicts(
+            session,
+            StatusList,
+            {
+                "public_id": secrets.token_urlsafe(12),
+                "issuer_id": issuer.id,
+                "purpose": purpose.value,
+                "size": policy.list_size,
+                "allocated": 0,
+                "is_full": False,
+                "version": 0,
+                "signed_version": -1,
+                "created": utcnow(),
+            },
+        )
+    raise IssuanceFailed(f"could not open a {purpose} status list for {issuer.slug}")
+
+
+def allocate(
+    session: Session,
+    runtime: Runtime,
+    issuer: Issuer,
+    award_id: uuid.UUID,
+    purpose: StatusPurpose,
+) -> Allocation:
+    """Give ``award_id`` a random free index on the issuer's open ``purpose`` list.
+
+    Call it inside a write transaction (:func:`issuer.db.begin_write`); the index is the
+    credential's once that transaction commits, and free again if it rolls back.
+    """
+    for _ in range(3):
+        status_list = _open_list(session, runtime, issuer, purpose)
+        assert status_list.id is not None
+        for _ in range(MAX_DRAWS):
+            index = secrets.randbelow(status_list.size)
+            values = {
+                "list_id": status_list.id,
+                "status_index": index,
+                "award_id": award_id,
+                "purpose": purpose.value,
+                "is_set": False,
+            }
+            if _insert_ignoring_conflicts(session, StatusAllocation, values):
+                _count_at_commit(session, status_list.id, _policy(runtime).rollover_at)
+                return Allocation(status_list.id, status_list.public_id, purpose, index)
+        # Far fuller than it should be (a lowered size or limit?): close it, open another.
+        log.warning("status list %s: %d random draws all taken", status_list.public_id, MAX_DRAWS)
+        session.execute(
+            update(StatusList).where(col(StatusList.id) == status_list.id).values(is_full=True)
+        )
+    raise IssuanceFailed(f"no free {purpose} status index for {issuer.slug}")
+
+
+def _count_at_commit(session: Session, list_id: int, rollover_at: int) -> None:
+    """Count the allocation on its list when (and only if) the transaction commits."""
+    transaction = session.get_transaction()
+    pending = session.info.get(_PENDING)
+    if pending is None or pending[0] is not transaction:
+        pending = (transaction, {})
+        session.info[_PENDING] = pending
+        if not session.info.get(_PENDING + ".listening"):
+            event.listen(session, "before_commit", _flush_counts)
+            event.listen(session, "after_rollback", _forget_counts)
+            session.info[_PENDING + ".listening"] = True
+    counts: dict[int, list[int]] = pending[1]
+    counts.setdefault(list_id, [0, rollover_at])[0] += 1
+
+
+def _flush_counts(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending is None or pending[0] is not session.get_transaction():
+        return  # left over from a transaction that never committed
+    # In list id order, so two commits lock the same rows in the same order (no deadlock).
+    for list_id, (count, rollover_at) in sorted(pending[1].items()):
+        session.execute(
+            update(StatusList)
+            .where(col(StatusList.id) == list_id)
+            .values(
+                allocated=StatusList.allocated + count,
+                is_full=col(StatusList.is_full) | (StatusList.allocated + count >= rollover_at),
+            )
+        )
+
+
+def _forget_counts(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _entry(runtime: Runtime, allocation: Allocation) -> dict[str, Any]:
+    url = runtime.urls.status_list(allocation.public_id)
+    return {
+        "id": f"{url}#{allocation.index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": allocation.purpose.value,
+        "statusListIndex": str(allocation.index),
+        "statusListCredential": url,
+    }
+
+
+def add_credential_status(credential: dict[str, Any], context: SigningContext) -> dict[str, Any]:
+    """The pre-sign hook: a revocation and a suspension entry for every credential.
+
+    ``credentialStatus`` is an array of two ``BitstringStatusListEntry`` objects (terms the VC
+    2.0 context defines); each ``id`` is ``{list URL}#{index}``, never the list URL itself.
+    """
+    award_id = context.award.id
+    entries = [
+        _entry(
+            context.runtime,
+            allocate(context.session, context.runtime, context.issuer, award_id, purpose),
+        )
+        for purpose in (StatusPurpose.revocation, StatusPurpose.suspension)
+    ]
+    return {**credential, "credentialStatus": entries}
+
+
+# ------------------------------------------------------------------------------ publishing
+
+
+@dataclass(frozen=True)
+class PublishedList:
+    """A signed list as served: the exact body, its ETag and how long it may be cached."""
+
+    body: str
+    etag: str
+    max_age: int
+    valid_until: datetime
+
+
+def _is_current(row: StatusList, now: datetime, policy: StatusPolicy) -> bool:
+    valid_until = as_utc(row.valid_until)
+    return (
+        row.signed_credential is not None
+        and row.signed_version == row.version
+        and valid_until is not None
+        and valid_until - now > policy.refresh_margin
+    )
+
+
+def _published(row: StatusList, policy: StatusPolicy) -> PublishedList:
+    assert row.signed_credential and row.etag and row.valid_until
+    return PublishedList(
+        row.signed_credential,
+        row.etag,
+        policy.ttl_seconds,
+        as_utc(row.valid_until) or row.valid_until,
+    )
+
+
+def _list_credential(
+    runtime: Runtime, row: StatusList, issuer: Issuer, bits: Bitstring, now: datetime
+) -> dict[str, Any]:
+    policy = _policy(runtime)
+    url = runtime.urls.status_list(row.public_id)
+    return {
+        "@context": [VC2_CONTEXT],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer.did,
+        "validFrom": format_datetime(now),
+        "validUntil": format_datetime(now + policy.validity),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": row.purpose,
+            "encodedList": bits.encode(),
+            "ttl": policy.ttl_seconds * 1000,
+        },
+    }
+
+
+def _sign_list(session: Session, runtime: Runtime, row: StatusList, now: datetime) -> None:
+    from issuer.services.issuers import current_key, signing_key  # (imports the runtime)
+
+    issuer = session.get(Issuer, row.issuer_id)
+    assert issuer is not None
+    bits = Bitstring(row.size)
+    for index in session.exec(
+        select(StatusAllocation.status_index)
+        .where(StatusAllocation.list_id == row.id)
+        .where(col(StatusAllocation.is_set).is_(True))
+    ):
+        bits.set(index, 1)
+    key_row = current_key(session, issuer, KeyPurpose.ldp)
+    try:
+        signed = add_proof(
+            _list_credential(runtime, row, issuer, bits, now),
+            suite="eddsa-rdfc-2022",
+            key=signing_key(runtime, key_row),
+            options=ProofOptions(verification_method=key_row.verification_method, created=now),
+            loader=runtime.loader,
+        )
+    except (KeysError, SchemasError) as error:
+        raise IssuanceFailed(f"signing status list {row.public_id} failed: {error}") from error
+    body = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+    row.signed_credential = body
+    row.etag = '"' + hashlib.sha256(body.encode("utf-8")).hexdigest()[:40] + '"'
+    row.signed_at = now
+    row.valid_until = now + _policy(runtime).validity
+    row.signed_version = row.version
+    session.add(row)
+
+
+def _resign(session: Session, runtime: Runtime, list_id: int, *, force: bool = False) -> StatusList:
+    """Re-sign one list under its row lock, unless someone else just did."""
+    begin_write(session)
+    row = session.exec(select(StatusList).where(StatusList.id == list_id).with_for_update()).one()
+    now = utcnow()
+    if force or not _is_current(row, now, _policy(runtime)):
+        _sign_list(session, runtime, row, now)
+        log.info("signed status list %s (version %d)", row.public_id, row.version)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def published_list(session: Session, runtime: Runtime, public_id: str) -> PublishedList:
+    """The signed list with this public id, re-signed first if it changed or runs out soon."""
+    policy = _policy(runtime)
+    row = session.exec(select(StatusList).where(StatusList.public_id == public_id)).first()
+    if row is None:
+        raise NotFound(f"no status list {public_id!r}")
+    if not _is_current(row, utcnow(), policy):
+        assert row.id is not None
+        row = _resign(session, runtime, row.id)
+    return _published(row, policy)
+
+
+def refresh_lists(session: Session, runtime: Runtime, *, force: bool = False) -> list[str]:
+    """Re-sign every list that changed or runs out soon (all with ``force``); their URLs.
+
+    Serving does this lazily; this is for ``microcred status publish`` (e.g. before copying
+    the lists to a static mirror) and the benchmark.
+    """
+    policy = _policy(runtime)
+    now = utcnow()
+    rows = session.exec(select(StatusList).order_by(col(StatusList.id))).all()
+    stale = [r.id for r in rows if force or not _is_current(r, now, policy)]
+    session.commit()
+    urls = []
+    for list_id in stale:
+        assert list_id is not None
+        row = _resign(session, runtime, list_id, force=force)
+        urls.append(runtime.urls.status_list(row.public_id))
+    return urls
+
+
+# ------------------------------------------------------------------------------ changes
+
+
+def find_award(session: Session, reference: str | uuid.UUID, issuer: Issuer | None = None) -> Award:
+    """A credential by its id URL, its uuid, or a unique prefix of the uuid (≥ 8 hex digits).
+
+    Raises :class:`NotFound`, or :class:`AmbiguousCredential` with the candidates.
+    """
+    if isinstance(reference, uuid.UUID):
+        row = session.get(Award, reference)
+    else:
+        text = reference.strip().rstrip("/").rsplit("/", 1)[-1]
+        text = text.removesuffix(".json").removesuffix(".jwt").lower()
+        try:
+            row = session.get(Award, uuid.UUID(text))
+        except ValueError:
+            row = _by_prefix(session, reference, text, issuer)
+    if row is None or (issuer is not None and row.issuer_id != issuer.id):
+        owner = f" issued by {issuer.slug}" if issuer is not None else ""
+        raise NotFound(f"no credential {reference!s}{owner}")
+    return row
+
+
+def _by_prefix(session: Session, reference: str, text: str, issuer: Issuer | None) -> Award | None:
+    if len(text.replace("-", "")) < MIN_PREFIX or any(c not in "0123456789abcdef-" for c in text):
+        raise NotFound(
+            f"no credential {reference!r}: give its id, its uuid or at least {MIN_PREFIX} "
+            "characters of the uuid"
+        )
+    # uuids are stored as CHAR(32) hex on SQLite and as the native uuid type on PostgreSQL;
+    # their text forms differ in the dashes, so compare without them.
+    as_text = func.replace(cast(Award.id, String), "-", "")
+    query = select(Award).where(as_text.like(text.replace("-", "") + "%"))
+    if issuer is not None:
+        query = query.where(Award.issuer_id == issuer.id)
+    rows = session.exec(query.limit(21)).all()
+    if len(rows) > 1:
+        raise AmbiguousCredential(reference, sorted(str(r.id) for r in rows))
+    return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """The outcome of a revoke, suspend or unsuspend request."""
+
+    award_id: uuid.UUID
+    credential_id: str
+    action: StatusAction
+    previous_status: AwardStatus
+    status: AwardStatus
+    #: False when the credential was already in the requested state (nothing re-published).
+    changed: bool
+    event_id: int
+    #: The lists that will say so (empty for a credential issued without status entries).
+    status_lists: tuple[str, ...]
+
+
+def _next_status(action: StatusAction, current: AwardStatus, award: Award) -> AwardStatus:
+    if current is AwardStatus.revoked:
+        if action is StatusAction.revoke:
+            return current  # revoking twice: harmless, nothing changes
+        raise Conflict(
+            f"credential {award.id} is revoked, and revocation is permanent: it cannot be "
+            f"{'suspended' if action is StatusAction.suspend else 'unsuspended'}"
+        )
+    if action is StatusAction.revoke:
+        return AwardStatus.revoked
+    if action is StatusAction.suspend:
+        return AwardStatus.suspended
+    return AwardStatus.active
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("reason", "say why: the reason is kept in the audit log")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput("reason", f"is longer than {MAX_REASON} characters")
+    return reason
+
+
+def change_status(
+    session: Session,
+    runtime: Runtime,
+    credential: Award | str | uuid.UUID,
+    action: StatusAction,
+    reason: str,
+    actor: str,
+    *,
+    issuer: Issuer | None = None,
+) -> StatusChange:
+    """Apply ``action`` to a credential, log it, and mark its list for re-signing.
+
+    Revocation is permanent (suspending or unsuspending a revoked credential is a
+    :class:`Conflict`); asking for the state a credential is already in succeeds and changes
+    nothing but the audit log. ``issuer``, when given, must be the credential's.
+    """
+    reason = _clean_reason(reason)
+    reference = credential.id if isinstance(credential, Award) else credential
+    award_id = find_award(session, reference, issuer).id
+    begin_write(session)
+    # The award row's lock orders concurrent changes of one credential (PostgreSQL).
+    award = session.exec(select(Award).where(Award.id == award_id).with_for_update()).one()
+    previous = AwardStatus(award.status)
+    status = _next_status(action, previous, award)
+    changed = status is not previous
+    allocations = session.exec(
+        select(StatusAllocation).where(StatusAllocation.award_id == award.id)
+    ).all()
+    urls = []
+    lists = {
+        row.id: row
+        for row in session.exec(
+            select(StatusList).where(col(StatusList.id).in_([a.list_id for a in allocations]))
+        )
+    }
+    for allocation in allocations:
+        urls.append(runtime.urls.status_list(lists[allocation.list_id].public_id))
+    if changed:
+        purpose, bit = _BIT[action]
+        for allocation in allocations:
+            if allocation.purpose != purpose.value or allocation.is_set == bit:
+                continue
+            # The list row first: the lock a re-signer takes, so it signs before or after us.
+            session.execute(
+                update(StatusList)
+                .where(col(StatusList.id) == allocation.list_id)
+                .values(version=StatusList.version + 1)
+            )
+            allocation.is_set = bit
+            session.add(allocation)
+        award.status = status.value
+        session.add(award)
+    entry = StatusEvent(
+        award_id=award.id,
+        issuer_id=award.issuer_id,
+        action=action.value,
+        reason=reason,
+        actor=actor,
+        previous_status=previous.value,
+        new_status=status.value,
+    )
+    session.add(entry)
+    session.commit()
+    session.refresh(entry)
+    log.info(
+        "%s credential %s by %s%s: %s",
+        action.value,
+        award.id,
+        actor,
+        "" if changed else " (no change)",
+        reason,
+    )
+    return StatusChange(
+        award_id=award.id,
+        credential_id=runtime.urls.credential(award.id),
+        action=action,
+        previous_status=previous,
+        status=status,
+        changed=changed,
+        event_id=entry.id or 0,
+        status_lists=tuple(sorted(set(urls))),
+    )
+
+
+def revoke(
+    session: Session, runtime: Runtime, credential: Award | str | uuid.UUID, reason: str, actor: str
+) -> StatusChange:
+    """Revoke for good; revoking a revoked credential changes nothing and succeeds."""
+    return change_status(session, runtime, credential, StatusAction.revoke, reason, actor)
+
+
+def suspend(
+    session: Session, runtime: Runtime, credential: Award | str | uuid.UUID, reason: str, actor: str
+) -> StatusChange:
+    """Suspend until :func:`unsuspend`; refused (:class:`Conflict`) for a revoked credential."""
+    return change_status(session, runtime, credential, StatusAction.suspend, reason, actor)
+
+
+def unsuspend(
+    session: Session, runtime: Runtime, credential: Award | str | uuid.UUID, reason: str, actor: str
+) -> StatusChange:
+    """Lift a suspension; refused (:class:`Conflict`) for a revoked credential."""
+    return change_status(session, runtime, credential, StatusAction.unsuspend, reason, actor)
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def events(
+    session: Session,
+    *,
+    issuer: Issuer | None = None,
+    award: Award | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> Sequence[StatusEvent]:
+    """The audit log, oldest first, for one issuer and/or one credential."""
+    query = select(StatusEvent)
+    if issuer is not None:
+        query = query.where(StatusEvent.issuer_id == issuer.id)
+    if award is not None:
+        query = query.where(StatusEvent.award_id == award.id)
+    query = query.order_by(col(StatusEvent.at), col(StatusEvent.id)).offset(offset).limit(limit)
+    return session.exec(query).all()
+
+
+def export_revocation_list(
+    session: Session, runtime: Runtime, issuer: Issuer, *, include_reasons: bool = True
+) -> dict[str, Any]:
+    """The issuer's revocations as a 1EdTechRevocationList document (OB 3.0 §4.2 shape).
+
+    For verifiers that read only this format. Unlike a Bitstring list it names each revoked
+    credential, so it is served publicly only when ``status_publish_revocation_list`` is on,
+    and then without the reasons (``include_reasons=False``), which may be personal.
+    """
+    revoked = session.exec(
+        select(Award)
+        .where(Award.issuer_id == issuer.id)
+        .where(Award.status == AwardStatus.revoked.value)
+        .order_by(col(Award.created), col(Award.id))
+    ).all()
+    reasons: dict[uuid.UUID, str] = {}
+    if include_reasons and revoked:
+        for entry in session.exec(
+            select(StatusEvent)
+            .where(StatusEvent.issuer_id == issuer.id)
+            .where(StatusEvent.action == StatusAction.revoke.value)
+            .where(StatusEvent.previous_status != AwardStatus.revoked.value)
+            .order_by(col(StatusEvent.id))
+        ):
+            reasons.setdefault(entry.award_id, entry.reason)
+    listed = []
+    for row in revoked:
+        item: dict[str, Any] = {"id": runtime.urls.credential(row.id), "revoked": True}
+        if row.id in reasons:
+            item["revocationReason"] = reasons[row.id]
+        listed.append(item)
+    return {
+        "id": runtime.urls.revocation_list(issuer.slug),
+        "type": "1EdTechRevocationList",
+        "issuer": issuer.did,
+        "revokedCredential": listed,
+    }
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    """What an operator may want to know about one list (never which index is whose)."""
+
+    url: str
+    issuer: str
+    purpose: str
+    size: int
+    allocated: int
+    set: int
+    full: bool
+    signed_at: datetime | None
+    valid_until: datetime | None
+    needs_signing: bool
+
+
+def list_summaries(
+    session: Session, runtime: Runtime, *, issuer: Issuer | None = None
+) -> list[ListSummary]:
+    """Every status list, oldest first."""
+    policy = _policy(runtime)
+    now = utcnow()
+    query = select(StatusList).order_by(col(StatusList.id))
+    if issuer is not None:
+        query = query.where(StatusList.issuer_id == issuer.id)
+    rows = session.exec(query).all()
+    slugs = {r.id: r.slug for r in session.exec(select(Issuer))}
+    counts = dict(
+        session.exec(  # type: ignore[arg-type]
+            select(StatusAllocation.list_id, func.count())
+            .where(col(StatusAllocation.is_set).is_(True))
+            .group_by(col(StatusAllocation.list_id))
+        ).all()
+    )
+    return [
+        ListSummary(
+            url=runtime.urls.status_list(r.public_id),
+            issuer=slugs.get(r.issuer_id, "?"),
+            purpose=r.purpose,
+            size=r.size,
+            allocated=r.allocated,
+            set=counts.get(r.id, 0),
+            full=r.is_full,
+            signed_at=as_utc(r.signed_at),
+            valid_until=as_utc(r.valid_until),
+            needs_signing=not _is_current(r, now, policy),
+        )
+        for r in rows
+    ]
