@@ -16,13 +16,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from issuer.api.errors import install_error_handlers
-from issuer.api.routes import awards, catalog, issuers, public
+from issuer.api.routes import awards, catalog, issuers, public, sharing
 from issuer.api.routes import status as status_routes
 from issuer.crypto_at_rest import warn_if_development
 from issuer.db import make_engine
 from issuer.runtime import Runtime, start
+from issuer.self_fetch import self_verifier
 from issuer.settings import Settings, get_settings
 from verifier import http as verifier_http
+from verifier.http import VerifierSettings
 
 __all__ = ["create_app"]
 
@@ -32,8 +34,13 @@ def create_app(
     *,
     engine: Engine | None = None,
     runtime: Runtime | None = None,
+    verifier_settings: VerifierSettings | None = None,
 ) -> FastAPI:
-    """The issuer service. Raises ``KekError`` in production without a key-encryption key."""
+    """The issuer service. Raises ``KekError`` in production without a key-encryption key.
+
+    ``verifier_settings`` configure ``/verify`` and the live verdict of the badge pages
+    (default: ``MICROCRED_VERIFIER_*``).
+    """
     settings = settings or get_settings()
     owns_engine = engine is None
     engine = engine or make_engine(settings)
@@ -43,6 +50,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.verifier.close()
         if owns_engine:
             engine.dispose()
 
@@ -57,11 +65,18 @@ def create_app(
     # takes bearer tokens, not cookies, and allowing only GET keeps its writes same-origin.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])
     install_error_handlers(app)
-    for module in (issuers, catalog, awards, public):
+    for module in (issuers, catalog, awards, public, sharing):
         app.include_router(module.router)
     # Credential status: the published lists and the revoke/suspend admin API.
     app.include_router(status_routes.router)
     # The verifier (POST/GET /verify and the page for people) in the same service, so an
     # office runs one process; it keeps its own settings (MICROCRED_VERIFIER_*).
     app.include_router(verifier_http.router)
+    # One verifier for /verify and the badge pages' live verdict. Its fetcher answers this
+    # service's own URLs (DID documents, status lists, badge links) in process and sends every
+    # other URL through the SSRF guard (see issuer.self_fetch).
+    app.state.verifier = self_verifier(
+        app, runtime.urls.base, verifier_settings or verifier_http.get_verifier_settings()
+    )
+    app.dependency_overrides[verifier_http.get_verifier] = lambda: app.state.verifier
     return app

@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlmodel import select
 
+from issuer.api.badge_page import credential_page
 from issuer.api.deps import RuntimeDep, SessionDep
 from issuer.api.negotiation import best_match
 from issuer.api.pages import badge_svg, render
@@ -73,25 +74,14 @@ def index(session: SessionDep, runtime: RuntimeDep) -> Response:
 # ------------------------------------------------------------------------------ credentials
 
 
-def _result_rows(credential: dict[str, Any]) -> list[dict[str, str]]:
-    subject = credential["credentialSubject"]
-    descriptions = {rd["id"]: rd for rd in subject["achievement"].get("resultDescription", [])}
-    rows = []
-    for result in subject.get("result", []):
-        rd = descriptions.get(result.get("resultDescription", ""), {})
-        if "value" in result:
-            suffix = "%" if rd.get("resultType") == "Percent" else ""
-            rows.append({"label": rd.get("name", "Result"), "value": result["value"] + suffix})
-        if "achievedLevel" in result:
-            levels = {lv["id"]: lv["name"] for lv in rd.get("rubricCriterionLevel", [])}
-            level = levels.get(result["achievedLevel"], result["achievedLevel"])
-            rows.append({"label": rd.get("name", "Level"), "value": level})
-    return rows
-
-
 @router.get("/credentials/{credential_ref}")
-def credential(credential_ref: str, request: Request, session: SessionDep) -> Response:
-    """The credential as JSON (``.json``), VC-JWT (``.jwt``) or a page, by suffix or Accept."""
+def credential(
+    credential_ref: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """The credential as JSON (``.json``), VC-JWT (``.jwt``) or a page, by suffix or Accept.
+
+    The page is the badge page (:mod:`issuer.api.badge_page`), verified live.
+    """
     ref, suffix = _split_suffix(credential_ref)
     try:
         row = get_award(session, uuid.UUID(ref))
@@ -105,27 +95,12 @@ def credential(credential_ref: str, request: Request, session: SessionDep) -> Re
         chosen = best_match(request.headers.get("accept"), _CREDENTIAL_OFFERS)
     if chosen is None:
         raise _not_acceptable()
+    vary = {} if suffix else {"Vary": "Accept"}
     if chosen in _JWT_TYPES:
-        return PlainTextResponse(row.credential_jwt, media_type=chosen)
+        return PlainTextResponse(row.credential_jwt, media_type=chosen, headers=vary)
     if chosen != "text/html":
-        return Response(row.credential, media_type=chosen)
-    document = json.loads(row.credential)
-    subject = document["credentialSubject"]
-    base = document["id"]
-    return render(
-        "credential.html",
-        achievement=subject["achievement"],
-        recipient_name=subject.get("name", "the recipient"),
-        issuer=document["issuer"],
-        awarded=document.get("awardedDate", document["validFrom"])[:10],
-        results=_result_rows(document),
-        credits=subject.get("creditsEarned"),
-        evidence=document.get("evidence", []),
-        status=row.status,
-        credential_id=base,
-        json_url=f"{request.url.path}.json",
-        jwt_url=f"{request.url.path}.jwt",
-    )
+        return Response(row.credential, media_type=chosen, headers=vary)
+    return credential_page(request, runtime, request.app.state.verifier, row)
 
 
 # ------------------------------------------------------------------------------ achievements

@@ -1,0 +1,320 @@
+"""The badge page and the printable certificate: a credential for people, verified live.
+
+Both pages are written against the **verification report**, not against our database: what an
+employer sees is what any Open Badges verifier would conclude from the signed credential, its
+issuer's key and its status lists, checked at the moment the page is rendered (through the
+service's own verifier, whose fetcher answers our own URLs in process: see
+:mod:`issuer.self_fetch`). The award's stored status (``Award.status``) is only a fallback hint:
+if the issuer has revoked or suspended a credential and the report does not (yet) say so — a
+credential issued before status lists existed, a list not re-signed yet — the page still says
+it, and says where that comes from.
+
+:func:`standing` turns the report into the one banner a person reads first; every check is
+listed below it in plain words.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from issuer.api.pages import render
+from issuer.models import Award, AwardStatus
+from issuer.runtime import Runtime
+from issuer.services.sharing import download_name, linkedin_url
+from schemas.models import REVOCATION_LIST_TYPE
+from verifier.http import VerifierService
+from verifier.report import CHECK_LABELS, CheckId, Outcome, Verdict, VerificationReport
+
+__all__ = ["Standing", "certificate_page", "credential_page", "standing", "verify_award"]
+
+State = Literal[
+    "valid", "revoked", "suspended", "expired", "not-yet-valid", "invalid", "unconfirmed"
+]
+
+_OUTCOME_WORDS: dict[str, tuple[str, str]] = {
+    # outcome: (icon, words) — the icon is decoration, the words carry the meaning
+    "passed": ("✔", "Passed"),
+    "failed": ("✘", "Failed"),
+    "warning": ("!", "Warning"),
+    "indeterminate": ("?", "Could not check"),
+    "skipped": ("–", "Not applicable"),
+}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The banner: a state, a headline, one sentence, an icon and a tone (``ok``, ``bad``,
+    ``warn``) — never colour alone."""
+
+    state: State
+    headline: str
+    summary: str
+    icon: str
+    tone: Literal["ok", "bad", "warn"]
+
+    @property
+    def trustworthy(self) -> bool:
+        return self.state == "valid"
+
+
+def _failed_purposes(report: VerificationReport) -> set[str]:
+    """``revocation`` / ``suspension`` for each status entry the report found set."""
+    check = report.check(CheckId.STATUS)
+    if check is None or check.outcome is not Outcome.FAILED:
+        return set()
+    found = set()
+    for entry in check.details.get("entries", []):
+        if not isinstance(entry, Mapping) or entry.get("outcome") != "failed":
+            continue
+        if entry.get("type") == REVOCATION_LIST_TYPE:
+            found.add("revocation")
+        elif entry.get("statusPurpose") in ("revocation", "suspension"):
+            found.add(str(entry["statusPurpose"]))
+    if not found:  # a failed status check always means revoked or suspended; say which
+        found.add("suspension" if "SUSPENDED" in check.message else "revocation")
+    return found
+
+
+def _parse_date(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _day(moment: datetime | None) -> str | None:
+    return f"{moment.day} {moment:%B %Y}" if moment else None
+
+
+def standing(report: VerificationReport, stored_status: str | None = None) -> Standing:
+    """The banner for ``report`` (see the module docstring for the stored-status fallback).
+
+    Precedence: revoked, suspended, expired, not yet valid, otherwise invalid, then could not
+    be confirmed, then valid — the most consequential fact comes first.
+    """
+    purposes = _failed_purposes(report)
+    hint = " (the issuer's records say so; its status list will show it shortly)"
+    if "revocation" in purposes or stored_status == AwardStatus.revoked:
+        return Standing(
+            "revoked",
+            "Revoked",
+            "The issuer has revoked this credential. It is no longer valid and must not be "
+            "relied on." + ("" if "revocation" in purposes else hint),
+            "⛔",
+            "bad",
+        )
+    if "suspension" in purposes or stored_status == AwardStatus.suspended:
+        return Standing(
+            "suspended",
+            "Suspended",
+            "The issuer has suspended this credential. It is not valid while suspended."
+            + ("" if "suspension" in purposes else hint),
+            "⏸",
+            "bad",
+        )
+    checked = report.checked_at or datetime.now(UTC)
+    summary = report.credential
+    validity = report.check(CheckId.VALIDITY)
+    if validity is not None and validity.outcome is Outcome.FAILED:
+        until = _parse_date(summary.get("validUntil"))
+        start = _parse_date(summary.get("validFrom"))
+        if until is not None and until < checked:
+            return Standing(
+                "expired", "Expired", f"This credential expired on {_day(until)}.", "⌛", "bad"
+            )
+        if start is not None and start > checked:
+            return Standing(
+                "not-yet-valid",
+                "Not yet valid",
+                f"This credential only becomes valid on {_day(start)}.",
+                "⏳",
+                "bad",
+            )
+    if report.verdict is Verdict.INVALID:
+        return Standing(
+            "invalid",
+            "Not valid",
+            "At least one check failed: this credential cannot be trusted. See the checks below.",
+            "✘",
+            "bad",
+        )
+    if report.verdict is Verdict.INDETERMINATE:
+        return Standing(
+            "unconfirmed",
+            "Cannot be confirmed",
+            "Something needed to confirm this credential could not be checked just now. Do "
+            "not rely on it until it can be.",
+            "?",
+            "warn",
+        )
+    return Standing(
+        "valid",
+        "Verified",
+        "The signature is genuine, it is the issuer's own key, and the credential is within "
+        "its dates" + (", not revoked or suspended." if _has_status(report) else "."),
+        "✔",
+        "ok",
+    )
+
+
+def _has_status(report: VerificationReport) -> bool:
+    return any(c.id is CheckId.STATUS and c.outcome is Outcome.PASSED for c in report.checks)
+
+
+def verify_award(verifier: VerifierService, row: Award) -> VerificationReport:
+    """The live verification of the stored credential, as of now."""
+    [report] = verifier.verify(row.credential, source=json.loads(row.credential)["id"])
+    return report
+
+
+# ------------------------------------------------------------------------------ view model
+
+
+def result_rows(credential: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The subject's results as ``{label, value}``, named by the achievement's descriptions."""
+    subject = credential["credentialSubject"]
+    descriptions = {rd["id"]: rd for rd in subject["achievement"].get("resultDescription", [])}
+    rows = []
+    for result in subject.get("result", []):
+        rd = descriptions.get(result.get("resultDescription", ""), {})
+        if "value" in result:
+            suffix = "%" if rd.get("resultType") == "Percent" else ""
+            rows.append({"label": rd.get("name", "Result"), "value": result["value"] + suffix})
+        if "achievedLevel" in result:
+            levels = {lv["id"]: lv["name"] for lv in rd.get("rubricCriterionLevel", [])}
+            level = levels.get(result["achievedLevel"], result["achievedLevel"])
+            rows.append({"label": rd.get("name", "Level"), "value": level})
+    return rows
+
+
+def _checks(report: VerificationReport) -> list[dict[str, str]]:
+    rows = []
+    for check in report.checks:
+        icon, words = _OUTCOME_WORDS.get(str(check.outcome), ("", str(check.outcome)))
+        rows.append(
+            {
+                "id": str(check.id),
+                "label": CHECK_LABELS.get(check.id, str(check.id)),
+                "outcome": str(check.outcome),
+                "icon": icon,
+                "words": words,
+                "message": check.message,
+            }
+        )
+    return rows
+
+
+def _trust(report: VerificationReport) -> dict[str, Any] | None:
+    """What the trust lists this service uses say of the issuer; None when it uses none."""
+    check = report.check(CheckId.TRUST)
+    if check is None or check.outcome is Outcome.SKIPPED:
+        return None
+    matches = [m for m in check.details.get("matches", []) if isinstance(m, Mapping)]
+    return {
+        "trusted": check.outcome is Outcome.PASSED,
+        "matches": matches,
+        "message": check.message,
+    }
+
+
+def _image_url(achievement: Mapping[str, Any]) -> str | None:
+    image = achievement.get("image")
+    ref = image.get("id") if isinstance(image, Mapping) else image
+    return ref if isinstance(ref, str) and ref else None
+
+
+def _truncate(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _context(
+    request: Request, runtime: Runtime, row: Award, report: VerificationReport
+) -> dict[str, Any]:
+    document = json.loads(row.credential)
+    subject = document["credentialSubject"]
+    achievement = subject["achievement"]
+    badge_link = document["id"]
+    path = f"/credentials/{row.id}"
+    base = runtime.urls.base
+    issued = _parse_date(document.get("awardedDate") or document.get("validFrom"))
+    state = standing(report, row.status)
+    title = f"{achievement['name']} — {subject.get('name', 'credential')}"
+    return {
+        "title": title,
+        "state": state,
+        "report": report,
+        "checks": _checks(report),
+        "checked_at": report.checked_at,
+        "checked_text": (
+            f"{_day(report.checked_at)}, {report.checked_at:%H:%M} UTC"
+            if report.checked_at
+            else "just now"
+        ),
+        "trust": _trust(report),
+        "credential": document,
+        "achievement": achievement,
+        "issuer": document["issuer"],
+        "recipient_name": subject.get("name"),
+        "issued": issued,
+        "issued_day": _day(issued),
+        "valid_from_day": _day(_parse_date(document.get("validFrom"))),
+        "valid_until_day": _day(_parse_date(document.get("validUntil"))),
+        "results": result_rows(document),
+        "credits": subject.get("creditsEarned"),
+        "evidence": document.get("evidence", []),
+        "stored_status": row.status,
+        "badge_link": badge_link,
+        "path": path,
+        "image_url": _image_url(achievement) or f"{path}/badge.svg",
+        "og": {
+            "title": title,
+            "description": _truncate(
+                f"{subject.get('name', 'An educator')} earned {achievement['name']} from "
+                f"{document['issuer'].get('name', 'the issuer')}. "
+                f"{achievement.get('description', '')}"
+            ),
+            "image": f"{base}{path}/badge.png",
+            "image_alt": f"Badge: {achievement['name']}",
+            "url": badge_link,
+        },
+        "linkedin_url": linkedin_url(document, badge_link),
+        "verify_url": f"/verify?url={badge_link}",
+        "stem": download_name(row, "x")[:-2],
+    }
+
+
+def credential_page(
+    request: Request, runtime: Runtime, verifier: VerifierService, row: Award
+) -> HTMLResponse:
+    """The badge page (``/credentials/{id}`` for browsers)."""
+    report = verify_award(verifier, row)
+    response = render("credential.html", **_context(request, runtime, row, report))
+    response.headers["Vary"] = "Accept"
+    response.headers["Cache-Control"] = "no-store"  # the verdict is live
+    return response
+
+
+def certificate_page(
+    request: Request, runtime: Runtime, verifier: VerifierService, row: Award
+) -> HTMLResponse:
+    """The printable certificate (``/credentials/{id}/certificate``): one page with the QR."""
+    report = verify_award(verifier, row)
+    response = render("certificate.html", **_context(request, runtime, row, report))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def outcomes(checks: Sequence[dict[str, str]]) -> dict[str, str]:
+    """``{check id: outcome}`` of a page's checks (for tests and logs)."""
+    return {c["id"]: c["outcome"] for c in checks}

@@ -1,0 +1,177 @@
+"""Sharing a credential: baked badge images, QR codes, the printable certificate, and baking.
+
+Public, like the badge link itself (:mod:`issuer.api.routes.public`), and nothing here reveals
+more than the credential already does: a baked image carries the credential as signed.
+
+* ``GET /credentials/{id}/badge.png`` and ``/badge.svg``: the achievement's image with the
+  credential baked in (OB 3.0 §5.3), JSON by default, the VC-JWT with ``?format=jwt``; served
+  as a download (``Content-Disposition: attachment``).
+* ``GET /credentials/{id}/qr.png`` and ``/qr.svg``: the QR code of the badge link.
+* ``GET /credentials/{id}/certificate``: one printable page with the QR code.
+* ``POST /api/bake``: bake any credential (JSON or JWS) into any PNG or SVG (multipart ``image``
+  and ``credential``); the counterpart of ``microcred bake`` for scripts that have no CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi.responses import HTMLResponse, Response
+
+from issuer.api.badge_page import certificate_page
+from issuer.api.deps import RuntimeDep, SessionDep
+from issuer.models import Award
+from issuer.services.awards import get_award
+from issuer.services.errors import NotFound
+from issuer.services.sharing import ImageKind, baked_badge, download_name, qr_png, qr_svg
+from schemas.baking import MAX_INPUT_BYTES, PNG_SIGNATURE, BakingError, bake_png, bake_svg
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["sharing"])
+
+#: A credential never changes once issued, so neither do its baked images and QR codes.
+_IMMUTABLE = {"Cache-Control": "public, max-age=86400"}
+_MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def _award(session: SessionDep, credential_id: str) -> Award:
+    try:
+        return get_award(session, uuid.UUID(credential_id))
+    except ValueError:
+        raise NotFound(f"no credential {credential_id!r}") from None
+
+
+_IMAGE_RESPONSES = {200: {"content": {"image/png": {}, "image/svg+xml": {}}}}
+PayloadQuery = Annotated[
+    Literal["json", "jwt"],
+    Query(alias="format", description="Bake the JSON credential (default) or its VC-JWT"),
+]
+DownloadQuery = Annotated[bool, Query(description="Serve the QR code as an attachment")]
+
+
+def _badge(session: SessionDep, credential_id: str, kind: ImageKind, payload: str) -> Response:
+    row = _award(session, credential_id)
+    body = baked_badge(row, kind, "jwt" if payload == "jwt" else "json")
+    name = download_name(row, kind if payload == "json" else f"jwt.{kind}")
+    headers = {**_IMMUTABLE, "Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=_MEDIA[kind], headers=headers)
+
+
+@router.get(
+    "/credentials/{credential_id}/badge.png",
+    summary="The badge image (PNG) with the credential baked in",
+    response_class=Response,
+    responses=_IMAGE_RESPONSES,
+)
+def badge_png(credential_id: str, session: SessionDep, payload: PayloadQuery = "json") -> Response:
+    """The achievement's image with this credential in an ``iTXt`` chunk, as a download."""
+    return _badge(session, credential_id, "png", payload)
+
+
+@router.get(
+    "/credentials/{credential_id}/badge.svg",
+    summary="The badge image (SVG) with the credential baked in",
+    response_class=Response,
+    responses=_IMAGE_RESPONSES,
+)
+def badge_svg(credential_id: str, session: SessionDep, payload: PayloadQuery = "json") -> Response:
+    """The achievement's image with this credential in ``<openbadges:credential>``."""
+    return _badge(session, credential_id, "svg", payload)
+
+
+def _qr(session: SessionDep, credential_id: str, kind: ImageKind, download: bool) -> Response:
+    row = _award(session, credential_id)
+    link = str(json.loads(row.credential)["id"])
+    body = qr_png(link) if kind == "png" else qr_svg(link)
+    headers = dict(_IMMUTABLE)
+    if download:
+        name = download_name(row, f"qr.{kind}")
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return Response(body, media_type=_MEDIA[kind], headers=headers)
+
+
+@router.get(
+    "/credentials/{credential_id}/qr.png",
+    summary="A QR code (PNG) of the badge link",
+    response_class=Response,
+    responses=_IMAGE_RESPONSES,
+)
+def qr_code_png(
+    credential_id: str, session: SessionDep, download: DownloadQuery = False
+) -> Response:
+    """The QR code of the credential's badge link (its id URL): 10 px modules, level Q."""
+    return _qr(session, credential_id, "png", download)
+
+
+@router.get(
+    "/credentials/{credential_id}/qr.svg",
+    summary="A QR code (SVG) of the badge link",
+    response_class=Response,
+    responses=_IMAGE_RESPONSES,
+)
+def qr_code_svg(
+    credential_id: str, session: SessionDep, download: DownloadQuery = False
+) -> Response:
+    """The QR code of the credential's badge link, 1 mm per module when printed."""
+    return _qr(session, credential_id, "svg", download)
+
+
+@router.get(
+    "/credentials/{credential_id}/certificate",
+    summary="A printable one-page certificate with the QR code",
+    response_class=HTMLResponse,
+)
+def certificate(
+    credential_id: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """One page for offices that file paper: the verdict as of now, and the QR to recheck."""
+    row = _award(session, credential_id)
+    return certificate_page(request, runtime, request.app.state.verifier, row)
+
+
+async def _read_limited(upload: UploadFile, what: str) -> bytes:
+    data = await upload.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise HTTPException(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"{what} is larger than {MAX_INPUT_BYTES}"
+        )
+    return data
+
+
+@router.post(
+    "/api/bake",
+    summary="Bake a credential into a PNG or SVG image",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}, "image/svg+xml": {}}},
+        422: {"description": "Not a PNG or SVG, or not a credential (JSON object or JWS)"},
+    },
+)
+async def bake(
+    image: Annotated[UploadFile, File(description="A PNG or SVG image")],
+    credential: Annotated[
+        str | None, Form(description="The credential: JSON text or a compact JWS")
+    ] = None,
+    credential_file: Annotated[
+        UploadFile | None, File(description="The credential as a file (instead of the field)")
+    ] = None,
+) -> Response:
+    """The image with the credential in it; re-baking replaces a credential already there."""
+    data = await _read_limited(image, "the image")
+    if credential_file is not None:
+        text = (await _read_limited(credential_file, "the credential")).decode("utf-8", "replace")
+    elif credential is not None:
+        text = credential
+    else:
+        raise HTTPException(422, "give the credential as the 'credential' field or file")
+    text = text.strip()
+    try:
+        if data.startswith(PNG_SIGNATURE):
+            return Response(bake_png(data, text), media_type="image/png")
+        return Response(bake_svg(data, text).encode("utf-8"), media_type="image/svg+xml")
+    except BakingError as error:
+        raise HTTPException(422, f"cannot bake: {error}") from None
