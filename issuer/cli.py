@@ -629,3 +629,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(issuer_app, name="issuer")
     app.add_typer(credentials_app, name="credentials")
     app.add_typer(apikey_app, name="apikey")
+    from issuer import cli_status
+
+    cli_status.register(app)

@@ -89,6 +89,7 @@ __all__ = [
     "add_credential_status",
     "allocate",
     "change_status",
+    "event_view",
     "events",
     "export_revocation_list",
     "find_award",
@@ -657,6 +658,39 @@ def events(
         query = query.where(StatusEvent.award_id == award.id)
     query = query.order_by(col(StatusEvent.at), col(StatusEvent.id)).offset(offset).limit(limit)
     return session.exec(query).all()
+
+
+@dataclass(frozen=True)
+class StatusEventView:
+    """An audit log entry as the API and the CLI show it."""
+
+    id: int
+    credential_id: str
+    action: str
+    reason: str
+    actor: str
+    previous_status: str
+    new_status: str
+    #: False for a request that found the credential already in that state.
+    changed: bool
+    at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {**vars(self), "at": format_datetime(self.at)}
+
+
+def event_view(runtime: Runtime, row: StatusEvent) -> StatusEventView:
+    return StatusEventView(
+        id=row.id or 0,
+        credential_id=runtime.urls.credential(row.award_id),
+        action=row.action,
+        reason=row.reason,
+        actor=row.actor,
+        previous_status=row.previous_status,
+        new_status=row.new_status,
+        changed=row.previous_status != row.new_status,
+        at=as_utc(row.at) or row.at,
+    )
 
 
 def export_revocation_list(

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep, require_scope
-from issuer.models import Issuer, Scope, StatusAction, StatusEvent, as_utc
+from issuer.models import Issuer, Scope, StatusAction
 from issuer.services import status as status_service
 from issuer.services.errors import NotFound
 from issuer.services.issuers import get_issuer
@@ -85,20 +85,6 @@ class StatusListPublic(BaseModel):
     signed_at: datetime | None
     valid_until: datetime | None
     needs_signing: bool
-
-
-def event_public(runtime: Any, row: StatusEvent) -> StatusEventPublic:
-    return StatusEventPublic(
-        id=row.id or 0,
-        credential_id=runtime.urls.credential(row.award_id),
-        action=row.action,
-        reason=row.reason,
-        actor=row.actor,
-        previous_status=row.previous_status,
-        new_status=row.new_status,
-        changed=row.previous_status != row.new_status,
-        at=as_utc(row.at) or row.at,
-    )
 
 
 # ------------------------------------------------------------------------------ public
@@ -199,7 +185,7 @@ def revoke(
     runtime: RuntimeDep,
 ) -> StatusChangePublic:
     """Revoke for good. Revoking a revoked credential succeeds and changes nothing.
-    ``credential_id``: the uuid, the credential's id URL, or 8+ leading characters of the uuid."""
+    ``credential_id``: the credential's uuid, or at least 8 leading characters of it."""
     return _change(StatusAction.revoke, credential_id, body, issuer, key, session, runtime)
 
 
@@ -253,7 +239,7 @@ def status_events(
     """The audit log of status changes, oldest first: who, when, why, before and after."""
     award = status_service.find_award(session, credential, issuer) if credential else None
     rows = status_service.events(session, issuer=issuer, award=award, limit=limit, offset=offset)
-    return [event_public(runtime, r) for r in rows]
+    return [StatusEventPublic(**vars(status_service.event_view(runtime, r))) for r in rows]
 
 
 @router.get(_ADMIN + "/status/revocations", tags=["status"])

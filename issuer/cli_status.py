@@ -1,0 +1,217 @@
+"""The status commands: ``revoke``, ``suspend``, ``unsuspend`` and ``status …``.
+
+Like every issuer command they work on the data directory and database directly, with or
+without the server running. They change the database only; the lists are re-signed by the
+next ``GET /status/{id}`` of a running server (or by ``microcred status publish``), so a change
+made here with the server down is served by the first request after it starts.
+
+ID is the credential's id URL, its uuid, or at least 8 leading characters of the uuid; a prefix
+that matches several credentials exits with status 64 and lists them.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from issuer.cli import _errors, _fail, _service
+from issuer.models import StatusAction
+from issuer.services import issuers
+from issuer.services import status as status_service
+
+__all__ = ["register"]
+
+status_app = typer.Typer(
+    help="Credential status: the audit log, the published lists, exports.", no_args_is_help=True
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+IdArgument = Annotated[
+    str, typer.Argument(metavar="ID", help="Credential id URL, uuid, or 8+ leading characters.")
+]
+ReasonOption = Annotated[
+    str, typer.Option(help="Why (kept in the audit log, never published in a status list).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _actor() -> str:
+    """``cli:<login>``: who ran the command, as the audit log records it."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
+        return f"cli:uid-{os.getuid()}"
+
+
+def _ambiguous_is_usage(function: F) -> F:
+    """An ambiguous short id is a usage error (exit 64), with the candidates on stderr."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except status_service.AmbiguousCredential as error:
+            raise _fail(error.message, 64) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _change(action: StatusAction, credential_id: str, reason: str, json_output: bool) -> None:
+    with _service() as (session, runtime):
+        change = status_service.change_status(
+            session, runtime, credential_id, action, reason, _actor()
+        )
+    if json_output:
+        body = asdict(change)
+        body["award_id"] = str(change.award_id)
+        body["status_lists"] = list(change.status_lists)
+        typer.echo(json.dumps(body, indent=2))
+        return
+    if change.changed:
+        typer.echo(
+            f"{change.credential_id}: {change.previous_status} -> {change.status} "
+            f"(audit #{change.event_id})",
+            err=True,
+        )
+        if not change.status_lists:
+            typer.echo(
+                "  this credential was issued without status entries: only the revocation "
+                "list export and its page show the change",
+                err=True,
+            )
+    else:
+        typer.echo(
+            f"{change.credential_id}: already {change.status}, nothing changed "
+            f"(audit #{change.event_id})",
+            err=True,
+        )
+
+
+@_errors
+@_ambiguous_is_usage
+def revoke(
+    credential_id: IdArgument, reason: ReasonOption, json_output: JsonOption = False
+) -> None:
+    """Revoke a credential for good (revoking it again changes nothing)."""
+    _change(StatusAction.revoke, credential_id, reason, json_output)
+
+
+@_errors
+@_ambiguous_is_usage
+def suspend(
+    credential_id: IdArgument, reason: ReasonOption, json_output: JsonOption = False
+) -> None:
+    """Suspend a credential until `microcred unsuspend` (not a revoked one)."""
+    _change(StatusAction.suspend, credential_id, reason, json_output)
+
+
+@_errors
+@_ambiguous_is_usage
+def unsuspend(
+    credential_id: IdArgument, reason: ReasonOption, json_output: JsonOption = False
+) -> None:
+    """Lift a suspension (a revoked credential stays revoked)."""
+    _change(StatusAction.unsuspend, credential_id, reason, json_output)
+
+
+@status_app.command("events")
+@_errors
+@_ambiguous_is_usage
+def status_events(
+    credential_id: Annotated[
+        str | None, typer.Argument(metavar="[ID]", help="Only this credential's.")
+    ] = None,
+    issuer: Annotated[str | None, typer.Option(help="Only this issuer's.")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 10_000,
+    json_output: JsonOption = False,
+) -> None:
+    """The audit log of status changes, oldest first: when, who, what, why."""
+    with _service() as (session, runtime):
+        owner = issuers.get_issuer(session, issuer) if issuer else None
+        award = status_service.find_award(session, credential_id, owner) if credential_id else None
+        rows = status_service.events(session, issuer=owner, award=award, limit=limit)
+        views = [status_service.event_view(runtime, r) for r in rows]
+    if json_output:
+        typer.echo(json.dumps([v.to_json() for v in views], indent=2, ensure_ascii=False))
+        return
+    for view in views:
+        change = (
+            f"{view.previous_status}->{view.new_status}"
+            if view.changed
+            else f"(already {view.new_status})"
+        )
+        typer.echo(
+            f"{view.at:%Y-%m-%dT%H:%M:%SZ}  {view.action:9} {change:22} "
+            f"{view.credential_id.rsplit('/', 1)[-1]}  {view.actor}  {view.reason}"
+        )
+
+
+@status_app.command("export")
+@_errors
+def status_export(
+    issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
+    reasons: Annotated[
+        bool, typer.Option(help="Include each revocation's reason (from the audit log).")
+    ] = True,
+) -> None:
+    """Print the issuer's revocations as a 1EdTechRevocationList document."""
+    with _service() as (session, runtime):
+        owner = issuers.get_issuer(session, issuer)
+        document = status_service.export_revocation_list(
+            session, runtime, owner, include_reasons=reasons
+        )
+    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+@status_app.command("lists")
+@_errors
+def status_lists(
+    issuer: Annotated[str | None, typer.Option(help="Only this issuer's.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """The status lists: purpose, fill, set bits, and whether a re-signing is due."""
+    with _service() as (session, runtime):
+        owner = issuers.get_issuer(session, issuer) if issuer else None
+        rows = status_service.list_summaries(session, runtime, issuer=owner)
+    if json_output:
+        items = [
+            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in asdict(r).items()}
+            for r in rows
+        ]
+        typer.echo(json.dumps(items, indent=2))
+        return
+    for row in rows:
+        state = "full" if row.full else "open"
+        due = "  (re-signed on next fetch)" if row.needs_signing else ""
+        typer.echo(
+            f"{row.url}  {row.issuer:24} {row.purpose:10} {state:4} "
+            f"{row.allocated}/{row.size} allocated, {row.set} set{due}"
+        )
+
+
+@status_app.command("publish")
+@_errors
+def status_publish(
+    force: Annotated[bool, typer.Option(help="Re-sign every list, not only stale ones.")] = False,
+) -> None:
+    """Re-sign the lists that changed (a running server also does it on the next fetch)."""
+    with _service() as (session, runtime):
+        urls = status_service.refresh_lists(session, runtime, force=force)
+    typer.echo(f"signed {len(urls)} status list(s)", err=True)
+    for url in urls:
+        typer.echo(url)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the status commands to the ``microcred`` command."""
+    app.command("revoke")(revoke)
+    app.command("suspend")(suspend)
+    app.command("unsuspend")(unsuspend)
+    app.add_typer(status_app, name="status")
