@@ -629,6 +629,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(issuer_app, name="issuer")
     app.add_typer(credentials_app, name="credentials")
     app.add_typer(apikey_app, name="apikey")
+    from issuer import sharing_cli  # imports this module: attach it once this one is loaded
+
+    sharing_cli.register(app)
     from issuer import cli_status
 
     cli_status.register(app)

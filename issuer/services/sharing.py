@@ -24,7 +24,6 @@ import colorsys
 import io
 import json
 import re
-import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -34,13 +33,10 @@ from urllib.parse import quote, unquote_to_bytes, urlencode
 import qrcode
 import qrcode.constants
 import qrcode.image.svg
-import sqlalchemy as sa
 from PIL import Image, ImageDraw, ImageFont
-from sqlmodel import Session, col, select
 
 from issuer.api.pages import BadgeDesign, badge_design, badge_svg_text
 from issuer.models import Award
-from issuer.services.errors import InvalidInput, NotFound
 from schemas.baking import BakingError, bake_png, bake_svg
 
 __all__ = [
@@ -57,7 +53,6 @@ __all__ = [
     "qr_code",
     "qr_png",
     "qr_svg",
-    "resolve_credential_id",
 ]
 
 ImageKind = Literal["png", "svg"]
@@ -74,9 +69,6 @@ BADGE_PNG_SIZE = 512
 
 _LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 _DATA_URI = re.compile(r"^data:(image/(?:png|svg\+xml))(;base64)?,(.*)$", re.DOTALL | re.I)
-_HEX = re.compile(r"^[0-9a-f]+$")
-#: Shortest id prefix accepted by :func:`resolve_credential_id` (what ``git`` also accepts).
-MIN_PREFIX = 4
 
 
 # ------------------------------------------------------------------------------ QR codes
@@ -257,38 +249,3 @@ def _date(value: Any) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-
-
-# ------------------------------------------------------------------------------ short ids
-
-
-def resolve_credential_id(session: Session, reference: str) -> Award:
-    """The award ``reference`` names: its credential URL, its uuid, or a unique uuid prefix.
-
-    A prefix (at least :data:`MIN_PREFIX` hex digits, dashes ignored) that matches several
-    awards raises :class:`InvalidInput` naming how many; none raises :class:`NotFound`.
-    """
-    text = reference.strip().split("#", 1)[0].split("?", 1)[0].rstrip("/")
-    text = text.rsplit("/", 1)[-1].removesuffix(".json").removesuffix(".jwt")
-    try:
-        row = session.get(Award, uuid.UUID(text))
-    except ValueError:
-        row = None
-    else:
-        if row is None:
-            raise NotFound(f"no credential {reference!r}")
-        return row
-    prefix = text.replace("-", "").lower()
-    if len(prefix) < MIN_PREFIX or not _HEX.match(prefix):
-        raise NotFound(
-            f"no credential {reference!r}: give its URL, its id, or at least {MIN_PREFIX} "
-            "leading hex digits of its id"
-        )
-    # SQLite keeps uuids as 32 hex digits, PostgreSQL prints them with dashes: compare bare.
-    bare = sa.func.replace(sa.cast(col(Award.id), sa.String), "-", "")
-    rows = session.exec(select(Award).where(sa.func.lower(bare).like(f"{prefix}%")).limit(2)).all()
-    if not rows:
-        raise NotFound(f"no credential id starts with {text!r}")
-    if len(rows) > 1:
-        raise InvalidInput("id", f"several credentials' ids start with {text!r}: give more of it")
-    return rows[0]

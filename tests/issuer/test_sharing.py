@@ -14,7 +14,6 @@ import io
 import json
 import re
 import struct
-import uuid
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -28,16 +27,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from issuer.api.badge_page import standing
-from issuer.models import Award, AwardStatus
+from issuer.models import AwardStatus
+from issuer.runtime import Runtime
 from issuer.self_fetch import SelfFetcher
-from issuer.services.errors import InvalidInput, NotFound
+from issuer.services import status
 from issuer.services.sharing import (
     QR_BORDER,
     badge_image,
     linkedin_url,
     qr_code,
     qr_png,
-    resolve_credential_id,
 )
 from keys.errors import FetchBlocked
 from keys.fetch import GuardedFetcher
@@ -446,34 +445,6 @@ def test_linkedin_url_carries_expiry_and_encodes_names() -> None:
     assert query["certId"] == "abc"
 
 
-def test_resolve_credential_id(engine: Engine, issued: dict[str, Any]) -> None:
-    session = Session(engine)
-    full = issued["id"]
-    for reference in (full, issued["url"], f"{issued['url']}.json", full[:8], full[:13]):
-        assert str(resolve_credential_id(session, reference).id) == full
-    with pytest.raises(NotFound):
-        resolve_credential_id(session, "00000000-0000-4000-8000-000000000000")
-    with pytest.raises(NotFound):
-        resolve_credential_id(session, "ab")  # too short to be a prefix
-    with pytest.raises(NotFound):
-        resolve_credential_id(session, "zzzzzzzz")
-
-
-def test_an_ambiguous_prefix_is_refused(engine: Engine, issued: dict[str, Any]) -> None:
-    session = Session(engine)
-    row = session.get(Award, uuid.UUID(issued["id"]))
-    assert row is not None
-    for suffix in ("1111", "2222"):  # two more rows whose ids share the prefix "abcd0000"
-        copy = row.model_dump(exclude={"id", "idempotency_key"})
-        session.add(Award(**copy, id=uuid.UUID(f"abcd0000-0000-4000-8000-00000000{suffix}")))
-    session.commit()
-    with pytest.raises(InvalidInput, match="several"):
-        resolve_credential_id(session, "abcd0000")
-    assert resolve_credential_id(session, "abcd0000-0000-4000-8000-0000000022").id.hex.endswith(
-        "2222"
-    )
-
-
 # ------------------------------------------------------------------------------ self fetcher
 
 
@@ -612,3 +583,32 @@ def test_a_rebaked_png_keeps_one_uncompressed_credential_chunk() -> None:
     twice = bake_png(bake_png(png, '{"a": 1}'), '{"b": 2}')
     chunks = [c for c in _itxt_chunks(twice) if c.startswith(b"openbadgecredential\0")]
     assert len(chunks) == 1 and chunks[0] == b"openbadgecredential\0\0\0\0\0" + b'{"b": 2}'
+
+
+# ------------------------------------------------------------------------------ revoked, suspended
+
+
+@pytest.mark.parametrize(
+    "action, state, words",
+    [("revoke", "revoked", "Revoked"), ("suspend", "suspended", "Suspended")],
+)
+def test_a_revoked_or_suspended_credential_says_so_from_its_status_list(
+    client: TestClient,
+    engine: Engine,
+    runtime: Runtime,
+    issued: dict[str, Any],
+    action: str,
+    state: str,
+    words: str,
+) -> None:
+    """The issuer's own status service changes the list; the page reads it from the report."""
+    with Session(engine) as session:
+        getattr(status, action)(session, runtime, issued["id"], "test", "tests")
+    html, page = _page(client, issued["id"])
+    assert f'data-state="{state}"' in html
+    assert f'<p class="headline" id="standing">{words}</p>' in html
+    assert _checks(html)["status"] == "failed"  # the verdict comes from the status list
+    assert "the issuer's records say so" not in html  # ... not from the database fallback
+    assert page.meta["og:title"].startswith(f"{words}: ")
+    certificate = client.get(f"/credentials/{issued['id']}/certificate").text
+    assert f'<div class="void" aria-hidden="true">{words}</div>' in certificate
