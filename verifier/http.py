@@ -476,6 +476,8 @@ async def get_verify(
 ) -> Response:
     """With ``url``: fetch that badge link and verify it. Without: the page (browsers)."""
     url = url.strip() if url else None
+    # The page's link form always sends recipient=, empty when no email was typed.
+    recipient = recipient.strip() if recipient and recipient.strip() else None
     if not url:
         if _wants_html(request):
             return _page(request)
