@@ -612,3 +612,11 @@ def test_a_revoked_or_suspended_credential_says_so_from_its_status_list(
     assert page.meta["og:title"].startswith(f"{words}: ")
     certificate = client.get(f"/credentials/{issued['id']}/certificate").text
     assert f'<div class="void" aria-hidden="true">{words}</div>' in certificate
+
+
+def test_the_verify_pages_link_form_verifies_a_badge_link(
+    client: TestClient, issued: dict[str, Any]
+) -> None:
+    """The form sends ``recipient=`` empty when no email was typed: that is no recipient."""
+    response = client.get("/verify", params={"url": issued["url"], "recipient": ""})
+    assert response.json()["verdict"] == "valid", response.json()
