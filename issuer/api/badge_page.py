@@ -50,13 +50,12 @@ _OUTCOME_WORDS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Standing:
-    """The banner: a state, a headline, one sentence, an icon and a tone (``ok``, ``bad``,
-    ``warn``) — never colour alone."""
+    """The banner: a state (which also picks its icon), a headline, one sentence, and a tone
+    (``ok``, ``bad``, ``warn``) for its colour — never colour alone."""
 
     state: State
     headline: str
     summary: str
-    icon: str
     tone: Literal["ok", "bad", "warn"]
 
     @property
@@ -110,7 +109,6 @@ def standing(report: VerificationReport, stored_status: str | None = None) -> St
             "Revoked",
             "The issuer has revoked this credential. It is no longer valid and must not be "
             "relied on." + ("" if "revocation" in purposes else hint),
-            "⛔",
             "bad",
         )
     if "suspension" in purposes or stored_status == AwardStatus.suspended:
@@ -119,7 +117,6 @@ def standing(report: VerificationReport, stored_status: str | None = None) -> St
             "Suspended",
             "The issuer has suspended this credential. It is not valid while suspended."
             + ("" if "suspension" in purposes else hint),
-            "⏸",
             "bad",
         )
     checked = report.checked_at or datetime.now(UTC)
@@ -130,14 +127,13 @@ def standing(report: VerificationReport, stored_status: str | None = None) -> St
         start = _parse_date(summary.get("validFrom"))
         if until is not None and until < checked:
             return Standing(
-                "expired", "Expired", f"This credential expired on {_day(until)}.", "⌛", "bad"
+                "expired", "Expired", f"This credential expired on {_day(until)}.", "bad"
             )
         if start is not None and start > checked:
             return Standing(
                 "not-yet-valid",
                 "Not yet valid",
                 f"This credential only becomes valid on {_day(start)}.",
-                "⏳",
                 "bad",
             )
     if report.verdict is Verdict.INVALID:
@@ -145,7 +141,6 @@ def standing(report: VerificationReport, stored_status: str | None = None) -> St
             "invalid",
             "Not valid",
             "At least one check failed: this credential cannot be trusted. See the checks below.",
-            "✘",
             "bad",
         )
     if report.verdict is Verdict.INDETERMINATE:
@@ -154,7 +149,6 @@ def standing(report: VerificationReport, stored_status: str | None = None) -> St
             "Cannot be confirmed",
             "Something needed to confirm this credential could not be checked just now. Do "
             "not rely on it until it can be.",
-            "?",
             "warn",
         )
     return Standing(
@@ -162,7 +156,6 @@ def standing(report: VerificationReport, stored_status: str | None = None) -> St
         "Verified",
         "The signature is genuine, it is the issuer's own key, and the credential is within "
         "its dates" + (", not revoked or suspended." if _has_status(report) else "."),
-        "✔",
         "ok",
     )
 
