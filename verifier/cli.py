@@ -225,7 +225,10 @@ def render(report: VerificationReport, console: Console) -> None:
     for check in report.checks:
         text, outcome_style = _OUTCOME_STYLE[check.outcome]
         table.add_row(
-            CHECK_LABELS.get(check.id, str(check.id)), Text(text, outcome_style), check.message
+            CHECK_LABELS.get(check.id, str(check.id)),
+            Text(text, outcome_style),
+            # Messages quote what the credential says (names, URLs, terms): never markup.
+            Text(check.message),
         )
     console.print(table)
 
@@ -326,7 +329,7 @@ def verify_command(
         )
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
-        console = Console(highlight=False, soft_wrap=False)
+        console = Console(highlight=False, soft_wrap=False, emoji=False)
         for index, report in enumerate(reports):
             if index:
                 console.print()

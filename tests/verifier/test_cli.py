@@ -237,3 +237,30 @@ def test_the_installed_command_exits_64_on_a_usage_error(files: dict[str, Path])
         [*command, "verify", str(files["valid"])], capture_output=True, timeout=60
     )
     assert valid.returncode == 0, valid.stderr
+
+
+def test_readable_report_never_interprets_credential_text_as_markup() -> None:
+    """Names and URLs in a credential are shown as written: no Rich markup, no :emoji: codes
+    (a did:key once rendered as 'did🔑')."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from verifier.cli import render
+    from verifier.report import CheckId, CheckResult, Outcome, VerificationReport
+
+    report = VerificationReport(
+        verdict="invalid",
+        credential={"name": "[bold red]FAKE[/bold red]", "achievement": {}},
+        checks=[
+            CheckResult(
+                CheckId.PROOF, Outcome.FAILED, "key did:key:z6Mk [link=https://evil]x", {}
+            )
+        ],
+        source="test.json",
+    )
+    out = StringIO()
+    render(report, Console(file=out, width=200))  # defaults: markup and emoji on
+    text = out.getvalue()
+    assert "[bold red]FAKE[/bold red]" in text
+    assert "did:key:z6Mk [link=https://evil]x" in text
