@@ -38,6 +38,8 @@ __all__ = [
     "IssuerKey",
     "KeyPurpose",
     "Scope",
+    "StackRuleRecord",
+    "StackSubmission",
     "StatusAction",
     "StatusAllocation",
     "StatusEvent",
@@ -354,3 +356,68 @@ class StatusEvent(SQLModel, table=True):
     previous_status: str = Field(max_length=16)
     new_status: str = Field(max_length=16)
     at: datetime = _timestamp(default_factory=utcnow)
+
+class StackRuleRecord(SQLModel, table=True):
+    """The rule of one stack achievement version (:mod:`schemas.stack_rule`), as served.
+
+    Part of the version's immutable snapshot: one row per stack version, written with it and
+    never updated; a new rule is a new version. ``rule`` holds the canonical JSON exactly as
+    published at the achievement's ``criteria.id``, so ``digest`` (what stack credentials pin
+    in ``relatedResource``) stays true of the served bytes.
+    """
+
+    __tablename__ = "stack_rule"
+
+    achievement_id: int = Field(foreign_key="achievement.id", primary_key=True)
+    issuer_id: int = Field(foreign_key="issuer.id", index=True)
+    slug: str = Field(index=True, max_length=64)
+    version: int
+    rule: str = Field(sa_type=sa.Text)
+    #: Subresource Integrity string over ``rule`` (``sha384-…``).
+    digest: str = Field(max_length=120)
+    created: datetime = _timestamp(default_factory=utcnow)
+
+
+class StackSubmission(SQLModel, table=True):
+    """A component credential issued elsewhere, submitted for an educator and verified.
+
+    Only credentials that verified (and were issued to the educator) are stored; they count
+    toward that issuer's stacks like its own awards. ``(issuer_id, recipient_email,
+    content_hash)`` is unique, so submitting the same credential twice stores it once.
+    """
+
+    __tablename__ = "stack_submission"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "issuer_id", "recipient_email", "content_hash", name="uq_stack_submission_content"
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    #: The issuer (office) it was submitted to, whose stacks it counts toward.
+    issuer_id: int = Field(foreign_key="issuer.id", index=True)
+    #: Normalized like :attr:`Award.recipient_email`.
+    recipient_email: str = Field(index=True)
+    #: For a stack credential when the educator has no award here to take the name from.
+    recipient_name: str | None = None
+    credential_id: str | None = None
+    achievement_id: str | None = None
+    achievement_type: str | None = Field(default=None, max_length=64)
+    achievement_name: str | None = None
+    #: The component's issuer id (``issuer.id``).
+    component_issuer: str | None = None
+    #: ``ldp`` or ``jwt``.
+    format: str = Field(max_length=8)
+    #: As submitted: JSON text, or the compact JWS.
+    credential: str = Field(sa_type=sa.Text)
+    #: The credential JSON as verified (for a JWT, what the verified token established).
+    document: str = Field(sa_type=sa.Text)
+    #: SHA-256 of ``credential``.
+    content_hash: str = Field(max_length=64)
+    #: On the verifier's trust lists (True), or not judged (None: no lists configured).
+    trusted: bool | None = None
+    #: The verification report at submission (``VerificationReport.to_json()``).
+    report: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    #: ``api:<key prefix>`` or ``cli:<user>``.
+    submitted_by: str
+    created: datetime = _timestamp(default_factory=utcnow)
