@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from issuer.api.errors import install_error_handlers
 from issuer.api.routes import awards, catalog, issuers, public, sharing
+from issuer.api.routes import stacks as stack_routes
 from issuer.api.routes import status as status_routes
 from issuer.crypto_at_rest import warn_if_development
 from issuer.db import make_engine
@@ -67,6 +68,8 @@ def create_app(
     install_error_handlers(app)
     for module in (issuers, catalog, awards, public, sharing):
         app.include_router(module.router)
+    # Stacks: each version's rule (public), the stack catalog, progress and submissions.
+    app.include_router(stack_routes.router)
     # Credential status: the published lists and the revoke/suspend admin API.
     app.include_router(status_routes.router)
     # The verifier (POST/GET /verify and the page for people) in the same service, so an

@@ -7,8 +7,9 @@ mastery rule; Elevate NM domain alignments where the notes give them (Classroom 
 descriptions and the four-level rubric are this project's own illustration, not the state's
 text, and the framework URLs are on an ``.example`` host: this is demo data.
 
-The stacks (``apl-i-ii``, ``apl-ii-iii``) are built by the stacks feature from the slug groups
-below; the catalog itself knows nothing about them.
+The stacks (``apl-i-ii``, ``apl-ii-iii``, :data:`DEMO_STACKS`) are built by
+:mod:`issuer.services.stacks` from the slug groups below: their rules are made when the demo
+catalog is loaded, naming the loading issuer as the one accepted for each micro-credential.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ __all__ = [
     "APL_II_III_REQUIRED",
     "APL_I_II",
     "DEMO_ACHIEVEMENTS",
+    "DEMO_STACKS",
     "DemoAchievement",
+    "DemoStack",
     "PASS_MARK",
     "demo_content",
 ]
@@ -139,6 +142,40 @@ APL_II_III_ELECTIVES: tuple[str, ...] = tuple(
     a.slug for a in DEMO_ACHIEVEMENTS if a.requirement == "elective"
 )
 APL_II_III_ELECTIVES_NEEDED = 2
+
+
+@dataclass(frozen=True)
+class DemoStack:
+    """A New Mexico license advancement as a stack: required micro-credentials, electives, and
+    optionally a master's degree from another (trusted) issuer."""
+
+    slug: str
+    name: str
+    human_code: str
+    description: str
+    required: tuple[str, ...]
+    electives: tuple[str, ...] = ()
+    electives_needed: int = 0
+    masters_degree: bool = False
+
+
+DEMO_STACKS: tuple[DemoStack, ...] = (
+    DemoStack(
+        "apl-i-ii", "APL I-II: Level 2 License Advancement", "APL-I-II",
+        "New Mexico's Advancement Program Level I-II micro-credentials, counted toward advancing "
+        "from a Level 1 to a Level 2 teaching license (with three years of teaching and district "
+        "mentoring, which this credential does not cover).",
+        APL_I_II,
+    ),
+    DemoStack(
+        "apl-ii-iii", "APL II-III: Level 3 License Advancement", "APL-II-III",
+        "New Mexico's Advancement Program Level II-III micro-credentials and a master's degree, "
+        "counted toward advancing from a Level 2 to a Level 3 license (with six years of "
+        "teaching, which this credential does not cover).",
+        APL_II_III_REQUIRED, APL_II_III_ELECTIVES, APL_II_III_ELECTIVES_NEEDED,
+        masters_degree=True,
+    ),
+)  # fmt: skip
 
 _RUBRIC = (
     ("exemplary", "Exemplary", "4", "Exceeds the standard; could serve as a model for others."),

@@ -21,7 +21,12 @@ from issuer.crypto_at_rest import KeyEncryptionKey, load_kek
 from issuer.db import begin_write, migrate
 from issuer.models import Instance, Issuer
 from issuer.services.errors import Conflict
-from issuer.services.hooks import DEFAULT_PRE_SIGN_HOOKS, PreSignHook
+from issuer.services.hooks import (
+    DEFAULT_POST_AWARD_HOOKS,
+    DEFAULT_PRE_SIGN_HOOKS,
+    PostAwardHook,
+    PreSignHook,
+)
 from issuer.settings import Settings, normalize_base_url
 from issuer.urls import Urls
 from schemas.loader import DocumentLoader, bundled_loader
@@ -40,6 +45,8 @@ class Runtime:
     kek: KeyEncryptionKey
     loader: DocumentLoader
     pre_sign_hooks: tuple[PreSignHook, ...] = DEFAULT_PRE_SIGN_HOOKS
+    #: Run after each new award is committed (stack credentials it completes).
+    post_award_hooks: tuple[PostAwardHook, ...] = DEFAULT_POST_AWARD_HOOKS
 
 
 def _base_url(session: Session, settings: Settings, default: str | None) -> str:

@@ -12,7 +12,8 @@ The sequence of :func:`award`:
 5. sign it with the issuer's current Ed25519 key (DataIntegrityProof / eddsa-rdfc-2022), then
    wrap the signed credential as a VC-JWT (OB 3.0 adds the LD proof before the JWT);
 6. insert. If a concurrent retry inserted the same idempotency key first, the unique
-   constraint refuses ours and we return theirs: one row, one credential, whoever wins.
+   constraint refuses ours and we return theirs: one row, one credential, whoever wins;
+7. once committed, the post-award hooks (stack credentials the award completes).
 
 Both forms are made at issue time (the JWT costs well under a millisecond) so they are signed by
 keys current at the same moment and a public GET never has to sign anything.
@@ -39,7 +40,7 @@ from issuer.payloads import AwardCreate, AwardPublic
 from issuer.runtime import Runtime
 from issuer.services.catalog import get_achievement
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
-from issuer.services.hooks import SigningContext
+from issuer.services.hooks import PostAwardContext, SigningContext
 from issuer.services.issuers import current_key, get_issuer, profile_for, signing_key
 from issuer.services.results import results_for
 from keys.errors import KeysError
@@ -282,6 +283,11 @@ def award(
         achievement.version,
         issuer.slug,
     )
+    post = PostAwardContext(
+        session=session, runtime=runtime, issuer=issuer, achievement=achievement
+    )
+    for post_hook in runtime.post_award_hooks:
+        post_hook(row, post)
     return AwardOutcome(row, created=True)
 
 

@@ -310,7 +310,8 @@ def create_achievement_version(
 def load_demo_catalog(
     *, session: Session, runtime: Runtime, issuer: Issuer
 ) -> list[CatalogAchievement]:
-    """Add the New Mexico APL demo micro-credentials to ``issuer``'s catalog.
+    """Add the New Mexico APL demo micro-credentials to ``issuer``'s catalog, then the APL I-II
+    and APL II-III stacks made of them (:func:`issuer.services.stacks.load_demo_stacks`).
 
     Idempotent: slugs already in the catalog are left as they are (returns only the new ones).
     """
@@ -325,4 +326,7 @@ def load_demo_catalog(
         created.append(
             create_achievement(session=session, runtime=runtime, issuer=issuer, data=data)
         )
+    from issuer.services.stacks import load_demo_stacks  # stacks build on this module
+
+    created += load_demo_stacks(session=session, runtime=runtime, issuer=issuer)
     return created

@@ -51,7 +51,7 @@ def test_init_prepares_everything_once(env: dict[str, Any]) -> None:
     first = run(env, "init", "--issuer-name", "NM Public Education Department")
     assert "base URL   https://issuer.test" in first.stderr
     assert "issuer     nm-public-education-department  did:web:issuer.test:issuers:" in first.stderr
-    assert "loaded 13 demo achievements" in first.stderr
+    assert "loaded 15 demo achievements" in first.stderr  # 13 and the two APL stacks
     assert "admin key  mc_" in first.stderr
     assert first.stdout == ""
     again = run(env, "init")
@@ -182,7 +182,7 @@ def test_award_csv_with_a_default_achievement(
 
 def test_catalog_commands(env: dict[str, Any]) -> None:
     loaded = run(env, "catalog", "load", "demo")
-    assert len(loaded.stdout.split()) == 13
+    assert len(loaded.stdout.split()) == 15  # 13 micro-credentials and 2 stacks
     assert "admin key  mc_" in loaded.stderr  # it had to create the first issuer
     assert run(env, "catalog", "load", "demo").stdout == ""
     items = json.loads(run(env, "catalog", "list", "--json").stdout)
@@ -249,7 +249,7 @@ def test_serve_creates_the_first_issuer_and_prints_the_key_once(
     first = run(env, "serve", "--port", "8123")
     assert "microcred issuer listening on http://127.0.0.1:8123" in first.stderr
     assert "public URL https://issuer.test" in first.stderr  # recorded earlier, kept
-    assert "admin key  mc_" in first.stderr and "loaded 13 demo" in first.stderr
+    assert "admin key  mc_" in first.stderr and "loaded 15 demo" in first.stderr
     token = first.stderr.split("admin key  ")[1].split()[0]
     app, host, port = served[0]
     assert (host, port) == ("127.0.0.1", 8123)
