@@ -19,6 +19,7 @@ from issuer.api.errors import install_error_handlers
 from issuer.api.routes import awards, catalog, issuers, public, sharing
 from issuer.api.routes import stacks as stack_routes
 from issuer.api.routes import status as status_routes
+from issuer.api.routes import vcapi as vcapi_routes
 from issuer.crypto_at_rest import warn_if_development
 from issuer.db import make_engine
 from issuer.runtime import Runtime, start
@@ -75,6 +76,8 @@ def create_app(
     # The verifier (POST/GET /verify and the page for people) in the same service, so an
     # office runs one process; it keeps its own settings (MICROCRED_VERIFIER_*).
     app.include_router(verifier_http.router)
+    # The W3C VC-API (and the DCC issuer-coordinator's /instance/{tenant} paths).
+    app.include_router(vcapi_routes.router)
     # One verifier for /verify and the badge pages' live verdict. Its fetcher answers this
     # service's own URLs (DID documents, status lists, badge links) in process and sends every
     # other URL through the SSRF guard (see issuer.self_fetch).

@@ -45,6 +45,8 @@ __all__ = [
     "StatusEvent",
     "StatusList",
     "StatusPurpose",
+    "VcApiCredential",
+    "VcApiStatusEvent",
     "as_utc",
     "utcnow",
 ]
@@ -327,15 +329,9 @@ class StatusAllocation(SQLModel, table=True):
 
     list_id: int = Field(foreign_key="status_list.id", primary_key=True)
     status_index: int = Field(primary_key=True)
-    #: Deferred foreign key: the award hook allocates before the award row is inserted.
-    award_id: uuid.UUID = Field(
-        sa_column=sa.Column(
-            sa.Uuid(),
-            sa.ForeignKey("award.id", deferrable=True, initially="DEFERRED"),
-            nullable=False,
-            index=True,
-        )
-    )
+    #: The credential's uuid: an award's (``award.id``) or a VC-API credential's
+    #: (``vcapi_credential.id``). No foreign key, since it may be either (revision 0004).
+    award_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), nullable=False, index=True))
     purpose: str = Field(max_length=16)
     is_set: bool = False
 
@@ -356,6 +352,48 @@ class StatusEvent(SQLModel, table=True):
     previous_status: str = Field(max_length=16)
     new_status: str = Field(max_length=16)
     at: datetime = _timestamp(default_factory=utcnow)
+
+
+class VcApiCredential(SQLModel, table=True):
+    """A credential issued through the VC-API: any VC 1.1 or 2.0 credential, not a catalog award.
+
+    Kept as signed (text), so ``POST /credentials/status`` finds it by its ``id`` and the service
+    serves it at that id when the id is one of its own URLs (``{base}/vc-api/credentials/...``).
+    Its status entries are ordinary :class:`StatusAllocation` rows keyed by this row's ``id``.
+    """
+
+    __tablename__ = "vcapi_credential"
+
+    #: Also the uuid of the credential's ``urn:uuid:`` id when the service assigned it.
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    issuer_id: int = Field(foreign_key="issuer.id", index=True)
+    #: The credential's ``id``: how DCC's status requests name it, so one issuer at most.
+    credential_id: str = Field(unique=True, index=True, max_length=512)
+    #: The signed credential as returned (compact JSON); a re-issue of the same id replaces it.
+    credential: str = Field(sa_type=sa.Text)
+    signed_by: str
+    #: ``api:<key prefix>`` of the token that issued it last.
+    issued_by: str = Field(max_length=64)
+    status: str = Field(default=AwardStatus.active, max_length=16)
+    created: datetime = _timestamp(default_factory=utcnow)
+    updated: datetime = _timestamp(default_factory=utcnow)
+
+
+class VcApiStatusEvent(SQLModel, table=True):
+    """The audit log of status changes made to VC-API credentials (cf. :class:`StatusEvent`)."""
+
+    __tablename__ = "vcapi_status_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    credential_uuid: uuid.UUID = Field(foreign_key="vcapi_credential.id", index=True)
+    issuer_id: int = Field(foreign_key="issuer.id", index=True)
+    action: str = Field(max_length=16)
+    reason: str
+    actor: str
+    previous_status: str = Field(max_length=16)
+    new_status: str = Field(max_length=16)
+    at: datetime = _timestamp(default_factory=utcnow)
+
 
 class StackRuleRecord(SQLModel, table=True):
     """The rule of one stack achievement version (:mod:`schemas.stack_rule`), as served.

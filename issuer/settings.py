@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     #: Also serve the 1EdTech revocation list at ``/issuers/{slug}/revocations.json``. Off by
     #: default: it names revoked credentials, whose public pages name their holders.
     status_publish_revocation_list: bool = False
+    #: VC-API (:mod:`issuer.services.vcapi`): slugs of the issuers whose credentials issued
+    #: through ``POST /credentials/issue`` always get status entries (``["*"]``: every issuer);
+    #: others get them when the request's ``options.credentialStatus`` asks. A JSON array.
+    vcapi_status_issuers: list[str] = Field(default_factory=list)
 
     @field_validator("base_url")
     @classmethod

@@ -1,0 +1,530 @@
+"""The W3C VC-API, and the DCC issuer-coordinator's paths, over :mod:`issuer.services.vcapi`.
+
+Issuing and status (``Authorization: Bearer <API key>``, the issuer-coordinator's tenant
+tokens): ``POST /credentials/issue`` (``issue`` scope), ``POST /credentials/status``
+(``revoke`` scope), and the same under ``/instance/{tenant}/`` where the tenant is an issuer's
+slug. Verifying is open: ``POST /credentials/verify``, ``POST /presentations/verify``.
+
+Status codes, in the order they are decided:
+
+* **401** no usable token (missing, malformed, unknown, revoked) — decided before the body is
+  read, so a malformed body is never answered 401 and a missing token never 400;
+* **403** the token lacks the scope, or is bound to another issuer than the path's tenant;
+* **400** a malformed body: not JSON, not an object, ``credential`` missing, a required member
+  missing or of the wrong type (null, a number, an array, a string…). The W3C VC-API test
+  suites require 400 here;
+* **422** a well-formed request that cannot be carried out: a term the ``@context`` does not
+  define (named), a context this service does not carry, an issuer the token may not use;
+* **409** a credential id another issuer already used; a status change on a revoked
+  credential; **404** an unknown tenant, or a status request for an unknown credential.
+
+Issue answers **201** ``{"verifiableCredential": ...}``. On ``/instance/{tenant}/…`` a body that
+is a bare credential (DCC's shape) is answered as DCC does: 200 with the signed credential
+itself. Verification answers **200** when verified and **400** when not, with the same body.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+
+from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep
+from issuer.models import ApiKey, Issuer, Scope
+from issuer.runtime import Runtime
+from issuer.services import status as status_service
+from issuer.services import vcapi, vcapi_verify
+from issuer.services.apikeys import has_scope
+from issuer.services.errors import Conflict, InvalidInput, NotFound
+from verifier.http import VerifierService, get_verifier
+from verifier.inputs import MAX_INPUT_BYTES
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["vc-api"])
+VerifierDep = Annotated[VerifierService, Depends(get_verifier)]
+
+
+# ------------------------------------------------------------------------------ documentation
+
+
+class IssueRequest(BaseModel):
+    """``POST /credentials/issue``."""
+
+    credential: dict[str, Any] = Field(
+        description="An unsigned VC 1.1 or 2.0 credential. `issuer` (or `issuer.id`) must be "
+        "the DID of an issuer of this service that the token may issue for."
+    )
+    options: dict[str, Any] | None = Field(
+        default=None,
+        description='Optional. `credentialStatus`: `true` or `{"type": '
+        '"BitstringStatusListEntry", "statusPurpose"?: "revocation"|"suspension"}` (or an '
+        "array) adds status entries; `cryptosuite`: `eddsa-rdfc-2022` (default) or "
+        "`Ed25519Signature2020`; `created`: the proof's date-time.",
+    )
+
+
+class IssueResponse(BaseModel):
+    verifiableCredential: dict[str, Any]
+
+
+class ErrorResponse(BaseModel):
+    """A refused request: ``name`` is stable, ``field`` names the member at fault."""
+
+    code: int
+    name: str
+    message: str
+    field: str | None = None
+
+
+class StatusRequest(BaseModel):
+    """DCC's status update (``credentialStatus`` may also be a single object)."""
+
+    credentialId: str = Field(description="The credential's `id` as issued.")
+    credentialStatus: list[dict[str, Any]] = Field(
+        description='`[{"type": "BitstringStatusListCredential", "status": "revoked" | '
+        '"suspended" | "unsuspended"}]`'
+    )
+    reason: str | None = Field(default=None, description="Kept in the audit log (optional).")
+
+
+class StatusResponse(BaseModel):
+    code: int
+    message: str
+    credentialId: str
+    status: str
+    previousStatus: str
+    changed: bool
+    statusLists: list[str]
+
+
+class VerifyCredentialRequest(BaseModel):
+    verifiableCredential: dict[str, Any] | str = Field(
+        description="A credential with an embedded proof, or a VC-JWT."
+    )
+    options: dict[str, Any] | None = Field(
+        default=None,
+        description="`checks`: the checks that must pass (default: every one that applies): "
+        + ", ".join(vcapi_verify.CHECK_NAMES)
+        + ". Aliases: credentialStatus, expiration, valid_signature, issuer.",
+    )
+
+
+class VerifyPresentationRequest(BaseModel):
+    verifiablePresentation: dict[str, Any]
+    options: dict[str, Any] | None = Field(
+        default=None,
+        description="`challenge` and `domain` the holder's authentication proof must carry; "
+        "`checks` for the credentials, as for /credentials/verify.",
+    )
+
+
+class VerifyResponse(BaseModel):
+    verified: bool
+    checks: list[str]
+    warnings: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+
+
+class PresentationVerifyResponse(VerifyResponse):
+    presentationResult: dict[str, Any]
+    credentialResults: list[dict[str, Any]]
+
+
+def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body as documentation only: the body is read and checked by hand, so the
+    status code and message for each malformed case are ours, not FastAPI's generic 422."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Malformed body (names the field)"},
+    401: {"description": "No usable bearer token"},
+    403: {"description": "The token lacks the scope, or is for another issuer"},
+    422: {"model": ErrorResponse, "description": "Undefined term, unknown context, issuer"},
+}
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+class _NotJson:
+    """A body that did not parse: reported as 400 once the token has been checked."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+async def read_json(request: Request) -> Any:
+    """The request's JSON body, or a :class:`_NotJson` (never an exception: authentication,
+    declared before this dependency, must decide first)."""
+    declared = request.headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > MAX_INPUT_BYTES:
+        raise HTTPException(413, f"the request body is larger than {MAX_INPUT_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_INPUT_BYTES:
+            raise HTTPException(413, f"the request body is larger than {MAX_INPUT_BYTES} bytes")
+    if not body.strip():
+        return _NotJson("the request body is empty: send a JSON object")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return _NotJson(f"the request body is not JSON: {error}")
+
+
+JsonBody = Annotated[Any, Depends(read_json)]
+
+
+def _error(error: vcapi.VcApiError) -> JSONResponse:
+    return JSONResponse({"code": error.status_code, **error.to_json()}, error.status_code)
+
+
+def _require(key: ApiKey, scope: Scope) -> None:
+    if not has_scope(key, scope):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"this API key lacks the '{scope.value}' scope"
+        )
+
+
+def _tenant(session: Session, key: ApiKey, slug: str) -> Issuer:
+    """The issuer named by the path, as :func:`issuer.api.deps.require_scope` finds it."""
+    issuer = session.exec(select(Issuer).where(Issuer.slug == slug)).first()
+    if key.issuer_id is not None and (issuer is None or issuer.id != key.issuer_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this API key is for another issuer")
+    if issuer is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Tenant {slug!r} doesn't exist.")
+    return issuer
+
+
+def _actor(key: ApiKey) -> str:
+    return f"api:{key.prefix}"
+
+
+def _checked_body(body: Any) -> Any:
+    if isinstance(body, _NotJson):
+        raise vcapi.MalformedRequest("invalid_request", body.message)
+    return body
+
+
+def _issue(
+    session: Session,
+    runtime: Runtime,
+    key: ApiKey,
+    body: Any,
+    tenant: Issuer | None,
+) -> tuple[dict[str, Any], bool]:
+    """Issue from a VC-API body; ``(signed, wrapped)`` where ``wrapped`` is False when the body
+    was a bare credential (DCC's shape, accepted on the tenant path only)."""
+    body = _checked_body(body)
+    wrapped = not (
+        tenant is not None
+        and isinstance(body, dict)
+        and "@context" in body
+        and "credential" not in body
+    )
+    if not wrapped:
+        body = {"credential": body}
+    if tenant is not None and isinstance(body, dict) and isinstance(body.get("credential"), dict):
+        credential = body["credential"]
+        if isinstance(credential.get("issuer"), dict | str):
+            # DCC's signing service sets the issuer to the tenant's DID: do the same.
+            body = {**body, "credential": vcapi.set_issuer(credential, tenant.did)}
+    credential, options = vcapi.parse_issue_request(body, runtime)
+    issuer = tenant or vcapi.resolve_issuer(session, credential, key)
+    outcome = vcapi.issue_credential(
+        session=session,
+        runtime=runtime,
+        issuer=issuer,
+        credential=credential,
+        options=options,
+        actor=_actor(key),
+    )
+    return outcome.credential, wrapped
+
+
+def _issue_response(signed: dict[str, Any], wrapped: bool) -> JSONResponse:
+    if wrapped:
+        return JSONResponse({"verifiableCredential": signed}, status.HTTP_201_CREATED)
+    return JSONResponse(signed, status.HTTP_200_OK)
+
+
+# ------------------------------------------------------------------------------ issue
+
+
+@router.post(
+    "/credentials/issue",
+    summary="Issue a credential (W3C VC-API)",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IssueResponse,
+    responses={**_AUTH_ERRORS, 409: {"model": ErrorResponse}},
+    openapi_extra=_body_doc(IssueRequest),
+)
+def issue(key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep, body: JsonBody) -> Response:
+    """Sign any VC 1.1 or 2.0 credential with the key of the issuer whose DID is
+    `credential.issuer` (or `issuer.id`). Adds an `id` (`urn:uuid:`) and a `validFrom` /
+    `issuanceDate` when missing, the data-integrity context a VC 1.1 credential needs, and
+    BitstringStatusListEntry status when asked (`options.credentialStatus`) or configured
+    (`MICROCRED_VCAPI_STATUS_ISSUERS`)."""
+    _require(key, Scope.issue)
+    try:
+        signed, wrapped = _issue(session, runtime, key, body, None)
+    except vcapi.VcApiError as error:
+        return _error(error)
+    return _issue_response(signed, wrapped)
+
+
+@router.post(
+    "/instance/{tenant}/credentials/issue",
+    summary="Issue a credential as a tenant (DCC issuer-coordinator path)",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IssueResponse,
+    responses={
+        **_AUTH_ERRORS,
+        200: {"description": "A bare credential was posted (DCC's shape): the signed credential"},
+        404: {"description": "No such tenant"},
+        409: {"model": ErrorResponse},
+    },
+    openapi_extra=_body_doc(IssueRequest),
+)
+def issue_as_tenant(
+    key: ApiKeyDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    body: JsonBody,
+    tenant: Annotated[str, Path(max_length=64, description="The issuer's slug")],
+) -> Response:
+    """The issuer-coordinator's `POST /instance/:tenant/credentials/issue`: the tenant (an
+    issuer's slug) signs, and the credential's issuer id is set to the tenant's DID, as DCC's
+    signing service does. The body is a bare unsigned credential (DCC), answered 200 with the
+    signed credential, or a VC-API `{"credential", "options"}` body, answered 201."""
+    _require(key, Scope.issue)
+    issuer = _tenant(session, key, tenant)
+    try:
+        signed, wrapped = _issue(session, runtime, key, body, issuer)
+    except vcapi.VcApiError as error:
+        return _error(error)
+    return _issue_response(signed, wrapped)
+
+
+# ------------------------------------------------------------------------------ status
+
+_STATUS_MESSAGES = {
+    "revoked": "Credential successfully revoked.",
+    "suspended": "Credential successfully suspended.",
+    "unsuspended": "Credential successfully unsuspended.",
+}
+
+
+def _award_status(
+    session: Session,
+    runtime: Runtime,
+    key: ApiKey,
+    update: vcapi.StatusUpdate,
+    tenant: Issuer | None,
+) -> StatusResponse | None:
+    """A status request naming an award (``{base}/credentials/{uuid}``), through the status
+    service; None if the id is not an award URL."""
+    prefix = f"{runtime.urls.base}/credentials/"
+    if not update.credential_id.startswith(prefix):
+        return None
+    owner = tenant
+    if owner is None and key.issuer_id is not None:
+        owner = session.get(Issuer, key.issuer_id)
+    try:
+        change = status_service.change_status(
+            session,
+            runtime,
+            update.credential_id,
+            update.action,
+            update.reason,
+            _actor(key),
+            issuer=owner,
+        )
+    except NotFound:
+        raise vcapi.CredentialNotFound(
+            "credential_not_found",
+            f"Credential ID {update.credential_id!r} not found",
+            "credentialId",
+        ) from None
+    except Conflict as error:
+        raise vcapi.StatusConflict("credential_revoked", str(error), "credentialId") from None
+    except InvalidInput as error:
+        raise vcapi.MalformedRequest("invalid_request", error.message, "reason") from None
+    return StatusResponse(
+        code=200,
+        message=_STATUS_MESSAGES[update.status],
+        credentialId=update.credential_id,
+        status=change.status.value,
+        previousStatus=change.previous_status.value,
+        changed=change.changed,
+        statusLists=list(change.status_lists),
+    )
+
+
+def _status(
+    session: Session, runtime: Runtime, key: ApiKey, body: Any, tenant: Issuer | None
+) -> Response:
+    try:
+        update = vcapi.parse_status_request(_checked_body(body))
+        result = _award_status(session, runtime, key, update, tenant)
+        if result is None:
+            change = vcapi.change_status(
+                session=session,
+                runtime=runtime,
+                key=key,
+                update_request=update,
+                actor=_actor(key),
+                tenant=tenant,
+            )
+            result = StatusResponse(
+                code=200,
+                message=_STATUS_MESSAGES[update.status],
+                credentialId=change.credential_id,
+                status=change.status.value,
+                previousStatus=change.previous_status.value,
+                changed=change.changed,
+                statusLists=list(change.status_lists),
+            )
+    except vcapi.VcApiError as error:
+        return _error(error)
+    return JSONResponse(result.model_dump())
+
+
+_STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_AUTH_ERRORS,
+    404: {"model": ErrorResponse, "description": "No such credential (for this token)"},
+    409: {"model": ErrorResponse, "description": "Revoked (permanent), or issued without status"},
+}
+
+
+@router.post(
+    "/credentials/status",
+    summary="Revoke, suspend or unsuspend a credential (VC-API / DCC)",
+    response_model=StatusResponse,
+    responses=_STATUS_RESPONSES,
+    openapi_extra=_body_doc(StatusRequest),
+)
+def update_status(
+    key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep, body: JsonBody
+) -> Response:
+    """DCC's status update: `{"credentialId", "credentialStatus": [{"type":
+    "BitstringStatusListCredential", "status": "revoked"|"suspended"|"unsuspended"}]}`. The
+    credential is found by its `id` among those issued through the VC-API (or, for
+    `{base}/credentials/{uuid}`, among awards). Revocation is permanent; asking for the current
+    state succeeds and changes nothing. The lists say so at their next fetch (re-signed then)."""
+    _require(key, Scope.revoke)
+    return _status(session, runtime, key, body, None)
+
+
+@router.post(
+    "/instance/{tenant}/credentials/status",
+    summary="Change a credential's status as a tenant (DCC issuer-coordinator path)",
+    response_model=StatusResponse,
+    responses=_STATUS_RESPONSES,
+    openapi_extra=_body_doc(StatusRequest),
+)
+def update_status_as_tenant(
+    key: ApiKeyDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    body: JsonBody,
+    tenant: Annotated[str, Path(max_length=64, description="The issuer's slug")],
+) -> Response:
+    """As `POST /credentials/status`, for the tenant's credentials only."""
+    _require(key, Scope.revoke)
+    issuer = _tenant(session, key, tenant)
+    return _status(session, runtime, key, body, issuer)
+
+
+# ------------------------------------------------------------------------------ verify
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _invalid(error: vcapi_verify.InvalidVerifyRequest) -> JSONResponse:
+    return JSONResponse(
+        {
+            "verified": False,
+            "checks": [],
+            "warnings": [],
+            "errors": [{"name": error.name, "message": error.message}],
+        },
+        status.HTTP_400_BAD_REQUEST,
+    )
+
+
+@router.post(
+    "/credentials/verify",
+    summary="Verify a credential (W3C VC-API)",
+    response_model=VerifyResponse,
+    responses={400: {"model": VerifyResponse, "description": "Not verified, or bad input"}},
+    openapi_extra=_body_doc(VerifyCredentialRequest),
+)
+async def verify_credential(verifier: VerifierDep, body: JsonBody) -> Response:
+    """200 `{"verified": true, "checks": [...], "warnings": [], "errors": []}` when every
+    required check passes; 400 with `verified: false` and the failed checks in `errors`
+    (`{"name", "message", "check"}`) when not. Data Integrity proofs (eddsa-rdfc-2022,
+    `previousProof` chains), Ed25519Signature2020 and VC-JWT; status, validity, issuer key."""
+    if isinstance(body, _NotJson):
+        return _invalid(vcapi_verify.InvalidVerifyRequest(body.message))
+    try:
+        result = await verifier.run(vcapi_verify.verify_credential, verifier, body, now=_now())
+    except vcapi_verify.InvalidVerifyRequest as error:
+        return _invalid(error)
+    return JSONResponse(result.to_json(), 200 if result.verified else 400)
+
+
+@router.post(
+    "/presentations/verify",
+    summary="Verify a presentation and its credentials (W3C VC-API)",
+    response_model=PresentationVerifyResponse,
+    responses={400: {"model": VerifyResponse, "description": "Not verified, or bad input"}},
+    openapi_extra=_body_doc(VerifyPresentationRequest),
+)
+async def verify_presentation(verifier: VerifierDep, body: JsonBody) -> Response:
+    """The holder's `authentication` proof (with `options.challenge` / `options.domain` when
+    given; a presentation without one is not verified), then every credential in it, each
+    reported in `credentialResults`. 200 when all verify, 400 otherwise."""
+    if isinstance(body, _NotJson):
+        return _invalid(vcapi_verify.InvalidVerifyRequest(body.message))
+    try:
+        result = await verifier.run(vcapi_verify.verify_presentation, verifier, body, now=_now())
+    except vcapi_verify.InvalidVerifyRequest as error:
+        return _invalid(error)
+    return JSONResponse(result.to_json(), 200 if result.verified else 400)
+
+
+# ------------------------------------------------------------------------------ serving
+
+
+@router.get(
+    vcapi.CREDENTIAL_PATH + "{name}",
+    summary="A credential issued through the VC-API with an id under this service's URL",
+)
+def issued_credential(
+    name: Annotated[str, Path(max_length=128)],
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    """Served at its id, as signed. Credentials with `urn:uuid:` ids (the default) have no URL."""
+    row = vcapi.get_credential(session, runtime, name)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no credential {name!r}")
+    accept = request.headers.get("accept", "")
+    media = "application/vc+ld+json" if "application/vc+ld+json" in accept else "application/json"
+    return Response(row.credential, media_type=media)

@@ -1,0 +1,429 @@
+"""The W3C VC-API verifier side, on :mod:`verifier.pipeline` (one verifier, two vocabularies).
+
+``POST /credentials/verify`` and ``POST /presentations/verify`` answer in the VC-API shape,
+``{"verified", "checks", "warnings", "errors"}``; the pipeline answers with a report of checks
+that each *passed*, *failed*, *warned*, were *indeterminate* or *skipped*. The translation:
+
+* ``checks`` names every check that was required and passed (or passed with a warning);
+* ``errors`` holds ``{"name", "message", "check"}`` (DCC's error shape) for every required
+  check that failed *or could not be carried out*: an indeterminate check never verifies (the
+  pipeline's fail-closed rule, unlike DCC, which reports an unreachable status list and
+  verifies anyway);
+* ``warnings`` holds warnings, and failures of checks the caller did not require.
+
+Which checks are required: ``options.checks`` when given (names below, with common aliases),
+otherwise every check that applies. The Open Badges ``schema`` check applies only to Open
+Badges credentials (any other VC is not expected to follow the OB JSON Schema), and VC 2.0's
+optional ``validFrom`` is not required of them either, so any VC 1.1 or 2.0 credential can
+verify here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from keys.did import KeyResolver
+from verifier.conformance import OB_CREDENTIAL_TYPES
+from verifier.context import PresentationOutcome
+from verifier.http import VerifierService
+from verifier.inputs import Presentation, UnusableInput, parse_input
+from verifier.pipeline import verify_many
+from verifier.proofs import check_presentation
+from verifier.report import CheckId, CheckResult, Outcome, VerificationReport
+from verifier.validity import CLOCK_SKEW, parse_datetime
+
+__all__ = [
+    "CHECK_NAMES",
+    "InvalidVerifyRequest",
+    "PresentationVerification",
+    "Verification",
+    "verify_credential",
+    "verify_presentation",
+]
+
+#: The checks a caller may require in ``options.checks``, by VC-API name.
+CHECK_NAMES: dict[str, CheckId] = {
+    "proof": CheckId.PROOF,
+    "issuer_key": CheckId.ISSUER_KEY,
+    "context": CheckId.CONTEXT,
+    "schema": CheckId.SCHEMA,
+    "validity": CheckId.VALIDITY,
+    "status": CheckId.STATUS,
+    "trust": CheckId.TRUST,
+    "endorsement": CheckId.ENDORSEMENT,
+}
+#: Other implementations' names for the same checks.
+ALIASES: dict[str, CheckId] = {
+    "credentialStatus": CheckId.STATUS,
+    "revocation_status": CheckId.STATUS,
+    "expiration": CheckId.VALIDITY,
+    "validFrom": CheckId.VALIDITY,
+    "validUntil": CheckId.VALIDITY,
+    "valid_signature": CheckId.PROOF,
+    "issuer": CheckId.ISSUER_KEY,
+    "registered_issuer": CheckId.TRUST,
+    "jsonld": CheckId.CONTEXT,
+}
+_VC2 = "https://www.w3.org/ns/credentials/v2"
+
+
+class InvalidVerifyRequest(ValueError):
+    """The verify request's body is not what the VC-API asks for (HTTP 400)."""
+
+    def __init__(self, message: str, name: str = "invalid_request") -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+
+
+def _kind(value: Any) -> str:
+    from issuer.services.vcapi import _kind as kind
+
+    return kind(value)
+
+
+# ------------------------------------------------------------------------------ options
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """``options`` of a verify request: required checks, and a presentation's challenge."""
+
+    checks: tuple[CheckId, ...] | None = None
+    challenge: str | None = None
+    domain: str | None = None
+
+
+def _parse_options(value: Any) -> VerifyOptions:
+    if value is None:
+        return VerifyOptions()
+    if not isinstance(value, dict):
+        raise InvalidVerifyRequest(f"options must be an object or null, not {_kind(value)}")
+    checks = value.get("checks")
+    required: tuple[CheckId, ...] | None = None
+    if checks is not None:
+        if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
+            raise InvalidVerifyRequest("options.checks must be an array of check names")
+        found = []
+        for name in checks:
+            check = CHECK_NAMES.get(name) or ALIASES.get(name)
+            if check is None:
+                raise InvalidVerifyRequest(
+                    f"options.checks: unknown check {name!r}; known: {', '.join(CHECK_NAMES)}"
+                )
+            found.append(check)
+        required = tuple(dict.fromkeys(found))
+    for member in ("challenge", "domain"):
+        if value.get(member) is not None and not isinstance(value[member], str):
+            raise InvalidVerifyRequest(f"options.{member} must be a string")
+    return VerifyOptions(required, value.get("challenge"), value.get("domain"))
+
+
+def _body(body: Any, member: str) -> tuple[Any, VerifyOptions]:
+    if not isinstance(body, dict):
+        raise InvalidVerifyRequest(
+            f'the request body must be a JSON object {{"{member}": ...}}, not {_kind(body)}'
+        )
+    value = body.get(member)
+    if value is None:
+        raise InvalidVerifyRequest(f"{member} is required")
+    if not isinstance(value, dict | str):
+        raise InvalidVerifyRequest(
+            f"{member} must be an object (or a compact JWS string), not {_kind(value)}"
+        )
+    return value, _parse_options(body.get("options"))
+
+
+# ------------------------------------------------------------------------------ judging
+
+
+@dataclass(frozen=True)
+class Verification:
+    """One credential's VC-API result, and the pipeline report it was read from."""
+
+    verified: bool
+    checks: list[str]
+    warnings: list[dict[str, str]]
+    errors: list[dict[str, str]]
+    report: VerificationReport | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "verified": self.verified,
+            "checks": self.checks,
+            "warnings": self.warnings,
+            "errors": self.errors,
+        }
+        if self.report is not None:
+            body["credentialId"] = self.report.credential.get("id")
+            body["report"] = self.report.to_json()
+        return body
+
+
+def _is_open_badge(report: VerificationReport) -> bool:
+    return not OB_CREDENTIAL_TYPES.isdisjoint(report.credential.get("types") or [])
+
+
+def _generic_validity(document: Mapping[str, Any], now: datetime) -> CheckResult:
+    """Validity of a VC 2.0 credential without ``validFrom``, which VC 2.0 allows (the
+    pipeline requires it, as Open Badges do): only ``validUntil`` is judged."""
+    end_raw = document.get("validUntil")
+    details = {"validFrom": None, "validUntil": end_raw}
+    if end_raw is None:
+        return CheckResult(CheckId.VALIDITY, Outcome.PASSED, "No validity period: valid.", details)
+    end = parse_datetime(end_raw)
+    if end is None:
+        return CheckResult(
+            CheckId.VALIDITY, Outcome.FAILED, f"validUntil {end_raw!r} is not a date-time.", details
+        )
+    if now - CLOCK_SKEW > end:
+        return CheckResult(
+            CheckId.VALIDITY, Outcome.FAILED, f"The credential expired on {end_raw}.", details
+        )
+    return CheckResult(CheckId.VALIDITY, Outcome.PASSED, f"Valid until {end_raw}.", details)
+
+
+def _error_name(check: CheckResult) -> str:
+    """A stable, DCC-style name for a check that did not pass."""
+    if check.outcome is Outcome.INDETERMINATE:
+        return {
+            CheckId.PROOF: "key_unresolved",
+            CheckId.ISSUER_KEY: "key_unresolved",
+            CheckId.STATUS: "status_list_not_found",
+        }.get(check.id, f"{check.id}_indeterminate")
+    if check.id is CheckId.PROOF:
+        return "no_proof" if check.details.get("proofs") == [] else "invalid_signature"
+    if check.id is CheckId.STATUS:
+        for entry in check.details.get("entries", []):
+            if entry.get("outcome") == Outcome.FAILED and entry.get("status"):
+                if entry.get("statusPurpose") == "revocation":
+                    return "revoked"
+                if entry.get("statusPurpose") == "suspension":
+                    return "suspended"
+        return "revoked" if "REVOKED" in check.message else "invalid_status"
+    if check.id is CheckId.VALIDITY:
+        if "expired" in check.message:
+            return "expired"
+        if "not valid yet" in check.message:
+            return "not_yet_valid"
+        return "invalid_validity_period"
+    return {
+        CheckId.CONTEXT: "invalid_jsonld",
+        CheckId.SCHEMA: "invalid_schema",
+        CheckId.ISSUER_KEY: "issuer_key_mismatch",
+        CheckId.TRUST: "untrusted_issuer",
+        CheckId.ENDORSEMENT: "invalid_endorsement",
+    }.get(check.id, f"{check.id}_failed")
+
+
+def _entry(check: CheckResult) -> dict[str, str]:
+    return {"name": _error_name(check), "message": check.message, "check": str(check.id)}
+
+
+def judge(
+    report: VerificationReport,
+    required: Sequence[CheckId] | None,
+    now: datetime,
+    document: Mapping[str, Any] | None = None,
+) -> Verification:
+    """The VC-API verdict on one pipeline report (see the module docstring)."""
+    if report.unusable:
+        parse = report.checks[0]
+        return Verification(
+            False, [], [], [{"name": "invalid_credential", "message": parse.message}], report
+        )
+    open_badge = _is_open_badge(report)
+    checks: list[CheckResult] = []
+    for check in report.checks:
+        if check.id is CheckId.PARSE:
+            continue
+        if (
+            check.id is CheckId.SCHEMA
+            and not open_badge
+            and (required is None or CheckId.SCHEMA not in required)
+        ):
+            continue  # the OB JSON Schema says nothing about other credentials
+        if (
+            check.id is CheckId.VALIDITY
+            and check.outcome is Outcome.FAILED
+            and not open_badge
+            and document is not None
+            and (document.get("@context") or [None])[0] == _VC2
+            and "validFrom" not in document
+        ):
+            check = _generic_validity(document, now)
+        checks.append(check)
+    passed: list[str] = []
+    warnings: list[dict[str, str]] = []
+    errors: list[dict[str, str]] = []
+    for check in checks:
+        is_required = required is None or check.id in required
+        if check.outcome is Outcome.SKIPPED:
+            continue
+        if check.outcome in (Outcome.PASSED, Outcome.WARNING):
+            if is_required:
+                passed.append(str(check.id))
+            if check.outcome is Outcome.WARNING:
+                warnings.append({**_entry(check), "name": f"{check.id}_warning"})
+            continue
+        (errors if is_required else warnings).append(_entry(check))
+    if required is not None:
+        missing = [c for c in required if c not in {x.id for x in checks}]
+        for check_id in missing:
+            warnings.append(
+                {
+                    "name": f"{check_id}_not_applicable",
+                    "message": f"The {check_id} check does not apply to this credential.",
+                    "check": str(check_id),
+                }
+            )
+    return Verification(not errors, passed, warnings, errors, report)
+
+
+# ------------------------------------------------------------------------------ credentials
+
+
+def _types(value: Any) -> list[str]:
+    types = value.get("type") if isinstance(value, Mapping) else None
+    types = types if isinstance(types, list) else [types]
+    return [t for t in types if isinstance(t, str)]
+
+
+def verify_credential(verifier: VerifierService, body: Any, *, now: datetime) -> Verification:
+    """``POST /credentials/verify``: one credential (JSON, or a VC-JWT string).
+
+    Raises :class:`InvalidVerifyRequest` for a body that is not a verify request.
+    """
+    credential, options = _body(body, "verifiableCredential")
+    if "VerifiablePresentation" in _types(credential):
+        raise InvalidVerifyRequest(
+            "verifiableCredential is a presentation: send it to /presentations/verify"
+        )
+    reports = verify_many(
+        credential,
+        loader=verifier.loader,
+        fetcher=verifier.fetcher,
+        resolver=KeyResolver(fetcher=verifier.fetcher),
+        trust=verifier.trust,
+        now=now,
+        source="verifiableCredential",
+    )
+    [report] = reports
+    document = credential if isinstance(credential, dict) else None
+    return judge(report, options.checks, now, document)
+
+
+# ------------------------------------------------------------------------------ presentations
+
+
+@dataclass(frozen=True)
+class PresentationVerification:
+    """A presentation's VC-API result: its holder proof, then every credential in it."""
+
+    verified: bool
+    presentation: Verification
+    credentials: list[Verification]
+
+    def to_json(self) -> dict[str, Any]:
+        errors = list(self.presentation.errors)
+        warnings = list(self.presentation.warnings)
+        for index, result in enumerate(self.credentials):
+            errors += [{**e, "credential": index} for e in result.errors]
+            warnings += [{**w, "credential": index} for w in result.warnings]
+        return {
+            "verified": self.verified,
+            "checks": self.presentation.checks,
+            "warnings": warnings,
+            "errors": errors,
+            "presentationResult": {
+                "verified": self.presentation.verified,
+                "checks": self.presentation.checks,
+                "errors": self.presentation.errors,
+                "warnings": self.presentation.warnings,
+            },
+            "credentialResults": [c.to_json() for c in self.credentials],
+        }
+
+
+def _holder_result(outcome: PresentationOutcome, challenge: str | None) -> Verification:
+    details = outcome.details
+    if not details.get("signed", False):
+        return Verification(
+            False,
+            [],
+            [],
+            [
+                {
+                    "name": "no_proof",
+                    "message": "The presentation has no proof: an authentication proof by its "
+                    "holder is required.",
+                    "check": "proof",
+                }
+            ],
+        )
+    if not outcome.ok:
+        name = "key_unresolved" if outcome.indeterminate else "invalid_signature"
+        return Verification(
+            False, [], [], [{"name": name, "message": outcome.message, "check": "proof"}]
+        )
+    warnings = []
+    if challenge is None:
+        warnings.append(
+            {
+                "name": "no_challenge",
+                "message": "No options.challenge was given, so a replayed presentation cannot "
+                "be told from a fresh one.",
+                "check": "proof",
+            }
+        )
+    return Verification(True, ["proof"], warnings, [])
+
+
+def verify_presentation(
+    verifier: VerifierService, body: Any, *, now: datetime
+) -> PresentationVerification:
+    """``POST /presentations/verify``: the holder's ``authentication`` proof, with the expected
+    ``options.challenge`` / ``options.domain``, then each credential on its own."""
+    presentation, options = _body(body, "verifiablePresentation")
+    if not isinstance(presentation, dict):
+        raise InvalidVerifyRequest(
+            "verifiablePresentation must be a JSON object (VP-JWT is not supported)"
+        )
+    if "VerifiablePresentation" not in _types(presentation):
+        raise InvalidVerifyRequest(
+            'verifiablePresentation.type must include "VerifiablePresentation"'
+        )
+    resolver = KeyResolver(fetcher=verifier.fetcher)
+    outcome = check_presentation(
+        Presentation(presentation, "verifiablePresentation"),
+        loader=verifier.loader,
+        resolver=resolver,
+        challenge=options.challenge,
+        domain=options.domain,
+    )
+    holder = _holder_result(outcome, options.challenge)
+    results: list[Verification] = []
+    if presentation.get("verifiableCredential") not in (None, []):
+        try:
+            parsed = parse_input(presentation, source="verifiablePresentation")
+        except UnusableInput as error:
+            raise InvalidVerifyRequest(error.message) from None
+        # Each credential on its own: the holder proof is judged once, above.
+        reports = verify_many(
+            dataclasses.replace(parsed, presentation=None),
+            loader=verifier.loader,
+            fetcher=verifier.fetcher,
+            resolver=resolver,
+            trust=verifier.trust,
+            now=now,
+            source="verifiablePresentation",
+        )
+        for parsed_credential, report in zip(parsed.credentials, reports, strict=True):
+            document = parsed_credential.document if parsed_credential.kind == "ldp" else None
+            results.append(judge(report, options.checks, now, document))
+    verified = holder.verified and all(r.verified for r in results)
+    return PresentationVerification(verified, holder, results)
