@@ -729,14 +729,14 @@ def submit_components(
     for item, report in zip(parsed.credentials, reports, strict=True):
         label = item.label
         recipient = report.check("recipient")
-        if report.verdict is not Verdict.VALID or (
-            recipient is None or recipient.outcome is not Outcome.PASSED
-        ):
-            reason = (
-                "it was not issued to this educator"
-                if report.verdict is Verdict.VALID
-                else f"it is {report.verdict}"
-            )
+        named = recipient is not None and recipient.outcome is Outcome.PASSED
+        if report.verdict is not Verdict.VALID or not named:
+            if not named:
+                reason = "it was not issued to this educator"
+            elif report.verdict is Verdict.INVALID:
+                reason = "it is not valid"
+            else:
+                reason = "it could not be fully verified"
             rejected.append(
                 {
                     "source": label,

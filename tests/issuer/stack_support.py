@@ -75,6 +75,7 @@ def award_to(
 
 
 def stack_awards(session: Session, slug: str, email: str = EDUCATOR) -> list[Award]:
+    session.commit()  # a fresh snapshot: other sessions (the app's) may have issued since
     return list(
         session.exec(
             select(Award)
@@ -158,7 +159,9 @@ def app_fetcher(client: TestClient, overrides: Mapping[str, Any] | None = None) 
             if body is None:
                 return httpx.Response(404, text="not found")
             content = body if isinstance(body, bytes) else json.dumps(body).encode()
-            return httpx.Response(200, headers={"content-type": "application/json"}, content=content)
+            return httpx.Response(
+                200, headers={"content-type": "application/json"}, content=content
+            )
         response = client.get(request.url.path, headers={"accept": request.headers["accept"]})
         return httpx.Response(
             response.status_code,

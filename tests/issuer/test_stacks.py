@@ -61,7 +61,11 @@ def test_the_demo_catalog_has_the_two_apl_stacks(session: Session, issuer: Issue
         assert requirement.minResult is not None and requirement.minResult.value == "85"
         assert [i.id for i in requirement.issuers or []] == [issuer.did]
     level3 = stacks.get_stack(session, "apl-ii-iii").rule
-    assert [r.id for r in level3.requirements] == [*APL_II_III_REQUIRED, "electives", "masters-degree"]
+    assert [r.id for r in level3.requirements] == [
+        *APL_II_III_REQUIRED,
+        "electives",
+        "masters-degree",
+    ]
     electives = level3.requirements[2]
     assert electives.n == 2 and [o.id for o in electives.of] == list(APL_II_III_ELECTIVES)
     masters = level3.requirements[3]
@@ -135,9 +139,10 @@ def test_the_fifth_apl_i_ii_component_issues_the_stack_credential_once(
     # More awards issue nothing more.
     award_to(session, runtime, APL_I_II[0], score=99)
     assert len(stack_awards(session, "apl-i-ii")) == 1
-    assert stacks.issue_completed_stacks(
-        session=session, runtime=runtime, recipient_email=EDUCATOR
-    ) == []
+    assert (
+        stacks.issue_completed_stacks(session=session, runtime=runtime, recipient_email=EDUCATOR)
+        == []
+    )
 
 
 def test_components_of_two_educators_do_not_add_up(
@@ -286,8 +291,13 @@ def test_a_stack_is_created_through_the_api(
         "value": "90",
     }
     assert client.post(f"/api/issuers/{ISSUER}/stacks", json=body, headers=auth).status_code == 409
-    bad = {**body, "slug": "bad-stack", "requirements": [{"type": "choose", "id": "x", "name": "X",
-                                                           "n": 3, "of": body["requirements"]}]}
+    bad = {
+        **body,
+        "slug": "bad-stack",
+        "requirements": [
+            {"type": "choose", "id": "x", "name": "X", "n": 3, "of": body["requirements"]}
+        ],
+    }
     refused = client.post(f"/api/issuers/{ISSUER}/stacks", json=bad, headers=auth)
     assert refused.status_code == 422
     assert "chooses 3 of only 2" in refused.text
@@ -303,7 +313,15 @@ def test_stack_admin_needs_the_right_scopes(
     _, issue_only = create_api_key(session=session, name="lms", scopes=[Scope.issue], issuer=issuer)
     headers = bearer(issue_only)
     assert client.get(f"/api/issuers/{ISSUER}/stacks", headers=headers).status_code == 200
-    body = {"slug": "x", "name": "X", "description": "X", "requirements": [
-        {"type": "component", "id": "a", "name": "A", "achievementType": ["MasterDegree"]}]}
-    assert client.post(f"/api/issuers/{ISSUER}/stacks", json=body, headers=headers).status_code == 403
+    body = {
+        "slug": "x",
+        "name": "X",
+        "description": "X",
+        "requirements": [
+            {"type": "component", "id": "a", "name": "A", "achievementType": ["MasterDegree"]}
+        ],
+    }
+    assert (
+        client.post(f"/api/issuers/{ISSUER}/stacks", json=body, headers=headers).status_code == 403
+    )
     assert client.get(f"/api/issuers/{ISSUER}/stacks").status_code == 401
