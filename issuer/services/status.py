@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy import String, cast, event, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -111,6 +112,8 @@ MAX_DRAWS = 64
 MAX_REASON = 1000
 #: ``session.info`` key of the allocations awaiting the commit (see :func:`_count_at_commit`).
 _PENDING = "microcred.status.pending"
+#: Core table for the counter updates (no ORM bookkeeping on the hot path).
+_LISTS: sa.Table = StatusList.__table__  # type: ignore[attr-defined]
 _BIT = {
     StatusAction.revoke: (StatusPurpose.revocation, True),
     StatusAction.suspend: (StatusPurpose.suspension, True),
@@ -186,8 +189,11 @@ def _insert_ignoring_conflicts(session: Session, table: Any, values: dict[str, A
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    key = sa.inspect(table).primary_key[0]
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING through
+    # SQLAlchemy, whether or not a row went in; a returned key is unambiguous on both.
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(statement).first() is not None
 
 
 def _open_list(
@@ -253,8 +259,8 @@ def allocate(
                 return Allocation(status_list.id, status_list.public_id, purpose, index)
         # Far fuller than it should be (a lowered size or limit?): close it, open another.
         log.warning("status list %s: %d random draws all taken", status_list.public_id, MAX_DRAWS)
-        session.execute(
-            update(StatusList).where(col(StatusList.id) == status_list.id).values(is_full=True)
+        session.connection().execute(
+            update(_LISTS).where(_LISTS.c.id == status_list.id).values(is_full=True)
         )
     raise IssuanceFailed(f"no free {purpose} status index for {issuer.slug}")
 
@@ -278,14 +284,18 @@ def _flush_counts(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending is None or pending[0] is not session.get_transaction():
         return  # left over from a transaction that never committed
+    # Flush first, so these updates are the last statements before COMMIT: the list rows
+    # stay locked only for the commit itself.
+    session.flush()
+    connection = session.connection()
     # In list id order, so two commits lock the same rows in the same order (no deadlock).
     for list_id, (count, rollover_at) in sorted(pending[1].items()):
-        session.execute(
-            update(StatusList)
-            .where(col(StatusList.id) == list_id)
+        connection.execute(
+            update(_LISTS)
+            .where(_LISTS.c.id == list_id)
             .values(
-                allocated=StatusList.allocated + count,
-                is_full=col(StatusList.is_full) | (StatusList.allocated + count >= rollover_at),
+                allocated=_LISTS.c.allocated + count,
+                is_full=sa.or_(_LISTS.c.is_full, _LISTS.c.allocated + count >= rollover_at),
             )
         )
 
@@ -577,10 +587,10 @@ def change_status(
             if allocation.purpose != purpose.value or allocation.is_set == bit:
                 continue
             # The list row first: the lock a re-signer takes, so it signs before or after us.
-            session.execute(
-                update(StatusList)
-                .where(col(StatusList.id) == allocation.list_id)
-                .values(version=StatusList.version + 1)
+            session.connection().execute(
+                update(_LISTS)
+                .where(_LISTS.c.id == allocation.list_id)
+                .values(version=_LISTS.c.version + 1)
             )
             allocation.is_set = bit
             session.add(allocation)

@@ -82,3 +82,90 @@ def with_settings(runtime: Runtime, **changes: Any) -> Runtime:
     """The runtime with some settings changed (e.g. a low rollover threshold)."""
     settings = runtime.settings.model_copy(update=changes)
     return dataclasses.replace(runtime, settings=settings)
+
+
+# ------------------------------------------------------------------------------ concurrency
+
+
+def allocate_in_a_process(
+    database_url: str,
+    issuer_id: int,
+    achievement_id: int,
+    count: int,
+    fill_limit: float,
+    draw_below: int | None,
+    barrier: Any,
+) -> int:
+    """A separate process awarding ``count`` times, each award its own transaction with its
+    revocation and suspension index (spawned by the concurrency tests).
+
+    The award rows are minimal — what is under test is allocation, and signing would only
+    slow the run — and a short pause before the commit stands in for the signing that keeps a
+    real award's transaction open. ``draw_below`` narrows the random draws to the first
+    indexes of each list, so processes collide on indexes all the time.
+    """
+    import secrets
+    import time
+    import types
+    import uuid
+
+    from sqlmodel import Session
+
+    from issuer.db import begin_write, make_engine
+    from issuer.models import Award, Issuer, StatusPurpose
+    from issuer.runtime import start
+    from issuer.services import status
+    from issuer.settings import Settings
+    from tests.issuer.support import BASE_URL, TEST_KEK
+
+    if draw_below is not None:
+        status.secrets = types.SimpleNamespace(  # type: ignore[attr-defined]
+            randbelow=lambda n: secrets.randbelow(min(n, draw_below)),
+            token_urlsafe=secrets.token_urlsafe,
+        )
+    settings = Settings(
+        database_url=database_url,
+        base_url=BASE_URL,
+        key_encryption_key=TEST_KEK,
+        status_fill_limit=fill_limit,
+    )
+    engine = make_engine(settings)
+    runtime = start(settings, engine, migrate_schema=False)
+    awards = Award.__table__  # type: ignore[attr-defined]
+    barrier.wait()
+    # One session for the whole run, a transaction per award, as bulk awards do.
+    with Session(engine) as session:
+        issuer = session.get(Issuer, issuer_id)
+        assert issuer is not None
+        slug = issuer.slug
+        for n in range(count):
+            begin_write(session)
+            issuer = session.get(Issuer, issuer_id)
+            assert issuer is not None and issuer.slug == slug
+            award_id = uuid.uuid4()
+            for purpose in (StatusPurpose.revocation, StatusPurpose.suspension):
+                status.allocate(session, runtime, issuer, award_id, purpose)
+            session.execute(
+                awards.insert().values(
+                    id=award_id,
+                    issuer_id=issuer_id,
+                    achievement_id=achievement_id,
+                    achievement_slug="classroom-environment",
+                    recipient_name="Load Test",
+                    recipient_email=f"{award_id}@load.example",
+                    identity_salt="00",
+                    evidence=[],
+                    awarded=datetime.now(UTC),
+                    request_hash="0" * 64,
+                    credential="{}",
+                    credential_jwt="",
+                    signed_by="",
+                    status="active",
+                    created=datetime.now(UTC),
+                )
+            )
+            if n % 4 == 0:
+                time.sleep(0.001)
+            session.commit()
+    engine.dispose()
+    return count
