@@ -11,6 +11,9 @@ that each *passed*, *failed*, *warned*, were *indeterminate* or *skipped*. The t
   verifies anyway);
 * ``warnings`` holds warnings, and failures of checks the caller did not require.
 
+Proofs follow Data Integrity rather than Open Badges: every proof of a proof set or
+``previousProof`` chain must verify (the pipeline, following OB 3.0, accepts any one).
+
 Which checks are required: ``options.checks`` when given (names below, with common aliases),
 otherwise every check that applies. The Open Badges ``schema`` check applies only to Open
 Badges credentials (any other VC is not expected to follow the OB JSON Schema), and VC 2.0's
@@ -220,6 +223,29 @@ def _error_name(check: CheckResult) -> str:
     }.get(check.id, f"{check.id}_failed")
 
 
+def _every_proof(check: CheckResult) -> CheckResult:
+    """Data Integrity's rule for proof sets and chains: verified only if *every* proof verifies.
+
+    The pipeline follows Open Badges 3.0 (one valid proof suffices) and lists each proof; the
+    VC-API answers for Data Integrity, so a broken link of a ``previousProof`` chain, or a bad
+    proof beside a good one, fails here.
+    """
+    if check.id is not CheckId.PROOF or check.outcome is not Outcome.PASSED:
+        return check
+    proofs = check.details.get("proofs") or []
+    bad = [(i, p) for i, p in enumerate(proofs) if not p.get("verified")]
+    if not bad:
+        return check
+    index, proof = bad[0]
+    described = "/".join(str(p) for p in (proof.get("type"), proof.get("cryptosuite")) if p)
+    message = (
+        f"Proof {index} ({described}) does not verify: {proof.get('error', 'no reason given')}. "
+        f"A proof set or chain verifies only if every proof does ({len(bad)} of {len(proofs)} "
+        "do not)."
+    )
+    return CheckResult(check.id, Outcome.FAILED, message, check.details)
+
+
 def _entry(check: CheckResult) -> dict[str, str]:
     return {"name": _error_name(check), "message": check.message, "check": str(check.id)}
 
@@ -256,13 +282,21 @@ def judge(
             and "validFrom" not in document
         ):
             check = _generic_validity(document, now)
-        checks.append(check)
+        checks.append(_every_proof(check))
     passed: list[str] = []
     warnings: list[dict[str, str]] = []
     errors: list[dict[str, str]] = []
     for check in checks:
         is_required = required is None or check.id in required
         if check.outcome is Outcome.SKIPPED:
+            if required is not None and check.id in required:
+                warnings.append(
+                    {
+                        "name": f"{check.id}_not_applicable",
+                        "message": check.message,
+                        "check": str(check.id),
+                    }
+                )
             continue
         if check.outcome in (Outcome.PASSED, Outcome.WARNING):
             if is_required:
