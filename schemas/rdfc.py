@@ -236,4 +236,3 @@ def canonicalize_quads(quads: Iterable[Quad], *, work_factor: int = DEFAULT_WORK
     """Canonical N-Quads (RDFC-1.0, SHA-256) of ``quads``; duplicate quads collapse to one."""
     unique = list(dict.fromkeys(quads))
     return "".join(_Canonicalizer(unique, work_factor).run())
-
