@@ -608,18 +608,21 @@ def _judge(
     the claim forged, changed or invalid."""
     failures = list(claim.failures)
     unknowns = list(claim.unknowns)
+    #: Evidence that could not be had: what it would show could still change an unmet rule.
+    missing: list[str] = []
     for item in claim.evidence:
         if item.forged:
             failures.append(f"Evidence {item.id or item.credential}: {item.problem}.")
         elif item.found in ("unreachable", "not given"):
-            unknowns.append(f"Evidence {item.id or item.name}: {item.problem}.")
+            missing.append(f"Evidence {item.id or item.name}: {item.problem}.")
+    invalid: list[tuple[str, str]] = []
     for component in components:
         if component.state is ComponentState.INVALID:
-            failures.append(f"The component {component.label} is not valid: {component.problem}.")
-        elif component.state is ComponentState.INDETERMINATE:
-            unknowns.append(
-                f"The component {component.label} could not be fully checked: {component.problem}."
+            invalid.append(
+                (component.label, f"{component.label} is not valid: {component.problem}.")
             )
+        elif component.state is ComponentState.INDETERMINATE:
+            unknowns.append(f"{component.label} could not be fully checked: {component.problem}.")
     requirements = evaluation.requirements if evaluation is not None else ()
     used_for = _used_for(requirements)
     details: dict[str, Any] = {
@@ -644,14 +647,19 @@ def _judge(
     if unmet:
         listed = "; ".join(f"{r.name}: {r.reason.removeprefix('Not met: ')}" for r in unmet[:3])
         statement = f"{len(unmet)} of {total} requirements are not met ({listed})"
-        if unknowns and not failures:
-            # Not met with what could be checked; what could not be had may change that.
+        # Components whose failure the unmet requirements already tell are not told twice.
+        others = [text for label, text in invalid if label not in listed]
+        if missing and not failures and not others:
             outcome = Outcome.INDETERMINATE
-            message = f"The stack cannot be confirmed: {statement}. " + " ".join(unknowns)
+            message = f"The stack cannot be confirmed: {statement}. " + " ".join(missing)
         else:
             outcome = Outcome.FAILED
-            message = f"The stack is not complete: {statement}. " + " ".join([*failures, *unknowns])
+            message = f"The stack is not complete: {statement}. " + " ".join(
+                [*failures, *others, *missing]
+            )
         return CheckResult(CheckId.STACK, outcome, message.strip(), details)
+    failures += [text for _, text in invalid]
+    unknowns += missing
     if failures:
         return CheckResult(
             CheckId.STACK, Outcome.FAILED, "The stack claim fails: " + " ".join(failures), details
