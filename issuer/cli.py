@@ -187,7 +187,7 @@ def init(
         _report_prepared(prepared, runtime)
 
 
-def _serve_verifier(host: str, port: int) -> None:
+def _serve_verifier(host: str, port: int, server_options: dict[str, Any]) -> None:
     """The verifier alone: no issuer data, no keys (it reads its own settings)."""
     try:
         from verifier.http import create_verifier_app
@@ -195,7 +195,25 @@ def _serve_verifier(host: str, port: int) -> None:
         raise _fail("the verifier service is not available in this installation yet") from None
     import uvicorn
 
-    uvicorn.run(create_verifier_app(), host=host, port=port)
+    uvicorn.run(create_verifier_app(), host=host, port=port, **server_options)
+
+
+def _server_options(
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    proxy_headers: bool,
+    forwarded_allow_ips: str | None,
+) -> dict[str, Any]:
+    """uvicorn's TLS and proxy-header options. TLS here is for local testing and small offices;
+    production terminates TLS at a reverse proxy (``issuer/VC_API.md``)."""
+    if (tls_cert is None) != (tls_key is None):
+        raise _fail("--tls-cert and --tls-key go together: give both, or neither", 64)
+    options: dict[str, Any] = {"proxy_headers": proxy_headers}
+    if forwarded_allow_ips is not None:
+        options["forwarded_allow_ips"] = forwarded_allow_ips
+    if tls_cert is not None and tls_key is not None:
+        options |= {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
+    return options
 
 
 @_errors
@@ -209,10 +227,37 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="Worker processes (signing is CPU-bound: one per core).", min=1)
     ] = 1,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(
+            help="PEM certificate (chain): serve HTTPS without a proxy (with --tls-key).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option(help="PEM private key of --tls-cert.", exists=True, dir_okay=False),
+    ] = None,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            help="Read the client address and scheme from X-Forwarded-For/-Proto sent by the "
+            "proxies of --forwarded-allow-ips."
+        ),
+    ] = True,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated addresses of reverse proxies to trust ('*': any); default "
+            "$FORWARDED_ALLOW_IPS or 127.0.0.1."
+        ),
+    ] = None,
 ) -> None:
     """Run the issuer service: migrate, create the first issuer on first start, serve."""
+    server_options = _server_options(tls_cert, tls_key, proxy_headers, forwarded_allow_ips)
     if verifier_only:
-        _serve_verifier(host, port)
+        _serve_verifier(host, port, server_options)
         return
     settings = Settings()
     import uvicorn
@@ -221,7 +266,8 @@ def serve(
 
     _setup_logging(logging.INFO)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    listen_url = f"http://{shown_host}:{port}"
+    scheme = "https" if "ssl_certfile" in server_options else "http"
+    listen_url = f"{scheme}://{shown_host}:{port}"
     with _engine(settings) as engine:
         runtime = start(settings, engine, default_base_url=listen_url)
         with Session(engine) as session:
@@ -240,10 +286,11 @@ def serve(
                 port=port,
                 workers=workers,
                 log_level="info",
+                **server_options,
             )
             return
         app = create_app(settings, engine=engine, runtime=runtime)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", **server_options)
 
 
 # ------------------------------------------------------------------------------ catalog
