@@ -133,43 +133,45 @@ def _is_file(arg: str) -> bool:
         return False
 
 
+def _read_input(
+    arg: str, fetcher: GuardedFetcher, now: datetime
+) -> tuple[bytes | str, str] | VerificationReport:
+    """One INPUT's bytes and a name for it (stdin, URL, file or JWS string), or the report of
+    an input that cannot be had."""
+    if arg == "-":
+        return _read_limited(sys.stdin.buffer), "stdin"
+    if arg.lower().startswith(("https://", "http://")):
+        try:
+            return fetcher.fetch(arg, accept=BADGE_LINK_ACCEPT).body, arg
+        except FetchBlocked as error:
+            return unusable_report(f"The badge link was refused: {error}", source=arg, now=now)
+        except FetchError as error:
+            return unusable_report(
+                f"The badge link could not be retrieved: {error}",
+                source=arg,
+                now=now,
+                outcome=Outcome.INDETERMINATE,
+            )
+    if _is_file(arg):
+        with Path(arg).open("rb") as handle:
+            return _read_limited(handle), arg
+    if _JWS.fullmatch(arg.strip()):
+        return arg, "JWS argument"
+    return unusable_report(
+        f"{arg!r} is not a file, an http(s) URL, a compact JWS, or '-' for stdin.",
+        source=arg,
+        now=now,
+    )
+
+
 def _verify_input(
     arg: str, fetcher: GuardedFetcher, options: dict[str, Any]
 ) -> list[VerificationReport]:
     """Read one INPUT (stdin, URL, file or JWS string) and verify what it holds."""
-    now = options["now"]
-    if arg == "-":
-        data: bytes | str = _read_limited(sys.stdin.buffer)
-        source = "stdin"
-    elif arg.lower().startswith(("https://", "http://")):
-        source = arg
-        try:
-            data = fetcher.fetch(arg, accept=BADGE_LINK_ACCEPT).body
-        except FetchBlocked as error:
-            return [unusable_report(f"The badge link was refused: {error}", source=arg, now=now)]
-        except FetchError as error:
-            return [
-                unusable_report(
-                    f"The badge link could not be retrieved: {error}",
-                    source=arg,
-                    now=now,
-                    outcome=Outcome.INDETERMINATE,
-                )
-            ]
-    elif _is_file(arg):
-        source = arg
-        with Path(arg).open("rb") as handle:
-            data = _read_limited(handle)
-    elif _JWS.fullmatch(arg.strip()):
-        data, source = arg, "JWS argument"
-    else:
-        return [
-            unusable_report(
-                f"{arg!r} is not a file, an http(s) URL, a compact JWS, or '-' for stdin.",
-                source=arg,
-                now=now,
-            )
-        ]
+    read = _read_input(arg, fetcher, options["now"])
+    if isinstance(read, VerificationReport):
+        return [read]
+    data, source = read
     return verify_many(data, fetcher=fetcher, source=source, **options)
 
 
@@ -291,11 +293,29 @@ def verify_command(
         str | None,
         typer.Option("--domain", help="The domain a presentation's holder proof must carry."),
     ] = None,
+    stack: Annotated[
+        bool,
+        typer.Option(
+            "--stack",
+            help="Verify the inputs together as one stack-completion claim: a stack credential "
+            "and/or its components (see verifier/README.md, Stacks).",
+        ),
+    ] = False,
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            "--rule",
+            metavar="FILE|URL",
+            help="With --stack: the stack rule to judge by (default: the stack credential's).",
+        ),
+    ] = None,
 ) -> None:
     """Verify Open Badges 3.0 credentials and report every check.
 
     Exit status: 0 valid, 1 invalid, 2 indeterminate, 64 unusable input or arguments.
     """
+    if rule is not None and not stack:
+        raise _usage("--rule is for stack claims: add --stack")
     now = _parse_at(at)
     try:
         preloads = parse_preload_args(preload or [])
@@ -319,12 +339,28 @@ def verify_command(
         allowed_private_hosts=allow_private_host or (),
         preloads=preloads,
     ) as fetcher:
-        for arg in inputs:
-            reports.extend(_verify_input(arg, fetcher, options))
+        if stack:
+            from verifier.stack_cli import RuleUnusable, run_stack
+
+            try:
+                reports.append(
+                    run_stack(
+                        inputs,
+                        rule=rule,
+                        fetcher=fetcher,
+                        read=lambda arg: _read_input(arg, fetcher, now),
+                        options=options,
+                    )
+                )
+            except RuleUnusable as error:
+                raise _usage(str(error)) from None
+        else:
+            for arg in inputs:
+                reports.extend(_verify_input(arg, fetcher, options))
     if as_json:
         payload: Any = (
             reports[0].to_json()
-            if len(inputs) == 1 and len(reports) == 1
+            if stack or (len(inputs) == 1 and len(reports) == 1)
             else [r.to_json() for r in reports]
         )
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
@@ -334,6 +370,10 @@ def verify_command(
             if index:
                 console.print()
             render(report, console)
+            if stack:
+                from verifier.stack_cli import render_checklist
+
+                render_checklist(report, console)
     raise typer.Exit(exit_status(reports))
 
 

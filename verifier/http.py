@@ -10,6 +10,9 @@ API (JSON, the contract's report shape; an array when one input holds several cr
   ``domain``, ``at``.
 * ``GET /verify?url=<badge link>``: the link is fetched through the guarded fetcher, asking for
   ``application/vc+ld+json``.
+* ``POST /verify/stack``: a stack-completion claim (stack credential and/or components, a rule,
+  a recipient), one report with a ``stack`` check (:mod:`verifier.stack_http`). The page shows
+  any stack credential it is given as a checklist.
 
 A verdict, whatever it is, is ``200``: the report is the answer. Unusable input is ``400`` with
 ``{"detail": ...}``, an unsupported content type ``415``, a body over the limit ``413`` (enforced
@@ -49,9 +52,19 @@ from keys.fetch import GuardedFetcher, parse_preload_args
 from schemas.canonical import DocumentLoader
 from schemas.loader import bundled_loader
 from verifier.context import Fetcher
-from verifier.inputs import BADGE_LINK_ACCEPT, MAX_INPUT_BYTES
+from verifier.inputs import BADGE_LINK_ACCEPT, MAX_INPUT_BYTES, MAX_PRESENTATION_CREDENTIALS
 from verifier.pipeline import verify_many
 from verifier.report import CHECK_LABELS, CheckId, Outcome, Verdict, VerificationReport
+from verifier.stack import StackInput
+from verifier.stack_http import (
+    STACK_BODY_DOC,
+    StackClaim,
+    StackRequestError,
+    claim_from_form,
+    claim_from_json,
+    looks_like_stack,
+    run_claim,
+)
 from verifier.trust import TrustStore
 
 __all__ = [
@@ -298,7 +311,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-async def _form(request: Request, body: bytes, limit: int) -> Mapping[str, Any]:
+async def _form(request: Request, body: bytes, limit: int, max_files: int = 1) -> Mapping[str, Any]:
     """Parse a form body already read (with its limit) by replaying it to Starlette."""
     sent = False
 
@@ -310,7 +323,7 @@ async def _form(request: Request, body: bytes, limit: int) -> Mapping[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
     replay = Request(request.scope, receive)
-    return await replay.form(max_files=1, max_fields=16, max_part_size=limit)
+    return await replay.form(max_files=max_files, max_fields=16, max_part_size=limit)
 
 
 def _field(form: Mapping[str, Any], name: str) -> str | None:
@@ -333,11 +346,13 @@ def _page(
     error: str | None = None,
     status_code: int = 200,
     form: Mapping[str, Any] | None = None,
+    stack: VerificationReport | None = None,
 ) -> HTMLResponse:
     return _TEMPLATES.TemplateResponse(
         request,
         "verify.html",
         {
+            "stack": stack.to_json() if stack is not None and not stack.unusable else None,
             "reports": [r.to_json() for r in reports or []],
             "error": error,
             "form": dict(form or {}),
@@ -348,14 +363,17 @@ def _page(
 
 
 def _respond(
-    request: Request, reports: list[VerificationReport], form: Mapping[str, Any] | None = None
+    request: Request,
+    reports: list[VerificationReport],
+    form: Mapping[str, Any] | None = None,
+    stack: VerificationReport | None = None,
 ) -> Response:
     """200 with the report(s), or 400 when the input held no readable credential."""
     unusable = len(reports) == 1 and reports[0].unusable
     if _wants_html(request):
         if unusable:
             return _page(request, error=reports[0].checks[0].message, status_code=400, form=form)
-        return _page(request, reports=reports, form=form)
+        return _page(request, reports=reports, form=form, stack=stack)
     if unusable:
         return JSONResponse({"detail": reports[0].checks[0].message}, status_code=400)
     payload = reports[0].to_json() if len(reports) == 1 else [r.to_json() for r in reports]
@@ -383,7 +401,25 @@ async def _verify_link(
     except FetchError as error:
         return _error(request, 502, f"The badge link could not be retrieved: {error}")
     reports = await verifier.run(verifier.verify, body, source=url, now=now, recipient=recipient)
-    return _respond(request, reports, {"url": url, "recipient": recipient})
+    stack = await _stack_for_page(request, verifier, body, url, at=now, recipient=recipient)
+    return _respond(request, reports, {"url": url, "recipient": recipient}, stack)
+
+
+async def _stack_for_page(
+    request: Request,
+    verifier: VerifierService,
+    data: bytes | str,
+    source: str,
+    **options: Any,
+) -> VerificationReport | None:
+    """For people (HTML) given a stack credential: the stack claim's report, for the checklist."""
+    if not _wants_html(request) or not looks_like_stack(data):
+        return None
+    claim = StackClaim(inputs=[StackInput(data, source)], **options)
+    try:
+        return await verifier.run(run_claim, verifier, claim)
+    except StackRequestError:
+        return None
 
 
 # --------------------------------------------------------------------------- routes
@@ -453,7 +489,17 @@ async def post_verify(
         challenge=challenge,
         domain=domain,
     )
-    return _respond(request, reports, form_values)
+    stack = await _stack_for_page(
+        request,
+        verifier,
+        data,
+        source,
+        at=_as_utc(at),
+        recipient=recipient,
+        challenge=challenge,
+        domain=domain,
+    )
+    return _respond(request, reports, form_values, stack)
 
 
 @router.get(
@@ -483,6 +529,44 @@ async def get_verify(
             return _page(request)
         return JSONResponse({"detail": "give the badge link as ?url=..."}, status_code=422)
     return await _verify_link(request, verifier, url, now=_as_utc(at), recipient=recipient)
+
+
+@router.post(
+    "/verify/stack",
+    summary="Verify a stack-completion claim: a stack credential and/or its components",
+    response_model=ReportModel,
+    responses={**_ERRORS, 200: {"content": {"text/html": {}}}, 502: {"model": ErrorModel}},
+    openapi_extra=STACK_BODY_DOC,
+)
+async def post_verify_stack(request: Request, verifier: VerifierDep) -> Response:
+    """One report: the stack credential's checks and a ``stack`` check listing each
+    requirement (see :mod:`verifier.stack_http` for the body)."""
+    try:
+        body = await _read_body(request, verifier.max_body_bytes)
+    except HTTPException as error:
+        return _error(request, error.status_code, str(error.detail))
+    media_type = _media_type(request)
+    try:
+        if media_type in _FORM_TYPES:
+            form = await _form(request, body, verifier.max_body_bytes, MAX_PRESENTATION_CREDENTIALS)
+            uploads = [
+                (item.filename or "file", await item.read())
+                for item in form.getlist("file")
+                if isinstance(item, UploadFile) and item.filename
+            ]
+            claim = await claim_from_form(form, uploads)
+        elif media_type in _JSON_TYPES:
+            claim = claim_from_json(body)
+        else:
+            return _error(request, 415, "Send the claim as JSON (application/json) or a form.")
+        report = await verifier.run(run_claim, verifier, claim)
+    except StackRequestError as error:
+        return _error(request, error.status, error.message)
+    if report.unusable:
+        return _error(request, 400, report.checks[0].message)
+    if _wants_html(request):
+        return _page(request, form={"recipient": claim.recipient}, stack=report)
+    return JSONResponse(report.to_json())
 
 
 # --------------------------------------------------------------------------- stand-alone app

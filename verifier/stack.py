@@ -569,21 +569,22 @@ def _compare_identities(
     return Outcome.INDETERMINATE, "it cannot be linked to the same educator without the email"
 
 
-def _used_for(results: Sequence[RequirementResult]) -> dict[str, str]:
+def _used_for(results: Sequence[RequirementResult]) -> dict[str, RequirementResult]:
     """Credential ref → the (innermost) requirement that used it."""
-    found: dict[str, str] = {}
+    found: dict[str, RequirementResult] = {}
     for result in results:
         if result.children:
             found.update(_used_for(result.children))
         for ref in result.used:
-            found.setdefault(ref, result.id)
+            found.setdefault(ref, result)
     return found
 
 
 def _component_json(
-    credential: _Credential, evidence: ComponentEvidence, used_for: Mapping[str, str]
+    credential: _Credential, evidence: ComponentEvidence, used_for: Mapping[str, RequirementResult]
 ) -> dict[str, Any]:
     summary = credential.report.credential
+    used = used_for.get(credential.ref)
     return {
         "id": credential.id,
         "source": credential.parsed.label,
@@ -596,7 +597,8 @@ def _component_json(
         "state": str(evidence.state),
         "sameEducator": str(credential.same_educator),
         "problems": [evidence.problem] if evidence.problem else [],
-        "usedFor": used_for.get(credential.ref),
+        "usedFor": used.id if used is not None else None,
+        "usedForName": used.name if used is not None else None,
         "checks": {str(c.id): str(c.outcome) for c in credential.report.checks},
     }
 
@@ -645,7 +647,9 @@ def _judge(
     maybe = [r for r in requirements if r.status is Status.INDETERMINATE]
     total = len(requirements)
     if unmet:
-        listed = "; ".join(f"{r.name}: {r.reason.removeprefix('Not met: ')}" for r in unmet[:3])
+        listed = "; ".join(
+            f"{r.name}: {r.reason.removeprefix('Not met: ').rstrip('.')}" for r in unmet[:3]
+        )
         statement = f"{len(unmet)} of {total} requirements are not met ({listed})"
         # Components whose failure the unmet requirements already tell are not told twice.
         others = [text for label, text in invalid if label not in listed]

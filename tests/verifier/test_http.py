@@ -248,12 +248,12 @@ def test_get_without_url(client: TestClient) -> None:
 # --------------------------------------------------------------------------- the page
 
 
-def test_the_page_has_three_ways_with_labels(client: TestClient) -> None:
+def test_the_page_has_its_ways_with_labels(client: TestClient) -> None:
     response = client.get("/verify", headers=HTML)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
-    assert page.count("<form") == 3
+    assert page.count("<form") == 4  # paste, upload, badge link, and a stack claim
     assert 'enctype="multipart/form-data"' in page
     assert 'method="get" action="/verify"' in page
     controls = re.findall(r'<(?:input|textarea)[^>]*\bid="([^"]+)"', page)
@@ -264,6 +264,10 @@ def test_the_page_has_three_ways_with_labels(client: TestClient) -> None:
         "recipient-file",
         "url",
         "recipient-link",
+        "stack-files",
+        "stack-pasted",
+        "stack-rule",
+        "recipient-stack",
     }
     for control in controls:
         assert f'<label for="{control}"' in page, control
