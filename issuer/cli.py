@@ -682,3 +682,6 @@ def register(app: typer.Typer) -> None:
     from issuer import cli_status
 
     cli_status.register(app)
+    from issuer import stacks_cli
+
+    stacks_cli.register(app)

@@ -1,0 +1,195 @@
+"""``microcred submit`` and ``microcred stacks``: stacks from the command line.
+
+* ``microcred submit FILE|URL... --recipient-email E`` — component credentials issued elsewhere
+  (a JSON credential, a JWS, a baked badge, a presentation, or a badge link), verified with the
+  verifier's settings (``MICROCRED_VERIFIER_TRUST_LISTS`` decides which universities count for
+  "any trusted issuer"), stored for the educator, and the stacks they complete issued.
+* ``microcred stacks list|rule|progress|check`` — the stacks and their rules, how far an
+  educator is, and issuing whatever stack credential an educator has earned and lacks.
+
+Like the other issuing commands they work on the data directory directly. Exit statuses: 0
+done; 1 nothing counted / not found; 64 unusable input or arguments.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from issuer.cli import _errors, _fail, _service
+from issuer.services import issuers, stacks
+from issuer.services.awards import award_public
+from keys.errors import FetchBlocked, FetchError
+from schemas.stack_eval import RequirementResult
+from verifier.http import VerifierService, VerifierSettings
+from verifier.inputs import MAX_INPUT_BYTES
+
+__all__ = ["register", "stacks_app", "submit"]
+
+EXIT_USAGE = 64
+_MARK = {"met": "✔", "unmet": "✘", "indeterminate": "?"}
+
+stacks_app = typer.Typer(help="Stacks: their rules, educators' progress.", no_args_is_help=True)
+
+
+def _read(arg: str, verifier: VerifierService) -> bytes:
+    if arg.lower().startswith(("https://", "http://")):
+        try:
+            return verifier.fetch_badge(arg)
+        except FetchBlocked as error:
+            raise _fail(f"{arg}: the badge link was refused: {error}", EXIT_USAGE) from None
+        except FetchError as error:
+            raise _fail(f"{arg}: the badge link could not be retrieved: {error}") from None
+    path = Path(arg)
+    try:
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            raise _fail(f"{arg}: larger than {MAX_INPUT_BYTES} bytes", EXIT_USAGE)
+        return path.read_bytes()
+    except OSError as error:
+        raise _fail(f"cannot read {arg}: {error.strerror or error}", EXIT_USAGE) from None
+
+
+@_errors
+def submit(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE|URL...", help="Credentials issued elsewhere: files or badge links."
+        ),
+    ],
+    recipient_email: Annotated[str, typer.Option(help="The educator they were issued to.")],
+    recipient_name: Annotated[
+        str | None, typer.Option(help="The educator's name (for a stack credential).")
+    ] = None,
+    issuer: Annotated[
+        str | None, typer.Option(help="The issuer whose stacks they count toward (default: first).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Submit component credentials issued elsewhere: verified, stored, stacks issued."""
+    verifier = VerifierService.from_settings(VerifierSettings())
+    accepted_any = False
+    results: list[dict[str, Any]] = []
+    try:
+        with _service() as (session, runtime):
+            owner = (
+                issuers.get_issuer(session, issuer) if issuer else issuers.list_issuers(session)[0]
+            )
+            for arg in inputs:
+                data = _read(arg, verifier)
+                outcome = stacks.submit_components(
+                    session=session,
+                    runtime=runtime,
+                    issuer=owner,
+                    recipient_email=recipient_email,
+                    recipient_name=recipient_name,
+                    data=data,
+                    verifier=verifier,
+                    actor="cli:submit",
+                    source=arg,
+                )
+                accepted_any |= bool(outcome.accepted)
+                results.append(
+                    {
+                        "input": arg,
+                        "accepted": [
+                            stacks.submission_public(r).model_dump(mode="json")
+                            for r in outcome.accepted
+                        ],
+                        "rejected": [
+                            {k: v for k, v in r.items() if k != "report"} for r in outcome.rejected
+                        ],
+                        "stacks_issued": [
+                            award_public(session, r).url for r in outcome.stacks_issued
+                        ],
+                    }
+                )
+    finally:
+        verifier.close()
+    if json_output:
+        typer.echo(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        for result in results:
+            for row in result["accepted"]:
+                typer.echo(f"accepted  {row['achievement_name']}  ({row['credential_id']})")
+            for row in result["rejected"]:
+                typer.echo(f"refused   {row['source']}: {row['reason']}", err=True)
+                for problem in row["problems"][:5]:
+                    typer.echo(f"          {problem}", err=True)
+            for url in result["stacks_issued"]:
+                typer.echo(f"issued    stack credential {url}")
+    if not accepted_any:
+        raise typer.Exit(1)
+
+
+@stacks_app.command("list")
+@_errors
+def stacks_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The current version of every stack, with its rule's URL."""
+    with _service() as (session, _):
+        views = [stacks.stack_public(session, s) for s in stacks.list_stacks(session)]
+    if json_output:
+        typer.echo(json.dumps([v.model_dump(mode="json") for v in views], indent=2))
+        return
+    for view in views:
+        typer.echo(f"{view.slug:30} v{view.version:<3} {view.achievement['name']}  {view.rule_url}")
+
+
+@stacks_app.command("rule")
+@_errors
+def stacks_rule(
+    slug: Annotated[str, typer.Argument(help="The stack's slug.")],
+    version: Annotated[int | None, typer.Option(help="A version (default: current).")] = None,
+) -> None:
+    """Print a stack's rule as published (canonical JSON, what credentials pin)."""
+    with _service() as (session, _):
+        typer.echo(stacks.get_stack(session, slug, version).record.rule)
+
+
+def _checklist(results: list[RequirementResult], depth: int = 0) -> None:
+    for result in results:
+        typer.echo(f"{'  ' * (depth + 1)}{_MARK[result.status]} {result.name} — {result.reason}")
+        _checklist(list(result.children), depth + 1)
+
+
+@stacks_app.command("progress")
+@_errors
+def stacks_progress(
+    slug: Annotated[str, typer.Argument(help="The stack's slug.")],
+    recipient_email: Annotated[str, typer.Option(help="The educator.")],
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """How far an educator is along a stack: each requirement met or not, and why."""
+    with _service() as (session, _):
+        stack = stacks.get_stack(session, slug)
+        evaluation = stacks.progress(session, stack, recipient_email)
+    if json_output:
+        typer.echo(json.dumps(evaluation.to_json(), indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{stack.rule.name}: {evaluation.status}")
+    _checklist(list(evaluation.requirements))
+
+
+@stacks_app.command("check")
+@_errors
+def stacks_check(
+    recipient_email: Annotated[str, typer.Option(help="The educator.")],
+) -> None:
+    """Issue the stack credentials an educator has earned and does not hold yet (normally done
+    automatically after each award; this repairs an attempt that failed)."""
+    with _service() as (session, runtime):
+        issued = stacks.issue_completed_stacks(
+            session=session, runtime=runtime, recipient_email=recipient_email
+        )
+        urls = [award_public(session, row).url for row in issued]
+    for url in urls:
+        typer.echo(url)
+    typer.echo(f"{len(urls)} stack credential(s) issued", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("submit")(submit)
+    app.add_typer(stacks_app, name="stacks")

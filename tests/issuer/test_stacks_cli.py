@@ -1,0 +1,112 @@
+"""Stacks from the command line: ``microcred award`` completing a stack, ``credentials list``
+showing it, ``microcred stacks`` and ``microcred submit``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from issuer.runtime import Runtime
+from microcred.cli import app as microcred
+from tests.issuer.stack_support import (
+    APL_I_II,
+    APL_II_III_ELECTIVES,
+    APL_II_III_REQUIRED,
+    EDUCATOR,
+    OTHER_EDUCATOR,
+    masters_degree,
+    trust_list,
+    university_did,
+)
+from tests.issuer.support import BASE_URL, TEST_KEK
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(runtime: Runtime, settings, tmp_path: Path) -> dict[str, Any]:
+    trusted = trust_list(tmp_path / "universities.json", university_did())
+    return {
+        "MICROCRED_DATA_DIR": str(settings.data_dir),
+        "MICROCRED_DATABASE_URL": settings.database_url,
+        "MICROCRED_KEY_ENCRYPTION_KEY": TEST_KEK,
+        "MICROCRED_BASE_URL": None,
+        "MICROCRED_ENV": None,
+        "MICROCRED_KEK_FILE": None,
+        "MICROCRED_VERIFIER_TRUST_LISTS": json.dumps([str(trusted)]),
+    }
+
+
+def run(env: dict[str, Any], *args: str, code: int = 0) -> Result:
+    result = runner.invoke(microcred, list(args), env=env)
+    assert result.exit_code == code, (args, result.stdout, result.stderr, result.exception)
+    return result
+
+
+def award(env: dict[str, Any], slug: str, email: str = EDUCATOR, score: str = "91") -> None:
+    run(
+        env, "award", slug, "--recipient-email", email, "--recipient-name", "María López",
+        "--score", score, "--rubric-level", "proficient",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def initialized(env: dict[str, Any]) -> None:
+    run(env, "init", "--base-url", BASE_URL, "--issuer-name", "NM Public Education Department")
+
+
+def test_the_last_component_awarded_with_the_cli_issues_the_stack(env, initialized) -> None:
+    for slug in APL_I_II:
+        award(env, slug)
+    listed = json.loads(run(env, "credentials", "list", "--json").stdout)
+    # (Listed oldest first; within one second the order is arbitrary.)
+    assert sorted(c["achievement"] for c in listed) == sorted([*APL_I_II, "apl-i-ii"])
+    [stack] = [c for c in listed if c["achievement"] == "apl-i-ii"]
+    assert stack["recipient_email"] == EDUCATOR and stack["status"] == "active"
+    readable = run(env, "credentials", "list").stdout
+    assert "apl-i-ii" in readable
+    shown = json.loads(run(env, "credentials", "show", stack["id"]).stdout)
+    assert len(shown["evidence"]) == 5 and shown["relatedResource"][0]["digestSRI"]
+
+
+def test_stacks_list_rule_and_progress(env, initialized) -> None:
+    listed = run(env, "stacks", "list").stdout
+    assert "apl-i-ii" in listed and f"{BASE_URL}/achievements/apl-ii-iii/v1/rule.json" in listed
+    rule = json.loads(run(env, "stacks", "rule", "apl-i-ii").stdout)
+    assert rule["type"] == "StackRule" and rule["version"] == 1
+    for slug in APL_I_II[:2]:
+        award(env, slug)
+    progress = run(env, "stacks", "progress", "apl-i-ii", "--recipient-email", EDUCATOR).stdout
+    assert "APL I-II: Level 2 License Advancement: unmet" in progress
+    assert "✔ Classroom Environment" in progress and "✘ Family Engagement" in progress
+    as_json = json.loads(
+        run(env, "stacks", "progress", "apl-i-ii", "--recipient-email", EDUCATOR, "--json").stdout
+    )
+    assert [r["met"] for r in as_json["requirements"]] == [True, True, False, False, False]
+    run(env, "stacks", "rule", "no-such-stack", code=1)
+    assert run(env, "stacks", "check", "--recipient-email", EDUCATOR).stdout == ""
+
+
+def test_submit_a_masters_degree_completes_apl_ii_iii(env, initialized, tmp_path: Path) -> None:
+    for slug in (*APL_II_III_REQUIRED, *APL_II_III_ELECTIVES[:2]):
+        award(env, slug)
+    degree = tmp_path / "degree.json"
+    degree.write_text(json.dumps(masters_degree()))
+    result = run(env, "submit", str(degree), "--recipient-email", EDUCATOR)
+    assert "accepted  Master of Arts in Education" in result.stdout
+    assert "issued    stack credential" in result.stdout
+    listed = json.loads(run(env, "credentials", "list", "--json").stdout)
+    assert "apl-ii-iii" in [c["achievement"] for c in listed]
+    # Another educator's degree does not count for her (exit 1), junk is unusable (exit 64).
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text(json.dumps(masters_degree(OTHER_EDUCATOR)))
+    refused = run(env, "submit", str(theirs), "--recipient-email", EDUCATOR, code=1)
+    assert "not issued to this educator" in refused.stderr
+    junk = tmp_path / "junk.txt"
+    junk.write_text("not a credential")
+    run(env, "submit", str(junk), "--recipient-email", EDUCATOR, code=1)
+    run(env, "submit", str(tmp_path / "missing.json"), "--recipient-email", EDUCATOR, code=64)
