@@ -15,8 +15,10 @@ import functools
 import getpass
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -33,13 +35,28 @@ status_app = typer.Typer(
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
-IdArgument = Annotated[
-    str, typer.Argument(metavar="ID", help="Credential id URL, uuid, or 8+ leading characters.")
+IdArguments = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="ID...", help="Credential id URL, uuid, or 8+ leading characters of the uuid."
+    ),
 ]
 ReasonOption = Annotated[
-    str, typer.Option(help="Why (kept in the audit log, never published in a status list).")
+    str,
+    typer.Option(
+        help="Why (kept in the audit log, never published in a status list).",
+        show_default=False,
+    ),
+]
+FromFileOption = Annotated[
+    Path | None,
+    typer.Option(help="Also the IDs in this file, one a line ('-': standard input)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ChangeJsonOption = Annotated[
+    bool,
+    typer.Option("--json", help="Print JSON (an array when several IDs or --from-file)."),
+]
 
 
 def _actor() -> str:
@@ -63,18 +80,48 @@ def _ambiguous_is_usage(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _change(action: StatusAction, credential_id: str, reason: str, json_output: bool) -> None:
+def _references(credential_ids: list[str] | None, from_file: Path | None) -> list[str]:
+    references = list(credential_ids or [])
+    if from_file is not None:
+        try:
+            text = sys.stdin.read() if str(from_file) == "-" else from_file.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise _fail(f"cannot read {from_file}: {error}", 64) from None
+        references += [line.strip() for line in text.splitlines() if line.strip()]
+    if not references:
+        raise _fail("give at least one credential ID (or --from-file FILE)", 64)
+    return references
+
+
+def _change(
+    action: StatusAction,
+    credential_ids: list[str] | None,
+    from_file: Path | None,
+    reason: str,
+    json_output: bool,
+) -> None:
+    references = _references(credential_ids, from_file)
     with _service() as (session, runtime):
-        change = status_service.change_status(
-            session, runtime, credential_id, action, reason, _actor()
+        changes = status_service.change_statuses(
+            session, runtime, references, action, reason, _actor()
         )
     if json_output:
-        body = asdict(change)
-        body["award_id"] = str(change.award_id)
-        body["status_lists"] = list(change.status_lists)
-        typer.echo(json.dumps(body, indent=2))
+        items = []
+        for change in changes:
+            body = asdict(change)
+            body["award_id"] = str(change.award_id)
+            body["status_lists"] = list(change.status_lists)
+            items.append(body)
+        typer.echo(json.dumps(items[0] if len(items) == 1 and credential_ids else items, indent=2))
         return
-    if change.changed:
+    for change in changes:
+        if not change.changed:
+            typer.echo(
+                f"{change.credential_id}: already {change.status}, nothing changed "
+                f"(audit #{change.event_id})",
+                err=True,
+            )
+            continue
         typer.echo(
             f"{change.credential_id}: {change.previous_status} -> {change.status} "
             f"(audit #{change.event_id})",
@@ -86,39 +133,42 @@ def _change(action: StatusAction, credential_id: str, reason: str, json_output: 
                 "list export and its page show the change",
                 err=True,
             )
-    else:
-        typer.echo(
-            f"{change.credential_id}: already {change.status}, nothing changed "
-            f"(audit #{change.event_id})",
-            err=True,
-        )
 
 
 @_errors
 @_ambiguous_is_usage
 def revoke(
-    credential_id: IdArgument, reason: ReasonOption, json_output: JsonOption = False
+    reason: ReasonOption,
+    credential_ids: IdArguments = None,
+    from_file: FromFileOption = None,
+    json_output: ChangeJsonOption = False,
 ) -> None:
-    """Revoke a credential for good (revoking it again changes nothing)."""
-    _change(StatusAction.revoke, credential_id, reason, json_output)
+    """Revoke credentials for good (revoking one again changes nothing). All or none."""
+    _change(StatusAction.revoke, credential_ids, from_file, reason, json_output)
 
 
 @_errors
 @_ambiguous_is_usage
 def suspend(
-    credential_id: IdArgument, reason: ReasonOption, json_output: JsonOption = False
+    reason: ReasonOption,
+    credential_ids: IdArguments = None,
+    from_file: FromFileOption = None,
+    json_output: ChangeJsonOption = False,
 ) -> None:
-    """Suspend a credential until `microcred unsuspend` (not a revoked one)."""
-    _change(StatusAction.suspend, credential_id, reason, json_output)
+    """Suspend credentials until `microcred unsuspend` (not revoked ones). All or none."""
+    _change(StatusAction.suspend, credential_ids, from_file, reason, json_output)
 
 
 @_errors
 @_ambiguous_is_usage
 def unsuspend(
-    credential_id: IdArgument, reason: ReasonOption, json_output: JsonOption = False
+    reason: ReasonOption,
+    credential_ids: IdArguments = None,
+    from_file: FromFileOption = None,
+    json_output: ChangeJsonOption = False,
 ) -> None:
-    """Lift a suspension (a revoked credential stays revoked)."""
-    _change(StatusAction.unsuspend, credential_id, reason, json_output)
+    """Lift suspensions (a revoked credential stays revoked). All or none."""
+    _change(StatusAction.unsuspend, credential_ids, from_file, reason, json_output)
 
 
 @status_app.command("events")

@@ -44,7 +44,8 @@ import logging
 import math
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -90,6 +91,7 @@ __all__ = [
     "add_credential_status",
     "allocate",
     "change_status",
+    "change_statuses",
     "event_view",
     "events",
     "export_revocation_list",
@@ -466,24 +468,37 @@ def refresh_lists(session: Session, runtime: Runtime, *, force: bool = False) ->
 # ------------------------------------------------------------------------------ changes
 
 
+def _as_uuid(reference: str | uuid.UUID) -> uuid.UUID | str:
+    """The uuid a full reference names (id URL, uuid, ``.json``/``.jwt`` link), or the
+    cleaned text of what may be a prefix."""
+    if isinstance(reference, uuid.UUID):
+        return reference
+    text = reference.strip().rstrip("/").rsplit("/", 1)[-1]
+    text = text.removesuffix(".json").removesuffix(".jwt").lower()
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return text
+
+
 def find_award(session: Session, reference: str | uuid.UUID, issuer: Issuer | None = None) -> Award:
     """A credential by its id URL, its uuid, or a unique prefix of the uuid (≥ 8 hex digits).
 
     Raises :class:`NotFound`, or :class:`AmbiguousCredential` with the candidates.
     """
-    if isinstance(reference, uuid.UUID):
-        row = session.get(Award, reference)
+    key = _as_uuid(reference)
+    if isinstance(key, uuid.UUID):
+        row = session.get(Award, key)
     else:
-        text = reference.strip().rstrip("/").rsplit("/", 1)[-1]
-        text = text.removesuffix(".json").removesuffix(".jwt").lower()
-        try:
-            row = session.get(Award, uuid.UUID(text))
-        except ValueError:
-            row = _by_prefix(session, reference, text, issuer)
+        row = _by_prefix(session, str(reference), key, issuer)
     if row is None or (issuer is not None and row.issuer_id != issuer.id):
-        owner = f" issued by {issuer.slug}" if issuer is not None else ""
-        raise NotFound(f"no credential {reference!s}{owner}")
+        raise _not_found(reference, issuer)
     return row
+
+
+def _not_found(reference: object, issuer: Issuer | None) -> NotFound:
+    owner = f" issued by {issuer.slug}" if issuer is not None else ""
+    return NotFound(f"no credential {reference!s}{owner}")
 
 
 def _by_prefix(session: Session, reference: str, text: str, issuer: Issuer | None) -> Award | None:
@@ -506,7 +521,7 @@ def _by_prefix(session: Session, reference: str, text: str, issuer: Issuer | Non
 
 @dataclass(frozen=True)
 class StatusChange:
-    """The outcome of a revoke, suspend or unsuspend request."""
+    """The outcome of a revoke, suspend or unsuspend request for one credential."""
 
     award_id: uuid.UUID
     credential_id: str
@@ -544,6 +559,143 @@ def _clean_reason(reason: str) -> str:
     return reason
 
 
+#: Rows per ``IN (…)`` list: well under SQLite's limit on bound parameters.
+_CHUNK = 500
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start_at in range(0, len(items), _CHUNK):
+        yield items[start_at : start_at + _CHUNK]
+
+
+def _lock_awards(
+    session: Session, references: Sequence[Award | str | uuid.UUID], issuer: Issuer | None
+) -> list[Award]:
+    """The awards named, locked (``FOR UPDATE``) in id order; all or :class:`NotFound`."""
+    ids: list[uuid.UUID] = []
+    for reference in references:
+        key = reference.id if isinstance(reference, Award) else _as_uuid(reference)
+        if not isinstance(key, uuid.UUID):
+            key = find_award(session, str(reference), issuer).id
+        ids.append(key)
+    unique = sorted(set(ids))
+    rows: dict[uuid.UUID, Award] = {}
+    # Row locks in one order (the ids'), so two bulk changes never deadlock each other.
+    for chunk in _chunks(unique):
+        query = select(Award).where(col(Award.id).in_(chunk)).order_by(col(Award.id))
+        query = query.with_for_update().execution_options(populate_existing=True)
+        for row in session.exec(query):
+            rows[row.id] = row
+    for reference, key in zip(references, ids, strict=True):
+        row = rows.get(key)
+        if row is None or (issuer is not None and row.issuer_id != issuer.id):
+            raise _not_found(reference.id if isinstance(reference, Award) else reference, issuer)
+    return [rows[key] for key in dict.fromkeys(ids)]
+
+
+def change_statuses(
+    session: Session,
+    runtime: Runtime,
+    credentials: Sequence[Award | str | uuid.UUID],
+    action: StatusAction,
+    reason: str,
+    actor: str,
+    *,
+    issuer: Issuer | None = None,
+) -> list[StatusChange]:
+    """Apply ``action`` to credentials in one transaction: all of them, or none.
+
+    Each gets its audit row; each list a changed bit is on gets its ``version`` bumped once,
+    so it is re-signed at its next fetch. Revocation is permanent (suspending or unsuspending
+    a revoked credential is a :class:`Conflict`, and nothing is changed); asking for the state
+    a credential is already in succeeds and changes nothing but the audit log. An unknown
+    credential, or one not issued by ``issuer`` when that is given, is :class:`NotFound`.
+    """
+    reason = _clean_reason(reason)
+    begin_write(session)
+    try:
+        awards = _lock_awards(session, credentials, issuer)
+        transitions = [
+            (
+                award,
+                AwardStatus(award.status),
+                _next_status(action, AwardStatus(award.status), award),
+            )
+            for award in awards
+        ]
+        allocations: dict[uuid.UUID, list[tuple[StatusAllocation, str]]] = {}
+        for chunk in _chunks([a.id for a in awards]):
+            query = (
+                select(StatusAllocation, StatusList.public_id)
+                .join(StatusList, col(StatusList.id) == StatusAllocation.list_id)
+                .where(col(StatusAllocation.award_id).in_(chunk))
+            )
+            for allocation, public_id in session.exec(query):
+                allocations.setdefault(allocation.award_id, []).append((allocation, public_id))
+        purpose, bit = _BIT[action]
+        bumps: Counter[int] = Counter()
+        entries = []
+        for award, previous, status in transitions:
+            if status is not previous:
+                for allocation, _ in allocations.get(award.id, []):
+                    if allocation.purpose == purpose.value and allocation.is_set != bit:
+                        allocation.is_set = bit
+                        session.add(allocation)
+                        bumps[allocation.list_id] += 1
+                award.status = status.value
+                session.add(award)
+            entry = StatusEvent(
+                award_id=award.id,
+                issuer_id=award.issuer_id,
+                action=action.value,
+                reason=reason,
+                actor=actor,
+                previous_status=previous.value,
+                new_status=status.value,
+            )
+            session.add(entry)
+            entries.append(entry)
+        # The list rows before the bits: the lock a re-signer takes, so it signs wholly
+        # before or wholly after this change (id order: no deadlock between two changes).
+        connection = session.connection()
+        for list_id, count in sorted(bumps.items()):
+            connection.execute(
+                update(_LISTS)
+                .where(_LISTS.c.id == list_id)
+                .values(version=_LISTS.c.version + count)
+            )
+        session.flush()
+        changes = [
+            StatusChange(
+                award_id=award.id,
+                credential_id=runtime.urls.credential(award.id),
+                action=action,
+                previous_status=previous,
+                status=status,
+                changed=status is not previous,
+                event_id=entry.id or 0,
+                status_lists=tuple(
+                    sorted({runtime.urls.status_list(p) for _, p in allocations.get(award.id, [])})
+                ),
+            )
+            for (award, previous, status), entry in zip(transitions, entries, strict=True)
+        ]
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    for change in changes:
+        log.info(
+            "%s credential %s by %s%s: %s",
+            action.value,
+            change.award_id,
+            actor,
+            "" if change.changed else " (no change)",
+            reason,
+        )
+    return changes
+
+
 def change_status(
     session: Session,
     runtime: Runtime,
@@ -554,78 +706,9 @@ def change_status(
     *,
     issuer: Issuer | None = None,
 ) -> StatusChange:
-    """Apply ``action`` to a credential, log it, and mark its list for re-signing.
-
-    Revocation is permanent (suspending or unsuspending a revoked credential is a
-    :class:`Conflict`); asking for the state a credential is already in succeeds and changes
-    nothing but the audit log. ``issuer``, when given, must be the credential's.
-    """
-    reason = _clean_reason(reason)
-    reference = credential.id if isinstance(credential, Award) else credential
-    award_id = find_award(session, reference, issuer).id
-    begin_write(session)
-    # The award row's lock orders concurrent changes of one credential (PostgreSQL).
-    award = session.exec(select(Award).where(Award.id == award_id).with_for_update()).one()
-    previous = AwardStatus(award.status)
-    status = _next_status(action, previous, award)
-    changed = status is not previous
-    allocations = session.exec(
-        select(StatusAllocation).where(StatusAllocation.award_id == award.id)
-    ).all()
-    urls = []
-    lists = {
-        row.id: row
-        for row in session.exec(
-            select(StatusList).where(col(StatusList.id).in_([a.list_id for a in allocations]))
-        )
-    }
-    for allocation in allocations:
-        urls.append(runtime.urls.status_list(lists[allocation.list_id].public_id))
-    if changed:
-        purpose, bit = _BIT[action]
-        for allocation in allocations:
-            if allocation.purpose != purpose.value or allocation.is_set == bit:
-                continue
-            # The list row first: the lock a re-signer takes, so it signs before or after us.
-            session.connection().execute(
-                update(_LISTS)
-                .where(_LISTS.c.id == allocation.list_id)
-                .values(version=_LISTS.c.version + 1)
-            )
-            allocation.is_set = bit
-            session.add(allocation)
-        award.status = status.value
-        session.add(award)
-    entry = StatusEvent(
-        award_id=award.id,
-        issuer_id=award.issuer_id,
-        action=action.value,
-        reason=reason,
-        actor=actor,
-        previous_status=previous.value,
-        new_status=status.value,
-    )
-    session.add(entry)
-    session.commit()
-    session.refresh(entry)
-    log.info(
-        "%s credential %s by %s%s: %s",
-        action.value,
-        award.id,
-        actor,
-        "" if changed else " (no change)",
-        reason,
-    )
-    return StatusChange(
-        award_id=award.id,
-        credential_id=runtime.urls.credential(award.id),
-        action=action,
-        previous_status=previous,
-        status=status,
-        changed=changed,
-        event_id=entry.id or 0,
-        status_lists=tuple(sorted(set(urls))),
-    )
+    """Apply ``action`` to one credential (see :func:`change_statuses`)."""
+    [change] = change_statuses(session, runtime, [credential], action, reason, actor, issuer=issuer)
+    return change
 
 
 def revoke(

@@ -494,6 +494,54 @@ def test_a_credential_issued_before_status_lists_can_still_be_revoked(
     assert [c["id"] for c in exported["revokedCredential"]] == [credential["id"]]
 
 
+def test_bulk_changes_are_all_or_nothing(
+    client: TestClient, auth, issuer, session: Session, runtime: Runtime, engine: Engine
+) -> None:
+    credentials = issue(session, runtime, 5)
+    ids = [short_id(c) for c in credentials]
+    url = f"/api/issuers/{ISSUER}/status/changes"
+    revoked = client.post(
+        url, json={"action": "revoke", "credentials": ids[:1], "reason": "first"}, headers=auth
+    )
+    assert revoked.status_code == 200, revoked.text
+    # a revoked credential among them: nothing at all is suspended
+    refused = client.post(
+        url, json={"action": "suspend", "credentials": ids, "reason": "review"}, headers=auth
+    )
+    assert refused.status_code == 409
+    unknown = client.post(
+        url,
+        json={"action": "suspend", "credentials": [*ids[1:], str(uuid.uuid4())], "reason": "r"},
+        headers=auth,
+    )
+    assert unknown.status_code == 404
+    states = {
+        a["id"]: a["status"]
+        for a in client.get(f"/api/issuers/{ISSUER}/awards", headers=auth).json()
+    }
+    assert [states[i] for i in ids] == ["revoked", "active", "active", "active", "active"]
+
+    # the same credential twice, by uuid and by prefix, counts once
+    body = {"action": "suspend", "credentials": [*ids[1:], ids[1][:8]], "reason": "board order 7"}
+    done = client.post(url, json=body, headers=auth)
+    assert done.status_code == 200, done.text
+    assert [(c["id"], c["status"], c["changed"]) for c in done.json()] == [
+        (i, "suspended", True) for i in ids[1:]
+    ]
+    with Session(engine) as check:
+        row = check.exec(select(StatusList).where(col(StatusList.purpose) == "suspension")).one()
+        assert row.version == 4  # one bump per bit changed
+    for credential in credentials[1:3]:
+        assert list_bit(client, entries(credential)["suspension"]) == 1
+        assert verify_here(client, credential).verdict == "invalid"
+    log = client.get(f"/api/issuers/{ISSUER}/status/events", headers=auth).json()
+    assert [e["reason"] for e in log] == ["first"] + ["board order 7"] * 4
+    too_many = client.post(
+        url, json={"action": "revoke", "credentials": ["x"] * 10_001, "reason": "r"}, headers=auth
+    )
+    assert too_many.status_code == 422
+
+
 # ------------------------------------------------------------------------------ 1EdTech export
 
 

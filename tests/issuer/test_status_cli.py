@@ -171,3 +171,33 @@ def test_unknown_short_and_ambiguous_ids(
     assert "matches 2 credentials" in ambiguous.stderr
     assert first in ambiguous.stderr and twin_id in ambiguous.stderr
     assert run(env, "status", "events", first[:8], code=64).exit_code == 64
+    assert "at least one credential" in run(env, "revoke", "--reason", "x", code=64).stderr
+
+
+def test_several_at_once_from_arguments_and_a_file(
+    env: dict[str, Any], credentials: list[dict[str, Any]], tmp_path
+) -> None:
+    ids = [c["id"] for c in credentials]
+    listing = tmp_path / "ids.txt"
+    listing.write_text(f"{ids[1]}\n\n")
+    changed = json.loads(
+        run(
+            env, "suspend", ids[0], "--from-file", str(listing), "--reason", "board", "--json"
+        ).stdout
+    )
+    assert [(c["credential_id"], c["status"]) for c in changed] == [
+        (ids[0], "suspended"),
+        (ids[1], "suspended"),
+    ]
+    run(env, "revoke", ids[0], "--reason", "final")
+    refused = run(env, "unsuspend", *ids, "--reason", "cleared", code=1)
+    assert "revocation is permanent" in refused.stderr
+    listed = {
+        c["id"]: c["status"] for c in json.loads(run(env, "credentials", "list", "--json").stdout)
+    }
+    assert sorted(listed.values()) == ["revoked", "suspended"]  # all or none: still suspended
+    from_stdin = runner.invoke(
+        microcred, ["unsuspend", "--from-file", "-", "--reason", "cleared"], env=env, input=ids[1]
+    )
+    assert from_stdin.exit_code == 0, from_stdin.stderr
+    assert "suspended -> active" in from_stdin.stderr

@@ -9,7 +9,9 @@ Public (no authentication):
   if ``MICROCRED_STATUS_PUBLISH_REVOCATION_LIST`` is on (it names revoked credentials).
 
 Admin (``revoke`` scope): ``POST /api/issuers/{slug}/credentials/{id}/revoke|suspend|unsuspend``
-with ``{"reason": ...}``, ``GET /api/issuers/{slug}/status/events`` (the audit log),
+with ``{"reason": ...}``; ``POST /api/issuers/{slug}/status/changes`` with ``{"action",
+"credentials": [...], "reason"}`` for many at once (one transaction, all or none);
+``GET /api/issuers/{slug}/status/events`` (the audit log),
 ``GET /api/issuers/{slug}/status/revocations`` (the 1EdTech export, with reasons) and
 ``GET /api/issuers/{slug}/status/lists``.
 """
@@ -41,6 +43,8 @@ __all__ = [
 router = APIRouter()
 RevokeIssuer = Annotated[Issuer, Depends(require_scope(Scope.revoke))]
 
+#: Credentials in one bulk request (one transaction).
+MAX_BULK = 10_000
 #: What the Bitstring Status List spec and our verifier accept for a list credential.
 LIST_MEDIA_TYPE = "application/vc+ld+json"
 
@@ -48,6 +52,14 @@ LIST_MEDIA_TYPE = "application/vc+ld+json"
 class StatusChangeRequest(BaseModel):
     """Why: kept in the audit log (never published in the status list)."""
 
+    reason: str = Field(min_length=1, max_length=status_service.MAX_REASON)
+
+
+class StatusChangesRequest(BaseModel):
+    """Several credentials, one action, one reason: applied to all of them or to none."""
+
+    action: StatusAction
+    credentials: list[str] = Field(min_length=1, max_length=MAX_BULK)
     reason: str = Field(min_length=1, max_length=status_service.MAX_REASON)
 
 
@@ -133,24 +145,7 @@ def _dumps(document: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------ admin
 
 
-def _change(
-    action: StatusAction,
-    credential_id: str,
-    body: StatusChangeRequest,
-    issuer: Issuer,
-    key: Any,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> StatusChangePublic:
-    change = status_service.change_status(
-        session,
-        runtime,
-        credential_id,
-        action,
-        body.reason,
-        f"api:{key.prefix}",
-        issuer=issuer,
-    )
+def _public(change: status_service.StatusChange) -> StatusChangePublic:
     return StatusChangePublic(
         credential_id=change.credential_id,
         id=change.award_id,
@@ -161,6 +156,21 @@ def _change(
         event_id=change.event_id,
         status_lists=list(change.status_lists),
     )
+
+
+def _change(
+    action: StatusAction,
+    credential_id: str,
+    body: StatusChangeRequest,
+    issuer: Issuer,
+    key: Any,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> StatusChangePublic:
+    change = status_service.change_status(
+        session, runtime, credential_id, action, body.reason, f"api:{key.prefix}", issuer=issuer
+    )
+    return _public(change)
 
 
 _ADMIN = "/api/issuers/{issuer_slug}"
@@ -223,6 +233,33 @@ def unsuspend(
 ) -> StatusChangePublic:
     """Lift a suspension (409 for a revoked credential)."""
     return _change(StatusAction.unsuspend, credential_id, body, issuer, key, session, runtime)
+
+
+@router.post(
+    _ADMIN + "/status/changes",
+    response_model=list[StatusChangePublic],
+    tags=["status"],
+    responses=_RESPONSES,
+)
+def bulk_change(
+    body: StatusChangesRequest,
+    issuer: RevokeIssuer,
+    key: ApiKeyDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> list[StatusChangePublic]:
+    """Revoke, suspend or unsuspend many credentials in one transaction: every one of them,
+    or (404 for an unknown one, 409 for a revoked one to suspend or unsuspend) none."""
+    changes = status_service.change_statuses(
+        session,
+        runtime,
+        body.credentials,
+        body.action,
+        body.reason,
+        f"api:{key.prefix}",
+        issuer=issuer,
+    )
+    return [_public(c) for c in changes]
 
 
 @router.get(_ADMIN + "/status/events", response_model=list[StatusEventPublic], tags=["status"])
