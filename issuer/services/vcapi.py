@@ -72,6 +72,8 @@ from schemas.errors import (
     UndefinedTerm,
 )
 from schemas.models import VC2_CONTEXT, VC11_CONTEXT
+from schemas.validation import validate_credential
+from verifier.conformance import OB_CREDENTIAL_TYPES
 
 __all__ = [
     "CREDENTIAL_PATH",
@@ -466,11 +468,33 @@ def set_issuer(credential: dict[str, Any], did: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class IssueOutcome:
-    """The signed credential, its stored row, and whether this call made the row."""
+    """The signed credential, its stored row, whether this call made the row, and what a
+    verifier will object to (an Open Badge that does not follow the OB 3.0 schema)."""
 
     credential: dict[str, Any]
     record: VcApiCredential
     created: bool
+    warnings: tuple[dict[str, str], ...] = ()
+
+
+def _open_badge_warnings(credential: Mapping[str, Any]) -> tuple[dict[str, str], ...]:
+    """The OB 3.0 schema's objections to an Open Badge, as warnings.
+
+    The credential is signed anyway: DCC signs what it is given, and offices switching from it
+    send the same templates (its own quick-start sample has no recipient id). But our verifier,
+    like the 1EdTech validator, will report these, so the caller is told now.
+    """
+    types = credential.get("type") or []
+    if OB_CREDENTIAL_TYPES.isdisjoint(types):
+        return ()
+    try:
+        issues = validate_credential(dict(credential))
+    except SchemasError:
+        return ()
+    return tuple(
+        {"name": "open_badges_schema", "message": issue.message, "path": issue.path}
+        for issue in issues[:25]
+    )
 
 
 def _wants_status(runtime: Runtime, issuer: Issuer, options: IssueOptions) -> bool:
@@ -683,7 +707,14 @@ def issue_credential(
         issuer.slug,
         actor,
     )
-    return IssueOutcome(signed, row, created=existing is None)
+    warnings = _open_badge_warnings(signed)
+    if warnings:
+        log.warning(
+            "VC-API: credential %s does not follow the Open Badges 3.0 schema: %s",
+            row.credential_id,
+            "; ".join(w["message"] for w in warnings),
+        )
+    return IssueOutcome(signed, row, created=existing is None, warnings=warnings)
 
 
 def get_credential(session: Session, runtime: Runtime, name: str) -> VcApiCredential | None:

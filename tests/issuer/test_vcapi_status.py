@@ -7,15 +7,21 @@ visible to a verifier at once (the list is re-signed on its next fetch), and in 
 from __future__ import annotations
 
 import json
+import secrets
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, inspect
 from sqlmodel import Session, select
 
+from issuer.db import alembic_config, make_engine, migrate
 from issuer.models import Issuer, Scope, VcApiStatusEvent
 from issuer.runtime import Runtime
 from issuer.services.apikeys import create_api_key
+from issuer.settings import Settings
 from schemas.bitstring import Bitstring
 from tests.issuer.support import award_http, bearer, make_issuer
 from tests.issuer.test_vcapi import issue, vc2, verify
@@ -200,3 +206,54 @@ def test_another_issuers_credential_is_not_found_for_a_bound_token(
     path = f"/instance/{issuer.slug}/credentials/status"
     assert status(client, auth, issued["id"], "revoked", path=path).status_code == 200
     assert status(client, bearer(token), issued["id"], "revoked", path=path).status_code == 403
+
+
+# ------------------------------------------------------------------------------ revision 0004
+
+
+@pytest.fixture
+def fresh_engine(database_name: str, tmp_path) -> Iterator[Engine]:
+    """An empty database of the backend under test (not the shared, migrated one)."""
+    if database_name == "sqlite":
+        engine = make_engine(Settings(data_dir=tmp_path / "fresh"))
+        yield engine
+        engine.dispose()
+        return
+    from tests.issuer.conftest import PG_ADMIN_DSN, _pg_connect
+
+    name = f"microcred_vcapi_{secrets.token_hex(4)}"
+    with _pg_connect() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    dsn = dict(p.split("=", 1) for p in PG_ADMIN_DSN.split())
+    url = f"postgresql://{dsn.get('user', 'postgres')}@{dsn.get('host')}:{dsn.get('port')}/{name}"
+    engine = make_engine(Settings(data_dir=tmp_path, database_url=url))
+    yield engine
+    engine.dispose()
+    with _pg_connect() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _award_fks(engine: Engine) -> list[Any]:
+    return [
+        fk
+        for fk in inspect(engine).get_foreign_keys("status_allocation")
+        if fk["referred_table"] == "award"
+    ]
+
+
+def test_revision_0004_drops_the_award_key_and_downgrades(fresh_engine: Engine) -> None:
+    config = alembic_config(fresh_engine)
+    command.upgrade(config, "0003")
+    assert len(_award_fks(fresh_engine)) == 1
+    command.upgrade(config, "0004")
+    assert _award_fks(fresh_engine) == []
+    assert {"vcapi_credential", "vcapi_status_event"} <= set(
+        inspect(fresh_engine).get_table_names()
+    )
+    indexes = {i["name"] for i in inspect(fresh_engine).get_indexes("status_allocation")}
+    assert "ix_status_allocation_award_id" in indexes
+    command.downgrade(config, "0003")
+    assert len(_award_fks(fresh_engine)) == 1
+    assert "vcapi_credential" not in inspect(fresh_engine).get_table_names()
+    migrate(fresh_engine)
+    assert _award_fks(fresh_engine) == []

@@ -71,6 +71,11 @@ class IssueRequest(BaseModel):
 
 class IssueResponse(BaseModel):
     verifiableCredential: dict[str, Any]
+    warnings: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Present when an Open Badge does not follow the OB 3.0 schema: it is "
+        "signed as given (as DCC does), but verifiers will report these.",
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -224,8 +229,8 @@ def _issue(
     key: ApiKey,
     body: Any,
     tenant: Issuer | None,
-) -> tuple[dict[str, Any], bool]:
-    """Issue from a VC-API body; ``(signed, wrapped)`` where ``wrapped`` is False when the body
+) -> tuple[vcapi.IssueOutcome, bool]:
+    """Issue from a VC-API body; ``(outcome, wrapped)`` where ``wrapped`` is False when the body
     was a bare credential (DCC's shape, accepted on the tenant path only)."""
     body = _checked_body(body)
     wrapped = not (
@@ -251,13 +256,16 @@ def _issue(
         options=options,
         actor=_actor(key),
     )
-    return outcome.credential, wrapped
+    return outcome, wrapped
 
 
-def _issue_response(signed: dict[str, Any], wrapped: bool) -> JSONResponse:
-    if wrapped:
-        return JSONResponse({"verifiableCredential": signed}, status.HTTP_201_CREATED)
-    return JSONResponse(signed, status.HTTP_200_OK)
+def _issue_response(outcome: vcapi.IssueOutcome, wrapped: bool) -> JSONResponse:
+    if not wrapped:
+        return JSONResponse(outcome.credential, status.HTTP_200_OK)
+    body: dict[str, Any] = {"verifiableCredential": outcome.credential}
+    if outcome.warnings:
+        body["warnings"] = list(outcome.warnings)
+    return JSONResponse(body, status.HTTP_201_CREATED)
 
 
 # ------------------------------------------------------------------------------ issue
@@ -279,10 +287,10 @@ def issue(key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep, body: JsonBo
     (`MICROCRED_VCAPI_STATUS_ISSUERS`)."""
     _require(key, Scope.issue)
     try:
-        signed, wrapped = _issue(session, runtime, key, body, None)
+        outcome, wrapped = _issue(session, runtime, key, body, None)
     except vcapi.VcApiError as error:
         return _error(error)
-    return _issue_response(signed, wrapped)
+    return _issue_response(outcome, wrapped)
 
 
 @router.post(
@@ -312,10 +320,10 @@ def issue_as_tenant(
     _require(key, Scope.issue)
     issuer = _tenant(session, key, tenant)
     try:
-        signed, wrapped = _issue(session, runtime, key, body, issuer)
+        outcome, wrapped = _issue(session, runtime, key, body, issuer)
     except vcapi.VcApiError as error:
         return _error(error)
-    return _issue_response(signed, wrapped)
+    return _issue_response(outcome, wrapped)
 
 
 # ------------------------------------------------------------------------------ status

@@ -120,9 +120,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # Allocations of VC-API credentials would violate the restored foreign key.
-    op.execute(
-        "DELETE FROM status_allocation WHERE award_id IN (SELECT id FROM vcapi_credential)"
-    )
+    op.execute("DELETE FROM status_allocation WHERE award_id IN (SELECT id FROM vcapi_credential)")
     if op.get_bind().dialect.name == "sqlite":
         with op.batch_alter_table(
             "status_allocation",
