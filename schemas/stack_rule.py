@@ -359,13 +359,17 @@ def parse_rule(document: Any) -> StackRule:
 
 
 def stack_rule_json_schema() -> dict[str, Any]:
-    """The JSON Schema of format 1 (what ``schemas/jsonschema/stack_rule_v1.json`` holds)."""
+    """The JSON Schema of format 1 (what ``schemas/jsonschema/stack_rule_v1.json`` holds).
+
+    It describes rules as published: :func:`parse_rule` also reads an issuer given as a bare
+    id string, and publishes it as ``{"id": ...}``.
+    """
     schema = StackRule.model_json_schema(mode="validation")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://microcred.example/schemas/stack_rule_v1.json",
-        "title": "microcred stack rule, format 1",
         **schema,
+        "title": "microcred stack rule, format 1",
     }
 
 
