@@ -294,3 +294,22 @@ def test_the_stack_credential_verifies_in_digital_bazaar(
     did_document = client.get(f"/issuers/{ISSUER}/did.json").json()
     result = js.run("verify-db", credential=apl_i_ii, documents={issuer.did: did_document})
     assert result["verified"] is True, result["errors"]
+
+
+def test_post_verify_stack_on_the_service_reads_its_own_documents(
+    client: TestClient, apl_i_ii: dict[str, Any]
+) -> None:
+    """The office's own service verifies a claim: evidence links, rule, DID document and status
+    lists are answered in process (the service's self-fetcher), nothing goes to the network."""
+    response = client.post("/verify/stack", json={"credentials": [apl_i_ii], "recipient": EDUCATOR})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["verdict"] == "valid", report["checks"][-1]["message"]
+    assert [e["found"] for e in report["checks"][-1]["details"]["evidence"]] == ["fetched"] * 5
+    page = client.post(
+        "/verify/stack",
+        data={"credential": json.dumps(apl_i_ii), "recipient": EDUCATOR},
+        headers={"accept": "text/html"},
+    )
+    assert page.status_code == 200 and "Complete" in page.text
+    assert page.text.count('class="s-met"') == 6  # five requirements and one educator
