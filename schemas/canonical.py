@@ -203,7 +203,13 @@ def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[Qua
     try:
         dataset = processor.to_rdf(dict(document), options)
     except jsonld.JsonLdError as error:
-        raise _unwrap(error) from error
+        problem = _unwrap(error)
+        if problem.__traceback__ is not None:
+            # Our own error, raised inside pyld and wrapped by it: re-raise it as it was.
+            # ``from error`` would make it its own cause's cause (a cycle that anything
+            # walking ``__cause__`` would follow forever).
+            raise problem from None
+        raise problem from error
     quads: list[Quad] = []
     for graph_name, triples in dataset.items():
         if graph_name == "@default":

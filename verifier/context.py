@@ -60,9 +60,11 @@ def is_retrieval_failure(error: BaseException | None) -> bool:
     (``DidWebUnresolved`` / ``ControllerDocumentUnresolved`` with the ``FetchError`` as cause).
     """
     seen: BaseException | None = error
-    while seen is not None:
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:  # a cause chain may loop
         if isinstance(seen, FetchError):
             return True
+        visited.add(id(seen))
         seen = seen.__cause__
     return False
 
