@@ -80,11 +80,29 @@ class Settings(BaseSettings):
     #: through ``POST /credentials/issue`` always get status entries (``["*"]``: every issuer);
     #: others get them when the request's ``options.credentialStatus`` asks. A JSON array.
     vcapi_status_issuers: list[str] = Field(default_factory=list)
+    #: JSON-LD contexts the VC-API accepts besides the bundled ones, as ``URL=FILE`` pairs (a
+    #: JSON array), e.g. the W3C test suites' ``https://www.w3.org/ns/credentials/examples/v2``.
+    #: Read from the files, never fetched; for conformance runs, not for production.
+    vcapi_contexts: list[str] = Field(default_factory=list)
 
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
         return normalize_base_url(value)
+
+    @field_validator("vcapi_contexts")
+    @classmethod
+    def _vcapi_contexts(cls, value: list[str]) -> list[str]:
+        import json
+
+        from keys.fetch import parse_preload_args
+
+        for url, body in parse_preload_args(value).items():
+            try:
+                json.loads(body)
+            except ValueError as error:
+                raise ValueError(f"the context file for {url} is not JSON: {error}") from None
+        return value
 
     @field_validator("database_url")
     @classmethod

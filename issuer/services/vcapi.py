@@ -31,6 +31,7 @@ credential's own row, flip the same allocation bits and mark the lists for re-si
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -62,6 +63,7 @@ from issuer.services import status as status_service
 from issuer.services.errors import IssuanceFailed, ServiceError
 from issuer.services.issuers import current_key, signing_key
 from keys.errors import KeysError
+from keys.fetch import parse_preload_args
 from keys.suites import ProofOptions, add_proof
 from keys.suites.base import format_datetime, is_xsd_datetime
 from schemas.errors import (
@@ -71,6 +73,7 @@ from schemas.errors import (
     SchemasError,
     UndefinedTerm,
 )
+from schemas.loader import DocumentLoader, preloading_loader
 from schemas.models import VC2_CONTEXT, VC11_CONTEXT
 from schemas.validation import validate_credential
 from verifier.conformance import OB_CREDENTIAL_TYPES
@@ -90,6 +93,7 @@ __all__ = [
     "Unprocessable",
     "VcApiError",
     "change_status",
+    "context_loader",
     "get_credential",
     "issue_credential",
     "issuer_did_of",
@@ -547,6 +551,19 @@ def _with_contexts(credential: dict[str, Any], *needed: str) -> dict[str, Any]:
     return {**credential, "@context": contexts}
 
 
+@functools.lru_cache(maxsize=8)
+def _loader_with(base: DocumentLoader, entries: tuple[str, ...]) -> DocumentLoader:
+    documents = {url: json.loads(body) for url, body in parse_preload_args(entries).items()}
+    return preloading_loader(base, documents)
+
+
+def context_loader(runtime: Runtime) -> DocumentLoader:
+    """The runtime's loader, plus the contexts of ``MICROCRED_VCAPI_CONTEXTS`` (one loader per
+    setting, so the canonicalizer's per-loader context cache is kept)."""
+    entries = tuple(runtime.settings.vcapi_contexts)
+    return _loader_with(runtime.loader, entries) if entries else runtime.loader
+
+
 def _sign(
     session: Session,
     runtime: Runtime,
@@ -563,7 +580,7 @@ def _sign(
             options=ProofOptions(
                 verification_method=key_row.verification_method, created=options.created
             ),
-            loader=runtime.loader,
+            loader=context_loader(runtime),
         )
     except UndefinedTerm as error:
         raise Unprocessable(

@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from keys.did import KeyResolver
+from schemas.loader import DocumentLoader
 from verifier.conformance import OB_CREDENTIAL_TYPES
 from verifier.context import PresentationOutcome
 from verifier.http import VerifierService
@@ -327,10 +328,17 @@ def _types(value: Any) -> list[str]:
     return [t for t in types if isinstance(t, str)]
 
 
-def verify_credential(verifier: VerifierService, body: Any, *, now: datetime) -> Verification:
+def verify_credential(
+    verifier: VerifierService,
+    body: Any,
+    *,
+    now: datetime,
+    loader: DocumentLoader | None = None,
+) -> Verification:
     """``POST /credentials/verify``: one credential (JSON, or a VC-JWT string).
 
-    Raises :class:`InvalidVerifyRequest` for a body that is not a verify request.
+    ``loader`` replaces the verifier's (the VC-API's extra contexts). Raises
+    :class:`InvalidVerifyRequest` for a body that is not a verify request.
     """
     credential, options = _body(body, "verifiableCredential")
     if "VerifiablePresentation" in _types(credential):
@@ -339,7 +347,7 @@ def verify_credential(verifier: VerifierService, body: Any, *, now: datetime) ->
         )
     reports = verify_many(
         credential,
-        loader=verifier.loader,
+        loader=loader or verifier.loader,
         fetcher=verifier.fetcher,
         resolver=KeyResolver(fetcher=verifier.fetcher),
         trust=verifier.trust,
@@ -418,7 +426,11 @@ def _holder_result(outcome: PresentationOutcome, challenge: str | None) -> Verif
 
 
 def verify_presentation(
-    verifier: VerifierService, body: Any, *, now: datetime
+    verifier: VerifierService,
+    body: Any,
+    *,
+    now: datetime,
+    loader: DocumentLoader | None = None,
 ) -> PresentationVerification:
     """``POST /presentations/verify``: the holder's ``authentication`` proof, with the expected
     ``options.challenge`` / ``options.domain``, then each credential on its own."""
@@ -432,9 +444,10 @@ def verify_presentation(
             'verifiablePresentation.type must include "VerifiablePresentation"'
         )
     resolver = KeyResolver(fetcher=verifier.fetcher)
+    loader = loader or verifier.loader
     outcome = check_presentation(
         Presentation(presentation, "verifiablePresentation"),
-        loader=verifier.loader,
+        loader=loader,
         resolver=resolver,
         challenge=options.challenge,
         domain=options.domain,
@@ -449,7 +462,7 @@ def verify_presentation(
         # Each credential on its own: the holder proof is judged once, above.
         reports = verify_many(
             dataclasses.replace(parsed, presentation=None),
-            loader=verifier.loader,
+            loader=loader,
             fetcher=verifier.fetcher,
             resolver=resolver,
             trust=verifier.trust,

@@ -8,16 +8,22 @@ malformed body, and never 401 from an authorised caller.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from issuer.app import create_app
 from issuer.models import Issuer, Scope
 from issuer.runtime import Runtime
 from issuer.services.apikeys import create_api_key
+from issuer.settings import Settings
 from tests.issuer.support import BASE_URL, bearer, make_issuer
 
 VC2 = "https://www.w3.org/ns/credentials/v2"
@@ -526,20 +532,27 @@ def test_a_vc11_credential_with_status_gets_the_status_context(client, auth, did
     assert verify(client, signed).status_code == 200
 
 
+@contextmanager
+def configured_client(
+    settings: Settings, engine: Engine, runtime: Runtime, **changes: Any
+) -> Iterator[TestClient]:
+    """A client of the service with some settings changed."""
+    configured = settings.model_copy(update=changes)
+    runtime = dataclasses.replace(runtime, settings=configured)
+    app = create_app(configured, engine=engine, runtime=runtime)
+    with TestClient(app, base_url=BASE_URL) as client:
+        yield client
+
+
 def test_an_issuer_configured_for_status_always_gets_it(
     settings, engine, runtime: Runtime, issuer: Issuer, admin_token: str
 ) -> None:
-    from issuer.app import create_app
-
-    configured = settings.model_copy(update={"vcapi_status_issuers": [issuer.slug]})
-    app = create_app(
-        configured,
-        engine=engine,
-        runtime=runtime.__class__(**{**vars(runtime), "settings": configured}),
-    )
-    with TestClient(app, base_url=BASE_URL) as client:
-        signed = issue(client, bearer(admin_token), vc2(issuer.did))
-    assert len(signed["credentialStatus"]) == 2
+    for configured in ([issuer.slug], ["*"]):
+        with configured_client(settings, engine, runtime, vcapi_status_issuers=configured) as c:
+            signed = issue(c, bearer(admin_token), vc2(issuer.did))
+        assert len(signed["credentialStatus"]) == 2
+    with configured_client(settings, engine, runtime, vcapi_status_issuers=["other"]) as c:
+        assert "credentialStatus" not in issue(c, bearer(admin_token), vc2(issuer.did))
 
 
 def test_status_requested_over_a_given_status_is_422(client: TestClient, auth, did) -> None:

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from issuer.settings import Settings
 from keys.did import did_key
 from keys.keypairs import SigningKey
 from keys.suites import ProofOptions, add_proof
 from schemas.loader import bundled_loader
-from tests.issuer.support import BASE_URL, award_http
-from tests.issuer.test_vcapi import VC2, issue, vc2, verify
+from tests.issuer.support import BASE_URL, award_http, bearer
+from tests.issuer.test_vcapi import VC2, configured_client, issue, vc2, verify
 
 ISSUER_KEY = SigningKey.from_seed(bytes(range(32)))
 NOTARY_KEY = SigningKey.from_seed(bytes(range(1, 33)))
@@ -376,3 +378,74 @@ def test_a_bad_presentation_request_is_400(client: TestClient, body) -> None:
     response = client.post("/presentations/verify", json=body)
     assert response.status_code == 400
     assert response.json()["verified"] is False
+
+
+# ------------------------------------------------------------------------------ W3C contexts
+
+EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
+
+
+@pytest.fixture
+def examples_context(vendor: Path) -> str:
+    """``MICROCRED_VCAPI_CONTEXTS`` entry for the W3C examples context (test suites use it)."""
+    return f"{EXAMPLES_V2}={vendor / 'vc-data-model/contexts/credentials/examples/v2'}"
+
+
+def test_the_w3c_proof_chain_vector_verifies_with_the_examples_context(
+    client: TestClient, settings, engine, runtime, vendor: Path, examples_context: str
+) -> None:
+    vector = json.loads(
+        (vendor / "vc-di-eddsa/TestVectors/proof-set-chain/signedProofChain2.json").read_text()
+    )
+    # Two proofs, a third over both (previousProof: [id, id]), a fourth over the third.
+    assert vector["proof"][2]["previousProof"] == [p["id"] for p in vector["proof"][:2]]
+    assert vector["proof"][3]["previousProof"] == vector["proof"][2]["id"]
+    # Not a context this service carries, unless configured.
+    response = verify(client, vector, checks=["proof"])
+    assert response.status_code == 400
+    with configured_client(settings, engine, runtime, vcapi_contexts=[examples_context]) as c:
+        # Its issuer is an https URL whose key is a did:key: only the proofs are asked for.
+        response = verify(c, vector, checks=["proof"])
+        assert response.status_code == 200, response.text
+        assert response.json()["checks"] == ["proof"]
+        proofs = response.json()["report"]["checks"][3]["details"]["proofs"]
+        assert [p["verified"] for p in proofs] == [True] * 4
+        broken = copy.deepcopy(vector)
+        broken["proof"][0]["proofValue"] = vector["proof"][1]["proofValue"]
+        assert verify(c, broken, checks=["proof"]).status_code == 400
+
+
+def test_a_test_suite_credential_issues_with_the_examples_context(
+    settings, engine, runtime, issuer, admin_token: str, examples_context: str
+) -> None:
+    credential = {
+        "@context": [VC2, EXAMPLES_V2],
+        "type": ["VerifiableCredential", "AlumniCredential"],
+        "issuer": issuer.did,
+        "credentialSubject": {"id": "did:example:abcdefgh", "alumniOf": "The School of Examples"},
+    }
+    with configured_client(settings, engine, runtime, vcapi_contexts=[examples_context]) as c:
+        signed = issue(c, bearer(admin_token), credential)
+        assert verify(c, signed).status_code == 200
+
+
+def test_a_bad_contexts_setting_stops_start_up(tmp_path: Path) -> None:
+    missing = f"{EXAMPLES_V2}={tmp_path / 'nope.jsonld'}"
+    with pytest.raises(ValueError, match="cannot read"):
+        Settings(vcapi_contexts=[missing])
+    (tmp_path / "bad.jsonld").write_text("{")
+    with pytest.raises(ValueError, match="not JSON"):
+        Settings(vcapi_contexts=[f"{EXAMPLES_V2}={tmp_path / 'bad.jsonld'}"])
+
+
+def test_a_signed_credential_with_a_context_we_do_not_carry_is_400(client, vendor) -> None:
+    """Regression: the proof's ContextNotBundled error was made its own cause's cause, and the
+    proof check followed that chain forever (the request never returned)."""
+    vector = json.loads(
+        (vendor / "vc-di-eddsa/TestVectors/proof-set-chain/signedProofSet2.json").read_text()
+    )
+    response = verify(client, vector)
+    assert response.status_code == 400
+    names = {e["name"] for e in response.json()["errors"]}
+    assert {"invalid_jsonld", "invalid_signature"} <= names
+    assert "examples/v2" in response.text

@@ -482,7 +482,7 @@ def _invalid(error: vcapi_verify.InvalidVerifyRequest) -> JSONResponse:
     responses={400: {"model": VerifyResponse, "description": "Not verified, or bad input"}},
     openapi_extra=_body_doc(VerifyCredentialRequest),
 )
-async def verify_credential(verifier: VerifierDep, body: JsonBody) -> Response:
+async def verify_credential(verifier: VerifierDep, runtime: RuntimeDep, body: JsonBody) -> Response:
     """200 `{"verified": true, "checks": [...], "warnings": [], "errors": []}` when every
     required check passes; 400 with `verified: false` and the failed checks in `errors`
     (`{"name", "message", "check"}`) when not. Data Integrity proofs (eddsa-rdfc-2022,
@@ -490,7 +490,13 @@ async def verify_credential(verifier: VerifierDep, body: JsonBody) -> Response:
     if isinstance(body, _NotJson):
         return _invalid(vcapi_verify.InvalidVerifyRequest(body.message))
     try:
-        result = await verifier.run(vcapi_verify.verify_credential, verifier, body, now=_now())
+        result = await verifier.run(
+            vcapi_verify.verify_credential,
+            verifier,
+            body,
+            now=_now(),
+            loader=vcapi.context_loader(runtime),
+        )
     except vcapi_verify.InvalidVerifyRequest as error:
         return _invalid(error)
     return JSONResponse(result.to_json(), 200 if result.verified else 400)
@@ -503,14 +509,22 @@ async def verify_credential(verifier: VerifierDep, body: JsonBody) -> Response:
     responses={400: {"model": VerifyResponse, "description": "Not verified, or bad input"}},
     openapi_extra=_body_doc(VerifyPresentationRequest),
 )
-async def verify_presentation(verifier: VerifierDep, body: JsonBody) -> Response:
+async def verify_presentation(
+    verifier: VerifierDep, runtime: RuntimeDep, body: JsonBody
+) -> Response:
     """The holder's `authentication` proof (with `options.challenge` / `options.domain` when
     given; a presentation without one is not verified), then every credential in it, each
     reported in `credentialResults`. 200 when all verify, 400 otherwise."""
     if isinstance(body, _NotJson):
         return _invalid(vcapi_verify.InvalidVerifyRequest(body.message))
     try:
-        result = await verifier.run(vcapi_verify.verify_presentation, verifier, body, now=_now())
+        result = await verifier.run(
+            vcapi_verify.verify_presentation,
+            verifier,
+            body,
+            now=_now(),
+            loader=vcapi.context_loader(runtime),
+        )
     except vcapi_verify.InvalidVerifyRequest as error:
         return _invalid(error)
     return JSONResponse(result.to_json(), 200 if result.verified else 400)
