@@ -233,9 +233,11 @@ def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[Qua
 def _unwrap(error: BaseException) -> SchemasError:
     """pyld wraps our own errors (and the loader's) in JsonLdError chains; surface the cause."""
     seen: BaseException | None = error
-    while seen is not None:
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:  # a chain may loop; never spin
         if isinstance(seen, SchemasError):
             return seen
+        visited.add(id(seen))
         seen = seen.__cause__ or seen.__context__
     return CanonicalizationError(f"JSON-LD processing failed: {_describe(error)}")
 
