@@ -246,7 +246,9 @@ def _describe(error: BaseException) -> str:
     parts = []
     seen: BaseException | None = error
     while seen is not None and len(parts) < 4:
-        message = getattr(seen, "message", None) or str(seen).splitlines()[0]
+        message = (
+            getattr(seen, "message", None) or (str(seen).splitlines() or [type(seen).__name__])[0]
+        )
         parts.append(message)
         seen = seen.__cause__
     return "; ".join(dict.fromkeys(parts))
