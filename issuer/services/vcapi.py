@@ -77,6 +77,7 @@ from schemas.loader import DocumentLoader, preloading_loader
 from schemas.models import VC2_CONTEXT, VC11_CONTEXT
 from schemas.validation import validate_credential
 from verifier.conformance import OB_CREDENTIAL_TYPES
+from verifier.validity import parse_datetime
 
 __all__ = [
     "CREDENTIAL_PATH",
@@ -94,6 +95,7 @@ __all__ = [
     "VcApiError",
     "change_status",
     "context_loader",
+    "json_kind",
     "get_credential",
     "issue_credential",
     "issuer_did_of",
@@ -178,8 +180,8 @@ class CredentialNotFound(VcApiError):
 # ------------------------------------------------------------------------------ request shape
 
 
-def _kind(value: Any) -> str:
-    """How a JSON value reads in an error message."""
+def json_kind(value: Any) -> str:
+    """How a JSON value reads in an error message ("null", "a number", "an array", ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -221,12 +223,12 @@ def _check_context(credential: Mapping[str, Any]) -> str:
         raise _bad(
             "credential.@context",
             f"must be a non-empty array whose first item is {VC2_CONTEXT} or {VC11_CONTEXT}, "
-            f"not {_kind(context) if context != [] else 'an empty array'}",
+            f"not {json_kind(context) if context != [] else 'an empty array'}",
         )
     for index, item in enumerate(context):
         # Embedded context objects are legal JSON-LD after the base context; nothing else is.
         if not isinstance(item, str) and (index == 0 or not isinstance(item, dict)):
-            raise _bad(f"credential.@context[{index}]", f"must be a URL, not {_kind(item)}")
+            raise _bad(f"credential.@context[{index}]", f"must be a URL, not {json_kind(item)}")
     if context[0] not in (VC2_CONTEXT, VC11_CONTEXT):
         raise _bad(
             "credential.@context[0]",
@@ -240,7 +242,7 @@ def _check_type(credential: Mapping[str, Any]) -> None:
         raise _bad("credential.type", "is required")
     types = credential["type"]
     if not isinstance(types, list) or not types:
-        shown = "an empty array" if types == [] else _kind(types)
+        shown = "an empty array" if types == [] else json_kind(types)
         raise _bad(
             "credential.type",
             f'must be an array of strings that includes "VerifiableCredential", not {shown}',
@@ -248,7 +250,8 @@ def _check_type(credential: Mapping[str, Any]) -> None:
     for index, item in enumerate(types):
         if not isinstance(item, str) or not item.strip():
             raise _bad(
-                f"credential.type[{index}]", f"must be a non-empty string, not {_kind(item)}"
+                f"credential.type[{index}]",
+                f"must be a non-empty string, not {json_kind(item)}",
             )
     if "VerifiableCredential" not in types:
         raise _bad("credential.type", 'must include "VerifiableCredential"')
@@ -276,11 +279,12 @@ def _check_issuer(credential: Mapping[str, Any]) -> None:
             raise _bad(
                 "credential.issuer.id",
                 "is required when issuer is an object, and must be a URL or DID"
-                + ("" if issuer_id is None else f", not {_kind(issuer_id)}"),
+                + ("" if issuer_id is None else f", not {json_kind(issuer_id)}"),
             )
         return
     raise _bad(
-        "credential.issuer", f"must be a URL or DID, or an object with an id, not {_kind(issuer)}"
+        "credential.issuer",
+        f"must be a URL or DID, or an object with an id, not {json_kind(issuer)}",
     )
 
 
@@ -294,7 +298,7 @@ def _check_subject(credential: Mapping[str, Any]) -> None:
     for index, item in enumerate(subjects):
         where = "credential.credentialSubject" + (f"[{index}]" if isinstance(subject, list) else "")
         if not isinstance(item, dict):
-            raise _bad(where, f"must be an object (claims about a subject), not {_kind(item)}")
+            raise _bad(where, f"must be an object (claims about a subject), not {json_kind(item)}")
         if not item:
             raise _bad(where, "must make at least one claim, not be an empty object")
 
@@ -307,8 +311,6 @@ def _check_dates(credential: Mapping[str, Any], version: str) -> None:
     start = credential.get("validFrom", credential.get("issuanceDate"))
     end = credential.get("validUntil", credential.get("expirationDate"))
     if isinstance(start, str) and isinstance(end, str):
-        from verifier.validity import parse_datetime
-
         begins, ends = parse_datetime(start), parse_datetime(end)
         if begins is not None and ends is not None and ends < begins:
             raise _bad("credential.validUntil", "is before its start of validity")
@@ -319,7 +321,7 @@ def _check_id(credential: Mapping[str, Any], runtime: Runtime) -> None:
         return
     value = credential["id"]
     if not isinstance(value, str) or not _is_url_or_did(value):
-        raise _bad("credential.id", f"must be a URL, URN or DID, not {_kind(value)}")
+        raise _bad("credential.id", f"must be a URL, URN or DID, not {json_kind(value)}")
     if len(value) > MAX_ID_LENGTH:
         raise _bad("credential.id", f"is longer than {MAX_ID_LENGTH} characters")
     base = runtime.urls.base + "/"
@@ -339,7 +341,9 @@ def _parse_options(options: Any) -> IssueOptions:
         return IssueOptions()
     if not isinstance(options, dict):
         raise MalformedRequest(
-            "invalid_options", f"options must be an object or null, not {_kind(options)}", "options"
+            "invalid_options",
+            f"options must be an object or null, not {json_kind(options)}",
+            "options",
         )
     suite = DEFAULT_SUITE
     for name in ("cryptosuite", "proofType", "type"):
@@ -376,7 +380,7 @@ def _status_option(value: Any) -> tuple[bool, tuple[StatusPurpose, ...]]:
             raise MalformedRequest(
                 "invalid_options",
                 "options.credentialStatus must be true, or an object (or array of objects) with "
-                f'"type": "BitstringStatusListEntry", not {_kind(item)}',
+                f'"type": "BitstringStatusListEntry", not {json_kind(item)}',
                 "options.credentialStatus",
             )
         if item.get("type", "BitstringStatusListEntry") != "BitstringStatusListEntry":
@@ -408,13 +412,19 @@ def parse_issue_request(body: Any, runtime: Runtime) -> tuple[dict[str, Any], Is
     if not isinstance(body, dict):
         raise MalformedRequest(
             "invalid_request",
-            f'the request body must be a JSON object {{"credential": ...}}, not {_kind(body)}',
+            f'the request body must be a JSON object {{"credential": ...}}, not {json_kind(body)}',
         )
     if "credential" not in body or body["credential"] is None:
-        raise MalformedRequest("invalid_request", "credential is required", "credential")
+        hint = ""
+        if "@context" in body:
+            hint = (
+                ': the body looks like a bare credential; send {"credential": <it>}, or post '
+                "it to /instance/{tenant}/credentials/issue as DCC clients do"
+            )
+        raise MalformedRequest("invalid_request", "credential is required" + hint, "credential")
     credential = body["credential"]
     if not isinstance(credential, dict):
-        raise _bad("credential", f"must be an object, not {_kind(credential)}")
+        raise _bad("credential", f"must be an object, not {json_kind(credential)}")
     version = _check_context(credential)
     _check_type(credential)
     _check_issuer(credential)
@@ -765,7 +775,7 @@ def parse_status_request(body: Any) -> StatusUpdate:
         raise MalformedRequest(
             "invalid_request",
             f'the request body must be a JSON object {{"credentialId": ..., "credentialStatus": '
-            f"[...]}}, not {_kind(body)}",
+            f"[...]}}, not {json_kind(body)}",
         )
     credential_id = body.get("credentialId")
     if credential_id is None:
@@ -773,7 +783,7 @@ def parse_status_request(body: Any) -> StatusUpdate:
     if not isinstance(credential_id, str) or not credential_id.strip():
         raise MalformedRequest(
             "invalid_request",
-            f"credentialId must be the credential's id (a string), not {_kind(credential_id)}",
+            f"credentialId must be the credential's id (a string), not {json_kind(credential_id)}",
             "credentialId",
         )
     status = body.get("credentialStatus")

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from issuer.services.vcapi import json_kind
 from keys.did import KeyResolver
 from schemas.loader import DocumentLoader
 from verifier.conformance import OB_CREDENTIAL_TYPES
@@ -85,9 +86,7 @@ class InvalidVerifyRequest(ValueError):
 
 
 def _kind(value: Any) -> str:
-    from issuer.services.vcapi import _kind as kind
-
-    return kind(value)
+    return json_kind(value)
 
 
 # ------------------------------------------------------------------------------ options

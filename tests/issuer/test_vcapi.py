@@ -258,6 +258,13 @@ def test_bad_options_are_refused(client: TestClient, auth, did: str, options, st
     assert response.json()["field"].startswith("options")
 
 
+def test_a_bare_credential_on_the_vc_api_path_gets_a_hint(client, auth, did: str) -> None:
+    response = client.post("/credentials/issue", json=vc2(did), headers=auth)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("credential is required: the body looks like")
+    assert "/instance/{tenant}/credentials/issue" in response.json()["message"]
+
+
 def test_validuntil_before_validfrom_is_refused(client: TestClient, auth, did: str) -> None:
     credential = vc2(did, validFrom="2027-01-01T00:00:00Z", validUntil="2026-01-01T00:00:00Z")
     response = client.post("/credentials/issue", json={"credential": credential}, headers=auth)
