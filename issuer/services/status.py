@@ -32,8 +32,18 @@ request that follows. What a verifier sees is at most ``status_ttl_seconds`` old
 ``ttl`` and ``Cache-Control: max-age``, default 5 minutes). Re-signing takes the list row's lock
 (``FOR UPDATE``; SQLite's write lock) and re-checks, so concurrent fetches sign once.
 
+**Changes.** :func:`change_statuses` applies one action to one credential or to thousands in
+one transaction (all or none): the award rows are locked in id order, each list a changed bit
+is on gets its ``version`` bumped once. Revocation is permanent; suspension is not.
+
 **Audit.** Every request to change a status is a :class:`StatusEvent` row (who, when, why,
 the state before and after), including the ones that changed nothing, like revoking twice.
+
+**Issuer of a list.** A list is signed by its issuer's *current* key under its current DID.
+For did:web the DID never changes; a did:key issuer's DID changes with each key rotation, so
+its older credentials then point at lists signed under the new DID. The spec allows that (and
+our verifier accepts it), but Digital Bazaar's status library refuses it by default
+(``verifyMatchingIssuers``): use did:web for issuers whose keys will rotate.
 """
 
 from __future__ import annotations
@@ -111,6 +121,7 @@ MIN_PREFIX = 8
 #: Draws of a random index before giving up on a list. At the default half fill the chance of
 #: 64 misses in a row is 2**-64; only a list filled far past its limit can get here.
 MAX_DRAWS = 64
+#: Characters of a reason (an audit note, not an essay).
 MAX_REASON = 1000
 #: ``session.info`` key of the allocations awaiting the commit (see :func:`_count_at_commit`).
 _PENDING = "microcred.status.pending"
@@ -424,7 +435,8 @@ def _sign_list(session: Session, runtime: Runtime, row: StatusList, now: datetim
 def _resign(session: Session, runtime: Runtime, list_id: int, *, force: bool = False) -> StatusList:
     """Re-sign one list under its row lock, unless someone else just did."""
     begin_write(session)
-    row = session.exec(select(StatusList).where(StatusList.id == list_id).with_for_update()).one()
+    query = select(StatusList).where(StatusList.id == list_id).with_for_update()
+    row = session.exec(query.execution_options(populate_existing=True)).one()
     now = utcnow()
     if force or not _is_current(row, now, _policy(runtime)):
         _sign_list(session, runtime, row, now)
