@@ -359,7 +359,7 @@ def parse_rule(document: Any) -> StackRule:
 
 
 def stack_rule_json_schema() -> dict[str, Any]:
-    """The JSON Schema of format 1 (what ``schemas/jsonschema/stack_rule_v1.json`` holds).
+    """The JSON Schema of format 1 (what ``schemas/stack_rule_v1.schema.json`` holds).
 
     It describes rules as published: :func:`parse_rule` also reads an issuer given as a bare
     id string, and publishes it as ``{"id": ...}``.

@@ -35,7 +35,7 @@ from schemas.stack_rule import (
     stack_rule_json_schema,
 )
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "jsonschema" / "stack_rule_v1.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "stack_rule_v1.schema.json"
 BASE = "https://ped.nm.example/achievements"
 PED = "did:web:ped.nm.example"
 
