@@ -650,10 +650,14 @@ def add_rule_digest(credential: dict[str, Any], context: SigningContext) -> dict
     verifiers read the credential unchanged and any verifier can tell a rule document that
     changed after issuance.
     """
+    document = context.achievement.document
+    criteria = document.get("criteria") or {}
+    if criteria.get("id") != rule_url(document["id"]):  # not a stack: no query for it
+        return credential
     record = context.session.get(StackRuleRecord, context.achievement.id)
     if record is None:
         return credential
-    entry = {"id": rule_url(context.achievement.document["id"]), "digestSRI": record.digest}
+    entry = {"id": criteria["id"], "digestSRI": record.digest}
     entry["mediaType"] = RULE_MEDIA_TYPE
     related = [r for r in credential.get("relatedResource", []) if r.get("id") != entry["id"]]
     return {**credential, "relatedResource": [*related, entry]}
