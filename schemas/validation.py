@@ -38,6 +38,7 @@ __all__ = [
     "OB_ENDORSEMENT_V1_SCHEMA_ID",
     "SchemaIssue",
     "bundled_schema",
+    "json_kind",
     "json_path",
     "schema_id_for",
     "validate_credential",
@@ -219,7 +220,8 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _json_type(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """How a JSON value reads in an error message ("null", "a number", "an array", ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -274,7 +276,7 @@ def _issues(error: ValidationError, schema_id: str) -> Iterator[SchemaIssue]:
 
     if keyword == "type":
         expected = " or ".join(value) if isinstance(value, list) else value
-        detail = f"must be of JSON type {expected}, but it is {_json_type(instance)}"
+        detail = f"must be of JSON type {expected}, but it is {json_kind(instance)}"
     elif keyword == "const":
         detail = f"must be {_show(value)}, but it is {_show(instance)}"
     elif keyword == "enum":

@@ -75,7 +75,7 @@ from schemas.errors import (
 )
 from schemas.loader import DocumentLoader, preloading_loader
 from schemas.models import VC2_CONTEXT, VC11_CONTEXT
-from schemas.validation import validate_credential
+from schemas.validation import json_kind, validate_credential
 from verifier.conformance import OB_CREDENTIAL_TYPES
 from verifier.validity import parse_datetime
 
@@ -178,21 +178,6 @@ class CredentialNotFound(VcApiError):
 
 
 # ------------------------------------------------------------------------------ request shape
-
-
-def json_kind(value: Any) -> str:
-    """How a JSON value reads in an error message ("null", "a number", "an array", ...)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def _bad(field: str, message: str) -> MalformedRequest:
