@@ -222,51 +222,58 @@ def award(
     if key is not None and (existing := _existing(session, issuer, key)) is not None:
         session.commit()  # nothing written: just release the write lock
         return _replay(existing, fingerprint)
-    row = Award(
-        issuer_id=issuer.id or 0,
-        achievement_id=achievement.id or 0,
-        achievement_slug=achievement.slug,
-        recipient_name=request.recipient_name,
-        recipient_email=request.recipient_email,
-        recipient_did=request.recipient_did,
-        identity_salt=secrets.token_hex(16),
-        score=results[0].get("value") if results and "value" in results[0] else None,
-        rubric_level=next((r["achievedLevel"] for r in results if "achievedLevel" in r), None),
-        evidence=[e.model_dump(mode="json") for e in request.evidence],
-        assessor=request.assessor,
-        awarded=awarded.replace(microsecond=0),
-        activity_start=request.activity_start_date,
-        activity_end=request.activity_end_date,
-        idempotency_key=key,
-        request_hash=fingerprint,
-        batch_id=batch_id,
-        credential="",
-        credential_jwt="",
-        signed_by="",
-    )
-    unsigned = build_credential(
-        runtime=runtime,
-        row=row,
-        issuer_profile=profile_for(session, runtime, issuer),
-        achievement=achievement.document,
-        request=request,
-        results=results,
-    )
-    context = SigningContext(
-        session=session, runtime=runtime, issuer=issuer, achievement=achievement, award=row
-    )
-    for hook in runtime.pre_sign_hooks:
-        unsigned = hook(unsigned, context)
-    issues = validate_credential(unsigned)
-    if issues:
-        raise IssuanceFailed(
-            "the credential would not pass the OB 3.0 schema, so it was not signed: "
-            + "; ".join(issue.message for issue in issues)
+    # The award owns this transaction: if anything below fails (a hook, the schema, signing),
+    # undo what the hooks allocated and release the write lock, so a caller that goes on
+    # with the same session (a batch) never commits a failed row's status indexes.
+    try:
+        row = Award(
+            issuer_id=issuer.id or 0,
+            achievement_id=achievement.id or 0,
+            achievement_slug=achievement.slug,
+            recipient_name=request.recipient_name,
+            recipient_email=request.recipient_email,
+            recipient_did=request.recipient_did,
+            identity_salt=secrets.token_hex(16),
+            score=results[0].get("value") if results and "value" in results[0] else None,
+            rubric_level=next((r["achievedLevel"] for r in results if "achievedLevel" in r), None),
+            evidence=[e.model_dump(mode="json") for e in request.evidence],
+            assessor=request.assessor,
+            awarded=awarded.replace(microsecond=0),
+            activity_start=request.activity_start_date,
+            activity_end=request.activity_end_date,
+            idempotency_key=key,
+            request_hash=fingerprint,
+            batch_id=batch_id,
+            credential="",
+            credential_jwt="",
+            signed_by="",
         )
-    signed, token, method = _sign(session, runtime, issuer, unsigned)
-    row.credential = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
-    row.credential_jwt = token
-    row.signed_by = method
+        unsigned = build_credential(
+            runtime=runtime,
+            row=row,
+            issuer_profile=profile_for(session, runtime, issuer),
+            achievement=achievement.document,
+            request=request,
+            results=results,
+        )
+        context = SigningContext(
+            session=session, runtime=runtime, issuer=issuer, achievement=achievement, award=row
+        )
+        for hook in runtime.pre_sign_hooks:
+            unsigned = hook(unsigned, context)
+        issues = validate_credential(unsigned)
+        if issues:
+            raise IssuanceFailed(
+                "the credential would not pass the OB 3.0 schema, so it was not signed: "
+                + "; ".join(issue.message for issue in issues)
+            )
+        signed, token, method = _sign(session, runtime, issuer, unsigned)
+        row.credential = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+        row.credential_jwt = token
+        row.signed_by = method
+    except BaseException:
+        session.rollback()
+        raise
     session.add(row)
     try:
         session.commit()

@@ -158,11 +158,18 @@ def test_an_award_that_fails_frees_its_indexes(
     def breaks_schema(credential: dict[str, Any], _: Any) -> dict[str, Any]:
         return {**credential, "validFrom": "yesterday"}
 
-    broken = dataclasses.replace(runtime, pre_sign_hooks=(*runtime.pre_sign_hooks, breaks_schema))
+    def crashes(credential: dict[str, Any], _: Any) -> dict[str, Any]:
+        raise RuntimeError("a hook crashed after the status hook allocated")
+
     request = AwardCreate.model_validate(GOOD_AWARD)
+    broken = dataclasses.replace(runtime, pre_sign_hooks=(*runtime.pre_sign_hooks, breaks_schema))
     with pytest.raises(IssuanceFailed, match="OB 3.0 schema"):
         award(session=session, runtime=broken, issuer=ISSUER, request=request)
-    session.rollback()  # what bulk awards do after a failed row
+    crashing = dataclasses.replace(runtime, pre_sign_hooks=(*runtime.pre_sign_hooks, crashes))
+    with pytest.raises(RuntimeError):
+        award(session=session, runtime=crashing, issuer=ISSUER, request=request)
+    # No rollback by the caller: award() undoes its own failed transaction, so the next award
+    # on the same session (as in a batch) commits only its own indexes.
     issue(session, runtime)
     with Session(engine) as check:
         assert len(check.exec(select(StatusAllocation)).all()) == 4
