@@ -23,11 +23,11 @@ from issuer.cli import _errors, _service
 from issuer.services.errors import InvalidInput, NotFound
 from issuer.services.sharing import qr_png, qr_svg
 from issuer.services.status import find_award
+from microcred.exit_codes import EXIT_USAGE
 from schemas.baking import MAX_INPUT_BYTES, PNG_SIGNATURE, BakingError, bake_png, bake_svg, unbake
 
 __all__ = ["bake", "qr", "register", "unbake_command"]
 
-EXIT_USAGE = 64
 
 
 class Payload(StrEnum):

@@ -23,13 +23,13 @@ from issuer.cli import _errors, _fail, _service
 from issuer.services import issuers, stacks
 from issuer.services.awards import award_public
 from keys.errors import FetchBlocked, FetchError
+from microcred.exit_codes import EXIT_USAGE
 from schemas.stack_eval import RequirementResult
 from verifier.http import VerifierService, VerifierSettings
 from verifier.inputs import MAX_INPUT_BYTES
 
 __all__ = ["register", "stacks_app", "submit"]
 
-EXIT_USAGE = 64
 _MARK = {"met": "✔", "unmet": "✘", "indeterminate": "?"}
 
 stacks_app = typer.Typer(help="Stacks: their rules, educators' progress.", no_args_is_help=True)

@@ -19,13 +19,12 @@ from keys.errors import KeysError
 from keys.keypairs import KeyType, SigningKey, dump_private_jwk, load_key_file
 from keys.suites import ProofOptions, add_proof
 from keys.suites.vc_jwt import JwtProfile, sign_jwt
+from microcred.exit_codes import EXIT_USAGE
 from schemas.errors import SchemasError
 from schemas.loader import bundled_loader
 
 keys_app = typer.Typer(help="Generate keys and show their DIDs.", no_args_is_help=True)
 
-#: Exit status for unusable input or arguments (sysexits EX_USAGE, as the verifier uses).
-EXIT_USAGE = 64
 
 
 class KeyChoice(StrEnum):

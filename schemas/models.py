@@ -68,6 +68,10 @@ OB_PROFILE_SCHEMA_ID = OB_SCHEMA_BASE + "ob_v3p0_profile_schema.json"
 JSON_SCHEMA_VALIDATOR_TYPE = "1EdTechJsonSchemaValidator2019"
 REVOCATION_LIST_TYPE = "1EdTechRevocationList"
 CREDENTIAL_REFRESH_TYPE = "1EdTechCredentialRefresh"
+#: Types that make a document an Open Badges credential (AchievementCredential is an alias).
+OB_CREDENTIAL_TYPES = frozenset(
+    {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"}
+)
 
 ACHIEVEMENT_TYPES: tuple[str, ...] = (
     "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree",

@@ -30,6 +30,7 @@ from typer.core import TyperCommand
 
 from keys.errors import FetchBlocked, FetchError
 from keys.fetch import GuardedFetcher, parse_preload_args
+from microcred.exit_codes import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_USAGE, EXIT_VALID
 from schemas.loader import bundled_loader
 from verifier.inputs import BADGE_LINK_ACCEPT, MAX_INPUT_BYTES
 from verifier.pipeline import unusable_report, verify_many
@@ -45,11 +46,6 @@ __all__ = [
     "register",
 ]
 
-EXIT_VALID = 0
-EXIT_INVALID = 1
-EXIT_INDETERMINATE = 2
-#: sysexits EX_USAGE: unusable input or arguments.
-EXIT_USAGE = 64
 
 _OUTCOME_STYLE = {
     Outcome.PASSED: ("✔ passed", "green"),

@@ -19,17 +19,19 @@ from typing import Any
 
 from schemas.canonical import to_quads
 from schemas.errors import ContextNotBundled, SchemaNotBundled, SchemasError
-from schemas.models import JSON_SCHEMA_VALIDATOR_TYPE, OB_CONTEXT_PATTERN, VC2_CONTEXT, VC11_CONTEXT
+from schemas.models import (
+    JSON_SCHEMA_VALIDATOR_TYPE,
+    OB_CONTEXT_PATTERN,
+    OB_CREDENTIAL_TYPES,
+    VC2_CONTEXT,
+    VC11_CONTEXT,
+)
 from schemas.validation import schema_id_for, validate_credential
 from verifier.context import VerificationContext
 from verifier.report import CheckId, CheckResult, Outcome
 
-__all__ = ["OB_CREDENTIAL_TYPES", "check_context", "check_schema"]
+__all__ = ["check_context", "check_schema"]
 
-#: Types that make a document an Open Badges credential (AchievementCredential is an alias).
-OB_CREDENTIAL_TYPES = frozenset(
-    {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"}
-)
 #: The unversioned OB context: accepted, but its meaning changes under the credential's feet.
 OB_UNVERSIONED_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
 #: Most schema issues listed in a report; the count says how many there were.

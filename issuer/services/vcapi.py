@@ -66,6 +66,7 @@ from keys.errors import KeysError
 from keys.fetch import parse_preload_args
 from keys.suites import ProofOptions, add_proof
 from keys.suites.base import format_datetime, is_xsd_datetime
+from schemas.dates import parse_datetime
 from schemas.errors import (
     CanonicalizationError,
     ContextNotBundled,
@@ -74,10 +75,8 @@ from schemas.errors import (
     UndefinedTerm,
 )
 from schemas.loader import DocumentLoader, preloading_loader
-from schemas.models import VC2_CONTEXT, VC11_CONTEXT
+from schemas.models import OB_CREDENTIAL_TYPES, VC2_CONTEXT, VC11_CONTEXT
 from schemas.validation import json_kind, validate_credential
-from verifier.conformance import OB_CREDENTIAL_TYPES
-from verifier.validity import parse_datetime
 
 __all__ = [
     "CREDENTIAL_PATH",

@@ -32,7 +32,7 @@ from typing import Any
 from issuer.services.vcapi import json_kind
 from keys.did import KeyResolver
 from schemas.loader import DocumentLoader
-from verifier.conformance import OB_CREDENTIAL_TYPES
+from schemas.models import OB_CREDENTIAL_TYPES
 from verifier.context import PresentationOutcome
 from verifier.http import VerifierService
 from verifier.inputs import Presentation, UnusableInput, parse_input
