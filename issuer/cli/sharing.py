@@ -1,7 +1,7 @@
 """``microcred qr``, ``microcred bake`` and ``microcred unbake``: sharing from the command line.
 
 ``qr`` and ``bake`` (with a credential id) read the data directory like the other issuing
-commands (:mod:`issuer.cli`); ``bake`` with a credential file and ``unbake`` need no data
+commands (:mod:`issuer.cli.common`); ``bake`` with a credential file and ``unbake`` need no data
 directory at all — an office can bake or read any issuer's badge with them. Output for scripts
 (the unbaked credential) goes to stdout, notices to stderr.
 
@@ -19,8 +19,7 @@ from typing import Annotated
 
 import typer
 
-from issuer.cli import _errors, _service
-from issuer.services.errors import InvalidInput, NotFound
+from issuer.cli.common import fail, handle_errors, open_service, read_bytes
 from issuer.services.sharing import qr_png, qr_svg
 from issuer.services.status import find_award
 from microcred.exit_codes import EXIT_USAGE
@@ -29,53 +28,33 @@ from schemas.baking import MAX_INPUT_BYTES, PNG_SIGNATURE, BakingError, bake_png
 __all__ = ["bake", "qr", "register", "unbake_command"]
 
 
-
 class Payload(StrEnum):
     json = "json"
     jwt = "jwt"
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
 def _kind(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
-        raise _fail(f"{path}: the output must be a .png or .svg file", EXIT_USAGE)
+        raise fail(f"{path}: the output must be a .png or .svg file", EXIT_USAGE)
     return suffix[1:]
-
-
-def _read(path: Path, what: str) -> bytes:
-    try:
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            raise _fail(f"{path}: the {what} is larger than {MAX_INPUT_BYTES} bytes", EXIT_USAGE)
-        return path.read_bytes()
-    except OSError as error:
-        raise _fail(f"cannot read {path}: {error.strerror or error}", EXIT_USAGE) from None
 
 
 def _write(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
     except OSError as error:
-        raise _fail(f"cannot write {path}: {error.strerror or error}", EXIT_USAGE) from None
+        raise fail(f"cannot write {path}: {error.strerror or error}", EXIT_USAGE) from None
 
 
 def _stored(reference: str) -> tuple[str, str, str]:
     """``(badge link, credential JSON, VC-JWT)`` of a credential this service issued."""
-    try:
-        with _service() as (session, _):
-            row = find_award(session, reference)
-            return str(json.loads(row.credential)["id"]), row.credential, row.credential_jwt
-    except NotFound as error:
-        raise _fail(str(error)) from None
-    except InvalidInput as error:  # an ambiguous prefix
-        raise _fail(error.message, EXIT_USAGE) from None
+    with open_service() as (session, _):
+        row = find_award(session, reference)
+        return str(json.loads(row.credential)["id"]), row.credential, row.credential_jwt
 
 
-@_errors
+@handle_errors
 def qr(
     credential_id: Annotated[
         str, typer.Argument(metavar="ID", help="Credential URL, uuid, or a unique uuid prefix.")
@@ -96,17 +75,23 @@ def _credential_text(credential: str, payload: Payload) -> str:
     """The credential to bake: a .json / .jwt file's text, or a stored credential by id."""
     path = Path(credential)
     if path.is_file():
-        text = _read(path, "credential").decode("utf-8-sig", "replace").strip()
+        text = (
+            read_bytes(path, limit=MAX_INPUT_BYTES, what="credential")
+            .decode("utf-8-sig", "replace")
+            .strip()
+        )
         if payload is Payload.jwt and text.startswith("{"):
-            raise _fail(f"{path} holds JSON; --format jwt bakes a stored credential's JWT", 64)
+            raise fail(
+                f"{path} holds JSON; --format jwt bakes a stored credential's JWT", EXIT_USAGE
+            )
         return text
     if path.suffix.lower() in (".json", ".jwt", ".jws", ".txt"):
-        raise _fail(f"no such file: {path}", EXIT_USAGE)
+        raise fail(f"no such file: {path}", EXIT_USAGE)
     _, document, token = _stored(credential)
     return token if payload is Payload.jwt else document
 
 
-@_errors
+@handle_errors
 def bake(
     image: Annotated[Path, typer.Argument(help="The badge image: a PNG or SVG file.")],
     credential: Annotated[
@@ -119,7 +104,7 @@ def bake(
     ] = Payload.json,
 ) -> None:
     """Bake a credential into a badge image (replacing one already baked in it)."""
-    data = _read(image, "image")
+    data = read_bytes(image, limit=MAX_INPUT_BYTES, what="image")
     text = _credential_text(credential, payload)
     try:
         if data.startswith(PNG_SIGNATURE):
@@ -127,7 +112,7 @@ def bake(
         else:
             baked, kind = bake_svg(data, text).encode("utf-8"), "svg"
     except BakingError as error:
-        raise _fail(f"cannot bake into {image}: {error}", EXIT_USAGE) from None
+        raise fail(f"cannot bake into {image}: {error}", EXIT_USAGE) from None
     if out.suffix.lower() not in ("", f".{kind}"):
         typer.echo(f"note: {image} is a {kind.upper()}; writing it to {out} anyway", err=True)
     _write(out, baked)
@@ -138,15 +123,15 @@ def unbake_command(
     image: Annotated[Path, typer.Argument(help="A baked PNG or SVG badge image.")],
 ) -> None:
     """Print the credential baked into a badge image (JSON or compact JWS, as baked)."""
-    data = _read(image, "image")
+    data = read_bytes(image, limit=MAX_INPUT_BYTES, what="image")
     try:
         found = unbake(data)
     except BakingError as error:
-        raise _fail(f"{image}: {error}", EXIT_USAGE) from None
+        raise fail(f"{image}: {error}", EXIT_USAGE) from None
     if found is None:
         if not data.startswith(PNG_SIGNATURE) and b"<svg" not in data[:4096]:
-            raise _fail(f"{image} is neither a PNG nor an SVG image", EXIT_USAGE)
-        raise _fail(f"{image} carries no Open Badges credential")
+            raise fail(f"{image} is neither a PNG nor an SVG image", EXIT_USAGE)
+        raise fail(f"{image} carries no Open Badges credential")
     typer.echo(found[1])
 
 

@@ -13,17 +13,16 @@ done; 1 nothing counted / not found; 64 unusable input or arguments.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from issuer.cli import _errors, _fail, _service
+from issuer.cli.common import echo_json, fail, handle_errors, open_service, read_bytes
 from issuer.services import issuers, stacks
 from issuer.services.awards import award_public
 from keys.errors import FetchBlocked, FetchError
-from microcred.exit_codes import EXIT_USAGE
+from microcred.exit_codes import EXIT_INVALID, EXIT_USAGE
 from schemas.stack_eval import RequirementResult
 from verifier.http import VerifierService, VerifierSettings
 from verifier.inputs import MAX_INPUT_BYTES
@@ -40,19 +39,13 @@ def _read(arg: str, verifier: VerifierService) -> bytes:
         try:
             return verifier.fetch_badge(arg)
         except FetchBlocked as error:
-            raise _fail(f"{arg}: the badge link was refused: {error}", EXIT_USAGE) from None
+            raise fail(f"{arg}: the badge link was refused: {error}", EXIT_USAGE) from None
         except FetchError as error:
-            raise _fail(f"{arg}: the badge link could not be retrieved: {error}") from None
-    path = Path(arg)
-    try:
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            raise _fail(f"{arg}: larger than {MAX_INPUT_BYTES} bytes", EXIT_USAGE)
-        return path.read_bytes()
-    except OSError as error:
-        raise _fail(f"cannot read {arg}: {error.strerror or error}", EXIT_USAGE) from None
+            raise fail(f"{arg}: the badge link could not be retrieved: {error}") from None
+    return read_bytes(Path(arg), limit=MAX_INPUT_BYTES, what="credential")
 
 
-@_errors
+@handle_errors
 def submit(
     inputs: Annotated[
         list[str],
@@ -74,7 +67,7 @@ def submit(
     accepted_any = False
     results: list[dict[str, Any]] = []
     try:
-        with _service() as (session, runtime):
+        with open_service() as (session, runtime):
             owner = (
                 issuers.get_issuer(session, issuer) if issuer else issuers.list_issuers(session)[0]
             )
@@ -110,7 +103,7 @@ def submit(
     finally:
         verifier.close()
     if json_output:
-        typer.echo(json.dumps(results, indent=2, ensure_ascii=False))
+        echo_json(results)
     else:
         for result in results:
             for row in result["accepted"]:
@@ -122,30 +115,30 @@ def submit(
             for url in result["stacks_issued"]:
                 typer.echo(f"issued    stack credential {url}")
     if not accepted_any:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_INVALID)
 
 
 @stacks_app.command("list")
-@_errors
+@handle_errors
 def stacks_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The current version of every stack, with its rule's URL."""
-    with _service() as (session, _):
+    with open_service() as (session, _):
         views = [stacks.stack_public(session, s) for s in stacks.list_stacks(session)]
     if json_output:
-        typer.echo(json.dumps([v.model_dump(mode="json") for v in views], indent=2))
+        echo_json([v.model_dump(mode="json") for v in views])
         return
     for view in views:
         typer.echo(f"{view.slug:30} v{view.version:<3} {view.achievement['name']}  {view.rule_url}")
 
 
 @stacks_app.command("rule")
-@_errors
+@handle_errors
 def stacks_rule(
     slug: Annotated[str, typer.Argument(help="The stack's slug.")],
     version: Annotated[int | None, typer.Option(help="A version (default: current).")] = None,
 ) -> None:
     """Print a stack's rule as published (canonical JSON, what credentials pin)."""
-    with _service() as (session, _):
+    with open_service() as (session, _):
         typer.echo(stacks.get_stack(session, slug, version).record.rule)
 
 
@@ -156,31 +149,31 @@ def _checklist(results: list[RequirementResult], depth: int = 0) -> None:
 
 
 @stacks_app.command("progress")
-@_errors
+@handle_errors
 def stacks_progress(
     slug: Annotated[str, typer.Argument(help="The stack's slug.")],
     recipient_email: Annotated[str, typer.Option(help="The educator.")],
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """How far an educator is along a stack: each requirement met or not, and why."""
-    with _service() as (session, _):
+    with open_service() as (session, _):
         stack = stacks.get_stack(session, slug)
         evaluation = stacks.progress(session, stack, recipient_email)
     if json_output:
-        typer.echo(json.dumps(evaluation.to_json(), indent=2, ensure_ascii=False))
+        echo_json(evaluation.to_json())
         return
     typer.echo(f"{stack.rule.name}: {evaluation.status}")
     _checklist(list(evaluation.requirements))
 
 
 @stacks_app.command("check")
-@_errors
+@handle_errors
 def stacks_check(
     recipient_email: Annotated[str, typer.Option(help="The educator.")],
 ) -> None:
     """Issue the stack credentials an educator has earned and does not hold yet (normally done
     automatically after each award; this repairs an attempt that failed)."""
-    with _service() as (session, runtime):
+    with open_service() as (session, runtime):
         issued = stacks.issue_completed_stacks(
             session=session, runtime=runtime, recipient_email=recipient_email
         )
@@ -191,5 +184,6 @@ def stacks_check(
 
 
 def register(app: typer.Typer) -> None:
+    """Attach ``submit`` and ``stacks`` to the ``microcred`` command."""
     app.command("submit")(submit)
     app.add_typer(stacks_app, name="stacks")

@@ -11,22 +11,29 @@ that matches several credentials exits with status 64 and lists them.
 
 from __future__ import annotations
 
-import functools
 import getpass
-import json
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from issuer.cli import _errors, _fail, _service
+from issuer.cli.common import (
+    echo_json,
+    fail,
+    handle_errors,
+    open_service,
+    optional_issuer,
+    read_text,
+)
 from issuer.models import StatusAction
 from issuer.services import issuers
 from issuer.services import status as status_service
+from microcred.exit_codes import EXIT_USAGE
+from schemas.dates import format_datetime
 
 __all__ = ["register"]
 
@@ -34,7 +41,6 @@ status_app = typer.Typer(
     help="Credential status: the audit log, the published lists, exports.", no_args_is_help=True
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
 IdArguments = Annotated[
     list[str] | None,
     typer.Argument(
@@ -67,29 +73,14 @@ def _actor() -> str:
         return f"cli:uid-{os.getuid()}"
 
 
-def _ambiguous_is_usage(function: F) -> F:
-    """An ambiguous short id is a usage error (exit 64), with the candidates on stderr."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except status_service.AmbiguousCredential as error:
-            raise _fail(error.message, 64) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
 def _references(credential_ids: list[str] | None, from_file: Path | None) -> list[str]:
+    """The IDs given as arguments, then those of ``--from-file`` (``-``: standard input)."""
     references = list(credential_ids or [])
     if from_file is not None:
-        try:
-            text = sys.stdin.read() if str(from_file) == "-" else from_file.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise _fail(f"cannot read {from_file}: {error}", 64) from None
+        text = sys.stdin.read() if str(from_file) == "-" else read_text(from_file)
         references += [line.strip() for line in text.splitlines() if line.strip()]
     if not references:
-        raise _fail("give at least one credential ID (or --from-file FILE)", 64)
+        raise fail("give at least one credential ID (or --from-file FILE)", EXIT_USAGE)
     return references
 
 
@@ -101,7 +92,7 @@ def _change(
     json_output: bool,
 ) -> None:
     references = _references(credential_ids, from_file)
-    with _service() as (session, runtime):
+    with open_service() as (session, runtime):
         changes = status_service.change_statuses(
             session, runtime, references, action, reason, _actor()
         )
@@ -112,7 +103,7 @@ def _change(
             body["award_id"] = str(change.award_id)
             body["status_lists"] = list(change.status_lists)
             items.append(body)
-        typer.echo(json.dumps(items[0] if len(items) == 1 and credential_ids else items, indent=2))
+        echo_json(items[0] if len(items) == 1 and credential_ids else items)
         return
     for change in changes:
         if not change.changed:
@@ -135,8 +126,7 @@ def _change(
             )
 
 
-@_errors
-@_ambiguous_is_usage
+@handle_errors
 def revoke(
     reason: ReasonOption,
     credential_ids: IdArguments = None,
@@ -147,8 +137,7 @@ def revoke(
     _change(StatusAction.revoke, credential_ids, from_file, reason, json_output)
 
 
-@_errors
-@_ambiguous_is_usage
+@handle_errors
 def suspend(
     reason: ReasonOption,
     credential_ids: IdArguments = None,
@@ -159,8 +148,7 @@ def suspend(
     _change(StatusAction.suspend, credential_ids, from_file, reason, json_output)
 
 
-@_errors
-@_ambiguous_is_usage
+@handle_errors
 def unsuspend(
     reason: ReasonOption,
     credential_ids: IdArguments = None,
@@ -172,8 +160,7 @@ def unsuspend(
 
 
 @status_app.command("events")
-@_errors
-@_ambiguous_is_usage
+@handle_errors
 def status_events(
     credential_id: Annotated[
         str | None, typer.Argument(metavar="[ID]", help="Only this credential's.")
@@ -183,13 +170,13 @@ def status_events(
     json_output: JsonOption = False,
 ) -> None:
     """The audit log of status changes, oldest first: when, who, what, why."""
-    with _service() as (session, runtime):
-        owner = issuers.get_issuer(session, issuer) if issuer else None
+    with open_service() as (session, runtime):
+        owner = optional_issuer(session, issuer)
         award = status_service.find_award(session, credential_id, owner) if credential_id else None
         rows = status_service.events(session, issuer=owner, award=award, limit=limit)
         views = [status_service.event_view(runtime, r) for r in rows]
     if json_output:
-        typer.echo(json.dumps([v.to_json() for v in views], indent=2, ensure_ascii=False))
+        echo_json([v.to_json() for v in views])
         return
     for view in views:
         change = (
@@ -198,13 +185,13 @@ def status_events(
             else f"(already {view.new_status})"
         )
         typer.echo(
-            f"{view.at:%Y-%m-%dT%H:%M:%SZ}  {view.action:9} {change:22} "
+            f"{format_datetime(view.at)}  {view.action:9} {change:22} "
             f"{view.credential_id.rsplit('/', 1)[-1]}  {view.actor}  {view.reason}"
         )
 
 
 @status_app.command("export")
-@_errors
+@handle_errors
 def status_export(
     issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
     reasons: Annotated[
@@ -212,30 +199,34 @@ def status_export(
     ] = True,
 ) -> None:
     """Print the issuer's revocations as a 1EdTechRevocationList document."""
-    with _service() as (session, runtime):
+    with open_service() as (session, runtime):
         owner = issuers.get_issuer(session, issuer)
         document = status_service.export_revocation_list(
             session, runtime, owner, include_reasons=reasons
         )
-    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    echo_json(document)
 
 
 @status_app.command("lists")
-@_errors
+@handle_errors
 def status_lists(
     issuer: Annotated[str | None, typer.Option(help="Only this issuer's.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """The status lists: purpose, fill, set bits, and whether a re-signing is due."""
-    with _service() as (session, runtime):
-        owner = issuers.get_issuer(session, issuer) if issuer else None
+    with open_service() as (session, runtime):
+        owner = optional_issuer(session, issuer)
         rows = status_service.list_summaries(session, runtime, issuer=owner)
     if json_output:
-        items = [
-            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in asdict(r).items()}
-            for r in rows
-        ]
-        typer.echo(json.dumps(items, indent=2))
+        echo_json(
+            [
+                {
+                    k: format_datetime(v) if isinstance(v, datetime) else v
+                    for k, v in asdict(r).items()
+                }
+                for r in rows
+            ]
+        )
         return
     for row in rows:
         state = "full" if row.full else "open"
@@ -247,12 +238,12 @@ def status_lists(
 
 
 @status_app.command("publish")
-@_errors
+@handle_errors
 def status_publish(
     force: Annotated[bool, typer.Option(help="Re-sign every list, not only stale ones.")] = False,
 ) -> None:
     """Re-sign the lists that changed (a running server also does it on the next fetch)."""
-    with _service() as (session, runtime):
+    with open_service() as (session, runtime):
         urls = status_service.refresh_lists(session, runtime, force=force)
     typer.echo(f"signed {len(urls)} status list(s)", err=True)
     for url in urls:

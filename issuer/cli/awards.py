@@ -1,0 +1,162 @@
+"""``microcred award``: award an achievement to an educator, or every row of a CSV file.
+
+The credential printed is the one the HTTP API would have issued for the same request (same
+service function, same idempotency key rules).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from issuer.cli.common import (
+    CredentialFormat,
+    echo_credential,
+    fail,
+    handle_errors,
+    open_service,
+    read_text,
+)
+from issuer.models import Issuer
+from issuer.payloads import AwardCreate, BatchRowResult
+from issuer.runtime import Runtime
+from issuer.services import awards, batch, catalog, issuers
+from issuer.services.errors import ServiceError
+from microcred.exit_codes import EXIT_INVALID, EXIT_USAGE
+
+__all__ = ["award", "register"]
+
+
+def _award_issuer(session: Session, issuer: str | None, achievement: str | None) -> Issuer:
+    """``--issuer``, else the achievement's issuer, else the only issuer there is."""
+    if issuer is not None:
+        return issuers.get_issuer(session, issuer)
+    if achievement is not None:
+        row = catalog.get_achievement(session, achievement)
+        owner = session.get(Issuer, row.issuer_id)
+        assert owner is not None
+        return owner
+    rows = issuers.list_issuers(session)
+    if len(rows) == 1:
+        return rows[0]
+    raise ServiceError("several issuers: say which with --issuer SLUG")
+
+
+def _award_csv(
+    session: Session,
+    runtime: Runtime,
+    owner: Issuer,
+    csv_file: Path,
+    achievement: str | None,
+    batch_id: str | None,
+    json_output: bool,
+) -> None:
+    """Award every row, with a progress bar on stderr; exit 1 if any row failed."""
+    from rich.console import Console  # rich is only needed here: keep `--help` quick
+    from rich.progress import Progress
+
+    rows = batch.rows_from_csv(read_text(csv_file, encoding="utf-8-sig"), achievement=achievement)
+    console = Console(stderr=True)
+    with Progress(console=console, transient=False) as progress:
+        task = progress.add_task(f"awarding {csv_file.name}", total=len(rows))
+
+        def advance(result: BatchRowResult) -> None:
+            progress.advance(task)
+            if not result.ok:
+                progress.console.print(f"row {result.row}: {result.error}", markup=False)
+
+        result = batch.award_batch(
+            session=session,
+            runtime=runtime,
+            issuer=owner,
+            rows=rows,
+            batch_id=batch_id or f"csv:{csv_file.name}",
+            progress=advance,
+        )
+    if json_output:
+        typer.echo(result.model_dump_json(indent=2, exclude_none=True))
+    typer.echo(
+        f"{result.rows} rows: {result.ok} ok ({result.issued} newly issued, "
+        f"{result.ok - result.issued} already issued), {result.failed} failed "
+        f"[batch {result.batch_id}]",
+        err=True,
+    )
+    if result.failed:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@handle_errors
+def award(
+    achievement: Annotated[
+        str | None,
+        typer.Argument(help="Achievement slug (with --csv: for rows without one)."),
+    ] = None,
+    recipient_email: Annotated[str | None, typer.Option(help="The educator's email.")] = None,
+    recipient_name: Annotated[str | None, typer.Option(help="The educator's name.")] = None,
+    recipient_did: Annotated[str | None, typer.Option(help="The educator's DID, if any.")] = None,
+    score: Annotated[str | None, typer.Option(help="Score, e.g. 92 (Percent).")] = None,
+    rubric_level: Annotated[str | None, typer.Option(help="Rubric level, e.g. proficient.")] = None,
+    evidence_url: Annotated[str | None, typer.Option(help="Link to the evidence.")] = None,
+    evidence_narrative: Annotated[str | None, typer.Option(help="Evidence narrative.")] = None,
+    assessor: Annotated[
+        str | None, typer.Option(help="Who assessed it (kept, not published).")
+    ] = None,
+    awarded_date: Annotated[str | None, typer.Option(help="ISO 8601, default now.")] = None,
+    idempotency_key: Annotated[
+        str | None, typer.Option(help="Retrying with the same key returns the same credential.")
+    ] = None,
+    issuer: Annotated[
+        str | None, typer.Option(help="Issuer slug (default: the achievement's).")
+    ] = None,
+    output: Annotated[
+        CredentialFormat, typer.Option("--format", help="ldp (JSON) or jwt.")
+    ] = CredentialFormat.ldp,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Award every row of a CSV file.")
+    ] = None,
+    batch_id: Annotated[
+        str | None, typer.Option(help="With --csv: names the batch (default: the file name).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="With --csv: print results.")] = False,
+) -> None:
+    """Award an achievement and print the signed credential (or award every row of --csv)."""
+    with open_service() as (session, runtime):
+        owner = _award_issuer(session, issuer, achievement)
+        if csv_file is not None:
+            _award_csv(session, runtime, owner, csv_file, achievement, batch_id, json_output)
+            return
+        if achievement is None:
+            raise fail("give an ACHIEVEMENT slug (or --csv FILE)", EXIT_USAGE)
+        evidence = []
+        if evidence_url or evidence_narrative:
+            evidence.append({"url": evidence_url, "narrative": evidence_narrative})
+        request = AwardCreate.model_validate(
+            {
+                k: v
+                for k, v in {
+                    "achievement": achievement,
+                    "recipient_email": recipient_email,
+                    "recipient_name": recipient_name,
+                    "recipient_did": recipient_did,
+                    "score": score,
+                    "rubric_level": rubric_level,
+                    "evidence": evidence,
+                    "assessor": assessor,
+                    "awarded_date": awarded_date,
+                    "idempotency_key": idempotency_key,
+                }.items()
+                if v is not None
+            }
+        )
+        outcome = awards.award(session=session, runtime=runtime, issuer=owner, request=request)
+        if not outcome.created:
+            typer.echo(f"already issued with this idempotency key: {outcome.award.id}", err=True)
+        echo_credential(outcome.award, output)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``award`` to the ``microcred`` command."""
+    app.command("award")(award)

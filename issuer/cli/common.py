@@ -1,0 +1,205 @@
+"""What every issuer command shares: opening the database, turning errors into exit statuses,
+printing, reading input files.
+
+Every command works on the data directory and database the ``MICROCRED_*`` settings name,
+directly — no server needs to be running — through the same service functions the HTTP API
+calls, so a credential awarded here is the one the API would have issued. Output meant for
+scripts (credentials, JWTs, ``--json``) goes to stdout; progress, notices and ``error:`` lines
+go to stderr.
+
+Exit statuses (:mod:`microcred.exit_codes`): 0 done; 1 refused (a service error, nothing
+found, a row that failed); 64 unusable input or arguments, which includes a short credential
+id that matches several credentials. This module imports no command module, so each command
+group can import it without a cycle.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ParamSpec, TextIO, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from issuer.bootstrap import Prepared
+from issuer.crypto_at_rest import KekError
+from issuer.db import make_engine
+from issuer.models import Award, DidMethod, Issuer
+from issuer.runtime import Runtime, start
+from issuer.services import issuers
+from issuer.services.batch import describe_validation_error
+from issuer.services.errors import ServiceError
+from issuer.services.status import AmbiguousCredential
+from issuer.settings import Settings
+from microcred.exit_codes import EXIT_INVALID, EXIT_USAGE
+
+__all__ = [
+    "CredentialFormat",
+    "echo_credential",
+    "echo_json",
+    "fail",
+    "handle_errors",
+    "open_engine",
+    "open_service",
+    "optional_issuer",
+    "read_bytes",
+    "read_text",
+    "report_prepared",
+    "setup_logging",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
+    """Print ``error: message`` on stderr; ``raise`` the returned exit to stop with ``code``."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def handle_errors(function: Callable[P, R]) -> Callable[P, R]:
+    """Service errors and invalid values become one ``error:`` line and exit status 1; an
+    ambiguous short credential id is a usage error (64), with the candidates in the line."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except AmbiguousCredential as error:
+            raise fail(error.message, EXIT_USAGE) from None
+        except ValidationError as error:
+            raise fail(describe_validation_error(error)) from None
+        except (ServiceError, KekError) as error:
+            raise fail(str(error)) from None
+        except OperationalError as error:
+            raise fail(f"cannot use the database: {error.orig or error}") from None
+
+    return wrapper
+
+
+# ------------------------------------------------------------------------------ the database
+
+
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """Log lines to whatever ``sys.stderr`` is at the time (test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        pass
+
+
+def setup_logging(level: int = logging.WARNING) -> None:
+    """Notices on stderr, so stdout carries only what scripts read."""
+    root = logging.getLogger("microcred")
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        root.addHandler(_StderrHandler())
+    root.setLevel(level)
+
+
+@contextmanager
+def open_engine(settings: Settings) -> Iterator[Engine]:
+    """The database engine of ``settings``, disposed of when the command is done."""
+    engine = make_engine(settings)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def open_service(
+    settings: Settings | None = None, *, default_base_url: str | None = None
+) -> Iterator[tuple[Session, Runtime]]:
+    """A session on the migrated database and the runtime (keys, URLs), for one command."""
+    setup_logging()
+    settings = settings or Settings()
+    with open_engine(settings) as engine:
+        runtime = start(settings, engine, default_base_url=default_base_url)
+        with Session(engine) as session:
+            yield session, runtime
+
+
+def optional_issuer(session: Session, slug: str | None) -> Issuer | None:
+    """The issuer an ``--issuer SLUG`` option names, or ``None`` when it was not given."""
+    return issuers.get_issuer(session, slug) if slug else None
+
+
+# ------------------------------------------------------------------------------ output
+
+
+def echo_json(value: Any) -> None:
+    """``value`` as indented JSON on stdout, non-ASCII characters as they are."""
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+class CredentialFormat(StrEnum):
+    """How a stored credential is printed: its JSON (Data Integrity proof) or its VC-JWT."""
+
+    ldp = "ldp"
+    jwt = "jwt"
+
+
+def echo_credential(row: Award, output: CredentialFormat) -> None:
+    """An issued credential on stdout, exactly as signed."""
+    if output is CredentialFormat.jwt:
+        typer.echo(row.credential_jwt)
+    else:
+        echo_json(json.loads(row.credential))
+
+
+def report_prepared(prepared: Prepared, runtime: Runtime) -> None:
+    """What preparing the data directory did (first issuer, demo catalog, admin key)."""
+    out = functools.partial(typer.echo, err=True)
+    issuer = prepared.issuer
+    out(f"  issuer     {issuer.slug}  {issuer.did}")
+    if issuer.did_method == DidMethod.key and not runtime.urls.is_https:
+        out("             (did:key: did:web needs an https base URL, see MICROCRED_BASE_URL)")
+    if prepared.achievements_loaded:
+        out(f"  catalog    loaded {prepared.achievements_loaded} demo achievements")
+    if prepared.admin_token:
+        out("  admin key  " + prepared.admin_token)
+        out("             (every issuer, every scope; shown only now, it is stored hashed)")
+
+
+# ------------------------------------------------------------------------------ input files
+
+
+def read_bytes(path: Path, *, limit: int | None = None, what: str = "file") -> bytes:
+    """A file's content; exit 64 if it cannot be read or is larger than ``limit`` bytes."""
+    try:
+        if limit is not None and path.stat().st_size > limit:
+            raise fail(f"{path}: the {what} is larger than {limit} bytes", EXIT_USAGE)
+        return path.read_bytes()
+    except OSError as error:
+        raise fail(f"cannot read {path}: {error.strerror or error}", EXIT_USAGE) from None
+
+
+def read_text(path: Path, *, encoding: str = "utf-8") -> str:
+    """A text file's content; exit 64 if it cannot be read or decoded."""
+    data = read_bytes(path)
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise fail(f"cannot read {path}: {error}", EXIT_USAGE) from None
