@@ -1,7 +1,7 @@
 """``microcred demo``: sign a sample micro-credential three ways and verify each, offline.
 
-What ``make run`` does until the issuer service exists: it shows the credential core working
-end to end on one realistic New Mexico APL micro-credential.
+It needs no data directory, database or server: it shows the credential core (keys, the
+proof suites, VC-JWT) working end to end on one realistic New Mexico APL micro-credential.
 """
 
 from __future__ import annotations
@@ -65,4 +65,5 @@ def demo() -> None:
 
 
 def register(app: typer.Typer) -> None:
+    """Attach ``demo`` to the ``microcred`` command."""
     app.command("demo")(demo)

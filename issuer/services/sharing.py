@@ -1,7 +1,7 @@
 """Sharing a credential: QR codes of its badge link, its badge image baked, a LinkedIn link.
 
 No FastAPI here (the routes are in :mod:`issuer.api.routes.sharing`, the commands in
-:mod:`issuer.sharing_cli`): the same functions serve the HTTP downloads and the CLI, so a QR code
+:mod:`issuer.cli.sharing`): the same functions serve the HTTP downloads and the CLI, so a QR code
 printed from ``microcred qr`` is the one the page shows.
 
 **QR codes** encode the credential's badge link — its id URL, which the service answers with a
