@@ -40,6 +40,11 @@ def _kind(path: Path) -> str:
     return suffix[1:]
 
 
+def _read(path: Path, what: str) -> bytes:
+    """An image or credential file, refused above the size baking accepts."""
+    return read_bytes(path, limit=MAX_INPUT_BYTES, what=what)
+
+
 def _write(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
@@ -75,11 +80,7 @@ def _credential_text(credential: str, payload: Payload) -> str:
     """The credential to bake: a .json / .jwt file's text, or a stored credential by id."""
     path = Path(credential)
     if path.is_file():
-        text = (
-            read_bytes(path, limit=MAX_INPUT_BYTES, what="credential")
-            .decode("utf-8-sig", "replace")
-            .strip()
-        )
+        text = _read(path, "credential").decode("utf-8-sig", "replace").strip()
         if payload is Payload.jwt and text.startswith("{"):
             raise fail(
                 f"{path} holds JSON; --format jwt bakes a stored credential's JWT", EXIT_USAGE
@@ -104,7 +105,7 @@ def bake(
     ] = Payload.json,
 ) -> None:
     """Bake a credential into a badge image (replacing one already baked in it)."""
-    data = read_bytes(image, limit=MAX_INPUT_BYTES, what="image")
+    data = _read(image, "image")
     text = _credential_text(credential, payload)
     try:
         if data.startswith(PNG_SIGNATURE):
@@ -123,7 +124,7 @@ def unbake_command(
     image: Annotated[Path, typer.Argument(help="A baked PNG or SVG badge image.")],
 ) -> None:
     """Print the credential baked into a badge image (JSON or compact JWS, as baked)."""
-    data = read_bytes(image, limit=MAX_INPUT_BYTES, what="image")
+    data = _read(image, "image")
     try:
         found = unbake(data)
     except BakingError as error:
