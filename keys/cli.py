@@ -16,7 +16,8 @@ import typer
 
 from keys.did import did_document, did_jwk, did_key, did_web
 from keys.errors import KeysError
-from keys.keypairs import KeyType, SigningKey, dump_private_jwk, load_key_file
+from keys.keyfile import load_key_file
+from keys.keypairs import KeyType, SigningKey, dump_private_jwk
 from keys.suites import ProofOptions, add_proof
 from keys.suites.vc_jwt import JwtProfile, sign_jwt
 from microcred.exit_codes import EXIT_USAGE

@@ -4,8 +4,8 @@ Three DID methods and plain https controller documents are supported:
 
 * ``did:key`` and ``did:jwk`` carry the key in the identifier and resolve locally, with no
   network access;
-* ``did:web`` and ``https://…`` are fetched through an injected :class:`Fetcher` (the guarded
-  fetcher in production, a fake in tests). Nothing here opens a socket by itself.
+* ``did:web`` and ``https://…`` are fetched through an injected :class:`~keys.fetch.Fetcher`
+  (the guarded fetcher in production, a fake in tests). Nothing here opens a socket by itself.
 
 What "resolved" promises: the returned :class:`VerificationMethod` is listed by its
 controller's document under the requested proof purpose (``assertionMethod`` for credentials).
@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from keys.errors import (
@@ -34,6 +34,7 @@ from keys.errors import (
     KeyResolutionError,
     KeysError,
 )
+from keys.fetch.protocol import Fetcher
 from keys.keypairs import (
     KeyType,
     SigningKey,
@@ -48,7 +49,6 @@ __all__ = [
     "JWK_CONTEXT_V1",
     "MULTIKEY_CONTEXT_V1",
     "PROOF_PURPOSES",
-    "Fetcher",
     "KeyResolver",
     "VerificationMethod",
     "check_controller",
@@ -95,16 +95,6 @@ def _show(value: object, limit: int = 120) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-class Fetcher(Protocol):
-    """What the resolver needs from the network: one JSON document per URL.
-
-    ``keys.fetch.GuardedFetcher`` implements it (SSRF guard, size and time limits) and raises
-    :class:`keys.errors.FetchError` subclasses; tests pass a fake object.
-    """
-
-    def fetch_json(self, url: str, *, accept: str = "application/json") -> Any: ...
-
-
 @dataclass(frozen=True)
 class VerificationMethod:
     """A resolved verification method: its absolute ``id``, who controls it, and the key."""
@@ -128,14 +118,9 @@ def did_key(key: VerificationKey | SigningKey) -> str:
     return "did:key:" + encode_public_multikey(_public(key))
 
 
-def _canonical_jwk_json(key: VerificationKey) -> str:
-    # RFC 7638 member set and order, compact: the same key always yields the same DID.
-    return json.dumps(key._required_jwk_members(), separators=(",", ":"), sort_keys=True)
-
-
 def did_jwk(key: VerificationKey | SigningKey) -> str:
     """``did:jwk:`` + base64url(public JWK JSON, required members in lexicographic order)."""
-    return "did:jwk:" + b64url_encode(_canonical_jwk_json(_public(key)).encode("utf-8"))
+    return "did:jwk:" + b64url_encode(_public(key).canonical_jwk_json().encode("utf-8"))
 
 
 def _check_host(host: str) -> None:

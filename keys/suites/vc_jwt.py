@@ -369,7 +369,7 @@ def _verify_signature(token: str, alg: str, key: VerificationKey) -> None:
     jws.allowed_algs = [alg]
     try:
         jws.deserialize(token.strip())
-        jws.verify(_jwcrypto_key(key._required_jwk_members()), alg=alg)
+        jws.verify(_jwcrypto_key(key.required_jwk_members()), alg=alg)
     except jose_jws.InvalidJWSSignature:
         raise InvalidSignature("JWT signature does not verify") from None
     except jose_jws.InvalidJWSObject:
