@@ -49,6 +49,8 @@ from pydantic import (
     model_validator,
 )
 
+from schemas.dates import format_datetime
+
 # --------------------------------------------------------------------------- constants
 
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -155,8 +157,7 @@ def format_datetime_z(value: datetime) -> str:
     """OB's DateTimeZ form: UTC with a ``Z``; fractional seconds only when there are some."""
     if isinstance(value, ParsedDateTime) and hasattr(value, "text"):
         return value.text
-    utc = value.astimezone(UTC).replace(tzinfo=None)
-    return utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds") + "Z"
+    return format_datetime(value, fraction=True)
 
 
 def _read_date(value: Any) -> date:

@@ -39,11 +39,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from schemas.dates import parse_datetime
 from schemas.stack_rule import (
     AllRequirement,
     ChooseRequirement,
@@ -139,17 +140,6 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _results(
     subject: Mapping[str, Any], achievement: Mapping[str, Any]
 ) -> tuple[ScoredResult, ...]:
@@ -199,9 +189,9 @@ def component_from_credential(
             + hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
         )
     issued = (
-        _datetime(document.get("validFrom"))
-        or _datetime(document.get("issuanceDate"))
-        or _datetime(document.get("awardedDate"))
+        parse_datetime(document.get("validFrom"))
+        or parse_datetime(document.get("issuanceDate"))
+        or parse_datetime(document.get("awardedDate"))
     )
     return ComponentEvidence(
         ref=ref,

@@ -19,8 +19,9 @@ import base58
 from keys.did import KeyResolver, VerificationMethod
 from keys.errors import InvalidProof, InvalidSignature, KeyResolutionError, UnsupportedSuite
 from keys.keypairs import KeyType, SigningKey
-from keys.suites.base import ProofExpectations, ProofOptions, format_datetime, is_xsd_datetime
+from keys.suites.base import ProofExpectations, ProofOptions
 from schemas.canonical import DocumentLoader
+from schemas.dates import format_datetime, is_xsd_datetime
 
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"

@@ -52,6 +52,7 @@ from keys.errors import (
     UnsupportedSuite,
 )
 from keys.keypairs import KeyType, SigningKey, VerificationKey, b64url_decode
+from schemas.dates import format_datetime
 
 __all__ = ["JwtProfile", "JwtVerification", "sign_jwt", "verify_jwt"]
 
@@ -146,7 +147,7 @@ def _epoch(value: Any, name: str) -> int:
 
 
 def _iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_datetime(datetime.fromtimestamp(seconds, UTC))
 
 
 def _claims_for(credential: Mapping[str, Any]) -> dict[str, Any]:
