@@ -234,6 +234,7 @@ def did_document(
     methods: list[dict[str, Any]] = []
     for index, key in enumerate(publics):
         method_id = _method_id(did, key, None if key_ids is None else key_ids[index])
+        method: dict[str, Any]
         if key.key_type is KeyType.RSA:
             method = {"id": method_id, "type": "JsonWebKey", "controller": did}
             method["publicKeyJwk"] = key.jwk()

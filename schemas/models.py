@@ -185,6 +185,11 @@ DigitString = Annotated[str, StringConstraints(pattern=r"^[0-9]+$")]
 ContextEntry = str | dict[str, Any]
 
 
+def _contexts(*urls: str) -> list[ContextEntry]:
+    """A fresh ``@context`` list (a model default; each model gets its own list)."""
+    return list(urls)
+
+
 def _types(value: TypeValue) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
@@ -258,12 +263,12 @@ class OBModel(BaseModel):
         read = self._input_keys
         kept: dict[str, Any] = {}
         for key, value in data.items():
-            name = names.get(key)
+            field_name = names.get(key)
             empty = value is None or (isinstance(value, list) and not value)
-            if name is None:  # an extension member: only present because it was given
+            if field_name is None:  # an extension member: only present because it was given
                 kept[key] = value
             elif read is not None:
-                if key in read or (name in self.model_fields_set and not empty):
+                if key in read or (field_name in self.model_fields_set and not empty):
                     kept[key] = value
             elif not empty:
                 kept[key] = value
@@ -681,7 +686,7 @@ class VerifiableCredential(OBModel):
     """Members every credential here shares (VC 2.0, plus VC 1.1's dates for reading)."""
 
     context: list[ContextEntry] = Field(
-        alias="@context", default_factory=lambda: [VC2_CONTEXT, OB_CONTEXT]
+        alias="@context", default_factory=lambda: _contexts(VC2_CONTEXT, OB_CONTEXT)
     )
     id: str | None = None
     type: TypeValue
@@ -801,7 +806,9 @@ class BitstringStatusListCredential(VerifiableCredential):
     """The published list. The VC v2 context defines its terms, so no OB context by default."""
 
     REQUIRED_TYPES = (("VerifiableCredential",), ("BitstringStatusListCredential",))
-    context: list[ContextEntry] = Field(alias="@context", default_factory=lambda: [VC2_CONTEXT])
+    context: list[ContextEntry] = Field(
+        alias="@context", default_factory=lambda: _contexts(VC2_CONTEXT)
+    )
     type: TypeValue = Field(
         default_factory=lambda: ["VerifiableCredential", "BitstringStatusListCredential"]
     )

@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import math
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -240,7 +240,8 @@ def sign_jwt(
         alg=key.jose_algorithm,
         protected=json.dumps(header, separators=(",", ":")),
     )
-    return token.serialize(compact=True)
+    compact: str = token.serialize(compact=True)
+    return compact
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,12 +350,13 @@ def _key_and_method(
     if any(header_key == pinned for pinned in pinned_keys):
         return header_key, None
     if issuer is not None and issuer.startswith("did:jwk:"):
+        issuer_method: VerificationMethod | None
         try:
-            method = resolver.resolve(issuer + "#0", purpose="assertionMethod")
+            issuer_method = resolver.resolve(issuer + "#0", purpose="assertionMethod")
         except KeysError:
-            method = None
-        if method is not None and method.key == header_key:
-            return header_key, method
+            issuer_method = None
+        if issuer_method is not None and issuer_method.key == header_key:
+            return header_key, issuer_method
     warnings.append(
         "the key comes only from the JWT's own 'jwk' header and is NOT bound to the issuer: "
         "the signature proves possession of that key, not who the issuer is (pin the key or "
@@ -438,7 +440,7 @@ def _vc11_credential(
     """VC 1.1 §6.3.1: JWT claims stand for credential members the ``vc`` claim may omit."""
     credential = dict(vc)
     start, end = _time_fields(credential)
-    fills = {
+    fills: dict[str, tuple[str, Callable[[Any], Any]]] = {
         "issuer": ("iss", lambda v: v),
         "id": ("jti", lambda v: v),
         start: ("nbf", _iso),
