@@ -32,11 +32,13 @@ _SIGNATURE_MEMBERS = ("proofValue", "jws", "signatureValue")
 
 @dataclass(frozen=True)
 class Cryptosuite:
-    """What a cryptosuite contributes: its name, canonicalization and the key type it needs."""
+    """What a cryptosuite contributes: its name, canonicalization, the key type it needs and
+    the length of its signatures (checked before any key is resolved)."""
 
     name: str
     canonicalize: Callable[[Mapping[str, Any], DocumentLoader], str]
     key_type: KeyType
+    signature_length: int
 
 
 def _contexts(document: Mapping[str, Any]) -> list[Any]:
@@ -149,7 +151,7 @@ class LinkedDataSignature:
                 proof[member] = value
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         if options.previous_proof is not None:
-            unsecured = _with_previous_proofs(document, options.previous_proof)
+            unsecured = with_previous_proofs(document, options.previous_proof)
         hash_data = self._hash_data(unsecured, proof, loader)
         proof["proofValue"] = encode_proof_value(key.sign(hash_data))
         return proof
@@ -182,8 +184,11 @@ class LinkedDataSignature:
             if expected.domain not in domains:
                 raise InvalidProof("proof domain does not match the expected domain")
         signature = decode_proof_value(proof["proofValue"])
-        if len(signature) != 64:
-            raise InvalidProof(f"{self.name} signatures are 64 bytes, this one is {len(signature)}")
+        expected_length = self.cryptosuite.signature_length
+        if len(signature) != expected_length:
+            raise InvalidProof(
+                f"{self.name} signatures are {expected_length} bytes, this one is {len(signature)}"
+            )
 
         method = resolver.resolve(proof["verificationMethod"], purpose=expected.proof_purpose)
         if method.key.key_type != self.cryptosuite.key_type:
@@ -202,8 +207,9 @@ class LinkedDataSignature:
         return method
 
 
-def _with_previous_proofs(document: Mapping[str, Any], previous: str | list[str]) -> dict[str, Any]:
-    """The document as the chained proof signed it: with exactly the proofs it names."""
+def with_previous_proofs(document: Mapping[str, Any], previous: str | list[str]) -> dict[str, Any]:
+    """The document as a chained proof (``previousProof``) signed it: with exactly the proofs it
+    names. Signing and verifying a proof chain both need it."""
     wanted = [previous] if isinstance(previous, str) else list(previous)
     proofs = document.get("proof")
     proofs = proofs if isinstance(proofs, list) else ([proofs] if proofs else [])
