@@ -43,6 +43,7 @@ from keys.keypairs import (
     b64url_encode,
 )
 from keys.multikey import decode_public_multikey, encode_public_multikey
+from schemas.json_values import as_list
 
 __all__ = [
     "DID_CONTEXT_V1",
@@ -328,16 +329,10 @@ def parse_verification_method(obj: Mapping[str, Any], *, document_id: str) -> Ve
     )
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def _candidate_methods(document: Mapping[str, Any]) -> Iterator[Any]:
-    yield from _as_list(document.get("verificationMethod"))
+    yield from as_list(document.get("verificationMethod"))
     for purpose in sorted(PROOF_PURPOSES):
-        for entry in _as_list(document.get(purpose)):
+        for entry in as_list(document.get(purpose)):
             if isinstance(entry, Mapping):
                 yield entry
 
@@ -363,7 +358,7 @@ def _require_listed(
 ) -> None:
     """The controller's document must list the method under ``purpose``, by reference or
     embedded with the same key."""
-    for entry in _as_list(document.get(purpose)):
+    for entry in as_list(document.get(purpose)):
         if isinstance(entry, str) and _same(_absolute(entry, document_id), method.id):
             return
         if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):

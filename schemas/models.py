@@ -50,6 +50,7 @@ from pydantic import (
 )
 
 from schemas.dates import format_datetime
+from schemas.json_values import as_list
 
 # --------------------------------------------------------------------------- constants
 
@@ -736,23 +737,17 @@ class VerifiableCredential(OBModel):
 
     @property
     def proofs(self) -> list[Proof]:
-        return _as_list(self.proof)
+        return as_list(self.proof)
 
     @property
     def credential_schemas(self) -> list[CredentialSchema]:
-        return _as_list(self.credentialSchema)
+        return as_list(self.credentialSchema)
 
     @property
     def credential_statuses(
         self,
     ) -> list[BitstringStatusListEntry | RevocationListStatus | CredentialStatus]:
-        return _as_list(self.credentialStatus)
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
+        return as_list(self.credentialStatus)
 
 
 class EndorsementCredential(VerifiableCredential):

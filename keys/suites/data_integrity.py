@@ -22,8 +22,8 @@ from keys.keypairs import KeyType, SigningKey
 from keys.suites.base import ProofExpectations, ProofOptions
 from schemas.canonical import DocumentLoader
 from schemas.dates import format_datetime, is_xsd_datetime
+from schemas.models import VC2_CONTEXT
 
-VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 
 #: Proof members that are the signature itself, never part of what is signed.

@@ -61,6 +61,7 @@ from keys.keypairs import KeyType, SigningKey, VerificationKey, b64url_decode
 from keys.suites.base import ASSERTION_METHOD, ProofExpectations, ProofOptions, ProofSuite
 from schemas.canonical import DocumentLoader
 from schemas.dates import format_datetime
+from schemas.models import VC11_CONTEXT
 
 __all__ = [
     "JWT_PROOF_TYPE",
@@ -88,7 +89,6 @@ JWT_TYPES = frozenset({"JWT"})
 #: Generous (a credential may embed data-URI images) but bounded: refuse before decoding.
 MAX_TOKEN_CHARS = 5_000_000
 
-_V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 #: The proof type a VC-JWT travels under when it sits next to its credential.
 JWT_PROOF_TYPE = "JwtProof2020"
 
@@ -127,7 +127,7 @@ class JwtVerification:
 def _is_v1(credential: Mapping[str, Any]) -> bool:
     context = credential.get("@context")
     first = context[0] if isinstance(context, list) and context else context
-    return first == _V1_CONTEXT
+    return first == VC11_CONTEXT
 
 
 def _time_fields(credential: Mapping[str, Any]) -> tuple[str, str]:
