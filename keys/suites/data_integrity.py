@@ -14,11 +14,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import base58
-
 from keys.did import KeyResolver, VerificationMethod
-from keys.errors import InvalidProof, InvalidSignature, KeyResolutionError, UnsupportedSuite
+from keys.errors import (
+    InvalidProof,
+    InvalidSignature,
+    KeyFormatError,
+    KeyResolutionError,
+    UnsupportedSuite,
+)
 from keys.keypairs import KeyType, SigningKey
+from keys.multikey import decode_multibase, encode_multibase
 from keys.suites.base import ProofExpectations, ProofOptions
 from schemas.canonical import DocumentLoader
 from schemas.dates import format_datetime, is_xsd_datetime
@@ -49,15 +54,17 @@ def _contexts(document: Mapping[str, Any]) -> list[Any]:
 
 
 def encode_proof_value(signature: bytes) -> str:
-    return "z" + base58.b58encode(signature).decode("ascii")
+    """``proofValue``: the signature as multibase base58btc (``z…``)."""
+    return encode_multibase(signature)
 
 
 def decode_proof_value(value: Any) -> bytes:
+    """The signature bytes of a ``proofValue``; :class:`InvalidProof` if it is not ``z…``."""
     if not isinstance(value, str) or not value.startswith("z") or len(value) < 2:
         raise InvalidProof("proofValue must be a base58btc multibase string starting with 'z'")
     try:
-        return base58.b58decode(value[1:])
-    except ValueError as error:
+        return decode_multibase(value)
+    except KeyFormatError as error:
         raise InvalidProof(f"proofValue is not valid base58btc: {error}") from error
 
 
