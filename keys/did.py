@@ -50,6 +50,7 @@ __all__ = [
     "JWK_CONTEXT_V1",
     "MULTIKEY_CONTEXT_V1",
     "PROOF_PURPOSES",
+    "Fetcher",  # defined in keys.fetch; re-exported as the type of KeyResolver's fetcher
     "KeyResolver",
     "VerificationMethod",
     "check_controller",

@@ -16,10 +16,10 @@ import email.utils
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from datetime import UTC
 
 from keys.fetch.document import FetchedDocument, looks_like_json, parse_json
 from keys.fetch.status_ttl import document_deadline
+from schemas.dates import as_utc
 
 __all__ = [
     "DEFAULT_CACHE_MAX_BYTES",
@@ -66,9 +66,7 @@ def _http_date(value: str | None) -> float | None:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    return as_utc(moment).timestamp()
 
 
 def header_lifetime(headers: Mapping[str, str], now: float) -> float | None:
