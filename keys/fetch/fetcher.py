@@ -66,10 +66,10 @@ class _Exchange:
 class GuardedFetcher:
     """Fetch remote documents for the verifier without letting a credential aim the request.
 
-    See the module docstring for the threat model. One instance is meant to be shared (by a
-    FastAPI app, a CLI run): it keeps an HTTP connection pool, a resolver thread pool and a
-    bounded cache, all safe to use from several threads. Call :meth:`close` (or use it as a
-    context manager) when done.
+    See the :mod:`keys.fetch` package docstring for the threat model. One instance is meant to
+    be shared (by a FastAPI app, a CLI run): it keeps an HTTP connection pool, a resolver thread
+    pool and a bounded cache, all safe to use from several threads. Call :meth:`close` (or use
+    it as a context manager) when done.
 
     ``transport`` replaces the network (tests pass ``httpx.MockTransport``); the URL and address
     checks still run before every request, but IP pinning is only done by the default
