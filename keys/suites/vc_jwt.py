@@ -536,9 +536,10 @@ class VcJwtSuite:
     """VC-JWT as a :class:`~keys.suites.base.ProofSuite`: the proof is ``{"type":
     "JwtProof2020", "jwt": <compact JWS>}`` and the JWS payload is the credential itself.
 
+    Like any proof in a set, the JWT covers the credential without the document's other proofs.
     A JWS signs the JSON bytes, so ``loader`` is not used (no canonicalization). Proof options a
-    JWT has no place for (``challenge``, ``domain``, ``nonce``, ``id``, ``previousProof``,
-    ``expires``, a ``created`` apart from ``validFrom``, a purpose other than
+    JWT has no place for (``id``, ``created`` (``nbf`` is ``validFrom``), ``expires``,
+    ``challenge``, ``domain``, ``nonce``, ``previousProof``, a purpose other than
     ``assertionMethod``) are refused rather than dropped unsigned.
     """
 
@@ -601,7 +602,11 @@ class VcJwtSuite:
         token = proof.get("jwt")
         if not isinstance(token, str) or not token:
             raise InvalidProof(f"{JWT_PROOF_TYPE} proof has no jwt")
-        if expected.proof_purpose != ASSERTION_METHOD or expected.challenge or expected.domain:
+        if (
+            expected.proof_purpose != ASSERTION_METHOD
+            or expected.challenge is not None
+            or expected.domain is not None
+        ):
             raise InvalidProof(
                 "a VC-JWT asserts a credential; it carries no purpose, challenge or domain to check"
             )
