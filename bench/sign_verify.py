@@ -60,11 +60,18 @@ def _pin_to_one_core() -> None:
 def _measure(suite: str, seconds: float) -> dict[str, Any]:
     """Runs in a child process: sign and verify rates of one suite."""
     _pin_to_one_core()
-    from keys.did import KeyResolver, did_jwk, did_key
-    from keys.keypairs import KeyType, SigningKey
-    from keys.suites import ProofOptions, add_proof, verify_proofs
-    from keys.suites.vc_jwt import sign_jwt, verify_jwt
-    from schemas.loader import bundled_loader
+    from keys import (
+        KeyResolver,
+        KeyType,
+        ProofOptions,
+        SigningKey,
+        add_proof,
+        sign_jwt,
+        verify_jwt,
+        verify_proofs,
+    )
+    from keys.did import did_jwk, did_key
+    from schemas import bundled_loader
     from schemas.samples import sample_micro_credential
 
     loader = bundled_loader()
@@ -158,8 +165,8 @@ def _digital_bazaar(seconds: float) -> dict[str, Any] | None:
     if node is None or not (ROOT / "interop" / "node_modules").is_dir():
         print("# reference-digitalbazaar skipped: run `make test` first", file=sys.stderr)
         return None
+    from keys import KeyType, SigningKey
     from keys.did import did_key
-    from keys.keypairs import KeyType, SigningKey
     from schemas.samples import sample_micro_credential
 
     seed = os.urandom(32)

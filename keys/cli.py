@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,10 +15,12 @@ import typer
 
 from keys.did import did_document, did_jwk, did_key, did_web
 from keys.errors import KeysError
-from keys.keypairs import KeyType, SigningKey, dump_private_jwk, load_key_file
+from keys.keyfile import load_key_file
+from keys.keypairs import KeyType, SigningKey, dump_private_jwk
 from keys.suites import ProofOptions, add_proof
 from keys.suites.vc_jwt import JwtProfile, sign_jwt
 from microcred.exit_codes import EXIT_USAGE
+from schemas.dates import require_datetime
 from schemas.errors import SchemasError
 from schemas.loader import bundled_loader
 
@@ -156,7 +157,7 @@ def sign(
             credential["issuer"] = controller
     if created is not None:
         try:
-            datetime.fromisoformat(created.replace("Z", "+00:00"))
+            require_datetime(created)
         except ValueError:
             raise _fail(f"--created is not an ISO 8601 date-time: {created}") from None
     try:

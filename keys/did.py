@@ -4,8 +4,8 @@ Three DID methods and plain https controller documents are supported:
 
 * ``did:key`` and ``did:jwk`` carry the key in the identifier and resolve locally, with no
   network access;
-* ``did:web`` and ``https://…`` are fetched through an injected :class:`Fetcher` (the guarded
-  fetcher in production, a fake in tests). Nothing here opens a socket by itself.
+* ``did:web`` and ``https://…`` are fetched through an injected :class:`~keys.fetch.Fetcher`
+  (the guarded fetcher in production, a fake in tests). Nothing here opens a socket by itself.
 
 What "resolved" promises: the returned :class:`VerificationMethod` is listed by its
 controller's document under the requested proof purpose (``assertionMethod`` for credentials).
@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from keys.errors import (
@@ -34,6 +34,7 @@ from keys.errors import (
     KeyResolutionError,
     KeysError,
 )
+from keys.fetch.protocol import Fetcher
 from keys.keypairs import (
     KeyType,
     SigningKey,
@@ -42,13 +43,14 @@ from keys.keypairs import (
     b64url_encode,
 )
 from keys.multikey import decode_public_multikey, encode_public_multikey
+from schemas.json_values import as_list
 
 __all__ = [
     "DID_CONTEXT_V1",
     "JWK_CONTEXT_V1",
     "MULTIKEY_CONTEXT_V1",
     "PROOF_PURPOSES",
-    "Fetcher",
+    "Fetcher",  # defined in keys.fetch; re-exported as the type of KeyResolver's fetcher
     "KeyResolver",
     "VerificationMethod",
     "check_controller",
@@ -95,16 +97,6 @@ def _show(value: object, limit: int = 120) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-class Fetcher(Protocol):
-    """What the resolver needs from the network: one JSON document per URL.
-
-    ``keys.fetch.GuardedFetcher`` implements it (SSRF guard, size and time limits) and raises
-    :class:`keys.errors.FetchError` subclasses; tests pass a fake object.
-    """
-
-    def fetch_json(self, url: str, *, accept: str = "application/json") -> Any: ...
-
-
 @dataclass(frozen=True)
 class VerificationMethod:
     """A resolved verification method: its absolute ``id``, who controls it, and the key."""
@@ -128,14 +120,9 @@ def did_key(key: VerificationKey | SigningKey) -> str:
     return "did:key:" + encode_public_multikey(_public(key))
 
 
-def _canonical_jwk_json(key: VerificationKey) -> str:
-    # RFC 7638 member set and order, compact: the same key always yields the same DID.
-    return json.dumps(key._required_jwk_members(), separators=(",", ":"), sort_keys=True)
-
-
 def did_jwk(key: VerificationKey | SigningKey) -> str:
     """``did:jwk:`` + base64url(public JWK JSON, required members in lexicographic order)."""
-    return "did:jwk:" + b64url_encode(_canonical_jwk_json(_public(key)).encode("utf-8"))
+    return "did:jwk:" + b64url_encode(_public(key).canonical_jwk_json().encode("utf-8"))
 
 
 def _check_host(host: str) -> None:
@@ -249,6 +236,7 @@ def did_document(
     methods: list[dict[str, Any]] = []
     for index, key in enumerate(publics):
         method_id = _method_id(did, key, None if key_ids is None else key_ids[index])
+        method: dict[str, Any]
         if key.key_type is KeyType.RSA:
             method = {"id": method_id, "type": "JsonWebKey", "controller": did}
             method["publicKeyJwk"] = key.jwk()
@@ -342,16 +330,10 @@ def parse_verification_method(obj: Mapping[str, Any], *, document_id: str) -> Ve
     )
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def _candidate_methods(document: Mapping[str, Any]) -> Iterator[Any]:
-    yield from _as_list(document.get("verificationMethod"))
+    yield from as_list(document.get("verificationMethod"))
     for purpose in sorted(PROOF_PURPOSES):
-        for entry in _as_list(document.get(purpose)):
+        for entry in as_list(document.get(purpose)):
             if isinstance(entry, Mapping):
                 yield entry
 
@@ -377,7 +359,7 @@ def _require_listed(
 ) -> None:
     """The controller's document must list the method under ``purpose``, by reference or
     embedded with the same key."""
-    for entry in _as_list(document.get(purpose)):
+    for entry in as_list(document.get(purpose)):
         if isinstance(entry, str) and _same(_absolute(entry, document_id), method.id):
             return
         if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):

@@ -10,7 +10,8 @@ The surface is deliberately small, in the pyca/cryptography style:
 * Signatures are always in JOSE form (Ed25519 raw 64 bytes, ES256 raw ``r || s``, RS256
   PKCS#1 v1.5 with SHA-256), so the same bytes serve VC-JWT and Data Integrity proofs.
 * Private material never appears in ``repr`` or in an error message; it leaves the object only
-  through :meth:`SigningKey.private_jwk` / :func:`dump_private_jwk`, whose names say so.
+  through :meth:`SigningKey.private_jwk` / :func:`dump_private_jwk` and the raw secrets a secret
+  Multikey needs (:meth:`Ed25519SigningKey.seed`, :meth:`P256SigningKey.scalar_bytes`).
 * A public-key constructor refuses anything that carries private members: a JWK with ``d`` in a
   ``jwk`` header or a DID document is a leak (or a trick), never something to use silently.
 """
@@ -18,15 +19,10 @@ The surface is deliberately small, in the pyca/cryptography style:
 from __future__ import annotations
 
 import abc
-import base64
-import binascii
 import hashlib
 import json
-import os
-import re
 from collections.abc import Mapping
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, ClassVar
 
 from cryptography.exceptions import InvalidSignature as _PycaInvalidSignature
@@ -39,6 +35,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from keys.errors import InvalidSignature, KeyFormatError
+from schemas import base64url
+from schemas.base64url import encode as b64url_encode
 
 __all__ = [
     "DEFAULT_RSA_BITS",
@@ -55,15 +53,12 @@ __all__ = [
     "b64url_decode",
     "b64url_encode",
     "dump_private_jwk",
-    "load_key_file",
 ]
 
 #: RSA below this size is refused everywhere (NIST SP 800-131A; RFC 7518 §3.3 says >= 2048).
 MIN_RSA_BITS = 2048
 #: What :meth:`SigningKey.generate` makes for RSA unless told otherwise.
 DEFAULT_RSA_BITS = 3072
-#: Key files are small; anything larger is not a key and is not read into memory.
-MAX_KEY_FILE_BYTES = 64 * 1024
 
 _P256_COORD_LEN = 32
 _ED25519_LEN = 32
@@ -88,32 +83,16 @@ _JOSE_ALGORITHMS: dict[KeyType, str] = {
 # --------------------------------------------------------------------------------------------
 # base64url, strictly
 
-
-_B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
-
-
-def b64url_encode(data: bytes) -> str:
-    """Unpadded base64url (RFC 7515 §2), the encoding of every JOSE and did:jwk value."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+# ``b64url_encode`` (RFC 7515 §2, every JOSE and did:jwk value) is schemas.base64url.encode.
 
 
 def b64url_decode(value: str) -> bytes:
-    """Decode unpadded base64url, refusing every non-canonical spelling.
-
-    Why strict: a lenient decoder maps several strings to the same bytes (padding, stray
-    characters, non-zero unused low bits in the last character). Then a token can be altered
-    without changing what is verified, which breaks "any change to the token fails" and lets two
-    different strings claim to be the same credential.
-    """
-    if not isinstance(value, str) or not _B64URL_RE.fullmatch(value) or len(value) % 4 == 1:
-        raise KeyFormatError("not canonical unpadded base64url")
+    """Decode unpadded base64url, refusing every non-canonical spelling (see
+    :mod:`schemas.base64url` for why), as a :class:`KeyFormatError`."""
     try:
-        data = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise KeyFormatError("not canonical unpadded base64url") from exc
-    if b64url_encode(data) != value:
-        raise KeyFormatError("not canonical unpadded base64url")
-    return data
+        return base64url.decode(value)
+    except ValueError:
+        raise KeyFormatError("not canonical unpadded base64url") from None
 
 
 def _int_to_b64(value: int, length: int | None = None) -> str:
@@ -252,14 +231,18 @@ class VerificationKey(abc.ABC):
             loaded = serialization.load_der_public_key(data)
         except (ValueError, UnsupportedAlgorithm) as exc:
             raise KeyFormatError("not a DER SubjectPublicKeyInfo RSA key") from exc
-        return _verification_key_from_pyca(loaded)
+        return cls.from_pyca(loaded)
 
     @classmethod
-    def from_multibase(cls, value: str) -> VerificationKey:
-        """Read a Multikey ``publicKeyMultibase`` value (``z6Mk…`` or ``zDn…``)."""
-        from keys.multikey import decode_public_multikey  # multikey builds on this module
-
-        return decode_public_multikey(value)
+    def from_pyca(cls, pyca_key: object) -> VerificationKey:
+        """Wrap a pyca/cryptography public key (Ed25519, P-256 or RSA >= 2048 bits)."""
+        if isinstance(pyca_key, ed25519.Ed25519PublicKey):
+            return Ed25519VerificationKey(pyca_key)
+        if isinstance(pyca_key, ec.EllipticCurvePublicKey):
+            return P256VerificationKey(pyca_key)
+        if isinstance(pyca_key, rsa.RSAPublicKey):
+            return RSAVerificationKey(pyca_key)
+        raise KeyFormatError(f"unsupported public key type {type(pyca_key).__name__}")
 
     # -- what every key offers ---------------------------------------------------------------
 
@@ -279,21 +262,24 @@ class VerificationKey(abc.ABC):
         RSA DER SubjectPublicKeyInfo."""
 
     @abc.abstractmethod
-    def _required_jwk_members(self) -> dict[str, str]:
+    def required_jwk_members(self) -> dict[str, str]:
         """The RFC 7638 required members, already in lexicographic order."""
 
     def jwk(self) -> dict[str, str]:
         """The public JWK (``kty``, ``crv``/``x``/``y`` or ``n``/``e``; ``kid`` only if set)."""
-        members = dict(self._required_jwk_members())
+        members = dict(self.required_jwk_members())
         if self._kid is not None:
             members["kid"] = self._kid
         return members
 
+    def canonical_jwk_json(self) -> str:
+        """The RFC 7638 form: required members only, sorted, no whitespace. The thumbprint
+        hashes it and ``did:jwk`` encodes it, so one key always yields one name."""
+        return json.dumps(self.required_jwk_members(), separators=(",", ":"), sort_keys=True)
+
     def thumbprint(self) -> str:
         """RFC 7638 JWK thumbprint (SHA-256, base64url): a stable name for the key."""
-        canonical = json.dumps(
-            self._required_jwk_members(), separators=(",", ":"), sort_keys=True
-        ).encode("utf-8")
+        canonical = self.canonical_jwk_json().encode("utf-8")
         return b64url_encode(hashlib.sha256(canonical).digest())
 
     @abc.abstractmethod
@@ -338,7 +324,7 @@ class Ed25519VerificationKey(VerificationKey):
     def public_bytes(self) -> bytes:
         return self._pyca.public_bytes_raw()
 
-    def _required_jwk_members(self) -> dict[str, str]:
+    def required_jwk_members(self) -> dict[str, str]:
         return {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(self.public_bytes())}
 
     def verify(self, signature: bytes, data: bytes) -> None:
@@ -365,7 +351,7 @@ class P256VerificationKey(VerificationKey):
             serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
         )
 
-    def _required_jwk_members(self) -> dict[str, str]:
+    def required_jwk_members(self) -> dict[str, str]:
         numbers = self._pyca.public_numbers()
         return {
             "crv": "P-256",
@@ -406,7 +392,7 @@ class RSAVerificationKey(VerificationKey):
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
-    def _required_jwk_members(self) -> dict[str, str]:
+    def required_jwk_members(self) -> dict[str, str]:
         numbers = self._pyca.public_numbers()
         return {"e": _int_to_b64(numbers.e), "kty": "RSA", "n": _int_to_b64(numbers.n)}
 
@@ -416,16 +402,6 @@ class RSAVerificationKey(VerificationKey):
             self._pyca.verify(bytes(signature), bytes(data), padding.PKCS1v15(), hashes.SHA256())
         except _PycaInvalidSignature:
             raise InvalidSignature("RS256 signature does not verify") from None
-
-
-def _verification_key_from_pyca(pyca_key: object) -> VerificationKey:
-    if isinstance(pyca_key, ed25519.Ed25519PublicKey):
-        return Ed25519VerificationKey(pyca_key)
-    if isinstance(pyca_key, ec.EllipticCurvePublicKey):
-        return P256VerificationKey(pyca_key)
-    if isinstance(pyca_key, rsa.RSAPublicKey):
-        return RSAVerificationKey(pyca_key)
-    raise KeyFormatError(f"unsupported public key type {type(pyca_key).__name__}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,6 +433,17 @@ class SigningKey(abc.ABC):
         return Ed25519SigningKey(ed25519.Ed25519PrivateKey.from_private_bytes(bytes(seed)))
 
     @classmethod
+    def from_pyca(cls, pyca_key: object) -> SigningKey:
+        """Wrap a pyca/cryptography private key (Ed25519, P-256 or RSA >= 2048 bits)."""
+        if isinstance(pyca_key, ed25519.Ed25519PrivateKey):
+            return Ed25519SigningKey(pyca_key)
+        if isinstance(pyca_key, ec.EllipticCurvePrivateKey):
+            return P256SigningKey(pyca_key)
+        if isinstance(pyca_key, rsa.RSAPrivateKey):
+            return RSASigningKey(pyca_key)
+        raise KeyFormatError(f"unsupported private key type {type(pyca_key).__name__}")
+
+    @classmethod
     def from_jwk(cls, jwk: Mapping[str, Any]) -> SigningKey:
         """Read a private JWK. The public members must match the private ones."""
         key_type = _key_type_of_jwk(jwk)
@@ -469,11 +456,11 @@ class SigningKey(abc.ABC):
             key = cls.from_seed(_jwk_bytes(jwk, "d", _ED25519_LEN))
         elif key_type is KeyType.P256:
             d = int.from_bytes(_jwk_bytes(jwk, "d", _P256_COORD_LEN), "big")
-            key = P256SigningKey._from_scalar(d)
+            key = P256SigningKey.from_scalar(d)
         else:
             key = RSASigningKey._from_jwk(jwk)
-        expected = {k: jwk.get(k) for k in key.public_key._required_jwk_members()}
-        if expected != key.public_key._required_jwk_members():
+        expected = {k: jwk.get(k) for k in key.public_key.required_jwk_members()}
+        if expected != key.public_key.required_jwk_members():
             raise KeyFormatError("the JWK's public members do not match its private key")
         key._kid = kid
         key.public_key._kid = kid
@@ -499,7 +486,7 @@ class SigningKey(abc.ABC):
 
     def private_jwk(self) -> dict[str, str]:
         """The full private JWK. Its name is the warning: this is the secret."""
-        members = dict(self.public_key._required_jwk_members())
+        members = dict(self.public_key.required_jwk_members())
         members.update(self._private_members())
         if self._kid is not None:
             members["kid"] = self._kid
@@ -534,11 +521,12 @@ class Ed25519SigningKey(SigningKey):
     def sign(self, data: bytes) -> bytes:
         return self._pyca.sign(bytes(data))
 
-    def _seed(self) -> bytes:
+    def seed(self) -> bytes:
+        """The 32-byte RFC 8032 private key: secret material (secret Multikeys carry it)."""
         return self._pyca.private_bytes_raw()
 
     def _private_members(self) -> dict[str, str]:
-        return {"d": b64url_encode(self._seed())}
+        return {"d": b64url_encode(self.seed())}
 
 
 class P256SigningKey(SigningKey):
@@ -554,7 +542,8 @@ class P256SigningKey(SigningKey):
         self._kid = None
 
     @classmethod
-    def _from_scalar(cls, d: int) -> P256SigningKey:
+    def from_scalar(cls, d: int) -> P256SigningKey:
+        """The key with private scalar ``d`` (as a secret Multikey carries it)."""
         try:
             return cls(ec.derive_private_key(d, ec.SECP256R1()))
         except ValueError as exc:
@@ -569,11 +558,12 @@ class P256SigningKey(SigningKey):
         r, s = decode_dss_signature(der)
         return r.to_bytes(_P256_COORD_LEN, "big") + s.to_bytes(_P256_COORD_LEN, "big")
 
-    def _scalar_bytes(self) -> bytes:
+    def scalar_bytes(self) -> bytes:
+        """The private scalar, 32 bytes big-endian: secret material (secret Multikeys carry it)."""
         return self._pyca.private_numbers().private_value.to_bytes(_P256_COORD_LEN, "big")
 
     def _private_members(self) -> dict[str, str]:
-        return {"d": b64url_encode(self._scalar_bytes())}
+        return {"d": b64url_encode(self.scalar_bytes())}
 
 
 class RSASigningKey(SigningKey):
@@ -624,84 +614,8 @@ class RSASigningKey(SigningKey):
         }
 
 
-def _signing_key_from_pyca(pyca_key: object) -> SigningKey:
-    if isinstance(pyca_key, ed25519.Ed25519PrivateKey):
-        return Ed25519SigningKey(pyca_key)
-    if isinstance(pyca_key, ec.EllipticCurvePrivateKey):
-        return P256SigningKey(pyca_key)
-    if isinstance(pyca_key, rsa.RSAPrivateKey):
-        return RSASigningKey(pyca_key)
-    raise KeyFormatError(f"unsupported private key type {type(pyca_key).__name__}")
-
-
 # --------------------------------------------------------------------------------------------
-# Files
-
-
-def load_key_file(path: str | os.PathLike[str]) -> SigningKey | VerificationKey:
-    """Read a key from a file: a JWK (private if it has ``d``), an unencrypted PEM (PKCS#8 /
-    traditional private key, or SubjectPublicKeyInfo), a JSON object with
-    ``secretKeyMultibase``/``privateKeyMultibase``/``publicKeyMultibase``, or a bare multibase
-    line.
-
-    Errors name the file and the problem, never the content.
-    """
-    from keys.multikey import decode_public_multikey, decode_secret_multikey
-
-    file = Path(path)
-    try:
-        with file.open("rb") as handle:
-            raw = handle.read(MAX_KEY_FILE_BYTES + 1)
-    except OSError as exc:
-        raise KeyFormatError(f"cannot read key file {file}: {exc.strerror}") from None
-    if len(raw) > MAX_KEY_FILE_BYTES:
-        raise KeyFormatError(f"key file {file} is larger than {MAX_KEY_FILE_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise KeyFormatError(f"key file {file} is not UTF-8 text") from None
-
-    if text.startswith("-----BEGIN"):
-        return _load_pem(raw, file)
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            raise KeyFormatError(f"key file {file} is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise KeyFormatError(f"key file {file} does not hold a JSON object")
-        if "kty" in data:
-            if "d" in data:
-                return SigningKey.from_jwk(data)
-            return VerificationKey.from_jwk(data)
-        for member in ("secretKeyMultibase", "privateKeyMultibase"):
-            if member in data:
-                return decode_secret_multikey(data[member])
-        if "publicKeyMultibase" in data:
-            return decode_public_multikey(data["publicKeyMultibase"])
-        raise KeyFormatError(f"key file {file} holds no JWK or multikey")
-    if text.startswith("z") and "\n" not in text:
-        try:
-            return decode_public_multikey(text)
-        except KeyFormatError:
-            return decode_secret_multikey(text)
-    raise KeyFormatError(f"key file {file}: unrecognised key format")
-
-
-def _load_pem(raw: bytes, file: Path) -> SigningKey | VerificationKey:
-    if b"PRIVATE KEY" in raw:
-        try:
-            private = serialization.load_pem_private_key(raw, password=None)
-        except TypeError:
-            raise KeyFormatError(f"key file {file} is encrypted; decrypt it first") from None
-        except (ValueError, UnsupportedAlgorithm):
-            raise KeyFormatError(f"key file {file} is not a readable PEM private key") from None
-        return _signing_key_from_pyca(private)
-    try:
-        public = serialization.load_pem_public_key(raw)
-    except (ValueError, UnsupportedAlgorithm):
-        raise KeyFormatError(f"key file {file} is not a readable PEM public key") from None
-    return _verification_key_from_pyca(public)
+# Files (reading them is keys.keyfile's job: it knows every format, Multikey included)
 
 
 def dump_private_jwk(key: SigningKey) -> str:

@@ -119,7 +119,7 @@ def decode_secret_multikey(value: str) -> SigningKey:
     if header == P256_SECRET_HEADER:
         if len(body) != 32:
             raise KeyFormatError("P-256 secret multikey must carry a 32-byte scalar")
-        return P256SigningKey._from_scalar(int.from_bytes(body, "big"))
+        return P256SigningKey.from_scalar(int.from_bytes(body, "big"))
     raise KeyFormatError("unsupported secret multikey header")
 
 
@@ -130,10 +130,10 @@ def encode_secret_multikey(key: SigningKey, *, include_public: bool = False) -> 
     (the OB vector's form) for tools that expect it.
     """
     if isinstance(key, Ed25519SigningKey):
-        body = key._seed()
+        body = key.seed()
         if include_public:
             body += key.public_key.public_bytes()
         return encode_multibase(ED25519_SECRET_HEADER + body)
     if isinstance(key, P256SigningKey):
-        return encode_multibase(P256_SECRET_HEADER + key._scalar_bytes())
+        return encode_multibase(P256_SECRET_HEADER + key.scalar_bytes())
     raise KeyFormatError(f"no secret Multikey encoding for {key.key_type} keys")

@@ -48,7 +48,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NoReturn
 from xml.parsers import expat
 
 from schemas.errors import SchemasError
@@ -255,7 +255,7 @@ def _refuse_internal_subset(name: str, sysid: str | None, pubid: str | None, int
         raise BakingError("SVG declares a DTD internal subset (entities are refused)")
 
 
-def _refuse_declaration(*_args: object) -> None:
+def _refuse_declaration(*_args: object) -> NoReturn:
     raise BakingError("SVG contains a DTD declaration (entities are refused)")
 
 

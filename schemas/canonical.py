@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from cachetools import FIFOCache
 from frozendict import frozendict
 from pyld import jsonld
 from pyld.context_resolver import ContextResolver
 from pyld.jsonld import _is_absolute_iri, _is_keyword
 
 from schemas.errors import CanonicalizationError, RelativeIri, SchemasError, UndefinedTerm
+from schemas.loader import DocumentLoader, RemoteDocument
 from schemas.rdfc import (
     DEFAULT_WORK_FACTOR,
     Quad,
@@ -36,25 +38,16 @@ from schemas.rdfc import (
     serialize_literal,
 )
 
-DocumentLoader = Callable[[str, dict | None], dict]
+__all__ = ["DocumentLoader", "canonicalize", "to_quads"]
 
 #: Relative IRIs are resolved against this base, then refused. ``.invalid`` never resolves.
 _SENTINEL_BASE = "https://relative-iri.invalid/"
 
 _CONTEXT_CACHE_SIZE = 256
+_PROCESSED_CACHE_SIZE = 4096
 
-
-class _LruCache(dict):
-    """The tiny mapping pyld's ContextResolver wants (``get`` / ``__setitem__``), bounded."""
-
-    def __init__(self, maxsize: int) -> None:
-        super().__init__()
-        self.maxsize = maxsize
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        if len(self) >= self.maxsize and key not in self:
-            del self[next(iter(self))]
-        super().__setitem__(key, value)
+#: A processed-context memo key: (active context uuid, local context, three pyld flags).
+_ProcessedKey = tuple[Any, Any, bool, bool, bool]
 
 
 class _ContextMemo:
@@ -68,19 +61,20 @@ class _ContextMemo:
     """
 
     def __init__(self, loader: DocumentLoader) -> None:
-        self.resolved: _LruCache = _LruCache(_CONTEXT_CACHE_SIZE)
+        # First in, first out: reading an entry does not reorder the cache (an LRU's would),
+        # so the lock-free reads pyld's ContextResolver makes from several threads stay safe.
+        self.resolved: FIFOCache[str, Any] = FIFOCache(_CONTEXT_CACHE_SIZE)
 
-        def static_loader(url: str, options: dict | None = None) -> dict:
+        def static_loader(url: str, options: dict[str, Any] | None = None) -> RemoteDocument:
             # Every loader we accept is offline and immutable, so tell pyld it may keep the
             # resolved context across operations (it only does so for documents tagged static).
             return {**loader(url, options), "tag": "static"}
 
-        self.loader = static_loader
-        self.processed: _LruCache = _LruCache(_PROCESSED_CACHE_SIZE)
+        self.loader: DocumentLoader = static_loader
+        self.processed: FIFOCache[_ProcessedKey, tuple[Any, Any, Any]] = FIFOCache(
+            _PROCESSED_CACHE_SIZE
+        )
         self.lock = threading.Lock()
-
-
-_PROCESSED_CACHE_SIZE = 4096
 
 _memos: weakref.WeakKeyDictionary[Any, _ContextMemo] = weakref.WeakKeyDictionary()
 _memos_lock = threading.Lock()
@@ -100,18 +94,18 @@ def _memo_for(loader: DocumentLoader) -> _ContextMemo:
         return memo
 
 
-class _Processor(jsonld.JsonLdProcessor):
+class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]  # pyld ships no types
     """pyld's processor with safe mode switched on and context processing memoized."""
 
     def __init__(self, memo: _ContextMemo) -> None:
         super().__init__(on_property_dropped=_refuse_dropped)
         self._memo = memo
 
-    def _process_context(  # type: ignore[override]
+    def _process_context(
         self,
         active_ctx: Any,
         local_ctx: Any,
-        options: dict,
+        options: dict[str, Any],
         override_protected: bool = False,
         propagate: bool = True,
         validate_scoped: bool = True,
@@ -148,16 +142,21 @@ class _Processor(jsonld.JsonLdProcessor):
     # pyld drops, without a word, any triple whose subject, predicate or object is not an
     # absolute IRI (e.g. a type name with a space in it). A dropped triple is unsigned data.
 
-    def _graph_to_rdf(self, graph: dict, issuer: Any, options: dict) -> list:
+    def _graph_to_rdf(
+        self, graph: dict[str, Any], issuer: Any, options: dict[str, Any]
+    ) -> list[Any]:
         for id_, node in graph.items():
             if not _is_absolute_iri(id_):
                 raise RelativeIri(_strip_sentinel(id_))
             for prop in node:
                 if prop != "@type" and not _is_keyword(prop) and not _is_absolute_iri(prop):
                     raise RelativeIri(_strip_sentinel(prop))
-        return super()._graph_to_rdf(graph, issuer, options)
+        triples: list[Any] = super()._graph_to_rdf(graph, issuer, options)
+        return triples
 
-    def _object_to_rdf(self, item: Any, issuer: Any, triples: list, options: dict) -> Any:
+    def _object_to_rdf(
+        self, item: Any, issuer: Any, triples: list[Any], options: dict[str, Any]
+    ) -> Any:
         result = super()._object_to_rdf(item, issuer, triples, options)
         if result is None:
             value = item.get("@id") if isinstance(item, Mapping) else item
@@ -243,7 +242,7 @@ def _unwrap(error: BaseException) -> SchemasError:
 
 
 def _describe(error: BaseException) -> str:
-    parts = []
+    parts: list[str] = []
     seen: BaseException | None = error
     while seen is not None and len(parts) < 4:
         message = (

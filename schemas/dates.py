@@ -16,6 +16,7 @@ Every layer reads and writes them through these few functions so that they agree
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, overload
@@ -24,6 +25,7 @@ __all__ = [
     "Clock",
     "as_utc",
     "format_datetime",
+    "is_xsd_datetime",
     "parse_datetime",
     "require_datetime",
     "system_clock",
@@ -32,6 +34,9 @@ __all__ = [
 
 #: Something that says what time it is. Services take one so tests can pin "now".
 Clock = Callable[[], datetime]
+
+#: The ``xsd:dateTime`` lexical form: what a proof's ``created`` must be, character for character.
+_XSD_DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -84,6 +89,15 @@ def format_datetime(moment: datetime, *, fraction: bool = False) -> str:
         utc = utc.replace(microsecond=0)
         return utc.isoformat(timespec="seconds") + "Z"
     return utc.isoformat(timespec="microseconds") + "Z"
+
+
+def is_xsd_datetime(value: Any) -> bool:
+    """Whether ``value`` is text in the ``xsd:dateTime`` lexical form (zone optional).
+
+    Stricter than :func:`parse_datetime` on purpose: a signature covers the text, so a proof's
+    ``created`` is checked as written, not as whatever ``fromisoformat`` can make of it.
+    """
+    return isinstance(value, str) and bool(_XSD_DATETIME.match(value))
 
 
 def utcnow() -> datetime:

@@ -42,6 +42,7 @@ __all__ = [
     "BundledContextCorrupted",
     "DocumentLoader",
     "ManifestEntry",
+    "RemoteDocument",
     "bundled_document",
     "bundled_loader",
     "load_bundle",
@@ -49,8 +50,10 @@ __all__ = [
     "read_manifest",
 ]
 
-#: pyld's loader protocol: ``loader(url, options)`` returns a RemoteDocument dict.
-DocumentLoader = Callable[[str, dict | None], dict]
+#: pyld's RemoteDocument: ``{"contextUrl", "documentUrl", "document"}``.
+RemoteDocument = dict[str, Any]
+#: pyld's loader protocol: ``loader(url, options)`` returns a :data:`RemoteDocument`.
+DocumentLoader = Callable[[str, dict[str, Any] | None], RemoteDocument]
 
 CONTEXTS_DIR: Final[Traversable] = resources.files("schemas") / "contexts"
 _MANIFEST_NAME: Final = "manifest.json"
@@ -112,7 +115,7 @@ def _verified_bytes(directory: Traversable, entry: ManifestEntry) -> bytes:
     return data
 
 
-def load_bundle(directory: Traversable = CONTEXTS_DIR) -> Mapping[str, Any]:
+def load_bundle(directory: Traversable = CONTEXTS_DIR) -> Mapping[str, dict[str, Any]]:
     """Verify and parse every context in ``directory``: ``{url: parsed document}``.
 
     All files are checked up front, so a tampered bundle fails at start-up rather than halfway
@@ -124,17 +127,17 @@ def load_bundle(directory: Traversable = CONTEXTS_DIR) -> Mapping[str, Any]:
 
 
 @cache
-def _bundle() -> Mapping[str, Any]:
+def _bundle() -> Mapping[str, dict[str, Any]]:
     """The package's own bundle, verified and parsed once per process."""
     return load_bundle()
 
 
-def _remote_document(url: str, document: Any) -> dict:
+def _remote_document(url: str, document: Any) -> RemoteDocument:
     """A fresh pyld RemoteDocument around a shared document (pyld may write to the wrapper)."""
     return {"contextUrl": None, "documentUrl": url, "document": document}
 
 
-def bundled_document(url: str) -> dict:
+def bundled_document(url: str) -> dict[str, Any]:
     """The parsed bundled context for ``url`` (shared object: read-only).
 
     Raises :class:`ContextNotBundled` for any URL we do not carry; it never touches the network.
@@ -145,7 +148,7 @@ def bundled_document(url: str) -> dict:
         raise ContextNotBundled(url) from None
 
 
-def _load_bundled(url: str, options: dict | None = None) -> dict:
+def _load_bundled(url: str, options: dict[str, Any] | None = None) -> RemoteDocument:
     """pyld document loader over the bundle (``options`` such as headers are irrelevant)."""
     return _remote_document(_normalize_url(url), bundled_document(url))
 
@@ -176,7 +179,7 @@ def preloading_loader(base: DocumentLoader, documents: Mapping[str, Any]) -> Doc
             raise ValueError(f"two different documents preloaded for {key}")
         table[key] = document
 
-    def load(url: str, options: dict | None = None) -> dict:
+    def load(url: str, options: dict[str, Any] | None = None) -> RemoteDocument:
         key = _normalize_url(url)
         if key in table:
             return _remote_document(key, table[key])

@@ -49,6 +49,9 @@ from pydantic import (
     model_validator,
 )
 
+from schemas.dates import format_datetime
+from schemas.json_values import as_list
+
 # --------------------------------------------------------------------------- constants
 
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -155,8 +158,7 @@ def format_datetime_z(value: datetime) -> str:
     """OB's DateTimeZ form: UTC with a ``Z``; fractional seconds only when there are some."""
     if isinstance(value, ParsedDateTime) and hasattr(value, "text"):
         return value.text
-    utc = value.astimezone(UTC).replace(tzinfo=None)
-    return utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds") + "Z"
+    return format_datetime(value, fraction=True)
 
 
 def _read_date(value: Any) -> date:
@@ -182,6 +184,11 @@ Number = StrictInt | StrictFloat
 TypeValue = str | list[str]
 DigitString = Annotated[str, StringConstraints(pattern=r"^[0-9]+$")]
 ContextEntry = str | dict[str, Any]
+
+
+def _contexts(*urls: str) -> list[ContextEntry]:
+    """A fresh ``@context`` list (a model default; each model gets its own list)."""
+    return list(urls)
 
 
 def _types(value: TypeValue) -> list[str]:
@@ -257,12 +264,12 @@ class OBModel(BaseModel):
         read = self._input_keys
         kept: dict[str, Any] = {}
         for key, value in data.items():
-            name = names.get(key)
+            field_name = names.get(key)
             empty = value is None or (isinstance(value, list) and not value)
-            if name is None:  # an extension member: only present because it was given
+            if field_name is None:  # an extension member: only present because it was given
                 kept[key] = value
             elif read is not None:
-                if key in read or (name in self.model_fields_set and not empty):
+                if key in read or (field_name in self.model_fields_set and not empty):
                     kept[key] = value
             elif not empty:
                 kept[key] = value
@@ -680,7 +687,7 @@ class VerifiableCredential(OBModel):
     """Members every credential here shares (VC 2.0, plus VC 1.1's dates for reading)."""
 
     context: list[ContextEntry] = Field(
-        alias="@context", default_factory=lambda: [VC2_CONTEXT, OB_CONTEXT]
+        alias="@context", default_factory=lambda: _contexts(VC2_CONTEXT, OB_CONTEXT)
     )
     id: str | None = None
     type: TypeValue
@@ -730,23 +737,17 @@ class VerifiableCredential(OBModel):
 
     @property
     def proofs(self) -> list[Proof]:
-        return _as_list(self.proof)
+        return as_list(self.proof)
 
     @property
     def credential_schemas(self) -> list[CredentialSchema]:
-        return _as_list(self.credentialSchema)
+        return as_list(self.credentialSchema)
 
     @property
     def credential_statuses(
         self,
     ) -> list[BitstringStatusListEntry | RevocationListStatus | CredentialStatus]:
-        return _as_list(self.credentialStatus)
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
+        return as_list(self.credentialStatus)
 
 
 class EndorsementCredential(VerifiableCredential):
@@ -800,7 +801,9 @@ class BitstringStatusListCredential(VerifiableCredential):
     """The published list. The VC v2 context defines its terms, so no OB context by default."""
 
     REQUIRED_TYPES = (("VerifiableCredential",), ("BitstringStatusListCredential",))
-    context: list[ContextEntry] = Field(alias="@context", default_factory=lambda: [VC2_CONTEXT])
+    context: list[ContextEntry] = Field(
+        alias="@context", default_factory=lambda: _contexts(VC2_CONTEXT)
+    )
     type: TypeValue = Field(
         default_factory=lambda: ["VerifiableCredential", "BitstringStatusListCredential"]
     )

@@ -8,27 +8,18 @@ hash of their email.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
-OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-#: Defines 1EdTechJsonSchemaValidator2019 (used in credentialSchema) and the revocation list.
-OB_EXTENSIONS_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+from schemas.models import OB_CONTEXT, OB_EXTENSIONS_CONTEXT, VC2_CONTEXT, IdentityObject
+
 OB_ACHIEVEMENT_SCHEMA = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 )
 
 
 def hashed_email(email: str, salt: str) -> dict[str, Any]:
-    digest = hashlib.sha256((email.strip().lower() + salt).encode("utf-8")).hexdigest()
-    return {
-        "type": "IdentityObject",
-        "identityHash": f"sha256${digest}",
-        "identityType": "emailAddress",
-        "hashed": True,
-        "salt": salt,
-    }
+    """The recipient's salted, hashed email as an ``IdentityObject`` member (OB JSON form)."""
+    return IdentityObject.hashed_email(email, salt).model_dump_ob()
 
 
 def sample_micro_credential(

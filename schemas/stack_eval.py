@@ -39,11 +39,13 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from schemas.dates import parse_datetime
+from schemas.json_values import as_list
 from schemas.stack_rule import (
     AllRequirement,
     ChooseRequirement,
@@ -129,25 +131,8 @@ class ComponentEvidence:
 # --------------------------------------------------------------------------- reading documents
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _results(
@@ -155,11 +140,11 @@ def _results(
 ) -> tuple[ScoredResult, ...]:
     descriptions = {
         d["id"]: d
-        for d in _as_list(achievement.get("resultDescription"))
+        for d in as_list(achievement.get("resultDescription"))
         if isinstance(d, Mapping) and isinstance(d.get("id"), str)
     }
     read = []
-    for entry in _as_list(subject.get("result")):
+    for entry in as_list(subject.get("result")):
         if not isinstance(entry, Mapping) or _text(entry.get("value")) is None:
             continue
         description = descriptions.get(entry.get("resultDescription"), {})
@@ -185,7 +170,7 @@ def component_from_credential(
 
     ``ref`` defaults to the credential's ``id``, or a digest of its content when it has none.
     """
-    subjects = [s for s in _as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
+    subjects = [s for s in as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
     subject = subjects[0] if subjects else {}
     achievement = subject.get("achievement")
     achievement = achievement if isinstance(achievement, Mapping) else {}
@@ -199,9 +184,9 @@ def component_from_credential(
             + hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
         )
     issued = (
-        _datetime(document.get("validFrom"))
-        or _datetime(document.get("issuanceDate"))
-        or _datetime(document.get("awardedDate"))
+        parse_datetime(document.get("validFrom"))
+        or parse_datetime(document.get("issuanceDate"))
+        or parse_datetime(document.get("awardedDate"))
     )
     return ComponentEvidence(
         ref=ref,

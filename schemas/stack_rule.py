@@ -39,7 +39,7 @@ import hashlib
 import json
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -75,7 +75,7 @@ __all__ = [
 ]
 
 #: The format this module reads and writes; a rule with another ``format`` is refused.
-FORMAT_VERSION = 1
+FORMAT_VERSION: Final = 1
 #: What a rule is served as.
 RULE_MEDIA_TYPE = "application/json"
 #: Nesting limit for groups and embedded rules (a rule is a small document, not a program).
@@ -312,7 +312,9 @@ class StackRule(_Part):
     def to_json(self) -> dict[str, Any]:
         """The rule as published: members that say nothing (``null``) left out, and in each
         object ``type``, ``id`` and ``name`` first, for people reading it."""
-        return _readable(self.model_dump(mode="json", exclude_none=True))
+        dumped: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
+        readable: dict[str, Any] = _readable(dumped)
+        return readable
 
 
 def _readable(value: Any) -> Any:

@@ -261,13 +261,13 @@ def _issues(error: ValidationError, schema_id: str) -> Iterator[SchemaIssue]:
     instance = error.instance
 
     if keyword == "required":
-        for name in value:
+        for name in value if isinstance(value, list) else []:
             if isinstance(instance, dict) and name not in instance:
                 missing = json_path([*path, name])
                 yield SchemaIssue(missing, f"{missing} is required but missing", schema_id)
         return
     if keyword == "additionalProperties" and isinstance(instance, dict):
-        known = error.schema.get("properties", {})
+        known = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
         for name in instance:
             if name not in known:
                 extra = json_path([*path, name])
@@ -280,7 +280,8 @@ def _issues(error: ValidationError, schema_id: str) -> Iterator[SchemaIssue]:
     elif keyword == "const":
         detail = f"must be {_show(value)}, but it is {_show(instance)}"
     elif keyword == "enum":
-        detail = f"must be one of {_one_of(value)}, but it is {_show(instance)}"
+        choices = value if isinstance(value, list) else [value]
+        detail = f"must be one of {_one_of(choices)}, but it is {_show(instance)}"
     elif keyword == "contains":
         wanted = value.get("const") if isinstance(value, dict) else None
         if wanted is not None:
@@ -290,7 +291,8 @@ def _issues(error: ValidationError, schema_id: str) -> Iterator[SchemaIssue]:
         else:
             detail = f"has no item of the required kind: {_show(instance)}"
     elif keyword == "minItems":
-        detail = f"must have at least {value} item(s), but it has {len(instance)}"
+        count = len(instance) if isinstance(instance, list) else 0
+        detail = f"must have at least {value} item(s), but it has {count}"
     elif keyword == "pattern" and path and path[-1] == "identityHash":
         detail = (
             f"is {_show(instance)}, but a hashed identity must be md5$<32 hex digits> or "

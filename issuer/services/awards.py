@@ -45,8 +45,8 @@ from issuer.services.issuers import current_key, get_issuer, profile_for, signin
 from issuer.services.results import results_for
 from keys.errors import KeysError
 from keys.suites import ProofOptions, add_proof
-from keys.suites.base import format_datetime
 from keys.suites.vc_jwt import JwtProfile, sign_jwt
+from schemas.dates import format_datetime
 from schemas.errors import SchemasError
 from schemas.models import (
     JSON_SCHEMA_VALIDATOR_TYPE,

@@ -82,8 +82,8 @@ from issuer.models import (
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
 from keys.errors import KeysError
 from keys.suites import ProofOptions, add_proof
-from keys.suites.base import format_datetime
 from schemas.bitstring import MIN_LIST_ENTRIES, Bitstring
+from schemas.dates import format_datetime
 from schemas.errors import SchemasError
 from schemas.models import VC2_CONTEXT
 

@@ -65,8 +65,7 @@ from issuer.services.issuers import current_key, signing_key
 from keys.errors import KeysError
 from keys.fetch import parse_preload_args
 from keys.suites import ProofOptions, add_proof
-from keys.suites.base import format_datetime, is_xsd_datetime
-from schemas.dates import parse_datetime
+from schemas.dates import format_datetime, is_xsd_datetime, parse_datetime
 from schemas.errors import (
     CanonicalizationError,
     ContextNotBundled,

@@ -3,7 +3,12 @@
 ``add_proof`` signs (appending to any proofs already there: a proof *set*, or a *chain* when
 ``previousProof`` names earlier ones); ``verify_proofs`` checks every proof and returns one
 result per proof instead of raising, so a verifier can report each (Digital Bazaar's
-``ProofSet.verify`` shape). VC-JWT is an enveloping format and lives in :mod:`keys.suites.vc_jwt`.
+``ProofSet.verify`` shape).
+
+:data:`SUITES` lists the embedded (Linked Data) suites ``verify_proofs`` recognises. VC-JWT is an
+enveloping format and lives in :mod:`keys.suites.vc_jwt`; its :data:`keys.suites.vc_jwt.suite`
+implements the same :class:`ProofSuite` protocol (``add_proof(..., suite=vc_jwt.suite)`` works)
+but is not in :data:`SUITES`, so an embedded ``JwtProof2020`` is not accepted by ``verify_proofs``.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from keys.errors import InvalidProof, KeysError, UnsupportedSuite
 from keys.keypairs import SigningKey
 from keys.suites import ed25519_signature_2020, eddsa_rdfc_2022
 from keys.suites.base import ProofExpectations, ProofOptions, ProofSuite
-from keys.suites.data_integrity import _with_previous_proofs
+from keys.suites.data_integrity import with_previous_proofs
 from schemas.canonical import DocumentLoader
 from schemas.errors import SchemasError
 
@@ -164,7 +169,7 @@ def _verify_one(
             for dep in [previous] if isinstance(previous, str) else list(previous):
                 if not outcome_by_id.get(dep, False):
                     raise InvalidProof(f"previousProof {dep!r} is missing or does not verify")
-            target = _with_previous_proofs(document, previous)
+            target = with_previous_proofs(document, previous)
         method = suite.verify_proof(
             target, proof, loader=loader, resolver=resolver, expected=expected
         )

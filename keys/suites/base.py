@@ -8,33 +8,19 @@ requires. Suites raise :mod:`keys.errors` types; the verifier turns them into ch
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from keys.did import KeyResolver, VerificationMethod
 from keys.errors import InvalidProof
 from keys.keypairs import SigningKey
 from schemas.canonical import DocumentLoader
+from schemas.dates import format_datetime, is_xsd_datetime, utcnow
 
 ASSERTION_METHOD = "assertionMethod"
 AUTHENTICATION = "authentication"
-
-_XSD_DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
-
-
-def format_datetime(moment: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SSZ``: the form OB 3.0 (DateTimeZ) and every verifier accept."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def is_xsd_datetime(value: Any) -> bool:
-    return isinstance(value, str) and bool(_XSD_DATETIME.match(value))
-
 
 @dataclass(frozen=True)
 class ProofOptions:
@@ -51,7 +37,8 @@ class ProofOptions:
     expires: datetime | str | None = None
 
     def created_value(self) -> str:
-        created = self.created if self.created is not None else datetime.now(UTC)
+        created = self.created if self.created is not None else utcnow()
+        # whole seconds, YYYY-MM-DDTHH:MM:SSZ: the form every verifier reads
         value = format_datetime(created) if isinstance(created, datetime) else created
         if not is_xsd_datetime(value):
             raise InvalidProof(f"created is not an xsd:dateTime: {value!r}")

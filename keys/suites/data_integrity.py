@@ -14,15 +14,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import base58
-
 from keys.did import KeyResolver, VerificationMethod
-from keys.errors import InvalidProof, InvalidSignature, KeyResolutionError, UnsupportedSuite
+from keys.errors import (
+    InvalidProof,
+    InvalidSignature,
+    KeyFormatError,
+    KeyResolutionError,
+    UnsupportedSuite,
+)
 from keys.keypairs import KeyType, SigningKey
-from keys.suites.base import ProofExpectations, ProofOptions, format_datetime, is_xsd_datetime
+from keys.multikey import decode_multibase, encode_multibase
+from keys.suites.base import ProofExpectations, ProofOptions
 from schemas.canonical import DocumentLoader
+from schemas.dates import format_datetime, is_xsd_datetime
+from schemas.models import VC2_CONTEXT
 
-VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 
 #: Proof members that are the signature itself, never part of what is signed.
@@ -31,11 +37,13 @@ _SIGNATURE_MEMBERS = ("proofValue", "jws", "signatureValue")
 
 @dataclass(frozen=True)
 class Cryptosuite:
-    """What a cryptosuite contributes: its name, canonicalization and the key type it needs."""
+    """What a cryptosuite contributes: its name, canonicalization, the key type it needs and
+    the length of its signatures (checked before any key is resolved)."""
 
     name: str
     canonicalize: Callable[[Mapping[str, Any], DocumentLoader], str]
     key_type: KeyType
+    signature_length: int
 
 
 def _contexts(document: Mapping[str, Any]) -> list[Any]:
@@ -46,15 +54,17 @@ def _contexts(document: Mapping[str, Any]) -> list[Any]:
 
 
 def encode_proof_value(signature: bytes) -> str:
-    return "z" + base58.b58encode(signature).decode("ascii")
+    """``proofValue``: the signature as multibase base58btc (``z…``)."""
+    return encode_multibase(signature)
 
 
 def decode_proof_value(value: Any) -> bytes:
+    """The signature bytes of a ``proofValue``; :class:`InvalidProof` if it is not ``z…``."""
     if not isinstance(value, str) or not value.startswith("z") or len(value) < 2:
         raise InvalidProof("proofValue must be a base58btc multibase string starting with 'z'")
     try:
-        return base58.b58decode(value[1:])
-    except ValueError as error:
+        return decode_multibase(value)
+    except KeyFormatError as error:
         raise InvalidProof(f"proofValue is not valid base58btc: {error}") from error
 
 
@@ -148,7 +158,7 @@ class LinkedDataSignature:
                 proof[member] = value
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         if options.previous_proof is not None:
-            unsecured = _with_previous_proofs(document, options.previous_proof)
+            unsecured = with_previous_proofs(document, options.previous_proof)
         hash_data = self._hash_data(unsecured, proof, loader)
         proof["proofValue"] = encode_proof_value(key.sign(hash_data))
         return proof
@@ -181,8 +191,11 @@ class LinkedDataSignature:
             if expected.domain not in domains:
                 raise InvalidProof("proof domain does not match the expected domain")
         signature = decode_proof_value(proof["proofValue"])
-        if len(signature) != 64:
-            raise InvalidProof(f"{self.name} signatures are 64 bytes, this one is {len(signature)}")
+        expected_length = self.cryptosuite.signature_length
+        if len(signature) != expected_length:
+            raise InvalidProof(
+                f"{self.name} signatures are {expected_length} bytes, this one is {len(signature)}"
+            )
 
         method = resolver.resolve(proof["verificationMethod"], purpose=expected.proof_purpose)
         if method.key.key_type != self.cryptosuite.key_type:
@@ -201,8 +214,9 @@ class LinkedDataSignature:
         return method
 
 
-def _with_previous_proofs(document: Mapping[str, Any], previous: str | list[str]) -> dict[str, Any]:
-    """The document as the chained proof signed it: with exactly the proofs it names."""
+def with_previous_proofs(document: Mapping[str, Any], previous: str | list[str]) -> dict[str, Any]:
+    """The document as a chained proof (``previousProof``) signed it: with exactly the proofs it
+    names. Signing and verifying a proof chain both need it."""
     wanted = [previous] if isinstance(previous, str) else list(previous)
     proofs = document.get("proof")
     proofs = proofs if isinstance(proofs, list) else ([proofs] if proofs else [])

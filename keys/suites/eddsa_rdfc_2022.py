@@ -19,7 +19,10 @@ def _canonicalize(document: Mapping[str, Any], loader: DocumentLoader) -> str:
 
 
 EDDSA_RDFC_2022 = Cryptosuite(
-    name="eddsa-rdfc-2022", canonicalize=_canonicalize, key_type=KeyType.ED25519
+    name="eddsa-rdfc-2022",
+    canonicalize=_canonicalize,
+    key_type=KeyType.ED25519,
+    signature_length=64,  # RFC 8032: R ‖ S, 32 bytes each
 )
 
 #: DataIntegrityProof with the eddsa-rdfc-2022 cryptosuite.

@@ -26,6 +26,12 @@ cannot know:
 
 Whether the resolved method's controller is the issuer is checked by
 :func:`keys.did.check_controller`; callers must call it (the verifier pipeline does).
+
+:data:`suite` puts VC-JWT behind the same :class:`~keys.suites.base.ProofSuite` protocol as the
+Data Integrity suites. The token then travels as a ``JwtProof2020`` proof object
+(``{"type": "JwtProof2020", "jwt": …}``, the VC 1.1 / did-jwt-vc convention for a JWT next to
+the credential it secures), and verifying it also checks that the token secures exactly that
+credential. :func:`sign_jwt` and :func:`verify_jwt` remain the calls for the compact form.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from __future__ import annotations
 import json
 import math
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -52,8 +58,20 @@ from keys.errors import (
     UnsupportedSuite,
 )
 from keys.keypairs import KeyType, SigningKey, VerificationKey, b64url_decode
+from keys.suites.base import ASSERTION_METHOD, ProofExpectations, ProofOptions, ProofSuite
+from schemas.canonical import DocumentLoader
+from schemas.dates import format_datetime
+from schemas.models import VC11_CONTEXT
 
-__all__ = ["JwtProfile", "JwtVerification", "sign_jwt", "verify_jwt"]
+__all__ = [
+    "JWT_PROOF_TYPE",
+    "JwtProfile",
+    "JwtVerification",
+    "VcJwtSuite",
+    "sign_jwt",
+    "suite",
+    "verify_jwt",
+]
 
 #: Header members OB 3.0 allows (plus ``cty``, which VC-JOSE-COSE allows).
 ALLOWED_HEADER_MEMBERS = frozenset({"alg", "kid", "jwk", "typ", "cty"})
@@ -71,7 +89,8 @@ JWT_TYPES = frozenset({"JWT"})
 #: Generous (a credential may embed data-URI images) but bounded: refuse before decoding.
 MAX_TOKEN_CHARS = 5_000_000
 
-_V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
+#: The proof type a VC-JWT travels under when it sits next to its credential.
+JWT_PROOF_TYPE = "JwtProof2020"
 
 
 class JwtProfile(StrEnum):
@@ -108,7 +127,7 @@ class JwtVerification:
 def _is_v1(credential: Mapping[str, Any]) -> bool:
     context = credential.get("@context")
     first = context[0] if isinstance(context, list) and context else context
-    return first == _V1_CONTEXT
+    return first == VC11_CONTEXT
 
 
 def _time_fields(credential: Mapping[str, Any]) -> tuple[str, str]:
@@ -146,7 +165,7 @@ def _epoch(value: Any, name: str) -> int:
 
 
 def _iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_datetime(datetime.fromtimestamp(seconds, UTC))
 
 
 def _claims_for(credential: Mapping[str, Any]) -> dict[str, Any]:
@@ -239,7 +258,8 @@ def sign_jwt(
         alg=key.jose_algorithm,
         protected=json.dumps(header, separators=(",", ":")),
     )
-    return token.serialize(compact=True)
+    compact: str = token.serialize(compact=True)
+    return compact
 
 
 # --------------------------------------------------------------------------------------------
@@ -348,12 +368,13 @@ def _key_and_method(
     if any(header_key == pinned for pinned in pinned_keys):
         return header_key, None
     if issuer is not None and issuer.startswith("did:jwk:"):
+        issuer_method: VerificationMethod | None
         try:
-            method = resolver.resolve(issuer + "#0", purpose="assertionMethod")
+            issuer_method = resolver.resolve(issuer + "#0", purpose="assertionMethod")
         except KeysError:
-            method = None
-        if method is not None and method.key == header_key:
-            return header_key, method
+            issuer_method = None
+        if issuer_method is not None and issuer_method.key == header_key:
+            return header_key, issuer_method
     warnings.append(
         "the key comes only from the JWT's own 'jwk' header and is NOT bound to the issuer: "
         "the signature proves possession of that key, not who the issuer is (pin the key or "
@@ -369,7 +390,7 @@ def _verify_signature(token: str, alg: str, key: VerificationKey) -> None:
     jws.allowed_algs = [alg]
     try:
         jws.deserialize(token.strip())
-        jws.verify(_jwcrypto_key(key._required_jwk_members()), alg=alg)
+        jws.verify(_jwcrypto_key(key.required_jwk_members()), alg=alg)
     except jose_jws.InvalidJWSSignature:
         raise InvalidSignature("JWT signature does not verify") from None
     except jose_jws.InvalidJWSObject:
@@ -437,7 +458,7 @@ def _vc11_credential(
     """VC 1.1 §6.3.1: JWT claims stand for credential members the ``vc`` claim may omit."""
     credential = dict(vc)
     start, end = _time_fields(credential)
-    fills = {
+    fills: dict[str, tuple[str, Callable[[Any], Any]]] = {
         "issuer": ("iss", lambda v: v),
         "id": ("jti", lambda v: v),
         start: ("nbf", _iso),
@@ -505,3 +526,102 @@ def verify_jwt(
         profile=profile,
         warnings=warnings,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The ProofSuite face
+
+
+class VcJwtSuite:
+    """VC-JWT as a :class:`~keys.suites.base.ProofSuite`: the proof is ``{"type":
+    "JwtProof2020", "jwt": <compact JWS>}`` and the JWS payload is the credential itself.
+
+    Like any proof in a set, the JWT covers the credential without the document's other proofs.
+    A JWS signs the JSON bytes, so ``loader`` is not used (no canonicalization). Proof options a
+    JWT has no place for (``id``, ``created`` (``nbf`` is ``validFrom``), ``expires``,
+    ``challenge``, ``domain``, ``nonce``, ``previousProof``, a purpose other than
+    ``assertionMethod``) are refused rather than dropped unsigned.
+    """
+
+    name = "vc-jwt"
+
+    def __init__(self, profile: JwtProfile = JwtProfile.OB3) -> None:
+        self.profile = JwtProfile(profile)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.profile}>"
+
+    def handles(self, proof: Mapping[str, Any]) -> bool:
+        return proof.get("type") == JWT_PROOF_TYPE
+
+    def prepare_document(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(document)
+
+    def create_proof(
+        self,
+        document: Mapping[str, Any],
+        *,
+        key: SigningKey,
+        options: ProofOptions,
+        loader: DocumentLoader,
+    ) -> dict[str, Any]:
+        del loader  # a JWS covers the JSON as serialized, not a canonical form
+        unsupported = [
+            member
+            for member, value in (
+                ("id", options.id),
+                ("created", options.created),
+                ("expires", options.expires),
+                ("challenge", options.challenge),
+                ("domain", options.domain),
+                ("nonce", options.nonce),
+                ("previousProof", options.previous_proof),
+            )
+            if value is not None
+        ]
+        if options.proof_purpose != ASSERTION_METHOD:
+            unsupported.append("proofPurpose")
+        if unsupported:
+            raise UnsupportedSuite(f"a VC-JWT has no place for {', '.join(unsupported)}")
+        credential = {k: v for k, v in document.items() if k != "proof"}
+        token = sign_jwt(credential, key=key, profile=self.profile, kid=options.verification_method)
+        return {"type": JWT_PROOF_TYPE, "jwt": token}
+
+    def verify_proof(
+        self,
+        document: Mapping[str, Any],
+        proof: Mapping[str, Any],
+        *,
+        loader: DocumentLoader,
+        resolver: KeyResolver,
+        expected: ProofExpectations,
+    ) -> VerificationMethod:
+        del loader
+        if not self.handles(proof):
+            raise UnsupportedSuite(f"{self.name} cannot verify a proof of type {proof.get('type')}")
+        token = proof.get("jwt")
+        if not isinstance(token, str) or not token:
+            raise InvalidProof(f"{JWT_PROOF_TYPE} proof has no jwt")
+        if (
+            expected.proof_purpose != ASSERTION_METHOD
+            or expected.challenge is not None
+            or expected.domain is not None
+        ):
+            raise InvalidProof(
+                "a VC-JWT asserts a credential; it carries no purpose, challenge or domain to check"
+            )
+        result = verify_jwt(token, resolver=resolver)
+        if result.method is None:
+            raise KeyResolutionError(
+                "the JWT names its key only in a 'jwk' header: bound to nobody"
+            )
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        if result.credential != unsecured:
+            raise InvalidProof(
+                "the JWT secures a different credential than the one it is attached to"
+            )
+        return result.method
+
+
+#: VC-JWT in the OB 3.0 profile, as a proof suite (typed so mypy checks it meets the protocol).
+suite: ProofSuite = VcJwtSuite()

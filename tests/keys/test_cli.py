@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from keys.did import KeyResolver
-from keys.keypairs import load_key_file
+from keys.keyfile import load_key_file
 from keys.suites import verify_proofs
 from keys.suites.vc_jwt import verify_jwt
 from microcred.cli import app

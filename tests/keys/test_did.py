@@ -32,7 +32,7 @@ from keys.errors import (
     KeyResolutionError,
 )
 from keys.keypairs import KeyType, SigningKey, VerificationKey, b64url_decode
-from keys.multikey import encode_public_multikey
+from keys.multikey import decode_public_multikey, encode_public_multikey
 
 OB_PUBLIC_MULTIKEY = "z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi"
 DCV = "digital-credentials-public-validator/inspector-vc/src/test/resources/ob30"
@@ -79,7 +79,7 @@ def rsa_key() -> SigningKey:
 
 
 def test_did_key_vectors(ed_key: SigningKey, p256_key: SigningKey) -> None:
-    ob = VerificationKey.from_multibase(OB_PUBLIC_MULTIKEY)
+    ob = decode_public_multikey(OB_PUBLIC_MULTIKEY)
     assert did_key(ob) == f"did:key:{OB_PUBLIC_MULTIKEY}"
     assert did_key(ed_key).startswith("did:key:z6Mk")
     assert did_key(p256_key.public_key).startswith("did:key:zDn")
@@ -581,7 +581,7 @@ def test_dcv_fixture_fragment_key_needs_the_issuer_document(vendor: Path) -> Non
     profile_without_keys = {"id": issuer, "type": "Profile", "name": "Example"}
     with pytest.raises(KeyResolutionError):
         KeyResolver(fetcher=FakeFetcher({issuer: profile_without_keys})).resolve(vm_id)
-    key = VerificationKey.from_multibase(OB_PUBLIC_MULTIKEY)
+    key = decode_public_multikey(OB_PUBLIC_MULTIKEY)
     published = _controller_doc(issuer, vm_id, key)
     method = KeyResolver(fetcher=FakeFetcher({issuer: published})).resolve(vm_id)
     check_controller(method, issuer)

@@ -949,10 +949,10 @@ def test_real_transport_blocks_before_connecting(server: _Server) -> None:
 
 
 def test_pinned_backend_refuses_unchecked_connections() -> None:
-    from keys.fetch import _PinnedBackend
+    from keys.fetch.transport import PinnedBackend
 
     with pytest.raises(FetchBlocked, match="not checked"):
-        _PinnedBackend().connect_tcp("localhost", 80)
+        PinnedBackend().connect_tcp("localhost", 80)
 
 
 def _tls_files(tmp_path: Path, hostname: str) -> tuple[Path, Path, Path]:

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from keys.errors import InvalidSignature, KeyFormatError
+from keys.keyfile import load_key_file
 from keys.keypairs import (
     KeyType,
     SigningKey,
@@ -17,7 +18,6 @@ from keys.keypairs import (
     b64url_decode,
     b64url_encode,
     dump_private_jwk,
-    load_key_file,
 )
 
 # RFC 8032 §7.1, TEST 1 (empty message).

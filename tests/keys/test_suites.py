@@ -288,6 +288,20 @@ def test_purpose_challenge_and_domain_are_enforced(issuer_key: SigningKey) -> No
     assert isinstance(result.error, InvalidProof)
 
 
+def test_signature_length_comes_from_the_cryptosuite(issuer_key: SigningKey) -> None:
+    import base58
+
+    from keys.suites.eddsa_rdfc_2022 import EDDSA_RDFC_2022
+
+    signed = _signed(issuer_key)
+    signature = base58.b58decode(signed["proof"]["proofValue"][1:])
+    assert len(signature) == EDDSA_RDFC_2022.signature_length == 64
+    signed["proof"]["proofValue"] = "z" + base58.b58encode(signature + b"\0").decode()
+    [result] = verify_proofs(signed, loader=bundled_loader(), resolver=KeyResolver())
+    assert isinstance(result.error, InvalidProof)
+    assert "signatures are 64 bytes, this one is 65" in str(result.error)
+
+
 def test_unknown_cryptosuite_and_no_proof(issuer_key: SigningKey) -> None:
     signed = _signed(issuer_key)
     signed["proof"]["cryptosuite"] = "ecdsa-sd-2023"

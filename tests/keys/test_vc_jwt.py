@@ -25,7 +25,17 @@ from keys.errors import (
     UnsupportedSuite,
 )
 from keys.keypairs import KeyType, SigningKey, VerificationKey, b64url_decode, b64url_encode
-from keys.suites.vc_jwt import JwtProfile, JwtVerification, sign_jwt, verify_jwt
+from keys.suites import ProofExpectations, ProofOptions, add_proof
+from keys.suites.vc_jwt import (
+    JWT_PROOF_TYPE,
+    JwtProfile,
+    JwtVerification,
+    VcJwtSuite,
+    sign_jwt,
+    suite,
+    verify_jwt,
+)
+from schemas.loader import bundled_loader
 
 DCV = "digital-credentials-public-validator/inspector-vc/src/test/resources/ob30"
 V2 = "https://www.w3.org/ns/credentials/v2"
@@ -670,3 +680,107 @@ def test_dcv_velocity_jwt_kid_uses_an_unsupported_did_method(vendor: Path) -> No
     assert header["kid"].startswith("did:velocity:")
     with pytest.raises(KeyResolutionError, match="did:velocity"):
         verify_jwt(token, resolver=KeyResolver())
+
+
+# -- the ProofSuite face ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", list(JwtProfile), ids=str)
+def test_suite_round_trip(issuer: Issuer, profile: JwtProfile) -> None:
+    chosen = VcJwtSuite(profile)
+    credential = issuer.credential()
+    options = ProofOptions(verification_method=issuer.kid)
+    proof = chosen.create_proof(
+        credential, key=issuer.key, options=options, loader=bundled_loader()
+    )
+    assert proof["type"] == JWT_PROOF_TYPE and chosen.handles(proof)
+    assert verify_jwt(proof["jwt"], resolver=KeyResolver()).credential == credential
+    method = chosen.verify_proof(
+        credential,
+        proof,
+        loader=bundled_loader(),
+        resolver=KeyResolver(),
+        expected=ProofExpectations(),
+    )
+    assert method.id == issuer.kid
+
+
+def test_suite_through_add_proof_keeps_other_proofs(ed_issuer: Issuer) -> None:
+    credential = ed_issuer.credential(proof={"type": "DataIntegrityProof", "proofValue": "z1"})
+    options = ProofOptions(verification_method=ed_issuer.kid)
+    signed = add_proof(
+        credential, suite=suite, key=ed_issuer.key, options=options, loader=bundled_loader()
+    )
+    first, jwt_proof = signed["proof"]
+    assert first == credential["proof"]
+    unsecured = {k: v for k, v in signed.items() if k != "proof"}
+    method = suite.verify_proof(
+        unsecured,
+        jwt_proof,
+        loader=bundled_loader(),
+        resolver=KeyResolver(),
+        expected=ProofExpectations(),
+    )
+    assert method.controller == ed_issuer.did
+
+
+def test_suite_refuses_a_jwt_for_another_credential(ed_issuer: Issuer) -> None:
+    options = ProofOptions(verification_method=ed_issuer.kid)
+    credential = ed_issuer.credential()
+    proof = suite.create_proof(
+        credential, key=ed_issuer.key, options=options, loader=bundled_loader()
+    )
+    altered = {**credential, "name": "Something else"}
+    with pytest.raises(InvalidProof, match="different credential"):
+        suite.verify_proof(
+            altered,
+            proof,
+            loader=bundled_loader(),
+            resolver=KeyResolver(),
+            expected=ProofExpectations(),
+        )
+
+
+def test_suite_refuses_options_a_jwt_cannot_carry(ed_issuer: Issuer) -> None:
+    options = ProofOptions(verification_method=ed_issuer.kid, challenge="c", domain="d")
+    with pytest.raises(UnsupportedSuite, match="challenge, domain"):
+        suite.create_proof(
+            ed_issuer.credential(), key=ed_issuer.key, options=options, loader=bundled_loader()
+        )
+    proof = suite.create_proof(
+        ed_issuer.credential(),
+        key=ed_issuer.key,
+        options=ProofOptions(verification_method=ed_issuer.kid),
+        loader=bundled_loader(),
+    )
+    with pytest.raises(InvalidProof, match="challenge"):
+        suite.verify_proof(
+            ed_issuer.credential(),
+            proof,
+            loader=bundled_loader(),
+            resolver=KeyResolver(),
+            expected=ProofExpectations(challenge="c"),
+        )
+
+
+def test_suite_refuses_a_key_bound_to_nobody(keys_by_type: dict[KeyType, SigningKey]) -> None:
+    key = keys_by_type[KeyType.P256]
+    credential = _credential("https://issuer.example/")
+    token = sign_jwt(credential, key=key, embed_jwk=True)
+    with pytest.raises(KeyResolutionError, match="bound to nobody"):
+        suite.verify_proof(
+            credential,
+            {"type": JWT_PROOF_TYPE, "jwt": token},
+            loader=bundled_loader(),
+            resolver=KeyResolver(),
+            expected=ProofExpectations(),
+        )
+    with pytest.raises(InvalidProof, match="no jwt"):
+        suite.verify_proof(
+            credential,
+            {"type": JWT_PROOF_TYPE},
+            loader=bundled_loader(),
+            resolver=KeyResolver(),
+            expected=ProofExpectations(),
+        )
+    assert not suite.handles({"type": "DataIntegrityProof"})

@@ -110,9 +110,9 @@ def test_did_key_signature_for_a_urn_issuer_needs_a_pin(world: World, dcv: Path)
     assert outcomes(report)["proof"] == "passed"
     assert outcomes(report)["issuer_key"] == "failed"
     issuer = json.loads((dcv / "simple-did-key-method.json").read_text())["issuer"]["id"]
-    from keys.keypairs import VerificationKey
+    from keys.multikey import decode_public_multikey
 
-    jwk = VerificationKey.from_multibase(OB_VECTOR_KEY).jwk()
+    jwk = decode_public_multikey(OB_VECTOR_KEY).jwk()
     trust = TrustStore(
         [parse_trust_list({"name": "pins", "issuers": [{"id": issuer, "keys": [jwk]}]})]
     )

@@ -1,0 +1,55 @@
+"""What a fetch hands back, and how its body is read as JSON.
+
+:class:`FetchedDocument` is the one result type of every fetcher (guarded, preloaded, in-process);
+:func:`parse_json` is the strict JSON reading the fetcher, its cache and its preloads share.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+__all__ = ["FetchedDocument", "looks_like_json", "media_type", "parse_json"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FetchedDocument:
+    """A response body that passed every check, with what the cache needs to know about it.
+
+    ``url`` is the final URL after redirects (fragment removed). ``body`` is the decoded body
+    (``Content-Encoding`` undone); ``headers`` are the response headers as sent, lower-cased.
+    ``expires_at`` is the instant until which the document may be reused without asking the
+    server again; ``None`` means there is no such instant (``no-store``, or a preload).
+    """
+
+    url: str
+    status: int
+    content_type: str
+    body: bytes
+    headers: dict[str, str]
+    fetched_at: float
+    expires_at: float | None
+
+    def copy(self) -> FetchedDocument:
+        """A copy with a private ``headers`` dict, so no caller can edit what a cache holds."""
+        return dataclasses.replace(self, headers=dict(self.headers))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(body: bytes) -> Any:
+    """Strict JSON: Python's ``NaN``/``Infinity`` extensions are not valid in any document."""
+    return json.loads(body, parse_constant=_reject_constant)
+
+
+def looks_like_json(content_type: str, body: bytes) -> bool:
+    """Worth trying to parse as JSON: a JSON media type, or a body that starts like one."""
+    return "json" in content_type or body.lstrip()[:1] in (b"{", b"[")
+
+
+def media_type(content_type: str) -> str:
+    """``application/json; charset=utf-8`` → ``application/json``."""
+    return content_type.split(";", 1)[0].strip().lower()

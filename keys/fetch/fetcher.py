@@ -1,0 +1,349 @@
+"""The guarded fetcher: one choke point for every remote document (see :mod:`keys.fetch`).
+
+:class:`GuardedFetcher` strings the pieces together: preloads first, then the cache, then the
+network, every hop checked by the address policy and connected through the pinned transport,
+every body read through the bounded decoder under one time budget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import http.cookiejar
+import importlib.metadata
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from keys.errors import FetchBlocked, FetchError, FetchStatusError, FetchTimeout, FetchTooLarge
+from keys.fetch.decoding import BoundedDecoder
+from keys.fetch.document import FetchedDocument, media_type, parse_json
+from keys.fetch.http_cache import (
+    DEFAULT_CACHE_MAX_BYTES,
+    DEFAULT_CACHE_MAX_ENTRIES,
+    DocumentCache,
+    expiry,
+)
+from keys.fetch.policy import AddressPolicy, Resolver, strip_fragment
+from keys.fetch.preloads import preloaded_document
+from keys.fetch.transport import NoCookies, PinnedBackend, PinnedTransport
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_REDIRECTS",
+    "DEFAULT_TIMEOUT",
+    "USER_AGENT",
+    "GuardedFetcher",
+]
+
+#: Total seconds for one fetch: resolution, connects, redirects and reading the body.
+DEFAULT_TIMEOUT = 10.0
+#: Largest body accepted (after decoding). DID documents and status lists are far smaller.
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+#: Redirects followed per fetch; each hop is checked like the first request.
+DEFAULT_MAX_REDIRECTS = 3
+
+try:
+    _VERSION = importlib.metadata.version("microcred")
+except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+    _VERSION = "0"
+#: Sent with every request so that operators can recognise (and rate-limit) the verifier.
+USER_AGENT = f"microcred/{_VERSION}"
+
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Exchange:
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes | None
+
+
+class GuardedFetcher:
+    """Fetch remote documents for the verifier without letting a credential aim the request.
+
+    See the :mod:`keys.fetch` package docstring for the threat model. One instance is meant to
+    be shared (by a FastAPI app, a CLI run): it keeps an HTTP connection pool, a resolver thread
+    pool and a bounded cache, all safe to use from several threads. Call :meth:`close` (or use
+    it as a context manager) when done.
+
+    ``transport`` replaces the network (tests pass ``httpx.MockTransport``); the URL and address
+    checks still run before every request, but IP pinning is only done by the default
+    transport. ``resolver(host, port)`` returns address strings (default ``getaddrinfo``).
+    ``allowed_private_hosts`` lists host names that may resolve to non-public addresses (still
+    ``https`` only). ``preloads`` maps URLs (fragment ignored) to bodies served without any
+    network access; they are operator configuration and bypass every check. ``clock`` supplies
+    the wall-clock time used for ``fetched_at`` and cache freshness.
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_redirects: int = DEFAULT_MAX_REDIRECTS,
+        allow_http_localhost: bool = False,
+        allowed_private_hosts: Collection[str] = (),
+        preloads: Mapping[str, bytes] | None = None,
+        resolver: Resolver | None = None,
+        clock: Callable[[], float] = time.time,
+        cache_max_entries: int = DEFAULT_CACHE_MAX_ENTRIES,
+        cache_max_bytes: int = DEFAULT_CACHE_MAX_BYTES,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if max_bytes < 0 or max_redirects < 0 or cache_max_entries < 0 or cache_max_bytes < 0:
+            raise ValueError("limits must not be negative")
+        self._timeout = float(timeout)
+        self._max_bytes = max_bytes
+        self._max_redirects = max_redirects
+        self._policy = AddressPolicy(
+            allow_http_localhost=allow_http_localhost,
+            allowed_private_hosts=allowed_private_hosts,
+            resolver=resolver,
+        )
+        self._preloads = {
+            strip_fragment(url): bytes(body) for url, body in (preloads or {}).items()
+        }
+        self._clock = clock
+        self._cache = DocumentCache(max_entries=cache_max_entries, max_bytes=cache_max_bytes)
+        self._backend: PinnedBackend | None = None
+        if transport is None:
+            self._backend = PinnedBackend()
+            transport = PinnedTransport(self._backend)
+        self._client = httpx.Client(
+            transport=transport,
+            follow_redirects=False,  # every hop is checked by _exchange
+            trust_env=False,  # no environment proxies, no .netrc credentials
+            cookies=http.cookiejar.CookieJar(policy=NoCookies()),
+            timeout=self._timeout,
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close pooled connections and stop the resolver threads."""
+        self._client.close()
+        self._policy.close()
+
+    def __enter__(self) -> GuardedFetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def clear_cache(self) -> None:
+        """Forget every cached document (preloads are configuration and stay)."""
+        self._cache.clear()
+
+    # ------------------------------------------------------------------ public fetching
+
+    def fetch(self, url: str, *, accept: str = "application/json") -> FetchedDocument:
+        """Return the document at ``url``, from a preload, the cache or the network.
+
+        Raises a :class:`~keys.errors.FetchError` subclass for anything that is refused or
+        fails; nothing else escapes (bar programming errors).
+        """
+        target = strip_fragment(url)
+        preloaded = self._preloads.get(target)
+        if preloaded is not None:
+            return preloaded_document(target, preloaded, now=self._clock())
+
+        parsed = self._policy.parse_url(target)
+        key = (target, accept)
+        entry = self._cache.get(key)
+        if entry is not None:
+            expires_at = entry.document.expires_at
+            if expires_at is not None and self._clock() < expires_at:
+                return entry.document.copy()
+        etag = entry.etag if entry is not None else None
+
+        exchange = self._exchange(parsed, accept=accept, etag=etag)
+        fetched_at = self._clock()
+        if exchange.status == 304:
+            assert entry is not None  # _exchange only accepts a 304 when it sent If-None-Match
+            headers = dict(entry.document.headers)
+            for name, value in exchange.headers.items():
+                if name not in ("content-length", "content-encoding", "transfer-encoding"):
+                    headers[name] = value
+            document = dataclasses.replace(
+                entry.document,
+                url=exchange.url,
+                headers=headers,
+                fetched_at=fetched_at,
+                expires_at=expiry(
+                    headers, entry.document.content_type, entry.document.body, fetched_at
+                ),
+            )
+            new_etag = headers.get("etag") or etag
+        else:
+            assert exchange.body is not None
+            content_type = media_type(exchange.headers.get("content-type", ""))
+            document = FetchedDocument(
+                url=exchange.url,
+                status=exchange.status,
+                content_type=content_type,
+                body=exchange.body,
+                headers=exchange.headers,
+                fetched_at=fetched_at,
+                expires_at=expiry(exchange.headers, content_type, exchange.body, fetched_at),
+            )
+            new_etag = exchange.headers.get("etag")
+        self._cache.store(key, document, new_etag, now=fetched_at)
+        return document.copy()
+
+    def fetch_json(self, url: str, *, accept: str = "application/json") -> Any:
+        """Fetch ``url`` and parse the body as JSON (whatever the declared content type).
+
+        A body that is not JSON raises :class:`~keys.errors.FetchError` naming the URL.
+        """
+        document = self.fetch(url, accept=accept)
+        try:
+            return parse_json(document.body)
+        except (ValueError, RecursionError) as exc:
+            raise FetchError(
+                f"{document.url} did not return JSON: {exc}", url=document.url
+            ) from exc
+
+    def fetch_text(self, url: str, *, accept: str = "*/*") -> str:
+        """Fetch ``url`` and decode it with the declared charset (UTF-8 if none)."""
+        document = self.fetch(url, accept=accept)
+        charset = "utf-8"
+        for parameter in document.headers.get("content-type", "").split(";")[1:]:
+            name, _, value = parameter.strip().partition("=")
+            if name.strip().lower() == "charset" and value.strip():
+                charset = value.strip().strip('"')
+        try:
+            return document.body.decode(charset)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise FetchError(
+                f"{document.url} is not valid {charset} text: {exc}", url=document.url
+            ) from exc
+
+    # ------------------------------------------------------------------ network
+
+    def _exchange(self, url: httpx.URL, *, accept: str, etag: str | None) -> _Exchange:
+        """GET ``url``, following at most ``max_redirects`` redirects, each hop checked first."""
+        deadline = time.monotonic() + self._timeout
+        headers = {
+            "Accept": accept,
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "gzip, deflate",
+        }
+        if etag is not None:
+            headers["If-None-Match"] = etag
+        redirects = 0
+        previous: str | None = None
+        while True:
+            text = str(url)
+            try:
+                target = self._policy.check_target(url, deadline)
+            except FetchBlocked as exc:
+                if previous is None:
+                    raise
+                raise FetchBlocked(
+                    f"refusing redirect from {previous}: {exc}", url=exc.url
+                ) from None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FetchTimeout(f"fetching {text} timed out", url=text)
+            pin = self._backend.pinned(target) if self._backend else contextlib.nullcontext()
+            with self._translate_errors(text), pin:
+                request = self._client.build_request(
+                    "GET", url, headers=headers, timeout=httpx.Timeout(remaining)
+                )
+                response = self._client.send(request, stream=True)
+                try:
+                    status = response.status_code
+                    if status in _REDIRECT_STATUSES:
+                        url = self._redirect_target(response, text, redirects)
+                        redirects += 1
+                        previous = text
+                        continue
+                    if status == 304 and etag is not None:
+                        return _Exchange(text, status, dict(response.headers), None)
+                    if not 200 <= status < 300:
+                        raise FetchStatusError(
+                            f"{text} answered HTTP {status}", url=text, status=status
+                        )
+                    body = self._read_body(response, text, deadline)
+                    return _Exchange(text, status, dict(response.headers), body)
+                finally:
+                    response.close()
+
+    def _redirect_target(self, response: httpx.Response, url: str, redirects: int) -> httpx.URL:
+        location = response.headers.get("location")
+        if not location:
+            raise FetchStatusError(
+                f"{url} answered HTTP {response.status_code} without a Location",
+                url=url,
+                status=response.status_code,
+            )
+        if redirects >= self._max_redirects:
+            raise FetchBlocked(
+                f"refusing {url}: more than {self._max_redirects} redirects", url=url
+            )
+        try:
+            joined = response.url.join(location)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise FetchBlocked(
+                f"refusing redirect from {url} to {location!r}: {exc}", url=url
+            ) from exc
+        try:
+            return self._policy.parse_url(strip_fragment(str(joined)))
+        except FetchBlocked as exc:
+            raise FetchBlocked(f"refusing redirect from {url}: {exc}", url=str(joined)) from None
+
+    def _read_body(self, response: httpx.Response, url: str, deadline: float) -> bytes:
+        """Stream the body, enforcing the size limit on wire and decoded bytes and the deadline."""
+        declared = response.headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            raise FetchTooLarge(
+                f"{url} declares {declared} bytes, more than the {self._max_bytes} allowed",
+                url=url,
+            )
+        too_large = FetchTooLarge(f"{url} is larger than {self._max_bytes} bytes", url=url)
+        if response.is_stream_consumed:
+            # An injected transport returned a response it had already read into memory
+            # (httpx.MockTransport does for bytes content). There is nothing left to stream;
+            # only the size limit still applies.
+            if len(response.content) > self._max_bytes:
+                raise too_large
+            return response.content
+        decoder = BoundedDecoder(response.headers.get("content-encoding", ""), url)
+        received = 0
+        body = bytearray()
+        for chunk in response.iter_raw():
+            received += len(chunk)
+            if received > self._max_bytes:
+                raise too_large
+            body += decoder.decode(chunk, self._max_bytes - len(body))
+            if len(body) > self._max_bytes:
+                raise too_large
+            if time.monotonic() > deadline:
+                raise FetchTimeout(f"fetching {url} took longer than {self._timeout}s", url=url)
+        body += decoder.flush()
+        if len(body) > self._max_bytes:
+            raise too_large
+        return bytes(body)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _translate_errors(url: str) -> Iterator[None]:
+        """Turn httpx's exception tree into ours at the boundary (httpx ``map_*_exceptions``)."""
+        try:
+            yield
+        except FetchBlocked as exc:
+            if exc.url is not None:
+                raise
+            # raised by PinnedBackend deep inside httpcore, which does not know the URL
+            raise FetchBlocked(f"{exc} (fetching {url})", url=url) from exc
+        except httpx.TimeoutException as exc:
+            raise FetchTimeout(f"fetching {url} timed out: {exc}", url=url) from exc
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            raise FetchError(f"fetching {url} failed: {exc!r}", url=url) from exc
