@@ -312,13 +312,14 @@ def verify_command(
     if rule is not None and not stack:
         raise _usage("--rule is for stack claims: add --stack")
     now = _parse_at(at)
-    settings = VerifierSettings(
-        trust_lists=trust or [],
-        allow_http_localhost=allow_http_localhost,
-        allowed_private_hosts=allow_private_host or [],
-        preloads=preload or [],
-    )
     try:
+        # The flags are the settings; the limits (HTTP only) may come from the environment.
+        settings = VerifierSettings(
+            trust_lists=trust or [],
+            allow_http_localhost=allow_http_localhost,
+            allowed_private_hosts=allow_private_host or [],
+            preloads=preload or [],
+        )
         verifier = Verifier.from_settings(settings)
     except ValueError as error:  # a bad --preload or --trust (TrustListError is one)
         raise _usage(str(error)) from None

@@ -33,7 +33,6 @@ from schemas.loader import bundled_loader
 from verifier.context import NO_EXPECTATIONS, Expectations, Fetcher, PresentationOutcome, Tools
 from verifier.inputs import (
     BADGE_LINK_ACCEPT,
-    MAX_INPUT_BYTES,
     Parsed,
     ParsedInput,
     Presentation,
@@ -42,7 +41,7 @@ from verifier.inputs import (
 from verifier.pipeline import MultipleCredentials, verify_many
 from verifier.proofs import check_presentation
 from verifier.report import VerificationReport
-from verifier.settings import VerifierSettings
+from verifier.settings import Limits, VerifierSettings
 from verifier.stack import GivenRule, StackInput, verify_stack
 from verifier.trust import TrustStore
 
@@ -56,15 +55,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How much one verifier takes on: the largest input it reads, and how many
-    verifications run at once (see :class:`VerifierSettings` for why 2)."""
-
-    max_body_bytes: int = MAX_INPUT_BYTES
-    max_concurrent_verifications: int = 2
 
 
 @dataclass(frozen=True)
@@ -103,14 +93,15 @@ class Verifier:
         *,
         wrap_fetcher: Callable[[Fetcher], Fetcher] | None = None,
     ) -> Verifier:
-        """The verifier ``settings`` describe. A bad trust list or preload raises here (at
-        start-up, or as a usage error), before anything is opened.
+        """The verifier ``settings`` describe. A bad preload (``ValueError``) or trust list
+        (:class:`~verifier.trust.TrustListError`) raises here — at start-up, or as the CLI's
+        usage error — before any connection is opened.
 
         ``wrap_fetcher`` puts a fetcher in front of the guarded one built from the settings
         (the issuer answers its own URLs in process: :mod:`issuer.self_fetch`).
         """
-        trust = TrustStore.from_files(settings.trust_lists)
         preloads = parse_preload_args(settings.preloads)
+        trust = TrustStore.from_files(settings.trust_lists)
         guarded = GuardedFetcher(
             allow_http_localhost=settings.allow_http_localhost,
             allowed_private_hosts=settings.allowed_private_hosts,
@@ -119,10 +110,7 @@ class Verifier:
         return cls(
             fetcher=wrap_fetcher(guarded) if wrap_fetcher is not None else guarded,
             trust=trust,
-            limits=Limits(
-                max_body_bytes=settings.max_body_bytes,
-                max_concurrent_verifications=settings.max_concurrent_verifications,
-            ),
+            limits=settings.limits,
         )
 
     def with_loader(self, loader: DocumentLoader) -> Verifier:
