@@ -4,7 +4,7 @@
 
 Prints one JSON object per line, one figure each:
 
-* ``library_verify_per_s`` (and ``library_p50_ms``): :func:`verifier.verify` in a loop, in a
+* ``library_verify_per_s`` (and ``library_p50_ms``): ``verifier.Verifier.verify`` in a loop, in a
   child process pinned to one CPU;
 * ``http_p50_ms``, ``http_p99_ms``, ``http_requests_per_s``: ``POST /verify`` of the same
   credential, from a load generator in a second process running ``--concurrency`` clients
@@ -159,22 +159,19 @@ def serve_documents(directory: Path, port: int) -> None:
 def library(credential_file: Path, seconds: float) -> None:
     """Child process: verify the credential in a loop on one core."""
     _pin(0)
-    from keys.fetch import GuardedFetcher
-    from schemas.loader import bundled_loader
-    from verifier import verify
+    from verifier import Verifier, VerifierSettings
 
     data = credential_file.read_bytes()
-    loader = bundled_loader()
     now = datetime(2026, 11, 1, tzinfo=UTC)
-    with GuardedFetcher(allow_http_localhost=True) as fetcher:
-        report = verify(data, loader=loader, fetcher=fetcher, now=now)
+    with Verifier.from_settings(VerifierSettings(allow_http_localhost=True)) as verifier:
+        report = verifier.verify(data, now=now)
         if report.verdict != "valid":
             raise SystemExit(f"benchmark credential does not verify: {report.to_json()}")
         timings = []
         started = time.perf_counter()
         while time.perf_counter() - started < seconds:
             t0 = time.perf_counter()
-            verify(data, loader=loader, fetcher=fetcher, now=now)
+            verifier.verify(data, now=now)
             timings.append(time.perf_counter() - t0)
         elapsed = time.perf_counter() - started
     print(

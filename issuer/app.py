@@ -26,7 +26,7 @@ from issuer.runtime import Runtime, start
 from issuer.self_fetch import self_verifier
 from issuer.settings import Settings, get_settings
 from verifier import http as verifier_http
-from verifier.http import VerifierSettings
+from verifier.settings import VerifierSettings, get_verifier_settings
 
 __all__ = ["create_app"]
 
@@ -82,7 +82,7 @@ def create_app(
     # service's own URLs (DID documents, status lists, badge links) in process and sends every
     # other URL through the SSRF guard (see issuer.self_fetch).
     app.state.verifier = self_verifier(
-        app, runtime.urls.base, verifier_settings or verifier_http.get_verifier_settings()
+        app, runtime.urls.base, verifier_settings or get_verifier_settings()
     )
     app.dependency_overrides[verifier_http.get_verifier] = lambda: app.state.verifier
     return app

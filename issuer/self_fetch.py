@@ -47,7 +47,8 @@ from starlette.types import ASGIApp
 from keys.errors import FetchError, FetchStatusError, FetchTooLarge
 from keys.fetch import DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, USER_AGENT, FetchedDocument
 from verifier.context import Fetcher
-from verifier.http import VerifierService, VerifierSettings
+from verifier.service import Verifier
+from verifier.settings import VerifierSettings
 
 __all__ = ["NOT_IN_PROCESS", "SelfFetcher", "self_verifier"]
 
@@ -157,14 +158,6 @@ class SelfFetcher:
         except (ValueError, RecursionError) as error:
             raise FetchError(f"{document.url} did not return JSON: {error}", url=url) from error
 
-    def fetch_text(self, url: str, *, accept: str = "*/*") -> str:
-        if not self.is_own(url):
-            return self._fallback.fetch_text(url, accept=accept)  # type: ignore[attr-defined]
-        try:
-            return self.fetch(url, accept=accept).body.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise FetchError(f"{url} is not UTF-8 text: {error}", url=url) from error
-
     def close(self) -> None:
         close = getattr(self._fallback, "close", None)
         if callable(close):
@@ -188,9 +181,9 @@ class SelfFetcher:
             return pool.submit(anyio.run, self._get, url, accept).result()
 
 
-def self_verifier(app: ASGIApp, base_url: str, settings: VerifierSettings) -> VerifierService:
+def self_verifier(app: ASGIApp, base_url: str, settings: VerifierSettings) -> Verifier:
     """The verifier a service at ``base_url`` uses: configured by ``settings`` (trust lists,
     guard exceptions, preloads, limits), with a :class:`SelfFetcher` in front of its guard."""
-    service = VerifierService.from_settings(settings)
-    service.fetcher = SelfFetcher(app, base_url, service.fetcher)
-    return service
+    return Verifier.from_settings(
+        settings, wrap_fetcher=lambda guard: SelfFetcher(app, base_url, guard)
+    )

@@ -1,15 +1,17 @@
 """The verifying service: one pipeline, its report, trust lists, HTTP router, page and CLI.
 
-The library surface is small: :func:`verify` / :func:`verify_many` take any input form
-(JSON, VC-JWT, baked PNG/SVG, presentation) and return :class:`VerificationReport` objects whose
-``to_json()`` is the public report shape; :class:`TrustStore` holds the trust lists a verifier
-was given. Nothing here raises for a bad credential: every finding is a check in the report.
-:func:`verify_stack` judges a stack-completion claim (a stack credential and/or its components,
-against the stack's rule) into one such report, with a ``stack`` check.
+The library surface is small: a :class:`Verifier` (built once, from :class:`VerifierSettings` or
+from its collaborators) takes any input form (JSON, VC-JWT, baked PNG/SVG, presentation) and
+returns :class:`VerificationReport` objects whose ``to_json()`` is the public report shape;
+:class:`Expectations` are what a caller expects of the input (recipient, a presentation's
+challenge and domain); :class:`TrustStore` holds the trust lists a verifier was given. Nothing
+here raises for a bad credential: every finding is a check in the report.
+``Verifier.verify_stack`` judges a stack-completion claim (a stack credential and/or its
+components, against the stack's rule) into one such report, with a ``stack`` check.
 """
 
 from verifier.inputs import ParsedInput, UnusableInput, parse_input
-from verifier.pipeline import MultipleCredentials, verify, verify_many
+from verifier.pipeline import MultipleCredentials
 from verifier.report import (
     CheckId,
     CheckResult,
@@ -18,13 +20,17 @@ from verifier.report import (
     VerificationReport,
     decide_verdict,
 )
-from verifier.stack import GivenRule, StackInput, load_rule, verify_stack
+from verifier.service import Expectations, Limits, Verifier
+from verifier.settings import VerifierSettings
+from verifier.stack import GivenRule, StackInput, load_rule
 from verifier.trust import TrustListError, TrustMatch, TrustStore, load_trust_list
 
 __all__ = [
     "CheckId",
     "CheckResult",
+    "Expectations",
     "GivenRule",
+    "Limits",
     "MultipleCredentials",
     "Outcome",
     "ParsedInput",
@@ -35,11 +41,10 @@ __all__ = [
     "UnusableInput",
     "Verdict",
     "VerificationReport",
+    "Verifier",
+    "VerifierSettings",
     "decide_verdict",
     "load_rule",
     "load_trust_list",
     "parse_input",
-    "verify",
-    "verify_many",
-    "verify_stack",
 ]

@@ -20,22 +20,27 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+# Typer vendors click (0.29+): these are the types its commands are written against.
+from typer._click.core import Context as ClickContext
+from typer._click.exceptions import UsageError
 from typer.core import TyperCommand
 
 from keys.errors import FetchBlocked, FetchError
-from keys.fetch import GuardedFetcher, parse_preload_args
 from microcred.exit_codes import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_USAGE, EXIT_VALID
-from schemas.loader import bundled_loader
-from verifier.inputs import BADGE_LINK_ACCEPT, MAX_INPUT_BYTES
-from verifier.pipeline import unusable_report, verify_many
+from schemas.dates import as_utc, parse_datetime
+from verifier.inputs import MAX_INPUT_BYTES
+from verifier.pipeline import unusable_report
 from verifier.report import CHECK_LABELS, Outcome, Verdict, VerificationReport
-from verifier.trust import TrustListError, TrustStore
+from verifier.service import Expectations, Verifier
+from verifier.settings import VerifierSettings
+from verifier.stack_cli import RuleUnusable, render_checklist, run_stack
 
 __all__ = [
     "EXIT_INDETERMINATE",
@@ -80,10 +85,6 @@ def exit_status(reports: list[VerificationReport]) -> int:
     return worst
 
 
-#: Typer vendors its own click; its UsageError is the base of the public ``typer.BadParameter``.
-_UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
-
-
 class VerifyCommand(TyperCommand):
     """A Typer command whose usage errors exit 64, not click's 2 (which means indeterminate)."""
 
@@ -91,12 +92,12 @@ class VerifyCommand(TyperCommand):
         self,
         info_name: str | None,
         args: list[str],
-        parent: typer.Context | None = None,
+        parent: ClickContext | None = None,
         **extra: Any,
-    ) -> typer.Context:
+    ) -> ClickContext:
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
-        except _UsageError as error:
+        except UsageError as error:
             error.exit_code = EXIT_USAGE
             raise
 
@@ -107,19 +108,17 @@ def _usage(message: str) -> typer.Exit:
 
 
 def _parse_at(value: str | None) -> datetime:
+    """``--at``: the instant to verify at, in UTC (no zone: UTC); now when not given."""
     if value is None:
         return datetime.now(UTC)
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
-    except ValueError:
-        raise _usage(f"--at expects an ISO 8601 date-time, got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = parse_datetime(value)
+    if moment is None:
+        raise _usage(f"--at expects an ISO 8601 date-time, got {value!r}")
+    return as_utc(moment)
 
 
-def _read_limited(stream: Any) -> bytes:
-    data = stream.read(MAX_INPUT_BYTES + 1)
-    return data if isinstance(data, bytes) else data.encode("utf-8")
+def _read_limited(stream: IO[bytes]) -> bytes:
+    return stream.read(MAX_INPUT_BYTES + 1)
 
 
 def _is_file(arg: str) -> bool:
@@ -130,7 +129,7 @@ def _is_file(arg: str) -> bool:
 
 
 def _read_input(
-    arg: str, fetcher: GuardedFetcher, now: datetime
+    arg: str, verifier: Verifier, now: datetime
 ) -> tuple[bytes | str, str] | VerificationReport:
     """One INPUT's bytes and a name for it (stdin, URL, file or JWS string), or the report of
     an input that cannot be had."""
@@ -138,7 +137,7 @@ def _read_input(
         return _read_limited(sys.stdin.buffer), "stdin"
     if arg.lower().startswith(("https://", "http://")):
         try:
-            return fetcher.fetch(arg, accept=BADGE_LINK_ACCEPT).body, arg
+            return verifier.fetch_badge(arg), arg
         except FetchBlocked as error:
             return unusable_report(f"The badge link was refused: {error}", source=arg, now=now)
         except FetchError as error:
@@ -161,14 +160,14 @@ def _read_input(
 
 
 def _verify_input(
-    arg: str, fetcher: GuardedFetcher, options: dict[str, Any]
+    arg: str, verifier: Verifier, *, now: datetime, expect: Expectations
 ) -> list[VerificationReport]:
     """Read one INPUT (stdin, URL, file or JWS string) and verify what it holds."""
-    read = _read_input(arg, fetcher, options["now"])
+    read = _read_input(arg, verifier, now)
     if isinstance(read, VerificationReport):
         return [read]
     data, source = read
-    return verify_many(data, fetcher=fetcher, source=source, **options)
+    return verifier.verify_many(data, source=source, now=now, expect=expect)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -181,7 +180,7 @@ def _summary_rows(report: VerificationReport) -> list[tuple[str, str]]:
     achievement = credential.get("achievement") or {}
     rows: list[tuple[str, str]] = []
     if credential.get("name") or achievement.get("name"):
-        rows.append(("Credential", credential.get("name") or achievement.get("name")))
+        rows.append(("Credential", str(credential.get("name") or achievement.get("name"))))
     if issuer.get("id"):
         name = issuer.get("name")
         rows.append(("Issuer", f"{name} ({issuer['id']})" if name else issuer["id"]))
@@ -314,45 +313,36 @@ def verify_command(
         raise _usage("--rule is for stack claims: add --stack")
     now = _parse_at(at)
     try:
-        preloads = parse_preload_args(preload or [])
-    except ValueError as error:
+        # The flags are the settings; the limits (HTTP only) may come from the environment.
+        settings = VerifierSettings(
+            trust_lists=trust or [],
+            allow_http_localhost=allow_http_localhost,
+            allowed_private_hosts=allow_private_host or [],
+            preloads=preload or [],
+        )
+        verifier = Verifier.from_settings(settings)
+    except ValueError as error:  # a bad --preload or --trust (TrustListError is one)
         raise _usage(str(error)) from None
-    try:
-        store = TrustStore.from_files(trust or [])
-    except TrustListError as error:
-        raise _usage(str(error)) from None
-    options = {
-        "loader": bundled_loader(),
-        "trust": store,
-        "now": now,
-        "recipient": recipient,
-        "expected_challenge": challenge,
-        "expected_domain": domain,
-    }
+    expect = Expectations(recipient=recipient, challenge=challenge, domain=domain)
     reports: list[VerificationReport] = []
-    with GuardedFetcher(
-        allow_http_localhost=allow_http_localhost,
-        allowed_private_hosts=allow_private_host or (),
-        preloads=preloads,
-    ) as fetcher:
+    with verifier:
         if stack:
-            from verifier.stack_cli import RuleUnusable, run_stack
-
             try:
                 reports.append(
                     run_stack(
                         inputs,
+                        verifier,
                         rule=rule,
-                        fetcher=fetcher,
-                        read=lambda arg: _read_input(arg, fetcher, now),
-                        options=options,
+                        read=lambda arg: _read_input(arg, verifier, now),
+                        now=now,
+                        expect=expect,
                     )
                 )
             except RuleUnusable as error:
                 raise _usage(str(error)) from None
         else:
             for arg in inputs:
-                reports.extend(_verify_input(arg, fetcher, options))
+                reports.extend(_verify_input(arg, verifier, now=now, expect=expect))
     if as_json:
         payload: Any = (
             reports[0].to_json()
@@ -367,8 +357,6 @@ def verify_command(
                 console.print()
             render(report, console)
             if stack:
-                from verifier.stack_cli import render_checklist
-
                 render_checklist(report, console)
     raise typer.Exit(exit_status(reports))
 

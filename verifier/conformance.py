@@ -89,7 +89,7 @@ def _jsonld_problem(ctx: VerificationContext) -> SchemasError | None:
         if isinstance(result.error, SchemasError):
             return result.error
     try:
-        to_quads(ctx.document, loader=ctx.loader)
+        to_quads(ctx.document, loader=ctx.tools.loader)
     except SchemasError as error:
         return error
     return None
@@ -159,8 +159,8 @@ def check_schema(ctx: VerificationContext) -> CheckResult:
             continue
         to_apply.setdefault(ours, declared)
     issues = []
-    for declared in to_apply.values():
-        issues.extend(validate_credential(document, schema_id=declared))
+    for named in to_apply.values():
+        issues.extend(validate_credential(document, schema_id=named))
     details: dict[str, Any] = {
         "schemas": list(to_apply),
         "unchecked": unchecked,

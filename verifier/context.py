@@ -1,9 +1,11 @@
-"""What every check step sees: the credential, the collaborators, and results worth sharing.
+"""What every check step sees: the credential, the tools, and results worth sharing.
 
 Checks are independent functions of one :class:`VerificationContext`. Work that several checks
 need (verifying the proofs, which the ``context``, ``proof`` and ``issuer_key`` checks all
-read) is computed once, lazily, here. Collaborators are passed in, never global: the document
-loader, the guarded fetcher, the key resolver, the trust lists and the clock.
+read) is computed once, lazily, here. Collaborators are passed in, never global: one
+:class:`Tools` (the document loader, the guarded fetcher, the key resolver, the trust lists),
+the clock's reading, and the caller's :class:`Expectations`. :class:`verifier.service.Verifier`
+is what builds them; this module only says what they are.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Protocol
 
+from keys.did import Fetcher as KeyFetcher
 from keys.did import KeyResolver
 from keys.errors import FetchError, KeysError
 from keys.fetch import FetchedDocument
@@ -25,9 +28,12 @@ from verifier.trust import TrustStore
 
 __all__ = [
     "MAX_DEPTH",
+    "NO_EXPECTATIONS",
+    "Expectations",
     "Fetcher",
     "JwtOutcome",
     "PresentationOutcome",
+    "Tools",
     "VerificationContext",
     "is_retrieval_failure",
     "issuer_id_of",
@@ -37,12 +43,45 @@ __all__ = [
 MAX_DEPTH = 3
 
 
-class Fetcher(Protocol):
-    """The guarded fetcher's surface the verifier uses (:class:`keys.fetch.GuardedFetcher`)."""
+class Fetcher(KeyFetcher, Protocol):
+    """The fetcher the verifier needs: what :mod:`keys.did` resolves keys with (JSON
+    documents), and whole documents as bytes (status lists, badge links, stack rules).
+    :class:`keys.fetch.GuardedFetcher` is one."""
 
     def fetch(self, url: str, *, accept: str = "application/json") -> FetchedDocument: ...
 
-    def fetch_json(self, url: str, *, accept: str = "application/json") -> Any: ...
+
+@dataclass(frozen=True)
+class Tools:
+    """What a verification run works with besides the input itself.
+
+    ``resolver`` caches the documents it fetched for its lifetime, so a run gets a fresh one
+    (a rotated key is seen by the next run); the others live as long as their verifier.
+    """
+
+    loader: DocumentLoader
+    fetcher: Fetcher
+    resolver: KeyResolver
+    trust: TrustStore
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What the caller expects of the input, checked on top of the credential's own claims.
+
+    ``recipient``: the email (or subject id) it must have been issued to (the ``recipient``
+    check; skipped when None). ``challenge`` / ``domain``: what a presentation's holder proof
+    must carry (a replay defence; an unsigned presentation is refused once a challenge is
+    expected).
+    """
+
+    recipient: str | None = None
+    challenge: str | None = None
+    domain: str | None = None
+
+
+#: Expect nothing beyond the credential's own claims.
+NO_EXPECTATIONS = Expectations()
 
 
 def issuer_id_of(document: Mapping[str, Any]) -> str | None:
@@ -92,10 +131,7 @@ class VerificationContext:
     """One credential under verification, and everything its checks may use."""
 
     parsed: Parsed
-    loader: DocumentLoader
-    fetcher: Fetcher
-    resolver: KeyResolver
-    trust: TrustStore
+    tools: Tools
     now: datetime
     recipient: str | None = None
     presentation: PresentationOutcome | None = None
@@ -142,9 +178,8 @@ class VerificationContext:
         if not isinstance(subject, Mapping):
             return None
         achievement = subject.get("achievement")
-        if isinstance(achievement, Mapping) and isinstance(achievement.get("id"), str):
-            return achievement["id"]
-        return None
+        achievement_id = achievement.get("id") if isinstance(achievement, Mapping) else None
+        return achievement_id if isinstance(achievement_id, str) else None
 
     # -- shared, lazily computed results -----------------------------------------------------
 
@@ -153,7 +188,9 @@ class VerificationContext:
         """Every embedded proof, verified (``ldp`` only; empty for a JWT)."""
         if self.kind != "ldp":
             return []
-        return verify_proofs(self.parsed.document, loader=self.loader, resolver=self.resolver)
+        return verify_proofs(
+            self.parsed.document, loader=self.tools.loader, resolver=self.tools.resolver
+        )
 
     @cached_property
     def jwt(self) -> JwtOutcome:
@@ -163,8 +200,8 @@ class VerificationContext:
         try:
             result = verify_jwt(
                 self.parsed.jwt_token,
-                resolver=self.resolver,
-                pinned_keys=self.trust.pinned_keys(claimed_issuer),
+                resolver=self.tools.resolver,
+                pinned_keys=self.tools.trust.pinned_keys(claimed_issuer),
                 now=self.now,
             )
         except KeysError as error:

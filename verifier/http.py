@@ -19,42 +19,37 @@ A verdict, whatever it is, is ``200``: the report is the answer. Unusable input 
 while reading, so a huge body is never held in memory), a badge link that is refused ``400``
 and one that cannot be retrieved ``502``.
 
-The page: browsers (``Accept: text/html``) get an HTML page at the same URL, where a person
+The page: browsers (``Accept`` preferring ``text/html`` to JSON, see
+:mod:`verifier.negotiation`) get an HTML page at the same URL, where a person
 pastes a credential, uploads a file or baked image, or gives a badge link, using ordinary form
 posts (no JavaScript), and sees the verdict and every check in plain words.
 
-Configuration is a :class:`VerifierSettings` (``MICROCRED_VERIFIER_*``) turned into one
-:class:`VerifierService` per app, supplied by dependencies; tests override
-:func:`get_verifier`. :func:`create_verifier_app` builds a stand-alone app
-(``microcred serve --verifier-only``).
+Configuration is a :class:`~verifier.settings.VerifierSettings` (``MICROCRED_VERIFIER_*``)
+turned into one :class:`~verifier.service.Verifier` per app, supplied by the
+:func:`get_verifier` dependency (tests, and the issuer, override it).
+:func:`create_verifier_app` builds a stand-alone app (``microcred serve --verifier-only``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from functools import lru_cache, partial
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
-from keys.did import KeyResolver
 from keys.errors import FetchBlocked, FetchError
-from keys.fetch import GuardedFetcher, parse_preload_args
-from schemas.canonical import DocumentLoader
-from schemas.loader import bundled_loader
-from verifier.context import Fetcher
-from verifier.inputs import BADGE_LINK_ACCEPT, MAX_INPUT_BYTES, MAX_PRESENTATION_CREDENTIALS
-from verifier.pipeline import verify_many
+from verifier.inputs import MAX_PRESENTATION_CREDENTIALS
+from verifier.negotiation import best_match
 from verifier.report import CHECK_LABELS, CheckId, Outcome, Verdict, VerificationReport
+from verifier.service import Expectations, Verifier
+from verifier.settings import VerifierSettings, get_verifier_settings
 from verifier.stack import StackInput
 from verifier.stack_http import (
     STACK_BODY_DOC,
@@ -65,133 +60,25 @@ from verifier.stack_http import (
     looks_like_stack,
     run_claim,
 )
-from verifier.trust import TrustStore
 
-__all__ = [
-    "VerifierService",
-    "VerifierSettings",
-    "create_verifier_app",
-    "get_verifier",
-    "get_verifier_settings",
-    "router",
-]
+__all__ = ["VerifierDep", "create_verifier_app", "get_verifier", "router"]
 
 _JSON_TYPES = frozenset({"application/json", "application/vc+ld+json", "application/ld+json"})
 _JWS_TYPES = frozenset({"text/plain", "application/jwt", "application/vc+jwt"})
 _IMAGE_TYPES = frozenset({"image/png", "image/svg+xml"})
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
-_T = TypeVar("_T")
+#: What ``/verify`` answers with, in the order that breaks ties (API clients get JSON).
+_REPRESENTATIONS = ("application/json", "text/html")
 _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-# --------------------------------------------------------------------------- configuration
-
-
-class VerifierSettings(BaseSettings):
-    """The verifier's configuration, from ``MICROCRED_VERIFIER_*`` (lists as JSON arrays)."""
-
-    model_config = SettingsConfigDict(env_prefix="MICROCRED_VERIFIER_", extra="ignore")
-
-    #: Trust list files (see ``verifier/TRUST_LISTS.md``); read once, at start-up.
-    trust_lists: list[Path] = Field(default_factory=list)
-    #: Plain http to localhost (development only).
-    allow_http_localhost: bool = False
-    #: Host names that may resolve to private addresses (e.g. an internal registry).
-    allowed_private_hosts: list[str] = Field(default_factory=list)
-    #: ``URL=FILE`` pairs served without network access (air-gapped offices, tests).
-    preloads: list[str] = Field(default_factory=list)
-    #: Largest request body accepted.
-    max_body_bytes: int = MAX_INPUT_BYTES
-    #: Verifications running at once per process; the rest wait their turn, first come first
-    #: served. Verification is CPU-bound under the GIL: more threads add no throughput, only a
-    #: long latency tail (bench/verify_http.py: p99 about 3x p50 with Starlette's 40 threads,
-    #: close to p50 with 2). A slot waiting on a slow remote document is held for at most the
-    #: fetcher's timeout; raise this if your issuers' servers are slow, or run more workers.
-    max_concurrent_verifications: int = Field(default=2, ge=1)
-
-
-@lru_cache
-def get_verifier_settings() -> VerifierSettings:
-    """Settings from the environment (the FastAPI docs' pattern; override in tests)."""
-    return VerifierSettings()
-
-
-class VerifierService:
-    """What one running verifier holds: a guarded fetcher (connection pool and cache), the
-    trust lists, the document loader and the limits. Thread-safe; one per app."""
-
-    def __init__(
-        self,
-        *,
-        fetcher: Fetcher,
-        trust: TrustStore | None = None,
-        loader: DocumentLoader | None = None,
-        max_body_bytes: int = MAX_INPUT_BYTES,
-        max_concurrent_verifications: int = 2,
-    ) -> None:
-        self.fetcher = fetcher
-        self.trust = trust if trust is not None else TrustStore()
-        self.loader = loader if loader is not None else bundled_loader()
-        self.max_body_bytes = max_body_bytes
-        self.limiter = anyio.CapacityLimiter(max_concurrent_verifications)
-
-    @classmethod
-    def from_settings(cls, settings: VerifierSettings) -> VerifierService:
-        """Build from settings; a bad trust list or preload raises here, at start-up."""
-        fetcher = GuardedFetcher(
-            allow_http_localhost=settings.allow_http_localhost,
-            allowed_private_hosts=settings.allowed_private_hosts,
-            preloads=parse_preload_args(settings.preloads),
-        )
-        return cls(
-            fetcher=fetcher,
-            trust=TrustStore.from_files(settings.trust_lists),
-            max_body_bytes=settings.max_body_bytes,
-            max_concurrent_verifications=settings.max_concurrent_verifications,
-        )
-
-    def verify(
-        self,
-        data: bytes | str,
-        *,
-        source: str,
-        now: datetime | None = None,
-        recipient: str | None = None,
-        challenge: str | None = None,
-        domain: str | None = None,
-    ) -> list[VerificationReport]:
-        return verify_many(
-            data,
-            loader=self.loader,
-            fetcher=self.fetcher,
-            resolver=KeyResolver(fetcher=self.fetcher),
-            trust=self.trust,
-            now=now or datetime.now(UTC),
-            recipient=recipient,
-            expected_challenge=challenge,
-            expected_domain=domain,
-            source=source,
-        )
-
-    async def run(self, func: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
-        """Run blocking work (a verification, a fetch) in a worker thread, at most
-        ``max_concurrent_verifications`` at once, first come first served."""
-        return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=self.limiter)
-
-    def fetch_badge(self, url: str) -> bytes:
-        """The body behind a badge link (raises :class:`keys.errors.FetchError`)."""
-        return self.fetcher.fetch(url, accept=BADGE_LINK_ACCEPT).body
-
-    def close(self) -> None:
-        close = getattr(self.fetcher, "close", None)
-        if callable(close):
-            close()
+# --------------------------------------------------------------------------- the verifier
 
 
 def get_verifier(
     request: Request, settings: Annotated[VerifierSettings, Depends(get_verifier_settings)]
-) -> VerifierService:
-    """The app's :class:`VerifierService`, built on first use from the settings dependency.
+) -> Verifier:
+    """The app's :class:`Verifier`, built on first use from the settings dependency.
 
     Kept on ``app.state`` (per app, not per module), so two apps in one process (tests, the
     issuer service mounting this router) do not share a fetcher or trust lists.
@@ -199,12 +86,12 @@ def get_verifier(
     state = request.app.state
     cached = getattr(state, "microcred_verifier", None)
     if cached is None or cached[0] is not settings:
-        cached = (settings, VerifierService.from_settings(settings))
+        cached = (settings, Verifier.from_settings(settings))
         state.microcred_verifier = cached
     return cached[1]
 
 
-VerifierDep = Annotated[VerifierService, Depends(get_verifier)]
+VerifierDep = Annotated[Verifier, Depends(get_verifier)]
 
 
 # --------------------------------------------------------------------------- response models
@@ -291,7 +178,8 @@ _BODY_DOC = {
 
 
 def _wants_html(request: Request) -> bool:
-    return "text/html" in request.headers.get("accept", "")
+    """Does the client prefer the page to the JSON report (which wins ties: ``*/*``)?"""
+    return best_match(request.headers.get("accept"), _REPRESENTATIONS) == "text/html"
 
 
 def _media_type(request: Request) -> str:
@@ -311,7 +199,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-async def _form(request: Request, body: bytes, limit: int, max_files: int = 1) -> Mapping[str, Any]:
+async def _form(request: Request, body: bytes, limit: int, max_files: int = 1) -> FormData:
     """Parse a form body already read (with its limit) by replaying it to Starlette."""
     sent = False
 
@@ -331,12 +219,6 @@ def _field(form: Mapping[str, Any], name: str) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
-
-
-def _as_utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _page(
@@ -388,7 +270,7 @@ def _error(request: Request, status: int, message: str) -> Response:
 
 async def _verify_link(
     request: Request,
-    verifier: VerifierService,
+    verifier: Verifier,
     url: str,
     *,
     now: datetime | None,
@@ -400,22 +282,25 @@ async def _verify_link(
         return _error(request, 400, f"The badge link was refused: {error}")
     except FetchError as error:
         return _error(request, 502, f"The badge link could not be retrieved: {error}")
-    reports = await verifier.run(verifier.verify, body, source=url, now=now, recipient=recipient)
-    stack = await _stack_for_page(request, verifier, body, url, at=now, recipient=recipient)
+    expect = Expectations(recipient=recipient)
+    reports = await verifier.run(verifier.verify_many, body, source=url, now=now, expect=expect)
+    stack = await _stack_for_page(request, verifier, body, url, at=now, expect=expect)
     return _respond(request, reports, {"url": url, "recipient": recipient}, stack)
 
 
 async def _stack_for_page(
     request: Request,
-    verifier: VerifierService,
+    verifier: Verifier,
     data: bytes | str,
     source: str,
-    **options: Any,
+    *,
+    at: datetime | None,
+    expect: Expectations,
 ) -> VerificationReport | None:
     """For people (HTML) given a stack credential: the stack claim's report, for the checklist."""
     if not _wants_html(request) or not looks_like_stack(data):
         return None
-    claim = StackClaim(inputs=[StackInput(data, source)], **options)
+    claim = StackClaim(inputs=[StackInput(data, source)], at=at, expect=expect)
     try:
         return await verifier.run(run_claim, verifier, claim)
     except StackRequestError:
@@ -444,14 +329,14 @@ async def post_verify(
 ) -> Response:
     """Verify what the body holds; the verdict is in the report, the status is 200."""
     try:
-        body = await _read_body(request, verifier.max_body_bytes)
+        body = await _read_body(request, verifier.limits.max_body_bytes)
     except HTTPException as error:
         return _error(request, error.status_code, str(error.detail))
     media_type = _media_type(request)
     form_values: dict[str, Any] = {}
     data: bytes | str
     if media_type in _FORM_TYPES:
-        form = await _form(request, body, verifier.max_body_bytes)
+        form = await _form(request, body, verifier.limits.max_body_bytes)
         recipient = _field(form, "recipient") or recipient
         challenge = _field(form, "challenge") or challenge
         domain = _field(form, "domain") or domain
@@ -466,7 +351,7 @@ async def post_verify(
             data, source = pasted, "pasted credential"
             form_values["credential"] = pasted
         elif link is not None:
-            return await _verify_link(request, verifier, link, now=_as_utc(at), recipient=recipient)
+            return await _verify_link(request, verifier, link, now=at, recipient=recipient)
         else:
             return _error(request, 400, "Paste a credential, choose a file, or give a badge link.")
     elif media_type in _JSON_TYPES or media_type in _IMAGE_TYPES:
@@ -480,25 +365,9 @@ async def post_verify(
             f"Unsupported content type {media_type or '(none)'}: send JSON "
             "(application/vc+ld+json), a JWS (text/plain), an image, or a multipart upload.",
         )
-    reports = await verifier.run(
-        verifier.verify,
-        data,
-        source=source,
-        now=_as_utc(at),
-        recipient=recipient,
-        challenge=challenge,
-        domain=domain,
-    )
-    stack = await _stack_for_page(
-        request,
-        verifier,
-        data,
-        source,
-        at=_as_utc(at),
-        recipient=recipient,
-        challenge=challenge,
-        domain=domain,
-    )
+    expect = Expectations(recipient=recipient, challenge=challenge, domain=domain)
+    reports = await verifier.run(verifier.verify_many, data, source=source, now=at, expect=expect)
+    stack = await _stack_for_page(request, verifier, data, source, at=at, expect=expect)
     return _respond(request, reports, form_values, stack)
 
 
@@ -528,7 +397,7 @@ async def get_verify(
         if _wants_html(request):
             return _page(request)
         return JSONResponse({"detail": "give the badge link as ?url=..."}, status_code=422)
-    return await _verify_link(request, verifier, url, now=_as_utc(at), recipient=recipient)
+    return await _verify_link(request, verifier, url, now=at, recipient=recipient)
 
 
 @router.post(
@@ -542,13 +411,15 @@ async def post_verify_stack(request: Request, verifier: VerifierDep) -> Response
     """One report: the stack credential's checks and a ``stack`` check listing each
     requirement (see :mod:`verifier.stack_http` for the body)."""
     try:
-        body = await _read_body(request, verifier.max_body_bytes)
+        body = await _read_body(request, verifier.limits.max_body_bytes)
     except HTTPException as error:
         return _error(request, error.status_code, str(error.detail))
     media_type = _media_type(request)
     try:
         if media_type in _FORM_TYPES:
-            form = await _form(request, body, verifier.max_body_bytes, MAX_PRESENTATION_CREDENTIALS)
+            form = await _form(
+                request, body, verifier.limits.max_body_bytes, MAX_PRESENTATION_CREDENTIALS
+            )
             uploads = [
                 (item.filename or "file", await item.read())
                 for item in form.getlist("file")
@@ -565,7 +436,7 @@ async def post_verify_stack(request: Request, verifier: VerifierDep) -> Response
     if report.unusable:
         return _error(request, 400, report.checks[0].message)
     if _wants_html(request):
-        return _page(request, form={"recipient": claim.recipient}, stack=report)
+        return _page(request, form={"recipient": claim.expect.recipient}, stack=report)
     return JSONResponse(report.to_json())
 
 
@@ -579,12 +450,12 @@ def create_verifier_app(settings: VerifierSettings | None = None) -> FastAPI:
     configuration stops start-up instead of the first request.
     """
     settings = settings if settings is not None else VerifierSettings()
-    service = VerifierService.from_settings(settings)
+    verifier = Verifier.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        service.close()
+        verifier.close()
 
     app = FastAPI(
         title="microcred verifier",
@@ -592,7 +463,7 @@ def create_verifier_app(settings: VerifierSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
-    app.dependency_overrides[get_verifier] = lambda: service
+    app.dependency_overrides[get_verifier] = lambda: verifier
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

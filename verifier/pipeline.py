@@ -1,7 +1,7 @@
 """The verification pipeline: every input form in, one report per credential out.
 
-``verify_many(data, ...)`` decodes the input (:mod:`verifier.inputs`), checks a presentation's
-holder proof once, then runs :data:`STEPS` over each credential, in order::
+``verify_many(data, tools, ...)`` decodes the input (:mod:`verifier.inputs`), checks a
+presentation's holder proof once, then runs :data:`STEPS` over each credential, in order::
 
     parse → context → schema → proof → issuer_key → validity → status → trust → recipient
           → endorsement
@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from keys.did import KeyResolver
-from schemas.canonical import DocumentLoader
 from schemas.models import IdentityObject
 from verifier.conformance import check_context, check_schema
-from verifier.context import MAX_DEPTH, Fetcher, VerificationContext
+from verifier.context import (
+    MAX_DEPTH,
+    NO_EXPECTATIONS,
+    Expectations,
+    Tools,
+    VerificationContext,
+)
 from verifier.inputs import Parsed, ParsedInput, UnusableInput, parse_input
 from verifier.proofs import check_issuer_key, check_presentation, check_proof
 from verifier.report import (
@@ -36,7 +40,6 @@ from verifier.report import (
     summarize_credential,
 )
 from verifier.status import check_status
-from verifier.trust import TrustStore
 from verifier.validity import check_validity
 
 __all__ = [
@@ -46,7 +49,6 @@ __all__ = [
     "check_recipient",
     "check_trust",
     "unusable_report",
-    "verify",
     "verify_many",
 ]
 
@@ -56,7 +58,8 @@ Step = Callable[[VerificationContext], CheckResult]
 
 
 class MultipleCredentials(ValueError):
-    """:func:`verify` was given an input holding several credentials: use :func:`verify_many`."""
+    """``Verifier.verify`` was given an input holding several credentials: use
+    ``Verifier.verify_many``."""
 
 
 # --------------------------------------------------------------------------- trust
@@ -70,12 +73,13 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
             Outcome.SKIPPED,
             f"Trust lists apply to the credential's issuer, not to an {ctx.role}'s.",
         )
-    if not ctx.trust:
+    trust = ctx.tools.trust
+    if not trust:
         return CheckResult(
             CheckId.TRUST, Outcome.SKIPPED, "No trust list was given, so trust was not judged."
         )
     issuer, achievement = ctx.issuer_id, ctx.achievement_id
-    details: dict[str, Any] = {"issuer": issuer, "lists": ctx.trust.names}
+    details: dict[str, Any] = {"issuer": issuer, "lists": trust.names}
     if issuer is None:
         return CheckResult(
             CheckId.TRUST,
@@ -83,7 +87,7 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
             "The credential names no issuer id, so it cannot be on any trust list.",
             details,
         )
-    matches = ctx.trust.lookup(issuer, achievement)
+    matches = trust.lookup(issuer, achievement)
     if matches:
         details["matches"] = [m.to_json() for m in matches]
         described = []
@@ -100,7 +104,7 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
             f"The issuer {issuer} is on the trust list {'; '.join(described)}.",
             details,
         )
-    listed_for_other = ctx.trust.entries(issuer)
+    listed_for_other = trust.entries(issuer)
     if listed_for_other:
         details["listedFor"] = [
             {"list": trust_list.name, "achievements": sorted(entry.achievements or ())}
@@ -111,9 +115,7 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
             f"but not for the achievement {achievement}."
         )
     else:
-        message = (
-            f"The issuer {issuer} is on none of the trust lists given ({len(ctx.trust.lists)})."
-        )
+        message = f"The issuer {issuer} is on none of the trust lists given ({len(trust.lists)})."
     return CheckResult(CheckId.TRUST, Outcome.FAILED, message, details)
 
 
@@ -341,31 +343,22 @@ def unusable_report(
     )
 
 
-def _as_utc(now: datetime) -> datetime:
-    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
-
-
 def verify_many(
     data: bytes | str | Mapping[str, Any] | ParsedInput,
+    tools: Tools,
     *,
-    loader: DocumentLoader,
-    fetcher: Fetcher,
-    resolver: KeyResolver | None = None,
-    trust: TrustStore | None = None,
     now: datetime,
-    recipient: str | None = None,
-    expected_challenge: str | None = None,
-    expected_domain: str | None = None,
+    expect: Expectations = NO_EXPECTATIONS,
     source: str = "input",
 ) -> list[VerificationReport]:
     """Verify every credential ``data`` holds; one report each (a single one for most inputs).
 
     ``data`` is raw input (bytes, text, a parsed JSON object) or an already decoded
     :class:`ParsedInput`. An unusable input yields one report whose only check is a failed
-    ``parse``. A presentation's holder proof is checked against ``expected_challenge`` /
-    ``expected_domain`` and reported in each credential's ``proof`` check.
+    ``parse``. A presentation's holder proof is checked against ``expect.challenge`` /
+    ``expect.domain`` and reported in each credential's ``proof`` check. Callers go through
+    :class:`verifier.service.Verifier`, which builds ``tools`` and reads the clock.
     """
-    now = _as_utc(now)
     if isinstance(data, ParsedInput):
         parsed_input = data
     else:
@@ -373,66 +366,25 @@ def verify_many(
             parsed_input = parse_input(data, source=source)
         except UnusableInput as error:
             return [unusable_report(error.message, source=error.source, now=now)]
-    resolver = resolver if resolver is not None else KeyResolver(fetcher=fetcher)
-    trust = trust if trust is not None else TrustStore()
     presentation = None
     if parsed_input.presentation is not None:
         presentation = check_presentation(
             parsed_input.presentation,
-            loader=loader,
-            resolver=resolver,
-            challenge=expected_challenge,
-            domain=expected_domain,
+            loader=tools.loader,
+            resolver=tools.resolver,
+            challenge=expect.challenge,
+            domain=expect.domain,
         )
     shared: dict[str, Any] = {}
     reports = []
     for parsed in parsed_input.credentials:
         ctx = VerificationContext(
             parsed=parsed,
-            loader=loader,
-            fetcher=fetcher,
-            resolver=resolver,
-            trust=trust,
+            tools=tools,
             now=now,
-            recipient=recipient,
+            recipient=expect.recipient,
             presentation=presentation,
             shared=shared,
         )
         reports.append(_run(ctx))
     return reports
-
-
-def verify(
-    data: bytes | str | Mapping[str, Any] | ParsedInput,
-    *,
-    loader: DocumentLoader,
-    fetcher: Fetcher,
-    resolver: KeyResolver | None = None,
-    trust: TrustStore | None = None,
-    now: datetime,
-    recipient: str | None = None,
-    expected_challenge: str | None = None,
-    expected_domain: str | None = None,
-    source: str = "input",
-) -> VerificationReport:
-    """Verify one credential (see :func:`verify_many`, whose arguments it takes).
-
-    Raises :class:`MultipleCredentials` for an input holding several (a presentation).
-    """
-    reports = verify_many(
-        data,
-        loader=loader,
-        fetcher=fetcher,
-        resolver=resolver,
-        trust=trust,
-        now=now,
-        recipient=recipient,
-        expected_challenge=expected_challenge,
-        expected_domain=expected_domain,
-        source=source,
-    )
-    if len(reports) != 1:
-        raise MultipleCredentials(
-            f"the input holds {len(reports)} credentials; call verify_many for all of them"
-        )
-    return reports[0]

@@ -208,7 +208,7 @@ def _binding(
             pass
         else:
             return _how_bound(method), {"method": method.id, "controller": method.controller}
-    pinned_by = ctx.trust.pinning_list(issuer, key)
+    pinned_by = ctx.tools.trust.pinning_list(issuer, key)
     if pinned_by is not None:
         entry: dict[str, Any] = {"pinnedBy": pinned_by}
         if method is not None:

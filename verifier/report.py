@@ -23,6 +23,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from schemas.dates import format_datetime
+
 __all__ = [
     "CHECK_LABELS",
     "CheckId",
@@ -242,6 +244,6 @@ class VerificationReport:
             "checks": [check.to_json() for check in self.checks],
             "source": self.source,
             "checkedAt": (
-                self.checked_at.isoformat().replace("+00:00", "Z") if self.checked_at else None
+                format_datetime(self.checked_at, fraction=True) if self.checked_at else None
             ),
         }

@@ -40,9 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from keys.did import KeyResolver
 from keys.errors import FetchError
-from schemas.canonical import DocumentLoader
 from schemas.models import IdentityObject
 from schemas.stack_eval import (
     ComponentEvidence,
@@ -54,7 +52,7 @@ from schemas.stack_eval import (
     evaluate,
 )
 from schemas.stack_rule import RuleError, StackRule, digest_matches, parse_rule
-from verifier.context import Fetcher
+from verifier.context import NO_EXPECTATIONS, Expectations, Tools
 from verifier.inputs import BADGE_LINK_ACCEPT, Parsed, ParsedInput, UnusableInput, parse_input
 from verifier.pipeline import unusable_report, verify_many
 from verifier.report import (
@@ -65,7 +63,6 @@ from verifier.report import (
     VerificationReport,
     summarize_credential,
 )
-from verifier.trust import TrustStore
 
 __all__ = [
     "MAX_EVIDENCE_FETCHES",
@@ -234,47 +231,21 @@ def _problems(report: VerificationReport) -> list[str]:
     ]
 
 
-class _Verifier:
-    """One :func:`verify_stack` run: the collaborators, and the claim being built."""
+class _ClaimRun:
+    """One :func:`verify_stack` run: the tools, the instant, the expectations, and the claim
+    being built."""
 
-    def __init__(
-        self,
-        *,
-        loader: DocumentLoader,
-        fetcher: Fetcher,
-        resolver: KeyResolver,
-        trust: TrustStore,
-        now: datetime,
-        recipient: str | None,
-        challenge: str | None,
-        domain: str | None,
-    ) -> None:
-        self.loader = loader
-        self.fetcher = fetcher
-        self.resolver = resolver
-        self.trust = trust
+    def __init__(self, tools: Tools, *, now: datetime, expect: Expectations) -> None:
+        self.tools = tools
         self.now = now
-        self.recipient = recipient
-        self.challenge = challenge
-        self.domain = domain
+        self.expect = expect
 
     def verify(
         self, data: bytes | str | Mapping[str, Any] | ParsedInput, source: str
     ) -> list[tuple[Parsed, VerificationReport]]:
         """Verify an input; raises :class:`UnusableInput` when it holds no credential."""
         parsed = data if isinstance(data, ParsedInput) else parse_input(data, source=source)
-        reports = verify_many(
-            parsed,
-            loader=self.loader,
-            fetcher=self.fetcher,
-            resolver=self.resolver,
-            trust=self.trust,
-            now=self.now,
-            recipient=self.recipient,
-            expected_challenge=self.challenge,
-            expected_domain=self.domain,
-            source=source,
-        )
+        reports = verify_many(parsed, self.tools, now=self.now, expect=self.expect, source=source)
         return list(zip(parsed.credentials, reports, strict=True))
 
     # -- 1. which credential is the stack's, and the rule
@@ -325,7 +296,7 @@ class _Verifier:
             return
         details.update(id=criteria_id, source="criteria.id", given=False)
         try:
-            fetched = self.fetcher.fetch(criteria_id, accept="application/json")
+            fetched = self.tools.fetcher.fetch(criteria_id, accept="application/json")
         except FetchError as error:
             claim.unknowns.append(
                 f"The stack's rule could not be fetched from {criteria_id}: {error}"
@@ -409,7 +380,7 @@ class _Verifier:
                 continue
             fetched += 1
             try:
-                body = self.fetcher.fetch(target, accept=BADGE_LINK_ACCEPT).body
+                body = self.tools.fetcher.fetch(target, accept=BADGE_LINK_ACCEPT).body
             except FetchError as error:
                 item.found, item.problem = "unreachable", f"could not be retrieved: {error}"
                 continue
@@ -459,7 +430,8 @@ class _Verifier:
         everyone = ([claim.stack] if claim.stack is not None else []) + claim.components
         if not everyone:
             return
-        if self.recipient is not None:
+        recipient = self.expect.recipient
+        if recipient is not None:
             for credential in everyone:
                 check = credential.report.check(CheckId.RECIPIENT)
                 passed = check is not None and check.outcome is Outcome.PASSED
@@ -471,9 +443,9 @@ class _Verifier:
                 "outcome": str(Outcome.FAILED if failed else Outcome.PASSED),
                 "method": "recipient",
                 "message": (
-                    f"{len(failed)} credential(s) were not issued to {self.recipient}."
+                    f"{len(failed)} credential(s) were not issued to {recipient}."
                     if failed
-                    else f"Every credential was issued to {self.recipient}."
+                    else f"Every credential was issued to {recipient}."
                 ),
             }
             return
@@ -689,16 +661,11 @@ def _judge(
 
 def verify_stack(
     inputs: Sequence[StackInput],
+    tools: Tools,
     *,
     rule: GivenRule | None = None,
-    loader: DocumentLoader,
-    fetcher: Fetcher,
-    resolver: KeyResolver | None = None,
-    trust: TrustStore | None = None,
     now: datetime,
-    recipient: str | None = None,
-    expected_challenge: str | None = None,
-    expected_domain: str | None = None,
+    expect: Expectations = NO_EXPECTATIONS,
 ) -> VerificationReport:
     """Verify a stack-completion claim (see the module docstring): one report.
 
@@ -706,17 +673,9 @@ def verify_stack(
     ``rule`` is the rule to judge by (``--rule``); without it the stack credential's own rule
     is fetched from its ``criteria.id``. An input that holds no credential makes the whole claim
     unusable (a single failed ``parse`` check, exit 64), as does a claim with no rule at all.
+    Callers go through :meth:`verifier.service.Verifier.verify_stack`.
     """
-    run = _Verifier(
-        loader=loader,
-        fetcher=fetcher,
-        resolver=resolver if resolver is not None else KeyResolver(fetcher=fetcher),
-        trust=trust if trust is not None else TrustStore(),
-        now=now,
-        recipient=recipient,
-        challenge=expected_challenge,
-        domain=expected_domain,
-    )
+    run = _ClaimRun(tools, now=now, expect=expect)
     credentials: list[_Credential] = []
     for item in inputs:
         try:

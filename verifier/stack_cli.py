@@ -7,7 +7,8 @@ the stack feature's reading and rendering stay in one place; ``verify --stack`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,10 @@ from rich.console import Console
 from rich.text import Text
 
 from keys.errors import FetchError
-from keys.fetch import GuardedFetcher
 from schemas.stack_rule import RuleError
 from verifier.report import CheckId, VerificationReport
-from verifier.stack import GivenRule, StackInput, load_rule, verify_stack
+from verifier.service import Expectations, Verifier
+from verifier.stack import GivenRule, StackInput, load_rule
 
 __all__ = ["RuleUnusable", "read_rule", "render_checklist", "run_stack"]
 
@@ -33,11 +34,12 @@ class RuleUnusable(ValueError):
     """``--rule`` names no readable stack rule (exit 64)."""
 
 
-def read_rule(arg: str, fetcher: GuardedFetcher) -> GivenRule:
-    """``--rule FILE|URL``: the rule document, fetched through the guarded fetcher if a URL."""
+def read_rule(arg: str, verifier: Verifier) -> GivenRule:
+    """``--rule FILE|URL``: the rule document, fetched through the verifier's guarded fetcher
+    if a URL."""
     try:
         if arg.lower().startswith(("https://", "http://")):
-            raw = fetcher.fetch(arg, accept="application/json").body
+            raw = verifier.fetcher.fetch(arg, accept="application/json").body
         else:
             raw = Path(arg).read_bytes()
         return load_rule(raw, source=arg)
@@ -49,14 +51,15 @@ def read_rule(arg: str, fetcher: GuardedFetcher) -> GivenRule:
 
 def run_stack(
     inputs: list[str],
+    verifier: Verifier,
     *,
     rule: str | None,
-    fetcher: GuardedFetcher,
     read: Callable[[str], tuple[bytes | str, str] | VerificationReport],
-    options: Mapping[str, Any],
+    now: datetime,
+    expect: Expectations,
 ) -> VerificationReport:
     """Read every INPUT (``read`` is the CLI's reader) and verify them as one stack claim."""
-    given = read_rule(rule, fetcher) if rule is not None else None
+    given = read_rule(rule, verifier) if rule is not None else None
     items = []
     for arg in inputs:
         read_back = read(arg)
@@ -64,7 +67,7 @@ def run_stack(
             return read_back  # unusable or unreachable input: the claim cannot be judged
         data, source = read_back
         items.append(StackInput(data, source))
-    return verify_stack(items, rule=given, fetcher=fetcher, **options)
+    return verifier.verify_stack(items, rule=given, now=now, expect=expect)
 
 
 def _lines(requirements: list[dict[str, Any]], depth: int = 0) -> list[Text]:
@@ -99,9 +102,8 @@ def render_checklist(report: VerificationReport, console: Console) -> None:
         console.print(line)
     educator = details.get("sameEducator") or {}
     if educator:
-        mark, style = {"passed": _MARK["met"], "failed": _MARK["unmet"]}.get(
-            educator.get("outcome"), _MARK["indeterminate"]
-        )
+        marks = {"passed": _MARK["met"], "failed": _MARK["unmet"]}
+        mark, style = marks.get(str(educator.get("outcome")), _MARK["indeterminate"])
         line = Text("  ")
         line.append(f"{mark} ", style=style)
         line.append("One educator", style="bold")

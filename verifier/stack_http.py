@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -29,10 +29,8 @@ from keys.errors import FetchBlocked, FetchError
 from schemas.stack_rule import RuleError
 from verifier.inputs import MAX_PRESENTATION_CREDENTIALS, UnusableInput, parse_input
 from verifier.report import VerificationReport
-from verifier.stack import GivenRule, StackInput, is_stack_credential, load_rule, verify_stack
-
-if TYPE_CHECKING:
-    from verifier.http import VerifierService
+from verifier.service import Expectations, Verifier
+from verifier.stack import GivenRule, StackInput, is_stack_credential, load_rule
 
 __all__ = [
     "STACK_BODY_DOC",
@@ -74,16 +72,14 @@ class StackRequest(BaseModel):
 
 @dataclass
 class StackClaim:
-    """What to judge: inputs (links not yet fetched), the rule, and the options."""
+    """What to judge: inputs (links not yet fetched), the rule, when, and what is expected."""
 
     inputs: list[StackInput] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     rule: dict[str, Any] | bytes | None = None
     rule_url: str | None = None
-    recipient: str | None = None
     at: datetime | None = None
-    challenge: str | None = None
-    domain: str | None = None
+    expect: Expectations = field(default_factory=Expectations)
 
 
 def claim_from_json(body: bytes) -> StackClaim:
@@ -100,10 +96,12 @@ def claim_from_json(body: bytes) -> StackClaim:
     claim = StackClaim(
         rule=request.rule,
         rule_url=request.ruleUrl,
-        recipient=(request.recipient or "").strip() or None,
         at=request.at,
-        challenge=request.challenge,
-        domain=request.domain,
+        expect=Expectations(
+            recipient=(request.recipient or "").strip() or None,
+            challenge=request.challenge,
+            domain=request.domain,
+        ),
     )
     for index, item in enumerate(request.credentials):
         if isinstance(item, str) and item.strip().lower().startswith(("https://", "http://")):
@@ -130,13 +128,13 @@ async def claim_from_form(form: Mapping[str, Any], uploads: list[tuple[str, byte
         claim.rule_url = rule_url.strip()
     recipient = form.get("recipient")
     if isinstance(recipient, str) and recipient.strip():
-        claim.recipient = recipient.strip()
+        claim.expect = Expectations(recipient=recipient.strip())
     if not claim.inputs:
         raise StackRequestError("Paste the stack credential or presentation, or choose files.")
     return claim
 
 
-def _rule(verifier: VerifierService, claim: StackClaim) -> GivenRule | None:
+def _rule(verifier: Verifier, claim: StackClaim) -> GivenRule | None:
     try:
         if claim.rule_url is not None:
             raw = verifier.fetcher.fetch(claim.rule_url, accept="application/json").body
@@ -152,7 +150,7 @@ def _rule(verifier: VerifierService, claim: StackClaim) -> GivenRule | None:
     return None
 
 
-def run_claim(verifier: VerifierService, claim: StackClaim) -> VerificationReport:
+def run_claim(verifier: Verifier, claim: StackClaim) -> VerificationReport:
     """Fetch the claim's links and rule, and judge it (blocking: run it in a worker thread)."""
     inputs = list(claim.inputs)
     for link in claim.links:
@@ -164,19 +162,8 @@ def run_claim(verifier: VerifierService, claim: StackClaim) -> VerificationRepor
             raise StackRequestError(
                 f"The badge link {link} could not be retrieved: {error}", 502
             ) from None
-    at = claim.at
-    if at is not None and at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return verify_stack(
-        inputs,
-        rule=_rule(verifier, claim),
-        loader=verifier.loader,
-        fetcher=verifier.fetcher,
-        trust=verifier.trust,
-        now=at or datetime.now(UTC),
-        recipient=claim.recipient,
-        expected_challenge=claim.challenge,
-        expected_domain=claim.domain,
+    return verifier.verify_stack(
+        inputs, rule=_rule(verifier, claim), now=claim.at, expect=claim.expect
     )
 
 

@@ -107,7 +107,7 @@ def _types(value: Any) -> list[str]:
 def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
     """Fetch and verify the list credential at ``url`` (raises :class:`_Untrusted`)."""
     try:
-        fetched = ctx.fetcher.fetch(url, accept=STATUS_LIST_ACCEPT)
+        fetched = ctx.tools.fetcher.fetch(url, accept=STATUS_LIST_ACCEPT)
     except FetchError as error:
         raise _Untrusted(f"the status list {url} could not be retrieved: {error}") from None
     try:
@@ -297,7 +297,7 @@ def _revocation_list_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -
             details,
         )
     try:
-        revocations = ctx.fetcher.fetch_json(url, accept="application/json")
+        revocations = ctx.tools.fetcher.fetch_json(url, accept="application/json")
     except FetchError as error:
         return _EntryResult(
             Outcome.INDETERMINATE,

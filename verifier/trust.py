@@ -180,7 +180,8 @@ def parse_trust_list(document: Any, *, source: str = "trust list") -> TrustList:
         registry = document["registry"]
         if not isinstance(registry, dict):
             raise TrustListError(f"{source}: registry must be an object keyed by issuer DID")
-        meta = document.get("meta") if isinstance(document.get("meta"), dict) else {}
+        meta = document.get("meta")
+        meta = meta if isinstance(meta, dict) else {}
         name = document.get("name") or meta.get("name") or Path(source).stem or source
         if not isinstance(name, str):
             raise TrustListError(f"{source}: name must be a string")

@@ -7,30 +7,17 @@ get :data:`CLOCK_SKEW` of slack, the allowance Digital Bazaar's ``vc`` library u
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from schemas.dates import format_datetime, parse_datetime
 from verifier.context import VerificationContext
 from verifier.report import CheckId, CheckResult, Outcome
 
-__all__ = ["CLOCK_SKEW", "check_validity", "parse_datetime", "validity_period"]
+__all__ = ["CLOCK_SKEW", "check_validity", "validity_period"]
 
 #: Slack at both ends of the validity period, for clocks that disagree.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    """An XML Schema dateTime as an aware datetime (no zone: UTC); ``None`` if unreadable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text[-1:] in "zZ":
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def validity_period(document: dict[str, Any]) -> tuple[str, str]:
@@ -43,7 +30,9 @@ def validity_period(document: dict[str, Any]) -> tuple[str, str]:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """A date of the report: UTC, ``Z``, and the fraction of a second when the credential has
+    one (so the message quotes the instant that was compared)."""
+    return format_datetime(moment, fraction=True)
 
 
 def check_validity(ctx: VerificationContext) -> CheckResult:

@@ -28,9 +28,10 @@ from issuer.api.pages import render
 from issuer.models import Award, AwardStatus
 from issuer.runtime import Runtime
 from issuer.services.sharing import download_name, linkedin_url
+from schemas.dates import parse_datetime
 from schemas.models import REVOCATION_LIST_TYPE
-from verifier.http import VerifierService
 from verifier.report import CHECK_LABELS, CheckId, Outcome, Verdict, VerificationReport
+from verifier.service import Verifier
 
 __all__ = ["Standing", "certificate_page", "credential_page", "standing", "verify_award"]
 
@@ -81,16 +82,6 @@ def _failed_purposes(report: VerificationReport) -> set[str]:
     return found
 
 
-def _parse_date(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _day(moment: datetime | None) -> str | None:
     return f"{moment.day} {moment:%B %Y}" if moment else None
 
@@ -123,8 +114,8 @@ def standing(report: VerificationReport, stored_status: str | None = None) -> St
     summary = report.credential
     validity = report.check(CheckId.VALIDITY)
     if validity is not None and validity.outcome is Outcome.FAILED:
-        until = _parse_date(summary.get("validUntil"))
-        start = _parse_date(summary.get("validFrom"))
+        until = parse_datetime(summary.get("validUntil"))
+        start = parse_datetime(summary.get("validFrom"))
         if until is not None and until < checked:
             return Standing(
                 "expired", "Expired", f"This credential expired on {_day(until)}.", "bad"
@@ -164,10 +155,9 @@ def _has_status(report: VerificationReport) -> bool:
     return any(c.id is CheckId.STATUS and c.outcome is Outcome.PASSED for c in report.checks)
 
 
-def verify_award(verifier: VerifierService, row: Award) -> VerificationReport:
+def verify_award(verifier: Verifier, row: Award) -> VerificationReport:
     """The live verification of the stored credential, as of now."""
-    [report] = verifier.verify(row.credential, source=json.loads(row.credential)["id"])
-    return report
+    return verifier.verify(row.credential, source=json.loads(row.credential)["id"])
 
 
 # ------------------------------------------------------------------------------ view model
@@ -240,7 +230,7 @@ def _context(
     badge_link = document["id"]
     path = f"/credentials/{row.id}"
     base = runtime.urls.base
-    issued = _parse_date(document.get("awardedDate") or document.get("validFrom"))
+    issued = parse_datetime(document.get("awardedDate") or document.get("validFrom"))
     state = standing(report, row.status)
     title = f"{achievement['name']} — {subject.get('name', 'credential')}"
     return {
@@ -261,8 +251,8 @@ def _context(
         "recipient_name": subject.get("name"),
         "issued": issued,
         "issued_day": _day(issued),
-        "valid_from_day": _day(_parse_date(document.get("validFrom"))),
-        "valid_until_day": _day(_parse_date(document.get("validUntil"))),
+        "valid_from_day": _day(parse_datetime(document.get("validFrom"))),
+        "valid_until_day": _day(parse_datetime(document.get("validUntil"))),
         "results": result_rows(document),
         "credits": subject.get("creditsEarned"),
         "evidence": document.get("evidence", []),
@@ -288,7 +278,7 @@ def _context(
 
 
 def credential_page(
-    request: Request, runtime: Runtime, verifier: VerifierService, row: Award
+    request: Request, runtime: Runtime, verifier: Verifier, row: Award
 ) -> HTMLResponse:
     """The badge page (``/credentials/{id}`` for browsers)."""
     report = verify_award(verifier, row)
@@ -299,7 +289,7 @@ def credential_page(
 
 
 def certificate_page(
-    request: Request, runtime: Runtime, verifier: VerifierService, row: Award
+    request: Request, runtime: Runtime, verifier: Verifier, row: Award
 ) -> HTMLResponse:
     """The printable certificate (``/credentials/{id}/certificate``): one page with the QR."""
     report = verify_award(verifier, row)

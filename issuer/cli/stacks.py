@@ -24,8 +24,9 @@ from issuer.services.awards import award_public
 from keys.errors import FetchBlocked, FetchError
 from microcred.exit_codes import EXIT_INVALID, EXIT_USAGE
 from schemas.stack_eval import RequirementResult
-from verifier.http import VerifierService, VerifierSettings
 from verifier.inputs import MAX_INPUT_BYTES
+from verifier.service import Verifier
+from verifier.settings import VerifierSettings
 
 __all__ = ["register", "stacks_app", "submit"]
 
@@ -34,7 +35,7 @@ _MARK = {"met": "✔", "unmet": "✘", "indeterminate": "?"}
 stacks_app = typer.Typer(help="Stacks: their rules, educators' progress.", no_args_is_help=True)
 
 
-def _read(arg: str, verifier: VerifierService) -> bytes:
+def _read(arg: str, verifier: Verifier) -> bytes:
     if arg.lower().startswith(("https://", "http://")):
         try:
             return verifier.fetch_badge(arg)
@@ -63,7 +64,7 @@ def submit(
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Submit component credentials issued elsewhere: verified, stored, stacks issued."""
-    verifier = VerifierService.from_settings(VerifierSettings())
+    verifier = Verifier.from_settings(VerifierSettings())
     accepted_any = False
     results: list[dict[str, Any]] = []
     try:

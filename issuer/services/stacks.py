@@ -82,6 +82,7 @@ from schemas.stack_rule import (
 if TYPE_CHECKING:
     from issuer.services.hooks import PostAwardContext, SigningContext
     from verifier.report import VerificationReport
+    from verifier.service import Expectations
 
 __all__ = [
     "ComponentVerifier",
@@ -667,11 +668,11 @@ def add_rule_digest(credential: dict[str, Any], context: SigningContext) -> dict
 
 
 class ComponentVerifier(Protocol):
-    """What :func:`submit_components` needs of the verifier (``verifier.http.VerifierService``
-    fits): verify an input for a recipient, and fetch a badge link."""
+    """What :func:`submit_components` needs of the verifier (``verifier.service.Verifier``
+    fits): verify an input against expectations (the recipient), and fetch a badge link."""
 
-    def verify(
-        self, data: bytes | str, *, source: str, recipient: str | None = None
+    def verify_many(
+        self, data: bytes | str, *, source: str, expect: Expectations
     ) -> list[VerificationReport]: ...
 
     def fetch_badge(self, url: str) -> bytes: ...
@@ -719,6 +720,7 @@ def submit_components(
     """
     from verifier.inputs import UnusableInput, parse_input
     from verifier.report import Outcome, Verdict
+    from verifier.service import Expectations
 
     email = recipient_email.strip().lower()
     raw: bytes | str = json.dumps(data, ensure_ascii=False) if isinstance(data, dict) else data
@@ -726,7 +728,7 @@ def submit_components(
         parsed = parse_input(raw, source=source)
     except UnusableInput as error:
         raise InvalidInput(("credential",), error.message) from None
-    reports = verifier.verify(raw, source=source, recipient=email)
+    reports = verifier.verify_many(raw, source=source, expect=Expectations(recipient=email))
     accepted: list[StackSubmission] = []
     rejected: list[dict[str, Any]] = []
     pending: list[StackSubmission] = []

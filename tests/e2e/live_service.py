@@ -31,7 +31,7 @@ from issuer.services import awards, status
 from issuer.services.catalog import load_demo_catalog
 from issuer.settings import Settings
 from tests.issuer.support import GOOD_AWARD, TEST_KEK, make_issuer
-from verifier.http import VerifierSettings
+from verifier.settings import VerifierSettings
 
 __all__ = ["LiveService", "live_service"]
 

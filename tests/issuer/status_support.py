@@ -14,9 +14,8 @@ from fastapi.testclient import TestClient
 from issuer.runtime import Runtime
 from keys.fetch import GuardedFetcher
 from schemas.bitstring import MIN_LIST_ENTRIES, Bitstring
-from schemas.loader import bundled_loader
-from verifier.pipeline import verify
 from verifier.report import CheckId, VerificationReport
+from verifier.service import Verifier
 
 
 def app_fetcher(client: TestClient, overrides: Mapping[str, Any] | None = None) -> GuardedFetcher:
@@ -48,8 +47,8 @@ def verify_here(
     client: TestClient, credential: dict[str, Any], overrides: Mapping[str, Any] | None = None
 ) -> VerificationReport:
     """Our verifier's report on ``credential``, now, reading the app's lists."""
-    with app_fetcher(client, overrides) as fetcher:
-        return verify(credential, loader=bundled_loader(), fetcher=fetcher, now=datetime.now(UTC))
+    with Verifier(fetcher=app_fetcher(client, overrides)) as verifier:
+        return verifier.verify(credential, now=datetime.now(UTC))
 
 
 def status_check(report: VerificationReport) -> tuple[str, str]:

@@ -24,7 +24,6 @@ from issuer.models import Issuer
 from issuer.runtime import Runtime
 from issuer.services.status import revoke
 from issuer.settings import Settings
-from schemas.loader import bundled_loader
 from tests.issuer.stack_support import (
     APL_I_II,
     APL_II_III_ELECTIVES,
@@ -39,9 +38,10 @@ from tests.issuer.stack_support import (
     university_did,
 )
 from tests.issuer.support import BASE_URL, ISSUER
-from verifier.http import VerifierSettings
 from verifier.report import VerificationReport
-from verifier.stack import StackInput, load_rule, verify_stack
+from verifier.service import Expectations, Verifier
+from verifier.settings import VerifierSettings
+from verifier.stack import StackInput, load_rule
 
 
 def stack_of(session: Session, slug: str = "apl-i-ii", email: str = EDUCATOR) -> dict[str, Any]:
@@ -57,15 +57,12 @@ def check(
     rule: Any = None,
     trust: Any = None,
 ) -> VerificationReport:
-    with app_fetcher(client, overrides) as fetcher:
-        return verify_stack(
+    with Verifier(fetcher=app_fetcher(client, overrides), trust=trust) as verifier:
+        return verifier.verify_stack(
             [StackInput(i, f"input {n}") for n, i in enumerate(inputs)],
             rule=rule,
-            loader=bundled_loader(),
-            fetcher=fetcher,
-            trust=trust,
             now=datetime.now(UTC) + timedelta(minutes=1),
-            recipient=recipient,
+            expect=Expectations(recipient=recipient),
         )
 
 

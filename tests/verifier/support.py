@@ -25,8 +25,8 @@ from keys.keypairs import SigningKey
 from keys.suites import ProofOptions, add_proof
 from schemas.bitstring import Bitstring
 from schemas.samples import sample_micro_credential
-from verifier.pipeline import verify, verify_many
 from verifier.report import VerificationReport
+from verifier.service import Expectations, Verifier
 from verifier.trust import TrustStore, parse_trust_list
 
 #: The instant every library test verifies at (the sample credential is valid from 2026-09-30).
@@ -273,23 +273,37 @@ class World:
         recorder: Recorder | None = None,
         trust: TrustStore | None = None,
         now: datetime = NOW,
+        source: str = "input",
         **options: Any,
     ) -> VerificationReport:
-        with self.fetcher(extra, recorder=recorder) as fetcher:
-            return verify(
+        with self.verifier(extra, recorder=recorder, trust=trust) as verifier:
+            return verifier.verify(
                 copy.deepcopy(data) if isinstance(data, dict) else data,
-                loader=self.loader,
-                fetcher=fetcher,
-                trust=trust,
+                source=source,
                 now=now,
-                **options,
+                expect=Expectations(**options),
             )
 
     def verify_many(
         self, data: Any, *, extra: Mapping[str, Any] | None = None, **options: Any
     ) -> list[VerificationReport]:
-        with self.fetcher(extra) as fetcher:
-            return verify_many(data, loader=self.loader, fetcher=fetcher, now=NOW, **options)
+        with self.verifier(extra) as verifier:
+            return verifier.verify_many(data, now=NOW, expect=Expectations(**options))
+
+    def verifier(
+        self,
+        extra: Mapping[str, Any] | None = None,
+        *,
+        recorder: Recorder | None = None,
+        trust: TrustStore | None = None,
+        resolver: Callable[[str, int], list[str]] = public_resolver,
+    ) -> Verifier:
+        """A verifier on :meth:`fetcher` (closed with it: use it in a ``with``)."""
+        return Verifier(
+            fetcher=self.fetcher(extra, recorder=recorder, resolver=resolver),
+            loader=self.loader,
+            trust=trust,
+        )
 
     def trust(
         self, *issuers: Mapping[str, Any], name: str = "NM PED approved providers"

@@ -25,14 +25,9 @@ from tests.verifier.support import (
     World,
     vm_of,
 )
-from verifier.http import (
-    VerifierService,
-    VerifierSettings,
-    create_verifier_app,
-    get_verifier,
-    get_verifier_settings,
-    router,
-)
+from verifier.http import create_verifier_app, get_verifier, router
+from verifier.service import Limits, Verifier
+from verifier.settings import VerifierSettings, get_verifier_settings
 
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 BADGE_LINK = "https://issuer.example/badges/7f1e7c55"
@@ -54,10 +49,10 @@ def client(world: World, signed: dict, recorder: Recorder) -> Iterator[TestClien
     badge link; everything else goes to the recording transport (503)."""
     app = FastAPI()
     app.include_router(router)
-    service = VerifierService(
+    service = Verifier(
         fetcher=world.fetcher({BADGE_LINK: signed}, recorder=recorder),
         trust=world.trust({"id": "did:web:issuer.example", "purposes": ["renewal-credit"]}),
-        max_body_bytes=256 * 1024,
+        limits=Limits(max_body_bytes=256 * 1024),
     )
     app.dependency_overrides[get_verifier] = lambda: service
     with TestClient(app) as test_client:
@@ -168,7 +163,7 @@ def test_unreachable_status_list_is_indeterminate(
 ) -> None:
     app = FastAPI()
     app.include_router(router)
-    service = VerifierService(fetcher=world.fetcher({REVOCATION_URL: None}, recorder=recorder))
+    service = Verifier(fetcher=world.fetcher({REVOCATION_URL: None}, recorder=recorder))
     app.dependency_overrides[get_verifier] = lambda: service
     with TestClient(app) as client:
         report = client.post("/verify", json=signed).json()
@@ -383,7 +378,7 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_service_fetches_through_the_guarded_fetcher() -> None:
     from keys.fetch import GuardedFetcher
 
-    service = VerifierService.from_settings(VerifierSettings())
+    service = Verifier.from_settings(VerifierSettings())
     try:
         assert isinstance(service.fetcher, GuardedFetcher)
     finally:

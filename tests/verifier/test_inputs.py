@@ -181,7 +181,7 @@ def _sign_vp(world: World, presentation: dict, *, challenge: str, domain: str | 
 
 def test_presentation_with_the_expected_challenge(world: World, signed: dict) -> None:
     vp = _sign_vp(world, _presentation(world, [signed], world.did_b), challenge="c-42", domain="nm")
-    [report] = world.verify_many(vp, expected_challenge="c-42", expected_domain="nm")
+    [report] = world.verify_many(vp, challenge="c-42", domain="nm")
     assert report.verdict is Verdict.VALID, report.to_json()
     presentation = report.check(CheckId.PROOF).details["presentation"]
     assert presentation["verified"] is True
@@ -191,7 +191,7 @@ def test_presentation_with_the_expected_challenge(world: World, signed: dict) ->
 
 def test_presentation_with_a_wrong_challenge(world: World, signed: dict) -> None:
     vp = _sign_vp(world, _presentation(world, [signed]), challenge="old-challenge")
-    [report] = world.verify_many(vp, expected_challenge="fresh-challenge")
+    [report] = world.verify_many(vp, challenge="fresh-challenge")
     assert report.verdict is Verdict.INVALID
     check = report.check(CheckId.PROOF)
     assert check.outcome.value == "failed"
@@ -203,14 +203,14 @@ def test_presentation_with_a_wrong_challenge(world: World, signed: dict) -> None
 
 def test_presentation_signed_by_someone_other_than_the_holder(world: World, signed: dict) -> None:
     vp = _sign_vp(world, _presentation(world, [signed], holder=world.did_a), challenge="c")
-    [report] = world.verify_many(vp, expected_challenge="c")
+    [report] = world.verify_many(vp, challenge="c")
     assert outcomes(report)["proof"] == "failed"
     assert "does not control" in report.check(CheckId.PROOF).message
 
 
 def test_an_unsigned_presentation_cannot_answer_a_challenge(world: World, signed: dict) -> None:
     vp = _presentation(world, [signed])
-    [report] = world.verify_many(vp, expected_challenge="c")
+    [report] = world.verify_many(vp, challenge="c")
     assert outcomes(report)["proof"] == "failed"
     [report] = world.verify_many(vp)  # nothing was asked: a plain container
     assert report.verdict is Verdict.VALID
@@ -225,7 +225,7 @@ def test_presentation_with_several_credentials_and_an_enveloped_jwt(
         "type": ["EnvelopedVerifiableCredential"],
     }
     vp = _sign_vp(world, _presentation(world, [signed, token, enveloped]), challenge="c")
-    reports = world.verify_many(vp, expected_challenge="c")
+    reports = world.verify_many(vp, challenge="c")
     assert [r.credential["format"] for r in reports] == ["ldp", "jwt", "jwt"]
     assert all(r.verdict is Verdict.VALID for r in reports), [r.to_json() for r in reports]
     assert [r.check(CheckId.PARSE).details["path"] for r in reports] == [

@@ -105,14 +105,14 @@ def test_db_signed_did_web_credential_and_status_lists(world: World, db_signed: 
 
 def test_db_signed_presentation(world: World, db_signed: dict) -> None:
     [report] = world.verify_many(
-        db_signed["vp"], expected_challenge="nm-ped-7f3a", expected_domain="verify.ped.nm.example"
+        db_signed["vp"], challenge="nm-ped-7f3a", domain="verify.ped.nm.example"
     )
     assert report.verdict is Verdict.VALID, report.to_json()
     assert report.check(CheckId.PROOF).details["presentation"]["verified"] is True
 
 
 def test_db_signed_presentation_with_a_wrong_challenge(world: World, db_signed: dict) -> None:
-    [report] = world.verify_many(db_signed["vp"], expected_challenge="a-replayed-challenge")
+    [report] = world.verify_many(db_signed["vp"], challenge="a-replayed-challenge")
     assert report.verdict is Verdict.INVALID
     assert outcomes(report)["proof"] == "failed"
     assert "challenge" in report.check(CheckId.PROOF).message

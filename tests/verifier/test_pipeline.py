@@ -516,8 +516,6 @@ def test_verify_refuses_several_credentials(world: World) -> None:
 def test_the_input_is_not_modified(world: World) -> None:
     credential = world.web_credential()
     before = copy.deepcopy(credential)
-    with world.fetcher() as fetcher:
-        from verifier.pipeline import verify
-
-        verify(credential, loader=world.loader, fetcher=fetcher, now=NOW)
+    with world.verifier() as verifier:
+        verifier.verify(credential, now=NOW)
     assert credential == before

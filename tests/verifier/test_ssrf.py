@@ -8,7 +8,6 @@ import pytest
 
 from keys.did import did_document
 from tests.verifier.support import NOW, Recorder, World, outcomes
-from verifier.pipeline import verify
 from verifier.report import CheckId, Verdict
 
 
@@ -36,10 +35,8 @@ def test_did_web_to_private_addresses_is_refused_without_a_request(
 ) -> None:
     recorder = Recorder()
     resolver = _resolver_to(address) if address else (lambda h, p: ["93.184.216.34"])
-    with world.fetcher(recorder=recorder, resolver=resolver) as fetcher:
-        report = verify(
-            _did_web_credential(world, did), loader=world.loader, fetcher=fetcher, now=NOW
-        )
+    with world.verifier(recorder=recorder, resolver=resolver) as verifier:
+        report = verifier.verify(_did_web_credential(world, did), now=NOW)
     assert recorder.requests == []
     assert report.verdict is not Verdict.VALID
     assert outcomes(report)["proof"] == "indeterminate"

@@ -35,7 +35,8 @@ from tests.verifier.support import (
     World,
 )
 from verifier.report import Verdict, VerificationReport
-from verifier.stack import StackInput, is_stack_credential, load_rule, verify_stack
+from verifier.service import Expectations
+from verifier.stack import StackInput, is_stack_credential, load_rule
 from verifier.trust import TrustStore
 
 
@@ -47,15 +48,12 @@ def claim(
     recipient: str | None = EDUCATOR,
     trust: TrustStore | None = None,
 ) -> VerificationReport:
-    with world.fetcher(extra) as fetcher:
-        return verify_stack(
+    with world.verifier(extra, trust=trust) as verifier:
+        return verifier.verify_stack(
             [StackInput(copy.deepcopy(i), f"input {n}") for n, i in enumerate(inputs)],
             rule=load_rule(rule, source="rule.json") if rule is not None else None,
-            loader=world.loader,
-            fetcher=fetcher,
-            trust=trust,
             now=NOW,
-            recipient=recipient,
+            expect=Expectations(recipient=recipient),
         )
 
 

@@ -24,7 +24,8 @@ from tests.verifier.stack_support import (
     stack_credential,
 )
 from tests.verifier.support import NOW, World
-from verifier.http import VerifierService, get_verifier, router
+from verifier.http import get_verifier, router
+from verifier.service import Verifier
 
 runner = CliRunner()
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -138,7 +139,7 @@ def client(world: World, claim_files) -> Iterator[TestClient]:
     documents = published(claim_files["rule_doc"], *claim_files["parts"])
     app_ = FastAPI()
     app_.include_router(router)
-    service = VerifierService(fetcher=world.fetcher(documents))
+    service = Verifier(fetcher=world.fetcher(documents))
     app_.dependency_overrides[get_verifier] = lambda: service
     with TestClient(app_) as test_client:
         yield test_client

@@ -19,12 +19,12 @@ from sqlmodel import select
 
 from issuer.api.badge_page import credential_page
 from issuer.api.deps import RuntimeDep, SessionDep
-from issuer.api.negotiation import best_match
 from issuer.api.pages import badge_svg, render
 from issuer.models import DidMethod, Issuer
 from issuer.services import catalog, issuers
 from issuer.services.awards import get_award
 from issuer.services.errors import NotFound
+from verifier.negotiation import best_match
 
 router = APIRouter(tags=["public"])
 

@@ -19,7 +19,7 @@ import json
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse, Response
 
 from issuer.api.deps import (
@@ -44,14 +44,13 @@ from issuer.stack_payloads import (
     SubmissionResult,
 )
 from keys.errors import FetchBlocked, FetchError
-from verifier.http import VerifierService, get_verifier
+from verifier.http import VerifierDep
 
 router = APIRouter(tags=["stacks"])
 
 _VERSION = re.compile(r"^v([1-9][0-9]{0,5})$")
 #: A rule is part of an immutable version: cache it as long as anyone likes.
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
-VerifierDep = Annotated[VerifierService, Depends(get_verifier)]
 
 
 @router.get("/achievements/{slug}/{version_ref}/rule.json", tags=["public"])

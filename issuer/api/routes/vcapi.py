@@ -38,16 +38,16 @@ from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep
 from issuer.models import ApiKey, Issuer, Scope
 from issuer.runtime import Runtime
 from issuer.services import status as status_service
-from issuer.services import vcapi, vcapi_verify
+from issuer.services import vcapi
 from issuer.services.apikeys import has_scope
 from issuer.services.errors import Conflict, InvalidInput, NotFound
-from verifier.http import VerifierService, get_verifier
+from verifier import vcapi as vcapi_verify
+from verifier.http import VerifierDep
 from verifier.inputs import MAX_INPUT_BYTES
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["vc-api"])
-VerifierDep = Annotated[VerifierService, Depends(get_verifier)]
 
 
 # ------------------------------------------------------------------------------ documentation
@@ -492,10 +492,9 @@ async def verify_credential(verifier: VerifierDep, runtime: RuntimeDep, body: Js
     try:
         result = await verifier.run(
             vcapi_verify.verify_credential,
-            verifier,
+            verifier.with_loader(vcapi.context_loader(runtime)),
             body,
             now=_now(),
-            loader=vcapi.context_loader(runtime),
         )
     except vcapi_verify.InvalidVerifyRequest as error:
         return _invalid(error)
@@ -520,10 +519,9 @@ async def verify_presentation(
     try:
         result = await verifier.run(
             vcapi_verify.verify_presentation,
-            verifier,
+            verifier.with_loader(vcapi.context_loader(runtime)),
             body,
             now=_now(),
-            loader=vcapi.context_loader(runtime),
         )
     except vcapi_verify.InvalidVerifyRequest as error:
         return _invalid(error)

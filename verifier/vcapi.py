@@ -1,4 +1,8 @@
-"""The W3C VC-API verifier side, on :mod:`verifier.pipeline` (one verifier, two vocabularies).
+"""The W3C VC-API verifier side, on :class:`verifier.service.Verifier` (one verifier, two
+vocabularies).
+
+The routes are the issuer's (``issuer/api/routes/vcapi.py``, beside the VC-API's issuing half);
+reading a verify request and translating reports needs no database, so it lives here.
 
 ``POST /credentials/verify`` and ``POST /presentations/verify`` answer in the VC-API shape,
 ``{"verified", "checks", "warnings", "errors"}``; the pipeline answers with a report of checks
@@ -23,23 +27,19 @@ verify here.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from issuer.services.vcapi import json_kind
-from keys.did import KeyResolver
-from schemas.loader import DocumentLoader
+from schemas.dates import parse_datetime
 from schemas.models import OB_CREDENTIAL_TYPES
+from schemas.validation import json_kind
 from verifier.context import PresentationOutcome
-from verifier.http import VerifierService
-from verifier.inputs import Presentation, UnusableInput, parse_input
-from verifier.pipeline import verify_many
-from verifier.proofs import check_presentation
+from verifier.inputs import UnusableInput
 from verifier.report import CheckId, CheckResult, Outcome, VerificationReport
-from verifier.validity import CLOCK_SKEW, parse_datetime
+from verifier.service import Expectations, Verifier
+from verifier.validity import CLOCK_SKEW
 
 __all__ = [
     "CHECK_NAMES",
@@ -327,33 +327,17 @@ def _types(value: Any) -> list[str]:
     return [t for t in types if isinstance(t, str)]
 
 
-def verify_credential(
-    verifier: VerifierService,
-    body: Any,
-    *,
-    now: datetime,
-    loader: DocumentLoader | None = None,
-) -> Verification:
+def verify_credential(verifier: Verifier, body: Any, *, now: datetime) -> Verification:
     """``POST /credentials/verify``: one credential (JSON, or a VC-JWT string).
 
-    ``loader`` replaces the verifier's (the VC-API's extra contexts). Raises
-    :class:`InvalidVerifyRequest` for a body that is not a verify request.
+    Raises :class:`InvalidVerifyRequest` for a body that is not a verify request.
     """
     credential, options = _body(body, "verifiableCredential")
     if "VerifiablePresentation" in _types(credential):
         raise InvalidVerifyRequest(
             "verifiableCredential is a presentation: send it to /presentations/verify"
         )
-    reports = verify_many(
-        credential,
-        loader=loader or verifier.loader,
-        fetcher=verifier.fetcher,
-        resolver=KeyResolver(fetcher=verifier.fetcher),
-        trust=verifier.trust,
-        now=now,
-        source="verifiableCredential",
-    )
-    [report] = reports
+    report = verifier.verify(credential, source="verifiableCredential", now=now)
     document = credential if isinstance(credential, dict) else None
     return judge(report, options.checks, now, document)
 
@@ -370,8 +354,9 @@ class PresentationVerification:
     credentials: list[Verification]
 
     def to_json(self) -> dict[str, Any]:
-        errors = list(self.presentation.errors)
-        warnings = list(self.presentation.warnings)
+        # Entries of a credential say which one (its index), so they hold a number too.
+        errors: list[Mapping[str, str | int]] = [*self.presentation.errors]
+        warnings: list[Mapping[str, str | int]] = [*self.presentation.warnings]
         for index, result in enumerate(self.credentials):
             errors += [{**e, "credential": index} for e in result.errors]
             warnings += [{**w, "credential": index} for w in result.warnings]
@@ -425,11 +410,7 @@ def _holder_result(outcome: PresentationOutcome, challenge: str | None) -> Verif
 
 
 def verify_presentation(
-    verifier: VerifierService,
-    body: Any,
-    *,
-    now: datetime,
-    loader: DocumentLoader | None = None,
+    verifier: Verifier, body: Any, *, now: datetime
 ) -> PresentationVerification:
     """``POST /presentations/verify``: the holder's ``authentication`` proof, with the expected
     ``options.challenge`` / ``options.domain``, then each credential on its own."""
@@ -442,34 +423,19 @@ def verify_presentation(
         raise InvalidVerifyRequest(
             'verifiablePresentation.type must include "VerifiablePresentation"'
         )
-    resolver = KeyResolver(fetcher=verifier.fetcher)
-    loader = loader or verifier.loader
-    outcome = check_presentation(
-        Presentation(presentation, "verifiablePresentation"),
-        loader=loader,
-        resolver=resolver,
-        challenge=options.challenge,
-        domain=options.domain,
-    )
-    holder = _holder_result(outcome, options.challenge)
-    results: list[Verification] = []
-    if presentation.get("verifiableCredential") not in (None, []):
-        try:
-            parsed = parse_input(presentation, source="verifiablePresentation")
-        except UnusableInput as error:
-            raise InvalidVerifyRequest(error.message) from None
-        # Each credential on its own: the holder proof is judged once, above.
-        reports = verify_many(
-            dataclasses.replace(parsed, presentation=None),
-            loader=loader,
-            fetcher=verifier.fetcher,
-            resolver=resolver,
-            trust=verifier.trust,
-            now=now,
+    try:
+        result = verifier.verify_presentation(
+            presentation,
             source="verifiablePresentation",
+            now=now,
+            expect=Expectations(challenge=options.challenge, domain=options.domain),
         )
-        for parsed_credential, report in zip(parsed.credentials, reports, strict=True):
-            document = parsed_credential.document if parsed_credential.kind == "ldp" else None
-            results.append(judge(report, options.checks, now, document))
+    except UnusableInput as error:
+        raise InvalidVerifyRequest(error.message) from None
+    holder = _holder_result(result.holder, options.challenge)
+    results: list[Verification] = []
+    for parsed_credential, report in result.credentials:
+        document = parsed_credential.document if parsed_credential.kind == "ldp" else None
+        results.append(judge(report, options.checks, now, document))
     verified = holder.verified and all(r.verified for r in results)
     return PresentationVerification(verified, holder, results)

@@ -1,0 +1,236 @@
+"""The verifier, put together once: :class:`Verifier`, built from :class:`VerifierSettings`.
+
+Every way in — ``microcred verify``, the HTTP router and page, stack claims, the VC-API, the
+issuer's badge pages and submissions — holds one :class:`Verifier` and asks it. It owns what
+lives as long as a running verifier: the JSON-LD document loader, the guarded fetcher (its
+connection pool and cache), the trust lists and the limits. What changes per call is passed per
+call: the input, the instant to verify at (``now``, default the clock) and the caller's
+:class:`Expectations` (recipient, a presentation's challenge and domain).
+
+``Verifier.from_settings`` is the one place a fetcher, trust store and loader are built from
+configuration; the constructor takes ready-made collaborators (tests, a fetcher of one's own).
+A verifier is thread-safe; :meth:`Verifier.run` runs blocking work in a worker thread, at most
+``max_concurrent_verifications`` at once (the HTTP routes use it).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import partial
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+
+from keys.did import KeyResolver
+from keys.fetch import GuardedFetcher, parse_preload_args
+from schemas.canonical import DocumentLoader
+from schemas.dates import as_utc
+from schemas.loader import bundled_loader
+from verifier.context import NO_EXPECTATIONS, Expectations, Fetcher, PresentationOutcome, Tools
+from verifier.inputs import (
+    BADGE_LINK_ACCEPT,
+    Parsed,
+    ParsedInput,
+    Presentation,
+    parse_input,
+)
+from verifier.pipeline import MultipleCredentials, verify_many
+from verifier.proofs import check_presentation
+from verifier.report import VerificationReport
+from verifier.settings import Limits, VerifierSettings
+from verifier.stack import GivenRule, StackInput, verify_stack
+from verifier.trust import TrustStore
+
+__all__ = [
+    "NO_EXPECTATIONS",
+    "Expectations",
+    "Limits",
+    "PresentationResult",
+    "Verifier",
+    "VerifierSettings",
+]
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class PresentationResult:
+    """A presentation judged the VC-API way: the holder's proof once, then each credential on
+    its own (its ``proof`` check says nothing of the holder's)."""
+
+    holder: PresentationOutcome
+    credentials: list[tuple[Parsed, VerificationReport]]
+
+
+class Verifier:
+    """One running verifier: loader, fetcher, trust lists and limits (see the module docstring).
+
+    ``fetcher`` is closed by :meth:`close` (or leaving the ``with`` block).
+    """
+
+    def __init__(
+        self,
+        *,
+        fetcher: Fetcher,
+        loader: DocumentLoader | None = None,
+        trust: TrustStore | None = None,
+        limits: Limits = Limits(),
+    ) -> None:
+        self.fetcher = fetcher
+        self.loader = loader if loader is not None else bundled_loader()
+        self.trust = trust if trust is not None else TrustStore()
+        self.limits = limits
+        self._limiter = anyio.CapacityLimiter(limits.max_concurrent_verifications)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: VerifierSettings,
+        *,
+        wrap_fetcher: Callable[[Fetcher], Fetcher] | None = None,
+    ) -> Verifier:
+        """The verifier ``settings`` describe. A bad preload (``ValueError``) or trust list
+        (:class:`~verifier.trust.TrustListError`) raises here — at start-up, or as the CLI's
+        usage error — before any connection is opened.
+
+        ``wrap_fetcher`` puts a fetcher in front of the guarded one built from the settings
+        (the issuer answers its own URLs in process: :mod:`issuer.self_fetch`).
+        """
+        preloads = parse_preload_args(settings.preloads)
+        trust = TrustStore.from_files(settings.trust_lists)
+        guarded = GuardedFetcher(
+            allow_http_localhost=settings.allow_http_localhost,
+            allowed_private_hosts=settings.allowed_private_hosts,
+            preloads=preloads,
+        )
+        return cls(
+            fetcher=wrap_fetcher(guarded) if wrap_fetcher is not None else guarded,
+            trust=trust,
+            limits=settings.limits,
+        )
+
+    def with_loader(self, loader: DocumentLoader) -> Verifier:
+        """This verifier reading JSON-LD contexts through ``loader`` (the VC-API accepts more
+        contexts than Open Badges need); fetcher, trust lists and limiter are shared."""
+        other = copy.copy(self)
+        other.loader = loader
+        return other
+
+    # -- verifying -------------------------------------------------------------------------
+
+    def tools(self) -> Tools:
+        """The tools of one run: a fresh key resolver (it caches what it fetched) on the
+        verifier's fetcher, with its loader and trust lists."""
+        return Tools(
+            loader=self.loader,
+            fetcher=self.fetcher,
+            resolver=KeyResolver(fetcher=self.fetcher),
+            trust=self.trust,
+        )
+
+    def verify_many(
+        self,
+        data: bytes | str | Mapping[str, Any] | ParsedInput,
+        *,
+        source: str = "input",
+        now: datetime | None = None,
+        expect: Expectations = NO_EXPECTATIONS,
+    ) -> list[VerificationReport]:
+        """One report per credential ``data`` holds (see :func:`verifier.pipeline.verify_many`);
+        an unusable input gives one report whose only check is a failed ``parse``."""
+        return verify_many(data, self.tools(), now=_moment(now), expect=expect, source=source)
+
+    def verify(
+        self,
+        data: bytes | str | Mapping[str, Any] | ParsedInput,
+        *,
+        source: str = "input",
+        now: datetime | None = None,
+        expect: Expectations = NO_EXPECTATIONS,
+    ) -> VerificationReport:
+        """The report on the one credential ``data`` holds; raises
+        :class:`~verifier.pipeline.MultipleCredentials` for several (use :meth:`verify_many`)."""
+        reports = self.verify_many(data, source=source, now=now, expect=expect)
+        if len(reports) != 1:
+            raise MultipleCredentials(
+                f"the input holds {len(reports)} credentials; call verify_many for all of them"
+            )
+        return reports[0]
+
+    def verify_stack(
+        self,
+        inputs: Sequence[StackInput],
+        *,
+        rule: GivenRule | None = None,
+        now: datetime | None = None,
+        expect: Expectations = NO_EXPECTATIONS,
+    ) -> VerificationReport:
+        """A stack-completion claim judged into one report (see :mod:`verifier.stack`)."""
+        return verify_stack(inputs, self.tools(), rule=rule, now=_moment(now), expect=expect)
+
+    def verify_presentation(
+        self,
+        presentation: Mapping[str, Any],
+        *,
+        source: str = "presentation",
+        now: datetime | None = None,
+        expect: Expectations = NO_EXPECTATIONS,
+    ) -> PresentationResult:
+        """The holder's ``authentication`` proof (with ``expect.challenge`` / ``expect.domain``),
+        then every credential of the presentation on its own.
+
+        Raises :class:`~verifier.inputs.UnusableInput` when ``verifiableCredential`` holds
+        something that is not a credential.
+        """
+        tools = self.tools()
+        holder = check_presentation(
+            Presentation(dict(presentation), source),
+            loader=tools.loader,
+            resolver=tools.resolver,
+            challenge=expect.challenge,
+            domain=expect.domain,
+        )
+        if presentation.get("verifiableCredential") in (None, []):
+            return PresentationResult(holder, [])
+        parsed = parse_input(presentation, source=source)
+        # The holder proof was judged above: the credentials are verified as if given alone.
+        reports = verify_many(
+            replace(parsed, presentation=None), tools, now=_moment(now), source=source
+        )
+        return PresentationResult(holder, list(zip(parsed.credentials, reports, strict=True)))
+
+    def fetch_badge(self, url: str) -> bytes:
+        """The body behind a badge link (raises :class:`keys.errors.FetchError`)."""
+        return self.fetcher.fetch(url, accept=BADGE_LINK_ACCEPT).body
+
+    # -- running and closing ---------------------------------------------------------------
+
+    async def run(self, func: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
+        """Run blocking work (a verification, a fetch) in a worker thread, at most
+        ``max_concurrent_verifications`` at once, first come first served."""
+        return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=self._limiter)
+
+    def close(self) -> None:
+        close = getattr(self.fetcher, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> Verifier:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _moment(now: datetime | None) -> datetime:
+    """The instant to verify at: ``now`` in UTC (naive means UTC), else the clock."""
+    return as_utc(now) if now is not None else datetime.now(UTC)

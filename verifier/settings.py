@@ -1,0 +1,62 @@
+"""The verifier's configuration: ``MICROCRED_VERIFIER_*`` (lists as JSON arrays).
+
+One settings class for every way in: the HTTP service reads it from the environment, the
+``verify`` command fills it from its flags, the issuer passes its own. A
+:class:`verifier.service.Verifier` is built from it (``Verifier.from_settings``); adding an
+option means a field here and its use in that one constructor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from verifier.inputs import MAX_INPUT_BYTES
+
+__all__ = ["Limits", "VerifierSettings", "get_verifier_settings"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one verifier takes on: the largest input it reads, and how many verifications
+    run at once (see :attr:`VerifierSettings.max_concurrent_verifications` for why 2)."""
+
+    max_body_bytes: int = MAX_INPUT_BYTES
+    max_concurrent_verifications: int = 2
+
+
+class VerifierSettings(BaseSettings):
+    """The verifier's configuration, from ``MICROCRED_VERIFIER_*`` (lists as JSON arrays)."""
+
+    model_config = SettingsConfigDict(env_prefix="MICROCRED_VERIFIER_", extra="ignore")
+
+    #: Trust list files (see ``verifier/TRUST_LISTS.md``); read once, at start-up.
+    trust_lists: list[Path] = Field(default_factory=list)
+    #: Plain http to localhost (development only).
+    allow_http_localhost: bool = False
+    #: Host names that may resolve to private addresses (e.g. an internal registry).
+    allowed_private_hosts: list[str] = Field(default_factory=list)
+    #: ``URL=FILE`` pairs served without network access (air-gapped offices, tests).
+    preloads: list[str] = Field(default_factory=list)
+    #: Largest request body accepted.
+    max_body_bytes: int = Limits.max_body_bytes
+    #: Verifications running at once per process; the rest wait their turn, first come first
+    #: served. Verification is CPU-bound under the GIL: more threads add no throughput, only a
+    #: long latency tail (bench/verify_http.py: p99 about 3x p50 with Starlette's 40 threads,
+    #: close to p50 with 2). A slot waiting on a slow remote document is held for at most the
+    #: fetcher's timeout; raise this if your issuers' servers are slow, or run more workers.
+    max_concurrent_verifications: int = Field(default=Limits.max_concurrent_verifications, ge=1)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.max_body_bytes, self.max_concurrent_verifications)
+
+
+@lru_cache
+def get_verifier_settings() -> VerifierSettings:
+    """Settings from the environment, read once (a FastAPI dependency; override in tests)."""
+    return VerifierSettings()
