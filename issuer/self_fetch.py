@@ -45,8 +45,13 @@ import httpx
 from starlette.types import ASGIApp
 
 from keys.errors import FetchError, FetchStatusError, FetchTooLarge
-from keys.fetch import DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, USER_AGENT, FetchedDocument
-from verifier.context import Fetcher
+from keys.fetch import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_REDIRECTS,
+    USER_AGENT,
+    FetchedDocument,
+    Fetcher,
+)
 from verifier.service import Verifier
 from verifier.settings import VerifierSettings
 

@@ -14,12 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any
 
-from keys.did import Fetcher as KeyFetcher
 from keys.did import KeyResolver
 from keys.errors import FetchError, KeysError
-from keys.fetch import FetchedDocument
+from keys.fetch import Fetcher
 from keys.suites import ProofResult, verify_proofs
 from keys.suites.vc_jwt import JwtVerification, verify_jwt
 from schemas.canonical import DocumentLoader
@@ -30,7 +29,6 @@ __all__ = [
     "MAX_DEPTH",
     "NO_EXPECTATIONS",
     "Expectations",
-    "Fetcher",
     "JwtOutcome",
     "PresentationOutcome",
     "Tools",
@@ -41,14 +39,6 @@ __all__ = [
 
 #: How deep endorsements of endorsements (and status lists' own checks) are followed.
 MAX_DEPTH = 3
-
-
-class Fetcher(KeyFetcher, Protocol):
-    """The fetcher the verifier needs: what :mod:`keys.did` resolves keys with (JSON
-    documents), and whole documents as bytes (status lists, badge links, stack rules).
-    :class:`keys.fetch.GuardedFetcher` is one."""
-
-    def fetch(self, url: str, *, accept: str = "application/json") -> FetchedDocument: ...
 
 
 @dataclass(frozen=True)

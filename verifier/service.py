@@ -26,11 +26,11 @@ from typing import Any, TypeVar
 import anyio
 
 from keys.did import KeyResolver
-from keys.fetch import GuardedFetcher, parse_preload_args
+from keys.fetch import Fetcher, GuardedFetcher, parse_preload_args
 from schemas.canonical import DocumentLoader
 from schemas.dates import as_utc
 from schemas.loader import bundled_loader
-from verifier.context import NO_EXPECTATIONS, Expectations, Fetcher, PresentationOutcome, Tools
+from verifier.context import NO_EXPECTATIONS, Expectations, PresentationOutcome, Tools
 from verifier.inputs import (
     BADGE_LINK_ACCEPT,
     Parsed,
