@@ -28,7 +28,7 @@ from issuer.db import begin_write
 from issuer.demo_catalog import DEMO_ACHIEVEMENTS, demo_content
 from issuer.models import CatalogAchievement, Issuer
 from issuer.payloads import AchievementContent, AchievementCreate, ResultDescriptionIn
-from issuer.runtime import Runtime
+from issuer.services.context import Runtime
 from issuer.services.errors import Conflict, InvalidInput, NotFound
 from issuer.urls import Urls
 from schemas.models import (

@@ -1,13 +1,15 @@
-"""Pre-sign hooks: the seam where later features add to a credential before it is signed.
+"""What every service function is handed besides a session: the :class:`Runtime`, and the hooks.
 
-:func:`issuer.services.awards.award` builds the unsigned credential, passes it through each
-hook in order, validates the result against the OB schema, then signs. A hook runs inside the
-award's database transaction (``context.session``), so what it allocates (a status-list index,
-say) is committed together with the award or not at all.
+The runtime is a plain value (settings, URLs, the KEK, the JSON-LD loader, the clock and the
+hooks). It is *built* by :func:`issuer.runtime.start`, which is also where the hooks are chosen;
+this module only says what they look like, so services can take a runtime without importing
+the start-up code or each other's hooks (and so without an import cycle).
 
-The status-list issue adds its hook (``credentialStatus`` entries) to
-:data:`DEFAULT_PRE_SIGN_HOOKS`; the HTTP API, the CLI and bulk awards all use that tuple through
-:class:`issuer.runtime.Runtime`.
+Pre-sign hooks are the seam where later features add to a credential before it is signed.
+:func:`issuer.services.awards.award` builds the unsigned credential, passes it through each hook
+in order, validates the result against the OB schema, then signs. A hook runs inside the award's
+database transaction (``context.session``), so what it allocates (a status-list index, say) is
+committed together with the award or not at all.
 
 Post-award hooks run after a *new* award is committed (not for an idempotent replay), in the
 same session: stacks use one to issue the stack credentials an award completes. A post-award
@@ -18,22 +20,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session
 
+from issuer.crypto_at_rest import KeyEncryptionKey
 from issuer.models import Award, CatalogAchievement, Issuer
-from issuer.services.status import add_credential_status
-
-if TYPE_CHECKING:
-    from issuer.runtime import Runtime
+from issuer.settings import Settings
+from issuer.urls import Urls
+from schemas.dates import Clock, system_clock
+from schemas.loader import DocumentLoader
 
 __all__ = [
-    "DEFAULT_POST_AWARD_HOOKS",
-    "DEFAULT_PRE_SIGN_HOOKS",
     "PostAwardContext",
     "PostAwardHook",
     "PreSignHook",
+    "Runtime",
     "SigningContext",
 ]
 
@@ -53,20 +55,6 @@ class SigningContext:
 PreSignHook = Callable[[dict[str, Any], SigningContext], dict[str, Any]]
 
 
-def add_stack_rule_digest(credential: dict[str, Any], context: SigningContext) -> dict[str, Any]:
-    """A stack credential's ``relatedResource`` pinning its rule (:mod:`issuer.services.stacks`,
-    imported here lazily: it builds on the award service that imports this module)."""
-    from issuer.services.stacks import add_rule_digest
-
-    return add_rule_digest(credential, context)
-
-
-#: The hooks every award runs, in order: ``credentialStatus`` (a revocation and a suspension
-#: entry, allocated in the award's transaction; see :mod:`issuer.services.status`), then a stack
-#: credential's rule digest.
-DEFAULT_PRE_SIGN_HOOKS: tuple[PreSignHook, ...] = (add_credential_status, add_stack_rule_digest)
-
-
 @dataclass(frozen=True)
 class PostAwardContext:
     """What a post-award hook may use: the session (its award committed) and the setting."""
@@ -81,12 +69,21 @@ class PostAwardContext:
 PostAwardHook = Callable[[Award, PostAwardContext], None]
 
 
-def issue_completed_stacks(award: Award, context: PostAwardContext) -> None:
-    """The stack credentials this award completes (:func:`issuer.services.stacks.after_award`)."""
-    from issuer.services.stacks import after_award
+@dataclass(frozen=True)
+class Runtime:
+    """Everything service functions need besides a session.
 
-    after_award(award, context)
+    ``clock`` is the one source of "now" for every issuer service (awarded dates, status-list
+    validity, audit times), so tests pin it instead of rewriting stored rows. The hooks default
+    to none: :func:`issuer.runtime.start` installs the service's own (status entries, stack
+    rule digests, stack credentials).
+    """
 
-
-#: The hooks every new award runs after it is committed: stack credentials it completes.
-DEFAULT_POST_AWARD_HOOKS: tuple[PostAwardHook, ...] = (issue_completed_stacks,)
+    settings: Settings
+    urls: Urls
+    kek: KeyEncryptionKey
+    loader: DocumentLoader
+    pre_sign_hooks: tuple[PreSignHook, ...] = ()
+    #: Run after each new award is committed (stack credentials it completes).
+    post_award_hooks: tuple[PostAwardHook, ...] = ()
+    clock: Clock = system_clock

@@ -28,7 +28,7 @@ from issuer.crypto_at_rest import SealedDataError
 from issuer.db import begin_write
 from issuer.models import DidMethod, Issuer, IssuerKey, KeyPurpose, as_utc, utcnow
 from issuer.payloads import IssuerCreate, IssuerProfileIn, IssuerPublic, KeyPublic
-from issuer.runtime import Runtime
+from issuer.services.context import Runtime
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
 from keys.did import did_document, did_key
 from keys.keypairs import KeyType, SigningKey, VerificationKey

@@ -54,7 +54,7 @@ from issuer.models import (
     utcnow,
 )
 from issuer.payloads import AchievementContent, AwardCreate
-from issuer.runtime import Runtime
+from issuer.services.context import Runtime
 from issuer.services.catalog import achievement_document, get_achievement
 from issuer.services.errors import Conflict, InvalidInput, NotFound
 from issuer.services.issuers import issuer_keys

@@ -58,7 +58,7 @@ from issuer.models import (
     VcApiStatusEvent,
     utcnow,
 )
-from issuer.runtime import Runtime
+from issuer.services.context import Runtime
 from issuer.services import status as status_service
 from issuer.services.errors import IssuanceFailed, ServiceError
 from issuer.services.issuers import current_key, signing_key
