@@ -31,7 +31,7 @@ from issuer.db import begin_write, make_engine
 from issuer.models import ApiKey, DidMethod, Issuer, Scope, utcnow
 from issuer.payloads import AwardCreate, BatchRowResult, IssuerCreate
 from issuer.runtime import Runtime, record_base_url, start
-from issuer.services import apikeys, awards, batch, catalog, issuers
+from issuer.services import apikeys, awards, batch, catalog, demo, issuers
 from issuer.services.errors import ServiceError
 from issuer.settings import Settings
 
@@ -312,7 +312,7 @@ def catalog_load(
         if prepared.first_start:
             _report_prepared(prepared, runtime)
         owner = issuers.get_issuer(session, issuer) if issuer else prepared.issuer
-        loaded = catalog.load_demo_catalog(session=session, runtime=runtime, issuer=owner)
+        loaded = demo.load_demo_catalog(session=session, runtime=runtime, issuer=owner)
         typer.echo(f"loaded {len(loaded)} achievements into {owner.slug}'s catalog", err=True)
         for row in loaded:
             typer.echo(row.slug)

@@ -28,8 +28,8 @@ from sqlmodel import Session, col, select
 from issuer.db import begin_write
 from issuer.models import Award, Batch, BatchRow, Issuer, utcnow
 from issuer.payloads import AwardCreate, BatchResult, BatchRowResult
-from issuer.services.context import Runtime
 from issuer.services.awards import award, request_hash
+from issuer.services.context import Runtime
 from issuer.services.errors import InvalidInput, NotFound, ServiceError
 
 __all__ = [

@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
-from issuer.demo_catalog import DEMO_ACHIEVEMENTS, demo_content
 from issuer.models import CatalogAchievement, Issuer
 from issuer.payloads import AchievementContent, AchievementCreate, ResultDescriptionIn
 from issuer.services.context import Runtime
@@ -49,7 +48,6 @@ __all__ = [
     "get_achievement",
     "list_achievements",
     "list_versions",
-    "load_demo_catalog",
 ]
 
 #: Result types whose values are numbers, so a pass mark is a numeric comparison.
@@ -305,28 +303,3 @@ def create_achievement_version(
         raise Conflict(f"achievement {slug!r} was edited at the same time; retry") from None
     session.refresh(row)
     return row
-
-
-def load_demo_catalog(
-    *, session: Session, runtime: Runtime, issuer: Issuer
-) -> list[CatalogAchievement]:
-    """Add the New Mexico APL demo micro-credentials to ``issuer``'s catalog, then the APL I-II
-    and APL II-III stacks made of them (:func:`issuer.services.stacks.load_demo_stacks`).
-
-    Idempotent: slugs already in the catalog are left as they are (returns only the new ones).
-    """
-    created = []
-    for item in DEMO_ACHIEVEMENTS:
-        if session.exec(
-            select(CatalogAchievement.id).where(CatalogAchievement.slug == item.slug)
-        ).first():
-            continue
-        content = demo_content(item, image=runtime.urls.achievement_image(item.slug, 1))
-        data = AchievementCreate.model_validate({**content.model_dump(), "slug": item.slug})
-        created.append(
-            create_achievement(session=session, runtime=runtime, issuer=issuer, data=data)
-        )
-    from issuer.services.stacks import load_demo_stacks  # stacks build on this module
-
-    created += load_demo_stacks(session=session, runtime=runtime, issuer=issuer)
-    return created

@@ -326,9 +326,7 @@ def entry_for(urls: Urls, public_id: str, purpose: str, index: int) -> dict[str,
 
 
 def _entry(runtime: Runtime, allocation: Allocation) -> dict[str, Any]:
-    return entry_for(
-        runtime.urls, allocation.public_id, allocation.purpose.value, allocation.index
-    )
+    return entry_for(runtime.urls, allocation.public_id, allocation.purpose.value, allocation.index)
 
 
 def add_credential_status(credential: dict[str, Any], context: SigningContext) -> dict[str, Any]:

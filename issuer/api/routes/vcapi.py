@@ -37,10 +37,8 @@ from sqlmodel import Session, select
 from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep
 from issuer.models import ApiKey, Issuer, Scope
 from issuer.runtime import Runtime
-from issuer.services import status as status_service
 from issuer.services import vcapi, vcapi_verify
 from issuer.services.apikeys import has_scope
-from issuer.services.errors import Conflict, InvalidInput, NotFound
 from verifier.http import VerifierService, get_verifier
 from verifier.inputs import MAX_INPUT_BYTES
 
@@ -246,7 +244,7 @@ def _issue(
         if isinstance(credential.get("issuer"), dict | str):
             # DCC's signing service sets the issuer to the tenant's DID: do the same.
             body = {**body, "credential": vcapi.set_issuer(credential, tenant.did)}
-    credential, options = vcapi.parse_issue_request(body, runtime)
+    credential, options = vcapi.parse_issue_request(body, runtime.urls)
     issuer = tenant or vcapi.resolve_issuer(session, credential, key)
     outcome = vcapi.issue_credential(
         session=session,
@@ -335,76 +333,28 @@ _STATUS_MESSAGES = {
 }
 
 
-def _award_status(
-    session: Session,
-    runtime: Runtime,
-    key: ApiKey,
-    update: vcapi.StatusUpdate,
-    tenant: Issuer | None,
-) -> StatusResponse | None:
-    """A status request naming an award (``{base}/credentials/{uuid}``), through the status
-    service; None if the id is not an award URL."""
-    prefix = f"{runtime.urls.base}/credentials/"
-    if not update.credential_id.startswith(prefix):
-        return None
-    owner = tenant
-    if owner is None and key.issuer_id is not None:
-        owner = session.get(Issuer, key.issuer_id)
-    try:
-        change = status_service.change_status(
-            session,
-            runtime,
-            update.credential_id,
-            update.action,
-            update.reason,
-            _actor(key),
-            issuer=owner,
-        )
-    except NotFound:
-        raise vcapi.CredentialNotFound(
-            "credential_not_found",
-            f"Credential ID {update.credential_id!r} not found",
-            "credentialId",
-        ) from None
-    except Conflict as error:
-        raise vcapi.StatusConflict("credential_revoked", str(error), "credentialId") from None
-    except InvalidInput as error:
-        raise vcapi.MalformedRequest("invalid_request", error.message, "reason") from None
-    return StatusResponse(
-        code=200,
-        message=_STATUS_MESSAGES[update.status],
-        credentialId=update.credential_id,
-        status=change.status.value,
-        previousStatus=change.previous_status.value,
-        changed=change.changed,
-        statusLists=list(change.status_lists),
-    )
-
-
 def _status(
     session: Session, runtime: Runtime, key: ApiKey, body: Any, tenant: Issuer | None
 ) -> Response:
     try:
         update = vcapi.parse_status_request(_checked_body(body))
-        result = _award_status(session, runtime, key, update, tenant)
-        if result is None:
-            change = vcapi.change_status(
-                session=session,
-                runtime=runtime,
-                key=key,
-                update_request=update,
-                actor=_actor(key),
-                tenant=tenant,
-            )
-            result = StatusResponse(
-                code=200,
-                message=_STATUS_MESSAGES[update.status],
-                credentialId=change.credential_id,
-                status=change.status.value,
-                previousStatus=change.previous_status.value,
-                changed=change.changed,
-                statusLists=list(change.status_lists),
-            )
+        change = vcapi.change_status(
+            session=session,
+            runtime=runtime,
+            key=key,
+            update_request=update,
+            actor=_actor(key),
+            tenant=tenant,
+        )
+        result = StatusResponse(
+            code=200,
+            message=_STATUS_MESSAGES[update.status],
+            credentialId=change.credential_id,
+            status=change.status.value,
+            previousStatus=change.previous_status.value,
+            changed=change.changed,
+            statusLists=list(change.status_lists),
+        )
     except vcapi.VcApiError as error:
         return _error(error)
     return JSONResponse(result.model_dump())
