@@ -26,14 +26,21 @@ from sqlmodel import Session, col, select
 
 from issuer.crypto_at_rest import SealedDataError
 from issuer.db import begin_write
-from issuer.models import DidMethod, Issuer, IssuerKey, KeyPurpose, as_utc, utcnow
+from issuer.models import DidMethod, Issuer, IssuerKey, KeyPurpose
 from issuer.payloads import IssuerCreate, IssuerProfileIn, IssuerPublic, KeyPublic
 from issuer.services.context import Runtime
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
 from keys.did import did_document, did_key
 from keys.keypairs import KeyType, SigningKey, VerificationKey
 from keys.multikey import encode_public_multikey
-from schemas.models import IDENTITY_TYPES, Profile, is_vocabulary_value
+from schemas.dates import as_utc
+from schemas.models import (
+    IDENTITY_TYPES,
+    IdentifierEntry,
+    Image,
+    Profile,
+    is_vocabulary_value,
+)
 
 __all__ = [
     "create_issuer",
@@ -119,7 +126,7 @@ def issuer_keys(session: Session, issuer: Issuer) -> list[IssuerKey]:
         return (
             int(retired),
             0 if row.purpose == KeyPurpose.ldp else 1,
-            -(as_utc(row.created) or row.created).timestamp(),
+            -as_utc(row.created).timestamp(),
         )
 
     return sorted(rows, key=order)
@@ -164,7 +171,7 @@ def rotate_keys(*, session: Session, runtime: Runtime, slug: str) -> list[Issuer
     """
     begin_write(session)
     issuer = get_issuer(session, slug)
-    now = utcnow()
+    now = runtime.clock()
     jwt_type = KeyType.P256
     for row in session.exec(
         select(IssuerKey)
@@ -283,8 +290,11 @@ def profile_for(session: Session, runtime: Runtime, issuer: Issuer) -> dict[str,
         email=issuer.email,
         phone=issuer.phone,
         description=issuer.description,
-        image={"id": issuer.image, "type": "Image"} if issuer.image else None,
-        otherIdentifier=[{"type": "IdentifierEntry", **e} for e in issuer.other_identifiers],
+        image=Image.model_validate({"id": issuer.image, "type": "Image"}) if issuer.image else None,
+        otherIdentifier=[
+            IdentifierEntry.model_validate({"type": "IdentifierEntry", **e})
+            for e in issuer.other_identifiers
+        ],
         parentOrg=(
             Profile(
                 id=parent.did,
@@ -338,7 +348,7 @@ def issuer_public(session: Session, runtime: Runtime, issuer: Issuer) -> IssuerP
                 purpose=row.purpose,
                 key_type=row.key_type,
                 public_jwk=VerificationKey.from_jwk(row.public_jwk).jwk(),
-                created=as_utc(row.created) or row.created,
+                created=as_utc(row.created),
                 retired=as_utc(row.retired),
             )
             for row in issuer_keys(session, issuer)

@@ -571,8 +571,8 @@ def _lock_awards(
         for row in session.exec(query):
             rows[row.id] = row
     for reference, key in zip(references, ids, strict=True):
-        row = rows.get(key)
-        if row is None or (issuer is not None and row.issuer_id != issuer.id):
+        found = rows.get(key)
+        if found is None or (issuer is not None and found.issuer_id != issuer.id):
             raise _not_found(reference.id if isinstance(reference, Award) else reference, issuer)
     return [rows[key] for key in dict.fromkeys(ids)]
 
@@ -814,7 +814,7 @@ def list_summaries(
     rows = session.exec(query).all()
     slugs = {r.id: r.slug for r in session.exec(select(Issuer))}
     counts = dict(
-        session.exec(  # type: ignore[arg-type]
+        session.exec(
             select(StatusAllocation.list_id, func.count())
             .where(col(StatusAllocation.is_set).is_(True))
             .group_by(col(StatusAllocation.list_id))
@@ -827,7 +827,7 @@ def list_summaries(
             purpose=r.purpose,
             size=r.size,
             allocated=r.allocated,
-            set=counts.get(r.id, 0),
+            set=counts.get(r.id or 0, 0),
             full=r.is_full,
             signed_at=as_utc(r.signed_at),
             valid_until=as_utc(r.valid_until),

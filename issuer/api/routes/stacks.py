@@ -128,11 +128,12 @@ def stack_progress(
     slug: str,
     issuer: IssueIssuer,
     session: SessionDep,
+    runtime: RuntimeDep,
     recipient_email: Annotated[str, Query(max_length=254)],
 ) -> dict[str, Any]:
     """The rule evaluated for one educator: each requirement met or not, and why."""
     stack = _owned(session, issuer, slug)
-    evaluation = stacks.progress(session, stack, recipient_email)
+    evaluation = stacks.progress(session, stack, recipient_email, now=runtime.clock())
     return {"stack": stack.achievement.document["id"], **evaluation.to_json()}
 
 
