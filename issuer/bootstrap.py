@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from issuer.models import CatalogAchievement, DidMethod, Issuer, Scope
-from issuer.payloads import IssuerCreate
+from issuer.models import CatalogAchievement, DidMethod, Issuer, IssuerCreate, Scope
 from issuer.runtime import Runtime
 from issuer.services.apikeys import create_api_key
 from issuer.services.demo import load_demo_catalog

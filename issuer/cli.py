@@ -28,12 +28,20 @@ from sqlmodel import Session, select
 from issuer.bootstrap import DEFAULT_ISSUER_NAME, Prepared, prepare
 from issuer.crypto_at_rest import KekError, warn_if_development
 from issuer.db import begin_write, make_engine
-from issuer.models import ApiKey, DidMethod, Issuer, Scope, utcnow
-from issuer.payloads import AwardCreate, BatchRowResult, IssuerCreate
+from issuer.models import (
+    ApiKey,
+    AwardCreate,
+    BatchRowResult,
+    DidMethod,
+    Issuer,
+    IssuerCreate,
+    Scope,
+)
 from issuer.runtime import Runtime, record_base_url, start
 from issuer.services import apikeys, awards, batch, catalog, demo, issuers
 from issuer.services.errors import ServiceError
 from issuer.settings import Settings
+from schemas.dates import utcnow
 
 __all__ = ["register"]
 

@@ -37,8 +37,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
-from issuer.models import Award, CatalogAchievement, Issuer, KeyPurpose
-from issuer.payloads import AwardCreate, AwardPublic
+from issuer.models import (
+    Award,
+    AwardCreate,
+    AwardPublic,
+    CatalogAchievement,
+    Issuer,
+    KeyPurpose,
+    public_view,
+)
 from issuer.services.catalog import get_achievement
 from issuer.services.context import PostAwardContext, Runtime, SigningContext
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
@@ -328,18 +335,14 @@ def award_public(session: Session, row: Award, *, with_documents: bool = False) 
     achievement = session.get(CatalogAchievement, row.achievement_id)
     assert issuer is not None and achievement is not None  # foreign keys
     credential = json.loads(row.credential)
-    return AwardPublic(
-        id=row.id,
+    return public_view(
+        AwardPublic,
+        row,
         url=credential["id"],
         issuer=issuer.slug,
         achievement=row.achievement_slug,
         achievement_version=achievement.version,
-        status=row.status,
-        recipient_name=row.recipient_name,
-        recipient_email=row.recipient_email,
         awarded=as_utc(row.awarded),
-        idempotency_key=row.idempotency_key,
-        signed_by=row.signed_by,
         credential=credential if with_documents else None,
         jwt=row.credential_jwt if with_documents else None,
     )

@@ -27,8 +27,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
-from issuer.models import Award, Batch, BatchRow, Issuer
-from issuer.payloads import AwardCreate, BatchResult, BatchRowResult
+from issuer.models import Award, AwardCreate, Batch, BatchResult, BatchRow, BatchRowResult, Issuer
 from issuer.services.awards import award, request_hash
 from issuer.services.context import Runtime
 from issuer.services.errors import InvalidInput, NotFound, ServiceError

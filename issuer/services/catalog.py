@@ -25,8 +25,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
-from issuer.models import CatalogAchievement, Issuer
-from issuer.payloads import AchievementContent, AchievementCreate, ResultDescriptionIn
+from issuer.models import (
+    AchievementContent,
+    AchievementCreate,
+    CatalogAchievement,
+    Issuer,
+    ResultDescriptionIn,
+)
 from issuer.services.context import Runtime
 from issuer.services.errors import Conflict, InvalidInput, NotFound
 from issuer.urls import Urls

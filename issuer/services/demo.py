@@ -12,13 +12,11 @@ from typing import Any
 from sqlmodel import Session, select
 
 from issuer.demo_catalog import DEMO_ACHIEVEMENTS, DEMO_STACKS, DemoStack, demo_content
-from issuer.models import CatalogAchievement, Issuer
-from issuer.payloads import AchievementCreate
+from issuer.models import AchievementCreate, CatalogAchievement, Issuer, StackCreate
 from issuer.services.catalog import create_achievement, get_achievement
 from issuer.services.context import Runtime
 from issuer.services.issuers import issuer_keys
 from issuer.services.stacks import create_stack
-from issuer.stack_payloads import StackCreate
 
 __all__ = ["DEMO_PASS_MARK", "load_demo_catalog", "load_demo_stacks"]
 

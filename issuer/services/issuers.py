@@ -26,8 +26,17 @@ from sqlmodel import Session, col, select
 
 from issuer.crypto_at_rest import SealedDataError
 from issuer.db import begin_write
-from issuer.models import DidMethod, Issuer, IssuerKey, KeyPurpose
-from issuer.payloads import IssuerCreate, IssuerProfileIn, IssuerPublic, KeyPublic
+from issuer.models import (
+    DidMethod,
+    Issuer,
+    IssuerCreate,
+    IssuerKey,
+    IssuerProfileIn,
+    IssuerPublic,
+    KeyPublic,
+    KeyPurpose,
+    public_view,
+)
 from issuer.services.context import Runtime
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
 from keys.did import did_document, did_key
@@ -335,18 +344,16 @@ def jwks_for(session: Session, issuer: Issuer) -> dict[str, Any]:
 
 def issuer_public(session: Session, runtime: Runtime, issuer: Issuer) -> IssuerPublic:
     """The admin view of an issuer: profile and public keys (never a private one)."""
-    return IssuerPublic(
-        slug=issuer.slug,
-        name=issuer.name,
-        did=issuer.did,
-        did_method=issuer.did_method,
+    return public_view(
+        IssuerPublic,
+        issuer,
         profile_url=runtime.urls.issuer(issuer.slug),
         profile=profile_for(session, runtime, issuer),
         keys=[
-            KeyPublic(
+            public_view(
+                KeyPublic,
+                row,
                 id=row.verification_method,
-                purpose=row.purpose,
-                key_type=row.key_type,
                 public_jwk=VerificationKey.from_jwk(row.public_jwk).jwk(),
                 created=as_utc(row.created),
                 retired=as_utc(row.retired),

@@ -43,19 +43,24 @@ from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
 from issuer.models import (
+    AchievementContent,
     Award,
+    AwardCreate,
     AwardStatus,
     CatalogAchievement,
     Issuer,
+    StackContent,
+    StackCreate,
+    StackPublic,
     StackRuleRecord,
     StackSubmission,
+    SubmissionPublic,
+    public_view,
 )
-from issuer.payloads import AchievementContent, AwardCreate
 from issuer.services.awards import award
 from issuer.services.catalog import achievement_document, get_achievement
 from issuer.services.context import PostAwardContext, Runtime, SigningContext
 from issuer.services.errors import Conflict, InvalidInput, NotFound
-from issuer.stack_payloads import StackContent, StackCreate, StackPublic, SubmissionPublic
 from schemas.dates import as_utc, parse_datetime, utcnow
 from schemas.stack_eval import (
     ComponentEvidence,
@@ -264,9 +269,9 @@ def list_stacks(session: Session, *, issuer: Issuer | None = None) -> list[Stack
 def stack_public(session: Session, stack: StackVersion) -> StackPublic:
     owner = session.get(Issuer, stack.achievement.issuer_id)
     assert owner is not None
-    return StackPublic(
-        slug=stack.achievement.slug,
-        version=stack.achievement.version,
+    return public_view(
+        StackPublic,
+        stack.achievement,
         current=stack.achievement.is_current,
         issuer=owner.slug,
         id=stack.achievement.document["id"],
@@ -717,14 +722,4 @@ def list_submissions(
 
 
 def submission_public(row: StackSubmission) -> SubmissionPublic:
-    return SubmissionPublic(
-        id=row.id,
-        recipient_email=row.recipient_email,
-        credential_id=row.credential_id,
-        achievement_id=row.achievement_id,
-        achievement_name=row.achievement_name,
-        achievement_type=row.achievement_type,
-        component_issuer=row.component_issuer,
-        trusted=row.trusted,
-        created=as_utc(row.created),
-    )
+    return public_view(SubmissionPublic, row, created=as_utc(row.created))

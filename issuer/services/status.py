@@ -67,6 +67,7 @@ from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
 from issuer.models import (
+    MAX_REASON,
     Award,
     AwardStatus,
     Issuer,
@@ -122,8 +123,6 @@ MIN_PREFIX = 8
 #: Draws of a random index before giving up on a list. At the default half fill the chance of
 #: 64 misses in a row is 2**-64; only a list filled far past its limit can get here.
 MAX_DRAWS = 64
-#: Characters of a reason (an audit note, not an essay).
-MAX_REASON = 1000
 #: ``session.info`` key of the allocations awaiting the commit (see :func:`_count_at_commit`).
 _PENDING = "microcred.status.pending"
 #: Core table for the counter updates (no ORM bookkeeping on the hot path).

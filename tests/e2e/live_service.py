@@ -24,8 +24,7 @@ from sqlmodel import Session
 
 from issuer.app import create_app
 from issuer.db import make_engine
-from issuer.models import Issuer
-from issuer.payloads import AwardCreate
+from issuer.models import AwardCreate, Issuer
 from issuer.runtime import Runtime, start
 from issuer.services import awards, status
 from issuer.services.demo import load_demo_catalog

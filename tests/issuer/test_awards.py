@@ -14,8 +14,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from issuer.app import create_app
-from issuer.models import Award
-from issuer.payloads import AwardCreate
+from issuer.models import Award, AwardCreate
 from issuer.runtime import Runtime
 from issuer.services.awards import award
 from issuer.services.context import SigningContext

@@ -19,84 +19,32 @@ with ``{"reason": ...}``; ``POST /api/issuers/{slug}/status/changes`` with ``{"a
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import BaseModel, Field
 
 from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep, require_scope
-from issuer.models import Issuer, Scope, StatusAction
+from issuer.models import (
+    Issuer,
+    Scope,
+    StatusAction,
+    StatusChangePublic,
+    StatusChangeRequest,
+    StatusChangesRequest,
+    StatusEventPublic,
+    StatusListPublic,
+)
 from issuer.services import status as status_service
 from issuer.services.errors import NotFound
 from issuer.services.issuers import get_issuer
 
-__all__ = [
-    "StatusChangePublic",
-    "StatusChangeRequest",
-    "StatusEventPublic",
-    "StatusListPublic",
-    "router",
-]
+__all__ = ["router"]
 
 router = APIRouter()
 RevokeIssuer = Annotated[Issuer, Depends(require_scope(Scope.revoke))]
 
-#: Credentials in one bulk request (one transaction).
-MAX_BULK = 10_000
 #: What the Bitstring Status List spec and our verifier accept for a list credential.
 LIST_MEDIA_TYPE = "application/vc+ld+json"
-
-
-class StatusChangeRequest(BaseModel):
-    """Why: kept in the audit log (never published in the status list)."""
-
-    reason: str = Field(min_length=1, max_length=status_service.MAX_REASON)
-
-
-class StatusChangesRequest(BaseModel):
-    """Several credentials, one action, one reason: applied to all of them or to none."""
-
-    action: StatusAction
-    credentials: list[str] = Field(min_length=1, max_length=MAX_BULK)
-    reason: str = Field(min_length=1, max_length=status_service.MAX_REASON)
-
-
-class StatusChangePublic(BaseModel):
-    credential_id: str
-    id: uuid.UUID
-    action: StatusAction
-    previous_status: str
-    status: str
-    changed: bool
-    event_id: int
-    status_lists: list[str]
-
-
-class StatusEventPublic(BaseModel):
-    id: int
-    credential_id: str
-    action: str
-    reason: str
-    actor: str
-    previous_status: str
-    new_status: str
-    changed: bool
-    at: datetime
-
-
-class StatusListPublic(BaseModel):
-    url: str
-    issuer: str
-    purpose: str
-    size: int
-    allocated: int
-    set: int
-    full: bool
-    signed_at: datetime | None
-    valid_until: datetime | None
-    needs_signing: bool
 
 
 # ------------------------------------------------------------------------------ public

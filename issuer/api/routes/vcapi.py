@@ -35,7 +35,16 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep
-from issuer.models import ApiKey, Issuer, Scope
+from issuer.models import (
+    ApiKey,
+    ErrorResponse,
+    Issuer,
+    IssueRequest,
+    IssueResponse,
+    Scope,
+    StatusRequest,
+    StatusResponse,
+)
 from issuer.runtime import Runtime
 from issuer.services import vcapi, vcapi_verify
 from issuer.services.apikeys import has_scope
@@ -49,61 +58,6 @@ VerifierDep = Annotated[VerifierService, Depends(get_verifier)]
 
 
 # ------------------------------------------------------------------------------ documentation
-
-
-class IssueRequest(BaseModel):
-    """``POST /credentials/issue``."""
-
-    credential: dict[str, Any] = Field(
-        description="An unsigned VC 1.1 or 2.0 credential. `issuer` (or `issuer.id`) must be "
-        "the DID of an issuer of this service that the token may issue for."
-    )
-    options: dict[str, Any] | None = Field(
-        default=None,
-        description='Optional. `credentialStatus`: `true` or `{"type": '
-        '"BitstringStatusListEntry", "statusPurpose"?: "revocation"|"suspension"}` (or an '
-        "array) adds status entries; `cryptosuite`: `eddsa-rdfc-2022` (default) or "
-        "`Ed25519Signature2020`; `created`: the proof's date-time.",
-    )
-
-
-class IssueResponse(BaseModel):
-    verifiableCredential: dict[str, Any]
-    warnings: list[dict[str, Any]] | None = Field(
-        default=None,
-        description="Present when an Open Badge does not follow the OB 3.0 schema: it is "
-        "signed as given (as DCC does), but verifiers will report these.",
-    )
-
-
-class ErrorResponse(BaseModel):
-    """A refused request: ``name`` is stable, ``field`` names the member at fault."""
-
-    code: int
-    name: str
-    message: str
-    field: str | None = None
-
-
-class StatusRequest(BaseModel):
-    """DCC's status update (``credentialStatus`` may also be a single object)."""
-
-    credentialId: str = Field(description="The credential's `id` as issued.")
-    credentialStatus: list[dict[str, Any]] = Field(
-        description='`[{"type": "BitstringStatusListCredential", "status": "revoked" | '
-        '"suspended" | "unsuspended"}]`'
-    )
-    reason: str | None = Field(default=None, description="Kept in the audit log (optional).")
-
-
-class StatusResponse(BaseModel):
-    code: int
-    message: str
-    credentialId: str
-    status: str
-    previousStatus: str
-    changed: bool
-    statusLists: list[str]
 
 
 class VerifyCredentialRequest(BaseModel):
