@@ -227,6 +227,10 @@ def _check_identifiers(data: IssuerProfileIn) -> None:
             )
 
 
+#: The profile fields stored as given (the parent is stored by id, identifiers as plain dicts).
+_STORED_AS_GIVEN = frozenset(IssuerProfileIn.model_fields) - {"parent", "other_identifiers"}
+
+
 def _apply_profile(session: Session, issuer: Issuer, data: IssuerProfileIn) -> None:
     _check_identifiers(data)
     parent_id = None
@@ -237,14 +241,13 @@ def _apply_profile(session: Session, issuer: Issuer, data: IssuerProfileIn) -> N
         if parent.id is not None and parent.id == issuer.id:
             raise InvalidInput(("parent",), "an issuer cannot be its own parent")
         parent_id = parent.id
-    issuer.name = data.name
-    issuer.url = data.url
-    issuer.email = data.email
-    issuer.phone = data.phone
-    issuer.description = data.description
-    issuer.image = data.image
-    issuer.parent_id = parent_id
-    issuer.other_identifiers = [e.model_dump() for e in data.other_identifiers]
+    issuer.sqlmodel_update(
+        data.model_dump(include=set(_STORED_AS_GIVEN)),
+        update={
+            "parent_id": parent_id,
+            "other_identifiers": [e.model_dump() for e in data.other_identifiers],
+        },
+    )
 
 
 def create_issuer(*, session: Session, runtime: Runtime, data: IssuerCreate) -> Issuer:
