@@ -5,7 +5,7 @@ moves the "current" flag; version n stays stored and served unchanged, so a cred
 embeds it keeps meaning what it said when it was signed. Slugs are unique across the service
 (the URL has no issuer in it).
 
-The OB document of a version is built here from :class:`issuer.payloads.AchievementContent`:
+The OB document of a version is built here from :class:`issuer.models.catalog.AchievementContent`:
 ids for criteria, result descriptions and rubric levels are minted as fragments of the
 achievement's own URL (so each resolves to its section of the achievement page), and the
 document is checked twice before it is stored — by the OB pydantic model (vocabularies) and by

@@ -578,7 +578,7 @@ class ComponentVerifier(Protocol):
 
 @dataclass(frozen=True)
 class Submitted:
-    """What a submission did (see :class:`issuer.stack_payloads.SubmissionResult`)."""
+    """What a submission did (see :class:`issuer.models.stacks.SubmissionResult`)."""
 
     accepted: list[StackSubmission]
     rejected: list[dict[str, Any]]
