@@ -33,6 +33,7 @@ from issuer.models import (
     StatusChangesRequest,
     StatusEventPublic,
     StatusListPublic,
+    public_view,
 )
 from issuer.services import status as status_service
 from issuer.services.errors import NotFound
@@ -94,14 +95,12 @@ def _dumps(document: dict[str, Any]) -> str:
 
 
 def _public(change: status_service.StatusChange) -> StatusChangePublic:
-    return StatusChangePublic(
-        credential_id=change.credential_id,
+    return public_view(
+        StatusChangePublic,
+        change,
         id=change.award_id,
-        action=change.action,
         previous_status=change.previous_status.value,
         status=change.status.value,
-        changed=change.changed,
-        event_id=change.event_id,
         status_lists=list(change.status_lists),
     )
 
@@ -224,7 +223,12 @@ def status_events(
     """The audit log of status changes, oldest first: who, when, why, before and after."""
     award = status_service.find_award(session, credential, issuer) if credential else None
     rows = status_service.events(session, issuer=issuer, award=award, limit=limit, offset=offset)
-    return [StatusEventPublic(**vars(status_service.event_view(runtime, r))) for r in rows]
+    return [
+        StatusEventPublic.model_validate(
+            status_service.event_view(runtime, r), from_attributes=True
+        )
+        for r in rows
+    ]
 
 
 @router.get(_ADMIN + "/status/revocations", tags=["status"])
@@ -240,6 +244,6 @@ def status_lists(
 ) -> list[StatusListPublic]:
     """The issuer's status lists: fill, set bits, when signed (never which index is whose)."""
     return [
-        StatusListPublic(**vars(s))
+        StatusListPublic.model_validate(s, from_attributes=True)
         for s in status_service.list_summaries(session, runtime, issuer=issuer)
     ]
