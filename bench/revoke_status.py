@@ -55,12 +55,12 @@ from issuer.bootstrap import prepare  # noqa: E402
 from issuer.db import begin_write, make_engine  # noqa: E402
 from issuer.models import (  # noqa: E402
     Award,
+    AwardCreate,  # noqa: E402
     CatalogAchievement,
     StatusAction,
     StatusList,
     StatusPurpose,
 )
-from issuer.payloads import AwardCreate  # noqa: E402
 from issuer.runtime import start  # noqa: E402
 from issuer.services import awards, status  # noqa: E402
 from issuer.settings import Settings  # noqa: E402

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from issuer.models import CatalogAchievement, DidMethod, Issuer, Scope
-from issuer.payloads import IssuerCreate
+from issuer.models import CatalogAchievement, DidMethod, Issuer, IssuerCreate, Scope
 from issuer.runtime import Runtime
 from issuer.services.apikeys import create_api_key
-from issuer.services.catalog import load_demo_catalog
+from issuer.services.demo import load_demo_catalog
 from issuer.services.issuers import create_issuer
 
 __all__ = ["DEFAULT_ISSUER_NAME", "Prepared", "prepare", "slugify"]

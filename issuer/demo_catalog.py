@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from issuer.payloads import AchievementContent
+from issuer.models import AchievementContent
 
 __all__ = [
     "APL_II_III_ELECTIVES",

@@ -6,47 +6,43 @@ every CLI command that works on the data directory, and the tests:
 1. load the key-encryption key first, so production without a KEK stops before touching data;
 2. migrate the database to the newest schema;
 3. settle the public base URL: ``MICROCRED_BASE_URL`` if set, else the one recorded in the
-   database by the first start or ``microcred init --base-url``.
+   database by the first start or ``microcred init --base-url``;
+4. assemble the hooks every award runs (:data:`PRE_SIGN_HOOKS`, :data:`POST_AWARD_HOOKS`).
+
+The hooks are chosen here, where the service starts, and not in the services: the award service
+runs whatever hooks its :class:`Runtime` carries, so it never imports the status or stack
+services that use it (that was an import cycle).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from issuer.crypto_at_rest import KeyEncryptionKey, load_kek
+from issuer.crypto_at_rest import load_kek
 from issuer.db import begin_write, migrate
 from issuer.models import Instance, Issuer
+from issuer.services.context import PostAwardHook, PreSignHook, Runtime
 from issuer.services.errors import Conflict
-from issuer.services.hooks import (
-    DEFAULT_POST_AWARD_HOOKS,
-    DEFAULT_PRE_SIGN_HOOKS,
-    PostAwardHook,
-    PreSignHook,
-)
+from issuer.services.stacks import add_rule_digest, after_award
+from issuer.services.status import add_credential_status
 from issuer.settings import Settings, normalize_base_url
 from issuer.urls import Urls
-from schemas.loader import DocumentLoader, bundled_loader
+from schemas.dates import Clock, system_clock
+from schemas.loader import bundled_loader
 
-__all__ = ["Runtime", "record_base_url", "start"]
+__all__ = ["POST_AWARD_HOOKS", "PRE_SIGN_HOOKS", "Runtime", "record_base_url", "start"]
 
 log = logging.getLogger("microcred.issuer")
 
-
-@dataclass(frozen=True)
-class Runtime:
-    """Everything service functions need besides a session."""
-
-    settings: Settings
-    urls: Urls
-    kek: KeyEncryptionKey
-    loader: DocumentLoader
-    pre_sign_hooks: tuple[PreSignHook, ...] = DEFAULT_PRE_SIGN_HOOKS
-    #: Run after each new award is committed (stack credentials it completes).
-    post_award_hooks: tuple[PostAwardHook, ...] = DEFAULT_POST_AWARD_HOOKS
+#: The hooks every award runs before signing, in order: ``credentialStatus`` (a revocation and
+#: a suspension entry, allocated in the award's transaction; :mod:`issuer.services.status`),
+#: then a stack credential's rule digest (:mod:`issuer.services.stacks`).
+PRE_SIGN_HOOKS: tuple[PreSignHook, ...] = (add_credential_status, add_rule_digest)
+#: The hooks every new award runs after it is committed: the stack credentials it completes.
+POST_AWARD_HOOKS: tuple[PostAwardHook, ...] = (after_award,)
 
 
 def _base_url(session: Session, settings: Settings, default: str | None) -> str:
@@ -76,6 +72,7 @@ def start(
     *,
     migrate_schema: bool = True,
     default_base_url: str | None = None,
+    clock: Clock = system_clock,
 ) -> Runtime:
     """Load the KEK, migrate, and settle the base URL (see the module docstring).
 
@@ -87,7 +84,15 @@ def start(
         migrate(engine)
     with Session(engine) as session:
         base = _base_url(session, settings, default_base_url)
-    return Runtime(settings=settings, urls=Urls(base), kek=kek, loader=bundled_loader())
+    return Runtime(
+        settings=settings,
+        urls=Urls(base),
+        kek=kek,
+        loader=bundled_loader(),
+        pre_sign_hooks=PRE_SIGN_HOOKS,
+        post_award_hooks=POST_AWARD_HOOKS,
+        clock=clock,
+    )
 
 
 def record_base_url(session: Session, base_url: str) -> str:

@@ -7,6 +7,7 @@ hold several services with different data directories and databases.
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from keys.fetch import parse_preload_args
 
 __all__ = ["DEFAULT_BASE_URL", "Environment", "Settings", "get_settings", "normalize_base_url"]
 
@@ -93,10 +96,6 @@ class Settings(BaseSettings):
     @field_validator("vcapi_contexts")
     @classmethod
     def _vcapi_contexts(cls, value: list[str]) -> list[str]:
-        import json
-
-        from keys.fetch import parse_preload_args
-
         for url, body in parse_preload_args(value).items():
             try:
                 json.loads(body)

@@ -85,10 +85,6 @@ class InvalidVerifyRequest(ValueError):
         self.message = message
 
 
-def _kind(value: Any) -> str:
-    return json_kind(value)
-
-
 # ------------------------------------------------------------------------------ options
 
 
@@ -105,7 +101,7 @@ def _parse_options(value: Any) -> VerifyOptions:
     if value is None:
         return VerifyOptions()
     if not isinstance(value, dict):
-        raise InvalidVerifyRequest(f"options must be an object or null, not {_kind(value)}")
+        raise InvalidVerifyRequest(f"options must be an object or null, not {json_kind(value)}")
     checks = value.get("checks")
     required: tuple[CheckId, ...] | None = None
     if checks is not None:
@@ -129,14 +125,14 @@ def _parse_options(value: Any) -> VerifyOptions:
 def _body(body: Any, member: str) -> tuple[Any, VerifyOptions]:
     if not isinstance(body, dict):
         raise InvalidVerifyRequest(
-            f'the request body must be a JSON object {{"{member}": ...}}, not {_kind(body)}'
+            f'the request body must be a JSON object {{"{member}": ...}}, not {json_kind(body)}'
         )
     value = body.get(member)
     if value is None:
         raise InvalidVerifyRequest(f"{member} is required")
     if not isinstance(value, dict | str):
         raise InvalidVerifyRequest(
-            f"{member} must be an object (or a compact JWS string), not {_kind(value)}"
+            f"{member} must be an object (or a compact JWS string), not {json_kind(value)}"
         )
     return value, _parse_options(body.get("options"))
 

@@ -1,60 +1,19 @@
-"""Jinja2 rendering of the public pages (autoescaped: every value may come from a user)."""
+"""The public pages and the generated badge as HTTP responses (the rendering itself is in
+:mod:`issuer.services.badge_design`, shared with the sharing service)."""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
 
-__all__ = ["BadgeDesign", "badge_design", "badge_svg", "badge_svg_text", "render"]
+from issuer.services.badge_design import badge_svg_text, render_text
 
-
-@cache
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("issuer", "templates"),
-        autoescape=select_autoescape(["html", "svg"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+__all__ = ["badge_svg", "render"]
 
 
 def render(template: str, **context: Any) -> HTMLResponse:
-    return HTMLResponse(_environment().get_template(template).render(**context))
-
-
-@dataclass(frozen=True)
-class BadgeDesign:
-    """What the generated badge shows; the SVG here and the PNG in
-    :mod:`issuer.services.sharing` draw the same design from it."""
-
-    name: str
-    initials: str
-    code: str
-    hue: int
-
-
-def badge_design(achievement: dict[str, Any]) -> BadgeDesign:
-    """Initials of the capitalised words, the human code, and a hue fixed by the name."""
-    name = str(achievement.get("name", ""))
-    words = [w for w in name.replace("/", " ").split() if w[:1].isalpha() and w[:1].isupper()]
-    initials = "".join(w[0] for w in words)[:3] or name[:2].upper()
-    hue = int(hashlib.sha256(name.encode("utf-8")).hexdigest()[:4], 16) % 360
-    return BadgeDesign(name, initials, str(achievement.get("humanCode") or ""), hue)
-
-
-def badge_svg_text(achievement: dict[str, Any]) -> str:
-    """The generated badge image as SVG text."""
-    design = badge_design(achievement)
-    return (
-        _environment()
-        .get_template("badge.svg")
-        .render(name=design.name, initials=design.initials, code=design.code, hue=design.hue)
-    )
+    return HTMLResponse(render_text(template, **context))
 
 
 def badge_svg(achievement: dict[str, Any]) -> Response:

@@ -20,8 +20,7 @@ from issuer.cli.common import (
     open_service,
     read_text,
 )
-from issuer.models import Issuer
-from issuer.payloads import AwardCreate, BatchRowResult
+from issuer.models import AwardCreate, BatchRowResult, Issuer
 from issuer.runtime import Runtime
 from issuer.services import awards, batch, catalog, issuers
 from issuer.services.errors import ServiceError

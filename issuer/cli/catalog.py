@@ -15,7 +15,7 @@ from issuer.cli.common import (
     optional_issuer,
     report_prepared,
 )
-from issuer.services import catalog, issuers
+from issuer.services import catalog, demo, issuers
 from microcred.exit_codes import EXIT_USAGE
 
 __all__ = ["catalog_app", "register"]
@@ -39,7 +39,7 @@ def catalog_load(
         if prepared.first_start:
             report_prepared(prepared, runtime)
         owner = optional_issuer(session, issuer) or prepared.issuer
-        loaded = catalog.load_demo_catalog(session=session, runtime=runtime, issuer=owner)
+        loaded = demo.load_demo_catalog(session=session, runtime=runtime, issuer=owner)
         typer.echo(f"loaded {len(loaded)} achievements into {owner.slug}'s catalog", err=True)
         for row in loaded:
             typer.echo(row.slug)

@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from issuer.cli.common import echo_json, fail, handle_errors, open_service
-from issuer.models import DidMethod
-from issuer.payloads import IssuerCreate
+from issuer.models import DidMethod, IssuerCreate
 from issuer.services import issuers
 from microcred.exit_codes import EXIT_USAGE
 

@@ -18,8 +18,7 @@ from collections.abc import Iterable
 from sqlmodel import Session, select
 
 from issuer.db import begin_write
-from issuer.models import ApiKey, Issuer, Scope
-from issuer.payloads import ApiKeyCreated
+from issuer.models import ApiKey, ApiKeyCreated, Issuer, Scope, public_view
 
 __all__ = ["TOKEN_PREFIX", "authenticate", "create_api_key", "created_view", "has_scope"]
 
@@ -70,10 +69,10 @@ def has_scope(key: ApiKey, scope: Scope) -> bool:
 
 def created_view(row: ApiKey, token: str, issuer: Issuer | None) -> ApiKeyCreated:
     """What the creator of a key is shown, once: the token and what it may do."""
-    return ApiKeyCreated(
+    return public_view(
+        ApiKeyCreated,
+        row,
         id=row.id or 0,
-        name=row.name,
-        prefix=row.prefix,
         scopes=list(row.scopes),
         issuer=issuer.slug if issuer is not None else None,
         token=token,

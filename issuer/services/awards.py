@@ -7,10 +7,12 @@ The sequence of :func:`award`:
 2. with an idempotency key: if it was used before, return that award (a retry) or refuse with
    :class:`Conflict` (the same key for a different request);
 3. check the score and rubric level against the pass rule (:mod:`issuer.services.results`);
-4. build the unsigned credential, run the pre-sign hooks (:mod:`issuer.services.hooks`),
+4. build the unsigned credential, run the pre-sign hooks the runtime carries
+   (:mod:`issuer.services.context`; :func:`issuer.runtime.start` chooses them),
    validate it against the OB JSON Schema — we never sign a credential we would reject;
 5. sign it with the issuer's current Ed25519 key (DataIntegrityProof / eddsa-rdfc-2022), then
-   wrap the signed credential as a VC-JWT (OB 3.0 adds the LD proof before the JWT);
+   wrap the signed credential as a VC-JWT (OB 3.0 adds the LD proof before the JWT), both
+   through :mod:`issuer.services.signing`;
 6. insert. If a concurrent retry inserted the same idempotency key first, the unique
    constraint refuses ours and we return theirs: one row, one credential, whoever wins;
 7. once committed, the post-award hooks (stack credentials the award completes).
@@ -35,19 +37,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
-from issuer.models import Award, CatalogAchievement, Issuer, KeyPurpose, as_utc, utcnow
-from issuer.payloads import AwardCreate, AwardPublic
-from issuer.runtime import Runtime
+from issuer.models import (
+    Award,
+    AwardCreate,
+    AwardPublic,
+    CatalogAchievement,
+    Issuer,
+    KeyPurpose,
+    public_view,
+)
 from issuer.services.catalog import get_achievement
+from issuer.services.context import PostAwardContext, Runtime, SigningContext
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
-from issuer.services.hooks import PostAwardContext, SigningContext
-from issuer.services.issuers import current_key, get_issuer, profile_for, signing_key
+from issuer.services.issuers import get_issuer, profile_for
 from issuer.services.results import results_for
-from keys.errors import KeysError
-from keys.suites import ProofOptions, add_proof
-from keys.suites.vc_jwt import JwtProfile, sign_jwt
-from schemas.dates import format_datetime
-from schemas.errors import SchemasError
+from issuer.services.signing import sign_credential, signer_for
+from schemas.dates import as_utc, format_datetime
 from schemas.models import (
     JSON_SCHEMA_VALIDATOR_TYPE,
     OB_ACHIEVEMENT_SCHEMA_ID,
@@ -162,30 +167,6 @@ def _replay(existing: Award, fingerprint: str) -> AwardOutcome:
     return AwardOutcome(existing, created=False)
 
 
-def _sign(
-    session: Session, runtime: Runtime, issuer: Issuer, unsigned: dict[str, Any]
-) -> tuple[dict[str, Any], str, str]:
-    ldp_row = current_key(session, issuer, KeyPurpose.ldp)
-    jwt_row = current_key(session, issuer, KeyPurpose.jwt)
-    try:
-        signed = add_proof(
-            unsigned,
-            suite="eddsa-rdfc-2022",
-            key=signing_key(runtime, ldp_row),
-            options=ProofOptions(verification_method=ldp_row.verification_method),
-            loader=runtime.loader,
-        )
-        token = sign_jwt(
-            signed,
-            key=signing_key(runtime, jwt_row),
-            profile=JwtProfile.OB3,
-            kid=jwt_row.verification_method,
-        )
-    except (KeysError, SchemasError) as error:
-        raise IssuanceFailed(f"signing failed: {type(error).__name__}: {error}") from error
-    return signed, token, ldp_row.verification_method
-
-
 def award(
     *,
     session: Session,
@@ -209,7 +190,7 @@ def award(
     if key is not None and (existing := _existing(session, issuer, key)) is not None:
         return _replay(existing, fingerprint)
 
-    now = utcnow()
+    now = runtime.clock()
     awarded = request.awarded_date or now
     if awarded > now + MAX_FUTURE_SKEW:
         raise InvalidInput(("awarded_date",), "is in the future")
@@ -267,10 +248,17 @@ def award(
                 "the credential would not pass the OB 3.0 schema, so it was not signed: "
                 + "; ".join(issue.message for issue in issues)
             )
-        signed, token, method = _sign(session, runtime, issuer, unsigned)
-        row.credential = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
-        row.credential_jwt = token
-        row.signed_by = method
+        formats = (KeyPurpose.ldp, KeyPurpose.jwt)
+        signed = sign_credential(
+            unsigned,
+            signer=signer_for(session, runtime, issuer, formats=formats),
+            formats=formats,
+            loader=runtime.loader,
+            now=now,
+        )
+        row.credential = json.dumps(signed.credential, ensure_ascii=False, separators=(",", ":"))
+        row.credential_jwt = signed.jwt or ""
+        row.signed_by = signed.verification_method
     except BaseException:
         session.rollback()
         raise
@@ -347,18 +335,14 @@ def award_public(session: Session, row: Award, *, with_documents: bool = False) 
     achievement = session.get(CatalogAchievement, row.achievement_id)
     assert issuer is not None and achievement is not None  # foreign keys
     credential = json.loads(row.credential)
-    return AwardPublic(
-        id=row.id,
+    return public_view(
+        AwardPublic,
+        row,
         url=credential["id"],
         issuer=issuer.slug,
         achievement=row.achievement_slug,
         achievement_version=achievement.version,
-        status=row.status,
-        recipient_name=row.recipient_name,
-        recipient_email=row.recipient_email,
-        awarded=as_utc(row.awarded) or row.awarded,
-        idempotency_key=row.idempotency_key,
-        signed_by=row.signed_by,
+        awarded=as_utc(row.awarded),
         credential=credential if with_documents else None,
         jwt=row.credential_jwt if with_documents else None,
     )

@@ -20,16 +20,16 @@ import csv
 import hashlib
 import io
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
-from issuer.models import Award, Batch, BatchRow, Issuer, utcnow
-from issuer.payloads import AwardCreate, BatchResult, BatchRowResult
-from issuer.runtime import Runtime
+from issuer.models import Award, AwardCreate, Batch, BatchResult, BatchRow, BatchRowResult, Issuer
 from issuer.services.awards import award, request_hash
+from issuer.services.context import Runtime
 from issuer.services.errors import InvalidInput, NotFound, ServiceError
 
 __all__ = [
@@ -117,7 +117,11 @@ def _batch_row(batch: Batch, number: int, key: str, result: BatchRowResult) -> B
 
 
 def _record(
-    session: Session, issuer: Issuer, batch_id: str, outcomes: list[tuple[str, BatchRowResult]]
+    session: Session,
+    issuer: Issuer,
+    batch_id: str,
+    outcomes: list[tuple[str, BatchRowResult]],
+    now: datetime,
 ) -> None:
     """Store the batch's latest per-row outcome (a rerun overwrites the previous run's)."""
     begin_write(session)
@@ -126,7 +130,7 @@ def _record(
     ).first()
     if batch is None:
         batch = Batch(issuer_id=issuer.id or 0, batch_key=batch_id)
-    batch.updated = utcnow()
+    batch.updated = now
     session.add(batch)
     session.flush()
     existing = {
@@ -182,7 +186,7 @@ def award_batch(
         outcomes.append((key, result))
         if progress is not None:
             progress(result)
-    _record(session, issuer, batch_id, outcomes)
+    _record(session, issuer, batch_id, outcomes, runtime.clock())
     results = [r for _, r in outcomes]
     ok = sum(r.ok for r in results)
     return BatchResult(

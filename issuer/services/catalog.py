@@ -5,7 +5,7 @@ moves the "current" flag; version n stays stored and served unchanged, so a cred
 embeds it keeps meaning what it said when it was signed. Slugs are unique across the service
 (the URL has no issuer in it).
 
-The OB document of a version is built here from :class:`issuer.payloads.AchievementContent`:
+The OB document of a version is built here from :class:`issuer.models.catalog.AchievementContent`:
 ids for criteria, result descriptions and rubric levels are minted as fragments of the
 achievement's own URL (so each resolves to its section of the achievement page), and the
 document is checked twice before it is stored — by the OB pydantic model (vocabularies) and by
@@ -25,10 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
-from issuer.demo_catalog import DEMO_ACHIEVEMENTS, demo_content
-from issuer.models import CatalogAchievement, Issuer
-from issuer.payloads import AchievementContent, AchievementCreate, ResultDescriptionIn
-from issuer.runtime import Runtime
+from issuer.models import (
+    AchievementContent,
+    AchievementCreate,
+    CatalogAchievement,
+    Issuer,
+    ResultDescriptionIn,
+)
+from issuer.services.context import Runtime
 from issuer.services.errors import Conflict, InvalidInput, NotFound
 from issuer.urls import Urls
 from schemas.models import (
@@ -49,7 +53,6 @@ __all__ = [
     "get_achievement",
     "list_achievements",
     "list_versions",
-    "load_demo_catalog",
 ]
 
 #: Result types whose values are numbers, so a pass mark is a numeric comparison.
@@ -305,28 +308,3 @@ def create_achievement_version(
         raise Conflict(f"achievement {slug!r} was edited at the same time; retry") from None
     session.refresh(row)
     return row
-
-
-def load_demo_catalog(
-    *, session: Session, runtime: Runtime, issuer: Issuer
-) -> list[CatalogAchievement]:
-    """Add the New Mexico APL demo micro-credentials to ``issuer``'s catalog, then the APL I-II
-    and APL II-III stacks made of them (:func:`issuer.services.stacks.load_demo_stacks`).
-
-    Idempotent: slugs already in the catalog are left as they are (returns only the new ones).
-    """
-    created = []
-    for item in DEMO_ACHIEVEMENTS:
-        if session.exec(
-            select(CatalogAchievement.id).where(CatalogAchievement.slug == item.slug)
-        ).first():
-            continue
-        content = demo_content(item, image=runtime.urls.achievement_image(item.slug, 1))
-        data = AchievementCreate.model_validate({**content.model_dump(), "slug": item.slug})
-        created.append(
-            create_achievement(session=session, runtime=runtime, issuer=issuer, data=data)
-        )
-    from issuer.services.stacks import load_demo_stacks  # stacks build on this module
-
-    created += load_demo_stacks(session=session, runtime=runtime, issuer=issuer)
-    return created

@@ -26,14 +26,30 @@ from sqlmodel import Session, col, select
 
 from issuer.crypto_at_rest import SealedDataError
 from issuer.db import begin_write
-from issuer.models import DidMethod, Issuer, IssuerKey, KeyPurpose, as_utc, utcnow
-from issuer.payloads import IssuerCreate, IssuerProfileIn, IssuerPublic, KeyPublic
-from issuer.runtime import Runtime
+from issuer.models import (
+    DidMethod,
+    Issuer,
+    IssuerCreate,
+    IssuerKey,
+    IssuerProfileIn,
+    IssuerPublic,
+    KeyPublic,
+    KeyPurpose,
+    public_view,
+)
+from issuer.services.context import Runtime
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
 from keys.did import did_document, did_key
 from keys.keypairs import KeyType, SigningKey, VerificationKey
 from keys.multikey import encode_public_multikey
-from schemas.models import IDENTITY_TYPES, Profile, is_vocabulary_value
+from schemas.dates import as_utc
+from schemas.models import (
+    IDENTITY_TYPES,
+    IdentifierEntry,
+    Image,
+    Profile,
+    is_vocabulary_value,
+)
 
 __all__ = [
     "create_issuer",
@@ -119,7 +135,7 @@ def issuer_keys(session: Session, issuer: Issuer) -> list[IssuerKey]:
         return (
             int(retired),
             0 if row.purpose == KeyPurpose.ldp else 1,
-            -(as_utc(row.created) or row.created).timestamp(),
+            -as_utc(row.created).timestamp(),
         )
 
     return sorted(rows, key=order)
@@ -164,7 +180,7 @@ def rotate_keys(*, session: Session, runtime: Runtime, slug: str) -> list[Issuer
     """
     begin_write(session)
     issuer = get_issuer(session, slug)
-    now = utcnow()
+    now = runtime.clock()
     jwt_type = KeyType.P256
     for row in session.exec(
         select(IssuerKey)
@@ -211,6 +227,10 @@ def _check_identifiers(data: IssuerProfileIn) -> None:
             )
 
 
+#: The profile fields stored as given (the parent is stored by id, identifiers as plain dicts).
+_STORED_AS_GIVEN = frozenset(IssuerProfileIn.model_fields) - {"parent", "other_identifiers"}
+
+
 def _apply_profile(session: Session, issuer: Issuer, data: IssuerProfileIn) -> None:
     _check_identifiers(data)
     parent_id = None
@@ -221,14 +241,13 @@ def _apply_profile(session: Session, issuer: Issuer, data: IssuerProfileIn) -> N
         if parent.id is not None and parent.id == issuer.id:
             raise InvalidInput(("parent",), "an issuer cannot be its own parent")
         parent_id = parent.id
-    issuer.name = data.name
-    issuer.url = data.url
-    issuer.email = data.email
-    issuer.phone = data.phone
-    issuer.description = data.description
-    issuer.image = data.image
-    issuer.parent_id = parent_id
-    issuer.other_identifiers = [e.model_dump() for e in data.other_identifiers]
+    issuer.sqlmodel_update(
+        data.model_dump(include=set(_STORED_AS_GIVEN)),
+        update={
+            "parent_id": parent_id,
+            "other_identifiers": [e.model_dump() for e in data.other_identifiers],
+        },
+    )
 
 
 def create_issuer(*, session: Session, runtime: Runtime, data: IssuerCreate) -> Issuer:
@@ -283,8 +302,11 @@ def profile_for(session: Session, runtime: Runtime, issuer: Issuer) -> dict[str,
         email=issuer.email,
         phone=issuer.phone,
         description=issuer.description,
-        image={"id": issuer.image, "type": "Image"} if issuer.image else None,
-        otherIdentifier=[{"type": "IdentifierEntry", **e} for e in issuer.other_identifiers],
+        image=Image.model_validate({"id": issuer.image, "type": "Image"}) if issuer.image else None,
+        otherIdentifier=[
+            IdentifierEntry.model_validate({"type": "IdentifierEntry", **e})
+            for e in issuer.other_identifiers
+        ],
         parentOrg=(
             Profile(
                 id=parent.did,
@@ -325,20 +347,18 @@ def jwks_for(session: Session, issuer: Issuer) -> dict[str, Any]:
 
 def issuer_public(session: Session, runtime: Runtime, issuer: Issuer) -> IssuerPublic:
     """The admin view of an issuer: profile and public keys (never a private one)."""
-    return IssuerPublic(
-        slug=issuer.slug,
-        name=issuer.name,
-        did=issuer.did,
-        did_method=issuer.did_method,
+    return public_view(
+        IssuerPublic,
+        issuer,
         profile_url=runtime.urls.issuer(issuer.slug),
         profile=profile_for(session, runtime, issuer),
         keys=[
-            KeyPublic(
+            public_view(
+                KeyPublic,
+                row,
                 id=row.verification_method,
-                purpose=row.purpose,
-                key_type=row.key_type,
                 public_jwk=VerificationKey.from_jwk(row.public_jwk).jwk(),
-                created=as_utc(row.created) or row.created,
+                created=as_utc(row.created),
                 retired=as_utc(row.retired),
             )
             for row in issuer_keys(session, issuer)

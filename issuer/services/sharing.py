@@ -14,7 +14,7 @@ millimetres (one module per millimetre) so it prints large enough to scan from a
 **Badge images** are the achievement's image with the credential baked in (``schemas.baking``,
 OB 3.0 §5.3): a ``data:`` image the catalog holds is baked as it is; otherwise (our generated
 image, or an image hosted elsewhere, which we do not fetch on a download) the generated design
-of :func:`issuer.api.pages.badge_design` is used, drawn with Pillow for the PNG.
+of :func:`issuer.services.badge_design.badge_design` is used, drawn with Pillow for the PNG.
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ import qrcode.constants
 import qrcode.image.svg
 from PIL import Image, ImageDraw, ImageFont
 
-from issuer.api.pages import BadgeDesign, badge_design, badge_svg_text
 from issuer.models import Award
+from issuer.services.badge_design import BadgeDesign, badge_design, badge_svg_text
 from schemas.baking import BakingError, bake_png, bake_svg
+from schemas.dates import parse_datetime
 
 __all__ = [
     "QR_BORDER",
@@ -74,7 +75,7 @@ _DATA_URI = re.compile(r"^data:(image/(?:png|svg\+xml))(;base64)?,(.*)$", re.DOT
 # ------------------------------------------------------------------------------ QR codes
 
 
-def qr_code(url: str) -> qrcode.QRCode:  # type: ignore[type-arg]
+def qr_code(url: str) -> qrcode.QRCode:
     """The QR code of ``url`` at the parameters above (smallest version that fits)."""
     code = qrcode.QRCode(
         error_correction=QR_ERROR_CORRECTION, box_size=QR_BOX_SIZE, border=QR_BORDER
@@ -243,9 +244,4 @@ def linkedin_url(credential: Mapping[str, Any], badge_link: str) -> str:
 
 
 def _date(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    return parse_datetime(value)

@@ -6,9 +6,9 @@ URL; ``criteria.narrative`` = the rule in words) and a :class:`StackRuleRecord` 
 (:mod:`schemas.stack_rule`) exactly as it is served. Both are immutable: a changed rule is a new
 version (:func:`create_stack_version`), and credentials already issued keep pointing at theirs.
 
-**Issuing.** After every award is committed, :func:`after_award` (a post-award hook, see
-:mod:`issuer.services.hooks`) looks for current stack versions whose rule mentions what was
-just awarded and evaluates them (:func:`schemas.stack_eval.evaluate`, the same function the
+**Issuing.** After every award is committed, :func:`after_award` (a post-award hook that
+:func:`issuer.runtime.start` installs) looks for current stack versions whose rule mentions what
+was just awarded and evaluates them (:func:`schemas.stack_eval.evaluate`, the same function the
 verifier uses) over the educator's components: their awards on this service that are
 ``active`` (a revoked or suspended one does not count), and the credentials from elsewhere
 submitted for them and verified (:func:`submit_components`). When a rule is met the stack
@@ -34,7 +34,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -42,23 +42,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
-from issuer.demo_catalog import DEMO_STACKS, DemoStack
 from issuer.models import (
+    AchievementContent,
     Award,
+    AwardCreate,
     AwardStatus,
     CatalogAchievement,
     Issuer,
+    StackContent,
+    StackCreate,
+    StackPublic,
     StackRuleRecord,
     StackSubmission,
-    as_utc,
-    utcnow,
+    SubmissionPublic,
+    public_view,
 )
-from issuer.payloads import AchievementContent, AwardCreate
-from issuer.runtime import Runtime
+from issuer.services.awards import award
 from issuer.services.catalog import achievement_document, get_achievement
+from issuer.services.context import PostAwardContext, Runtime, SigningContext
 from issuer.services.errors import Conflict, InvalidInput, NotFound
-from issuer.services.issuers import issuer_keys
-from issuer.stack_payloads import StackContent, StackCreate, StackPublic, SubmissionPublic
+from schemas.dates import as_utc, parse_datetime, utcnow
 from schemas.stack_eval import (
     ComponentEvidence,
     ComponentState,
@@ -80,7 +83,6 @@ from schemas.stack_rule import (
 )
 
 if TYPE_CHECKING:
-    from issuer.services.hooks import PostAwardContext, SigningContext
     from verifier.report import VerificationReport
     from verifier.service import Expectations
 
@@ -98,7 +100,6 @@ __all__ = [
     "issue_stack",
     "list_stacks",
     "list_submissions",
-    "load_demo_stacks",
     "progress",
     "rule_url",
     "stack_idempotency_key",
@@ -108,9 +109,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("microcred.issuer.stacks")
-
-#: NM: "85% or higher on each mastery component".
-DEMO_PASS_MARK = "85"
 
 
 def rule_url(achievement_id: str) -> str:
@@ -244,94 +242,6 @@ def create_stack_version(
     return get_stack(session, slug, version)
 
 
-def _accepted_issuers(session: Session, issuer: Issuer) -> list[dict[str, str]]:
-    """The ids ``issuer`` signs as: its DID, and for did:key every DID it has had (rotation
-    changes a did:key), so components issued before a rotation still count."""
-    dids = [issuer.did]
-    dids += [k.controller for k in issuer_keys(session, issuer) if k.controller not in dids]
-    return [{"id": did, "name": issuer.name} for did in dids if not did.endswith(":pending")]
-
-
-def _demo_requirements(
-    session: Session, runtime: Runtime, issuer: Issuer, stack: DemoStack
-) -> list[dict[str, Any]]:
-    accepted = _accepted_issuers(session, issuer)
-
-    def component(slug: str) -> dict[str, Any]:
-        row = get_achievement(session, slug)
-        return {
-            "type": "component",
-            "id": slug,
-            "name": row.document["name"],
-            "anyVersionOf": [f"{runtime.urls.base}/achievements/{slug}"],
-            "issuers": accepted,
-            "minResult": {"resultType": "Percent", "value": DEMO_PASS_MARK},
-        }
-
-    requirements = [component(slug) for slug in stack.required]
-    if stack.electives:
-        requirements.append(
-            {
-                "type": "choose",
-                "id": "electives",
-                "name": f"{stack.electives_needed} electives",
-                "n": stack.electives_needed,
-                "of": [component(slug) for slug in stack.electives],
-            }
-        )
-    if stack.masters_degree:
-        requirements.append(
-            {
-                "type": "component",
-                "id": "masters-degree",
-                "name": "A master's degree",
-                "achievementType": ["MasterDegree"],
-                "issuers": None,
-            }
-        )
-    return requirements
-
-
-def load_demo_stacks(
-    *, session: Session, runtime: Runtime, issuer: Issuer
-) -> list[CatalogAchievement]:
-    """Add the APL I-II and APL II-III stacks (after the demo micro-credentials). Idempotent."""
-    created = []
-    for stack in DEMO_STACKS:
-        if session.exec(
-            select(CatalogAchievement.id).where(CatalogAchievement.slug == stack.slug)
-        ).first():
-            continue
-        data = StackCreate.model_validate(
-            {
-                "slug": stack.slug,
-                "name": stack.name,
-                "description": stack.description,
-                "achievementType": "License",
-                "humanCode": stack.human_code,
-                "image": {
-                    "id": runtime.urls.achievement_image(stack.slug, 1),
-                    "caption": f"{stack.name} badge",
-                },
-                "tag": ["New Mexico", "license advancement", "stack"],
-                "fieldOfStudy": "Education",
-                "inLanguage": "en",
-                "requirements": _demo_requirements(session, runtime, issuer, stack),
-                "rule_description": (
-                    "A master's degree counts when it is an Open Badges or Verifiable "
-                    "Credential of achievementType MasterDegree from a university on the "
-                    "office's trust lists, submitted for the educator."
-                    if stack.masters_degree
-                    else None
-                ),
-            }
-        )
-        created.append(
-            create_stack(session=session, runtime=runtime, issuer=issuer, data=data).achievement
-        )
-    return created
-
-
 # ------------------------------------------------------------------------------ reading
 
 
@@ -357,17 +267,12 @@ def list_stacks(session: Session, *, issuer: Issuer | None = None) -> list[Stack
     return [_version(a, r) for a, r in rows]
 
 
-def stack_rule_text(session: Session, slug: str, version: int) -> str:
-    """The rule of a stack version, as served (its canonical JSON)."""
-    return get_stack(session, slug, version).record.rule
-
-
 def stack_public(session: Session, stack: StackVersion) -> StackPublic:
     owner = session.get(Issuer, stack.achievement.issuer_id)
     assert owner is not None
-    return StackPublic(
-        slug=stack.achievement.slug,
-        version=stack.achievement.version,
+    return public_view(
+        StackPublic,
+        stack.achievement,
         current=stack.achievement.is_current,
         issuer=owner.slug,
         id=stack.achievement.document["id"],
@@ -385,12 +290,8 @@ def _expired(document: dict[str, Any], now: datetime) -> bool:
     until = document.get("validUntil") or document.get("expirationDate")
     if not isinstance(until, str):
         return False
-    try:
-        moment = datetime.fromisoformat(until.replace("Z", "+00:00"))
-    except ValueError:
-        return True  # unreadable: do not count it
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment <= now
+    moment = parse_datetime(until)
+    return moment is None or moment <= now  # unreadable: do not count it
 
 
 def _award_component(row: Award, now: datetime) -> ComponentEvidence:
@@ -521,8 +422,6 @@ def issue_stack(
     Goes through :func:`issuer.services.awards.award`, so it is signed, status-listed and
     validated like every credential, and its idempotency key makes it exactly once.
     """
-    from issuer.services.awards import award
-
     assert evaluation.met
     issuer = session.get(Issuer, stack.achievement.issuer_id)
     assert issuer is not None
@@ -596,7 +495,7 @@ def issue_completed_stacks(
         owner = session.get(Issuer, stack.achievement.issuer_id)
         assert owner is not None
         components, awards, submissions = educator_components(
-            session, recipient_email, issuer=owner
+            session, recipient_email, issuer=owner, now=runtime.clock()
         )
         own = stack.achievement.document["id"]
         components = [c for c in components if c.achievement_id != own]
@@ -680,7 +579,7 @@ class ComponentVerifier(Protocol):
 
 @dataclass(frozen=True)
 class Submitted:
-    """What a submission did (see :class:`issuer.stack_payloads.SubmissionResult`)."""
+    """What a submission did (see :class:`issuer.models.stacks.SubmissionResult`)."""
 
     accepted: list[StackSubmission]
     rejected: list[dict[str, Any]]
@@ -825,14 +724,4 @@ def list_submissions(
 
 
 def submission_public(row: StackSubmission) -> SubmissionPublic:
-    return SubmissionPublic(
-        id=row.id,
-        recipient_email=row.recipient_email,
-        credential_id=row.credential_id,
-        achievement_id=row.achievement_id,
-        achievement_name=row.achievement_name,
-        achievement_type=row.achievement_type,
-        component_issuer=row.component_issuer,
-        trusted=row.trusted,
-        created=as_utc(row.created) or row.created,
-    )
+    return public_view(SubmissionPublic, row, created=as_utc(row.created))

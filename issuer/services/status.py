@@ -33,8 +33,9 @@ request that follows. What a verifier sees is at most ``status_ttl_seconds`` old
 (``FOR UPDATE``; SQLite's write lock) and re-checks, so concurrent fetches sign once.
 
 **Changes.** :func:`change_statuses` applies one action to one credential or to thousands in
-one transaction (all or none): the award rows are locked in id order, each list a changed bit
-is on gets its ``version`` bumped once. Revocation is permanent; suspension is not.
+one transaction (all or none): the award rows are locked in id order, then the state machine
+(:mod:`issuer.services.status_machine`, which VC-API credentials go through too) flips the bits
+and bumps each list's ``version`` once. Revocation is permanent; suspension is not.
 
 **Audit.** Every request to change a status is a :class:`StatusEvent` row (who, when, why,
 the state before and after), including the ones that changed nothing, like revoking twice.
@@ -54,11 +55,10 @@ import logging
 import math
 import secrets
 import uuid
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import String, cast, event, func, update
@@ -67,30 +67,30 @@ from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
 from issuer.models import (
+    MAX_REASON,
     Award,
     AwardStatus,
     Issuer,
-    KeyPurpose,
     StatusAction,
     StatusAllocation,
     StatusEvent,
     StatusList,
     StatusPurpose,
-    as_utc,
-    utcnow,
 )
-from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
-from keys.errors import KeysError
-from keys.suites import ProofOptions, add_proof
+from issuer.services.context import Runtime, SigningContext
+from issuer.services.errors import InvalidInput, IssuanceFailed, NotFound
+from issuer.services.signing import sign_credential, signer_for
+from issuer.services.status_machine import (
+    StatusHolder,
+    apply_transitions,
+    chunks,
+    load_allocations,
+)
+from issuer.settings import Settings
+from issuer.urls import Urls
 from schemas.bitstring import MIN_LIST_ENTRIES, Bitstring
-from schemas.dates import format_datetime
-from schemas.errors import SchemasError
+from schemas.dates import as_utc, format_datetime
 from schemas.models import VC2_CONTEXT
-
-if TYPE_CHECKING:
-    from issuer.runtime import Runtime
-    from issuer.services.hooks import SigningContext
-    from issuer.settings import Settings
 
 __all__ = [
     "MIN_PREFIX",
@@ -102,6 +102,8 @@ __all__ = [
     "allocate",
     "change_status",
     "change_statuses",
+    "clean_reason",
+    "entry_for",
     "event_view",
     "events",
     "export_revocation_list",
@@ -121,17 +123,10 @@ MIN_PREFIX = 8
 #: Draws of a random index before giving up on a list. At the default half fill the chance of
 #: 64 misses in a row is 2**-64; only a list filled far past its limit can get here.
 MAX_DRAWS = 64
-#: Characters of a reason (an audit note, not an essay).
-MAX_REASON = 1000
 #: ``session.info`` key of the allocations awaiting the commit (see :func:`_count_at_commit`).
 _PENDING = "microcred.status.pending"
 #: Core table for the counter updates (no ORM bookkeeping on the hot path).
 _LISTS: sa.Table = StatusList.__table__  # type: ignore[attr-defined]
-_BIT = {
-    StatusAction.revoke: (StatusPurpose.revocation, True),
-    StatusAction.suspend: (StatusPurpose.suspension, True),
-    StatusAction.unsuspend: (StatusPurpose.suspension, False),
-}
 
 
 class AmbiguousCredential(InvalidInput):
@@ -237,7 +232,7 @@ def _open_list(
                 "is_full": False,
                 "version": 0,
                 "signed_version": -1,
-                "created": utcnow(),
+                "created": runtime.clock(),
             },
         )
     raise IssuanceFailed(f"could not open a {purpose} status list for {issuer.slug}")
@@ -317,15 +312,20 @@ def _forget_counts(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _entry(runtime: Runtime, allocation: Allocation) -> dict[str, Any]:
-    url = runtime.urls.status_list(allocation.public_id)
+def entry_for(urls: Urls, public_id: str, purpose: str, index: int) -> dict[str, Any]:
+    """A credential's ``BitstringStatusListEntry`` for its index on a list."""
+    url = urls.status_list(public_id)
     return {
-        "id": f"{url}#{allocation.index}",
+        "id": f"{url}#{index}",
         "type": "BitstringStatusListEntry",
-        "statusPurpose": allocation.purpose.value,
-        "statusListIndex": str(allocation.index),
+        "statusPurpose": purpose,
+        "statusListIndex": str(index),
         "statusListCredential": url,
     }
+
+
+def _entry(runtime: Runtime, allocation: Allocation) -> dict[str, Any]:
+    return entry_for(runtime.urls, allocation.public_id, allocation.purpose.value, allocation.index)
 
 
 def add_credential_status(credential: dict[str, Any], context: SigningContext) -> dict[str, Any]:
@@ -374,7 +374,7 @@ def _published(row: StatusList, policy: StatusPolicy) -> PublishedList:
         row.signed_credential,
         row.etag,
         policy.ttl_seconds,
-        as_utc(row.valid_until) or row.valid_until,
+        as_utc(row.valid_until),
     )
 
 
@@ -401,8 +401,6 @@ def _list_credential(
 
 
 def _sign_list(session: Session, runtime: Runtime, row: StatusList, now: datetime) -> None:
-    from issuer.services.issuers import current_key, signing_key  # (imports the runtime)
-
     issuer = session.get(Issuer, row.issuer_id)
     assert issuer is not None
     bits = Bitstring(row.size)
@@ -412,17 +410,13 @@ def _sign_list(session: Session, runtime: Runtime, row: StatusList, now: datetim
         .where(col(StatusAllocation.is_set).is_(True))
     ):
         bits.set(index, 1)
-    key_row = current_key(session, issuer, KeyPurpose.ldp)
-    try:
-        signed = add_proof(
-            _list_credential(runtime, row, issuer, bits, now),
-            suite="eddsa-rdfc-2022",
-            key=signing_key(runtime, key_row),
-            options=ProofOptions(verification_method=key_row.verification_method, created=now),
-            loader=runtime.loader,
-        )
-    except (KeysError, SchemasError) as error:
-        raise IssuanceFailed(f"signing status list {row.public_id} failed: {error}") from error
+    signed = sign_credential(
+        _list_credential(runtime, row, issuer, bits, now),
+        signer=signer_for(session, runtime, issuer),
+        loader=runtime.loader,
+        now=now,
+        what=f"status list {row.public_id}",
+    ).credential
     body = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
     row.signed_credential = body
     row.etag = '"' + hashlib.sha256(body.encode("utf-8")).hexdigest()[:40] + '"'
@@ -437,7 +431,7 @@ def _resign(session: Session, runtime: Runtime, list_id: int, *, force: bool = F
     begin_write(session)
     query = select(StatusList).where(StatusList.id == list_id).with_for_update()
     row = session.exec(query.execution_options(populate_existing=True)).one()
-    now = utcnow()
+    now = runtime.clock()
     if force or not _is_current(row, now, _policy(runtime)):
         _sign_list(session, runtime, row, now)
         log.info("signed status list %s (version %d)", row.public_id, row.version)
@@ -452,7 +446,7 @@ def published_list(session: Session, runtime: Runtime, public_id: str) -> Publis
     row = session.exec(select(StatusList).where(StatusList.public_id == public_id)).first()
     if row is None:
         raise NotFound(f"no status list {public_id!r}")
-    if not _is_current(row, utcnow(), policy):
+    if not _is_current(row, runtime.clock(), policy):
         assert row.id is not None
         row = _resign(session, runtime, row.id)
     return _published(row, policy)
@@ -465,7 +459,7 @@ def refresh_lists(session: Session, runtime: Runtime, *, force: bool = False) ->
     the lists to a static mirror) and the benchmark.
     """
     policy = _policy(runtime)
-    now = utcnow()
+    now = runtime.clock()
     rows = session.exec(select(StatusList).order_by(col(StatusList.id))).all()
     stale = [r.id for r in rows if force or not _is_current(r, now, policy)]
     session.commit()
@@ -547,37 +541,14 @@ class StatusChange:
     status_lists: tuple[str, ...]
 
 
-def _next_status(action: StatusAction, current: AwardStatus, award: Award) -> AwardStatus:
-    if current is AwardStatus.revoked:
-        if action is StatusAction.revoke:
-            return current  # revoking twice: harmless, nothing changes
-        raise Conflict(
-            f"credential {award.id} is revoked, and revocation is permanent: it cannot be "
-            f"{'suspended' if action is StatusAction.suspend else 'unsuspended'}"
-        )
-    if action is StatusAction.revoke:
-        return AwardStatus.revoked
-    if action is StatusAction.suspend:
-        return AwardStatus.suspended
-    return AwardStatus.active
-
-
-def _clean_reason(reason: str) -> str:
+def clean_reason(reason: str) -> str:
+    """``reason`` stripped; :class:`InvalidInput` when empty or too long (it is an audit note)."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("reason", "say why: the reason is kept in the audit log")
     if len(reason) > MAX_REASON:
         raise InvalidInput("reason", f"is longer than {MAX_REASON} characters")
     return reason
-
-
-#: Rows per ``IN (…)`` list: well under SQLite's limit on bound parameters.
-_CHUNK = 500
-
-
-def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start_at in range(0, len(items), _CHUNK):
-        yield items[start_at : start_at + _CHUNK]
 
 
 def _lock_awards(
@@ -593,14 +564,14 @@ def _lock_awards(
     unique = sorted(set(ids))
     rows: dict[uuid.UUID, Award] = {}
     # Row locks in one order (the ids'), so two bulk changes never deadlock each other.
-    for chunk in _chunks(unique):
+    for chunk in chunks(unique):
         query = select(Award).where(col(Award.id).in_(chunk)).order_by(col(Award.id))
         query = query.with_for_update().execution_options(populate_existing=True)
         for row in session.exec(query):
             rows[row.id] = row
     for reference, key in zip(references, ids, strict=True):
-        row = rows.get(key)
-        if row is None or (issuer is not None and row.issuer_id != issuer.id):
+        found = rows.get(key)
+        if found is None or (issuer is not None and found.issuer_id != issuer.id):
             raise _not_found(reference.id if isinstance(reference, Award) else reference, issuer)
     return [rows[key] for key in dict.fromkeys(ids)]
 
@@ -623,74 +594,51 @@ def change_statuses(
     a credential is already in succeeds and changes nothing but the audit log. An unknown
     credential, or one not issued by ``issuer`` when that is given, is :class:`NotFound`.
     """
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     begin_write(session)
     try:
         awards = _lock_awards(session, credentials, issuer)
-        transitions = [
-            (
-                award,
-                AwardStatus(award.status),
-                _next_status(action, AwardStatus(award.status), award),
-            )
-            for award in awards
-        ]
-        allocations: dict[uuid.UUID, list[tuple[StatusAllocation, str]]] = {}
-        for chunk in _chunks([a.id for a in awards]):
-            query = (
-                select(StatusAllocation, StatusList.public_id)
-                .join(StatusList, col(StatusList.id) == StatusAllocation.list_id)
-                .where(col(StatusAllocation.award_id).in_(chunk))
-            )
-            for allocation, public_id in session.exec(query):
-                allocations.setdefault(allocation.award_id, []).append((allocation, public_id))
-        purpose, bit = _BIT[action]
-        bumps: Counter[int] = Counter()
-        entries = []
-        for award, previous, status in transitions:
-            if status is not previous:
-                for allocation, _ in allocations.get(award.id, []):
-                    if allocation.purpose == purpose.value and allocation.is_set != bit:
-                        allocation.is_set = bit
-                        session.add(allocation)
-                        bumps[allocation.list_id] += 1
-                award.status = status.value
-                session.add(award)
-            entry = StatusEvent(
-                award_id=award.id,
-                issuer_id=award.issuer_id,
+        allocations = load_allocations(session, [a.id for a in awards])
+
+        def audit(
+            holder: StatusHolder, previous: AwardStatus, status: AwardStatus, at: datetime
+        ) -> StatusEvent:
+            return StatusEvent(
+                award_id=holder.id,
+                issuer_id=holder.issuer_id,
                 action=action.value,
                 reason=reason,
                 actor=actor,
                 previous_status=previous.value,
                 new_status=status.value,
+                at=at,
             )
-            session.add(entry)
-            entries.append(entry)
-        # The list rows before the bits: the lock a re-signer takes, so it signs wholly
-        # before or wholly after this change (id order: no deadlock between two changes).
-        connection = session.connection()
-        for list_id, count in sorted(bumps.items()):
-            connection.execute(
-                update(_LISTS)
-                .where(_LISTS.c.id == list_id)
-                .values(version=_LISTS.c.version + count)
-            )
-        session.flush()
+
+        transitions = apply_transitions(
+            session,
+            awards,
+            action,
+            allocations=allocations,
+            audit=audit,
+            now=runtime.clock(),
+            name=lambda holder: str(holder.id),
+        )
         changes = [
             StatusChange(
-                award_id=award.id,
-                credential_id=runtime.urls.credential(award.id),
+                award_id=t.holder.id,
+                credential_id=runtime.urls.credential(t.holder.id),
                 action=action,
-                previous_status=previous,
-                status=status,
-                changed=status is not previous,
-                event_id=entry.id or 0,
+                previous_status=t.previous,
+                status=t.status,
+                changed=t.changed,
+                event_id=t.audit.id or 0,
                 status_lists=tuple(
-                    sorted({runtime.urls.status_list(p) for _, p in allocations.get(award.id, [])})
+                    sorted(
+                        {runtime.urls.status_list(p) for _, p in allocations.get(t.holder.id, [])}
+                    )
                 ),
             )
-            for (award, previous, status), entry in zip(transitions, entries, strict=True)
+            for t in transitions
         ]
         session.commit()
     except BaseException:
@@ -794,7 +742,7 @@ def event_view(runtime: Runtime, row: StatusEvent) -> StatusEventView:
         previous_status=row.previous_status,
         new_status=row.new_status,
         changed=row.previous_status != row.new_status,
-        at=as_utc(row.at) or row.at,
+        at=as_utc(row.at),
     )
 
 
@@ -858,14 +806,14 @@ def list_summaries(
 ) -> list[ListSummary]:
     """Every status list, oldest first."""
     policy = _policy(runtime)
-    now = utcnow()
+    now = runtime.clock()
     query = select(StatusList).order_by(col(StatusList.id))
     if issuer is not None:
         query = query.where(StatusList.issuer_id == issuer.id)
     rows = session.exec(query).all()
     slugs = {r.id: r.slug for r in session.exec(select(Issuer))}
     counts = dict(
-        session.exec(  # type: ignore[arg-type]
+        session.exec(
             select(StatusAllocation.list_id, func.count())
             .where(col(StatusAllocation.is_set).is_(True))
             .group_by(col(StatusAllocation.list_id))
@@ -878,7 +826,7 @@ def list_summaries(
             purpose=r.purpose,
             size=r.size,
             allocated=r.allocated,
-            set=counts.get(r.id, 0),
+            set=counts.get(r.id or 0, 0),
             full=r.is_full,
             signed_at=as_utc(r.signed_at),
             valid_until=as_utc(r.valid_until),

@@ -24,11 +24,10 @@ from sqlmodel import Session
 
 from issuer.app import create_app
 from issuer.db import make_engine
-from issuer.models import Issuer
-from issuer.payloads import AwardCreate
+from issuer.models import AwardCreate, Issuer
 from issuer.runtime import Runtime, start
 from issuer.services import awards, status
-from issuer.services.catalog import load_demo_catalog
+from issuer.services.demo import load_demo_catalog
 from issuer.settings import Settings
 from tests.issuer.support import GOOD_AWARD, TEST_KEK, make_issuer
 from verifier.settings import VerifierSettings

@@ -29,7 +29,7 @@ from issuer.db import make_engine, migrate
 from issuer.models import Issuer, Scope
 from issuer.runtime import Runtime, start
 from issuer.services.apikeys import create_api_key
-from issuer.services.catalog import load_demo_catalog
+from issuer.services.demo import load_demo_catalog
 from issuer.settings import Settings
 from keys.did import KeyResolver
 from tests.issuer.support import BASE_URL, TEST_KEK, AppFetcher, bearer, clean, make_issuer

@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from issuer.demo_catalog import APL_I_II, APL_II_III_ELECTIVES, APL_II_III_REQUIRED
-from issuer.models import Award
-from issuer.payloads import AwardCreate
+from issuer.models import Award, AwardCreate
 from issuer.runtime import Runtime
 from issuer.services.awards import award
 from keys.did import did_key

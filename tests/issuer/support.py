@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
-from issuer.models import Issuer
-from issuer.payloads import IssuerCreate
+from issuer.models import Issuer, IssuerCreate
 from issuer.runtime import Runtime
 from issuer.services.issuers import create_issuer
 

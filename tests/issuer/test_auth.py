@@ -6,9 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from issuer.models import ApiKey, Scope, utcnow
+from issuer.models import ApiKey, Scope
 from issuer.runtime import Runtime
 from issuer.services.apikeys import authenticate, create_api_key
+from schemas.dates import utcnow
 from tests.issuer.support import GOOD_AWARD, bearer, make_issuer
 
 #: Every admin route, with a body that would be valid, and the scope it needs.

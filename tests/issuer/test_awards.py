@@ -14,12 +14,11 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from issuer.app import create_app
-from issuer.models import Award
-from issuer.payloads import AwardCreate
+from issuer.models import Award, AwardCreate
 from issuer.runtime import Runtime
 from issuer.services.awards import award
+from issuer.services.context import SigningContext
 from issuer.services.errors import IssuanceFailed
-from issuer.services.hooks import SigningContext
 from keys.suites.vc_jwt import verify_jwt
 from schemas.models import AchievementCredential, IdentityObject
 from schemas.validation import validate_credential

@@ -12,8 +12,8 @@ from sqlmodel import Session
 
 from issuer.runtime import Runtime
 from issuer.services.batch import award_batch, rows_from_csv
+from issuer.services.context import SigningContext
 from issuer.services.errors import InvalidInput
-from issuer.services.hooks import SigningContext
 from schemas.validation import validate_credential
 from tests.issuer.support import GOOD_AWARD, ISSUER
 from tests.issuer.test_awards import count_awards

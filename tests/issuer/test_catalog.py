@@ -16,7 +16,8 @@ from issuer.demo_catalog import (
     DEMO_ACHIEVEMENTS,
 )
 from issuer.runtime import Runtime
-from issuer.services.catalog import list_achievements, load_demo_catalog
+from issuer.services.catalog import list_achievements
+from issuer.services.demo import load_demo_catalog
 from schemas.models import Achievement
 from tests.issuer.support import award_http, make_issuer
 

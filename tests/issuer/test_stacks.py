@@ -13,7 +13,8 @@ from sqlmodel import Session
 from issuer.models import Award, Issuer, StackRuleRecord
 from issuer.runtime import Runtime
 from issuer.services import stacks
-from issuer.services.catalog import get_achievement, list_achievements, load_demo_catalog
+from issuer.services.catalog import get_achievement, list_achievements
+from issuer.services.demo import load_demo_catalog
 from issuer.services.status import revoke, suspend
 from schemas.models import AchievementCredential
 from schemas.stack_rule import digest_matches, parse_rule, rule_digest

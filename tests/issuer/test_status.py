@@ -17,20 +17,18 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from issuer.app import create_app
 from issuer.models import (
     Award,
+    AwardCreate,
     KeyPurpose,
     Scope,
     StatusAllocation,
     StatusList,
-    as_utc,
-    utcnow,
 )
-from issuer.payloads import AwardCreate
 from issuer.runtime import Runtime
 from issuer.services import status as status_service
 from issuer.services.apikeys import create_api_key
@@ -39,6 +37,7 @@ from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFo
 from issuer.services.issuers import current_key, signing_key
 from keys.suites import ProofOptions, add_proof, verify_proofs
 from schemas.bitstring import MIN_LIST_ENTRIES, Bitstring
+from schemas.dates import as_utc, format_datetime, utcnow
 from schemas.loader import bundled_loader
 from tests.issuer.status_support import (
     entries,
@@ -246,25 +245,24 @@ def test_changes_are_batched_into_the_next_fetch(
 
 
 def test_a_list_is_re_signed_before_it_expires(
-    client: TestClient, auth, issuer, engine: Engine
+    settings, engine: Engine, runtime: Runtime, auth, issuer
 ) -> None:
-    credential = award_http(client, auth)["credential"]
-    url = entries(credential)["suspension"]["statusListCredential"]
-    first = client.get(path_of(url)).json()
-    with Session(engine) as change:
-        change.execute(
-            update(StatusList).values(valid_until=utcnow() + timedelta(hours=11))
-        )  # less than half of the 24 h left
-        change.commit()
-    renewed = client.get(path_of(url)).json()
-    assert renewed["validUntil"] >= first["validUntil"]
-    assert renewed["proof"]["proofValue"] != first["proof"]["proofValue"] or (
-        renewed["validFrom"] == first["validFrom"]  # signed within the same second
-    )
+    now = [utcnow()]
+    clocked = dataclasses.replace(runtime, clock=lambda: now[0])
+    app = create_app(settings, engine=engine, runtime=clocked)
+    with TestClient(app, base_url=BASE_URL) as client:
+        credential = award_http(client, auth)["credential"]
+        url = entries(credential)["suspension"]["statusListCredential"]
+        first = client.get(path_of(url)).json()
+        now[0] += timedelta(hours=13)  # less than half of the 24 h left
+        renewed = client.get(path_of(url)).json()
+    assert renewed["validFrom"] == format_datetime(now[0])
+    assert renewed["validUntil"] == format_datetime(now[0] + timedelta(hours=24))
+    assert renewed["proof"]["proofValue"] != first["proof"]["proofValue"]
     with Session(engine) as check:
         row = check.exec(select(StatusList).where(col(StatusList.purpose) == "suspension")).one()
         assert row.valid_until is not None
-        assert as_utc(row.valid_until) - utcnow() > timedelta(hours=23)
+        assert as_utc(row.valid_until) == now[0] + timedelta(hours=24)
 
 
 # ------------------------------------------------------------------------------ changes

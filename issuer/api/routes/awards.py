@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from issuer.api.deps import IssueIssuer, RuntimeDep, SessionDep
-from issuer.payloads import AwardCreate, AwardPublic, BatchRequest, BatchResult
+from issuer.models import AwardCreate, AwardPublic, BatchRequest, BatchResult
 from issuer.services import awards, batch
 from issuer.services.errors import InvalidInput, NotFound
 

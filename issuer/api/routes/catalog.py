@@ -5,8 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from issuer.api.deps import CatalogIssuer, ReadIssuer, RuntimeDep, SessionDep
-from issuer.models import CatalogAchievement, Issuer
-from issuer.payloads import AchievementContent, AchievementCreate, AchievementPublic
+from issuer.models import (
+    AchievementContent,
+    AchievementCreate,
+    AchievementPublic,
+    CatalogAchievement,
+    Issuer,
+    public_view,
+)
 from issuer.services import catalog
 from issuer.services.errors import NotFound
 
@@ -14,14 +20,13 @@ router = APIRouter(prefix="/api/issuers/{issuer_slug}/achievements", tags=["cata
 
 
 def _public(row: CatalogAchievement, issuer: Issuer) -> AchievementPublic:
-    return AchievementPublic(
-        slug=row.slug,
-        version=row.version,
+    return public_view(
+        AchievementPublic,
+        row,
         current=row.is_current,
         issuer=issuer.slug,
         id=row.document["id"],
         achievement=row.document,
-        created=row.created,
     )
 
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from issuer.api.deps import AdminIssuer, ApiKeyDep, ReadIssuer, RuntimeDep, SessionDep
-from issuer.models import Scope
-from issuer.payloads import ApiKeyCreate, ApiKeyCreated, IssuerCreate, IssuerProfileIn, IssuerPublic
+from issuer.models import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    IssuerCreate,
+    IssuerProfileIn,
+    IssuerPublic,
+    Scope,
+)
 from issuer.services import apikeys, issuers
 
 router = APIRouter(prefix="/api/issuers", tags=["issuers"])

@@ -87,6 +87,7 @@ def credential(
         row = get_award(session, uuid.UUID(ref))
     except ValueError:
         raise NotFound(f"no credential {credential_ref!r}") from None
+    chosen: str | None
     if suffix == ".json":
         chosen = "application/json"
     elif suffix == ".jwt":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, Response
@@ -45,7 +45,9 @@ def _award(session: SessionDep, credential_id: str) -> Award:
         raise NotFound(f"no credential {credential_id!r}") from None
 
 
-_IMAGE_RESPONSES = {200: {"content": {"image/png": {}, "image/svg+xml": {}}}}
+_IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/png": {}, "image/svg+xml": {}}}
+}
 PayloadQuery = Annotated[
     Literal["json", "jwt"],
     Query(alias="format", description="Bake the JSON credential (default) or its VC-JWT"),

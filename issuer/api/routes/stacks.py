@@ -30,12 +30,10 @@ from issuer.api.deps import (
     RuntimeDep,
     SessionDep,
 )
-from issuer.models import Issuer
-from issuer.payloads import Email, _Input
-from issuer.services import stacks
-from issuer.services.awards import award_public
-from issuer.services.errors import InvalidInput, NotFound
-from issuer.stack_payloads import (
+from issuer.models import (
+    Email,
+    InputModel,
+    Issuer,
     StackContent,
     StackCreate,
     StackPublic,
@@ -43,6 +41,9 @@ from issuer.stack_payloads import (
     SubmissionPublic,
     SubmissionResult,
 )
+from issuer.services import stacks
+from issuer.services.awards import award_public
+from issuer.services.errors import InvalidInput, NotFound
 from keys.errors import FetchBlocked, FetchError
 from verifier.http import VerifierDep
 
@@ -127,15 +128,16 @@ def stack_progress(
     slug: str,
     issuer: IssueIssuer,
     session: SessionDep,
+    runtime: RuntimeDep,
     recipient_email: Annotated[str, Query(max_length=254)],
 ) -> dict[str, Any]:
     """The rule evaluated for one educator: each requirement met or not, and why."""
     stack = _owned(session, issuer, slug)
-    evaluation = stacks.progress(session, stack, recipient_email)
+    evaluation = stacks.progress(session, stack, recipient_email, now=runtime.clock())
     return {"stack": stack.achievement.document["id"], **evaluation.to_json()}
 
 
-class CheckRequest(_Input):
+class CheckRequest(InputModel):
     recipient_email: Email
 
 

@@ -19,84 +19,33 @@ with ``{"reason": ...}``; ``POST /api/issuers/{slug}/status/changes`` with ``{"a
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import BaseModel, Field
 
 from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep, require_scope
-from issuer.models import Issuer, Scope, StatusAction
+from issuer.models import (
+    Issuer,
+    Scope,
+    StatusAction,
+    StatusChangePublic,
+    StatusChangeRequest,
+    StatusChangesRequest,
+    StatusEventPublic,
+    StatusListPublic,
+    public_view,
+)
 from issuer.services import status as status_service
 from issuer.services.errors import NotFound
 from issuer.services.issuers import get_issuer
 
-__all__ = [
-    "StatusChangePublic",
-    "StatusChangeRequest",
-    "StatusEventPublic",
-    "StatusListPublic",
-    "router",
-]
+__all__ = ["router"]
 
 router = APIRouter()
 RevokeIssuer = Annotated[Issuer, Depends(require_scope(Scope.revoke))]
 
-#: Credentials in one bulk request (one transaction).
-MAX_BULK = 10_000
 #: What the Bitstring Status List spec and our verifier accept for a list credential.
 LIST_MEDIA_TYPE = "application/vc+ld+json"
-
-
-class StatusChangeRequest(BaseModel):
-    """Why: kept in the audit log (never published in the status list)."""
-
-    reason: str = Field(min_length=1, max_length=status_service.MAX_REASON)
-
-
-class StatusChangesRequest(BaseModel):
-    """Several credentials, one action, one reason: applied to all of them or to none."""
-
-    action: StatusAction
-    credentials: list[str] = Field(min_length=1, max_length=MAX_BULK)
-    reason: str = Field(min_length=1, max_length=status_service.MAX_REASON)
-
-
-class StatusChangePublic(BaseModel):
-    credential_id: str
-    id: uuid.UUID
-    action: StatusAction
-    previous_status: str
-    status: str
-    changed: bool
-    event_id: int
-    status_lists: list[str]
-
-
-class StatusEventPublic(BaseModel):
-    id: int
-    credential_id: str
-    action: str
-    reason: str
-    actor: str
-    previous_status: str
-    new_status: str
-    changed: bool
-    at: datetime
-
-
-class StatusListPublic(BaseModel):
-    url: str
-    issuer: str
-    purpose: str
-    size: int
-    allocated: int
-    set: int
-    full: bool
-    signed_at: datetime | None
-    valid_until: datetime | None
-    needs_signing: bool
 
 
 # ------------------------------------------------------------------------------ public
@@ -146,14 +95,12 @@ def _dumps(document: dict[str, Any]) -> str:
 
 
 def _public(change: status_service.StatusChange) -> StatusChangePublic:
-    return StatusChangePublic(
-        credential_id=change.credential_id,
+    return public_view(
+        StatusChangePublic,
+        change,
         id=change.award_id,
-        action=change.action,
         previous_status=change.previous_status.value,
         status=change.status.value,
-        changed=change.changed,
-        event_id=change.event_id,
         status_lists=list(change.status_lists),
     )
 
@@ -276,7 +223,12 @@ def status_events(
     """The audit log of status changes, oldest first: who, when, why, before and after."""
     award = status_service.find_award(session, credential, issuer) if credential else None
     rows = status_service.events(session, issuer=issuer, award=award, limit=limit, offset=offset)
-    return [StatusEventPublic(**vars(status_service.event_view(runtime, r))) for r in rows]
+    return [
+        StatusEventPublic.model_validate(
+            status_service.event_view(runtime, r), from_attributes=True
+        )
+        for r in rows
+    ]
 
 
 @router.get(_ADMIN + "/status/revocations", tags=["status"])
@@ -292,6 +244,6 @@ def status_lists(
 ) -> list[StatusListPublic]:
     """The issuer's status lists: fill, set bits, when signed (never which index is whose)."""
     return [
-        StatusListPublic(**vars(s))
+        StatusListPublic.model_validate(s, from_attributes=True)
         for s in status_service.list_summaries(session, runtime, issuer=issuer)
     ]

@@ -35,12 +35,19 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep
-from issuer.models import ApiKey, Issuer, Scope
+from issuer.models import (
+    ApiKey,
+    ErrorResponse,
+    Issuer,
+    IssueRequest,
+    IssueResponse,
+    Scope,
+    StatusRequest,
+    StatusResponse,
+)
 from issuer.runtime import Runtime
-from issuer.services import status as status_service
 from issuer.services import vcapi
 from issuer.services.apikeys import has_scope
-from issuer.services.errors import Conflict, InvalidInput, NotFound
 from verifier import vcapi as vcapi_verify
 from verifier.http import VerifierDep
 from verifier.inputs import MAX_INPUT_BYTES
@@ -51,61 +58,6 @@ router = APIRouter(tags=["vc-api"])
 
 
 # ------------------------------------------------------------------------------ documentation
-
-
-class IssueRequest(BaseModel):
-    """``POST /credentials/issue``."""
-
-    credential: dict[str, Any] = Field(
-        description="An unsigned VC 1.1 or 2.0 credential. `issuer` (or `issuer.id`) must be "
-        "the DID of an issuer of this service that the token may issue for."
-    )
-    options: dict[str, Any] | None = Field(
-        default=None,
-        description='Optional. `credentialStatus`: `true` or `{"type": '
-        '"BitstringStatusListEntry", "statusPurpose"?: "revocation"|"suspension"}` (or an '
-        "array) adds status entries; `cryptosuite`: `eddsa-rdfc-2022` (default) or "
-        "`Ed25519Signature2020`; `created`: the proof's date-time.",
-    )
-
-
-class IssueResponse(BaseModel):
-    verifiableCredential: dict[str, Any]
-    warnings: list[dict[str, Any]] | None = Field(
-        default=None,
-        description="Present when an Open Badge does not follow the OB 3.0 schema: it is "
-        "signed as given (as DCC does), but verifiers will report these.",
-    )
-
-
-class ErrorResponse(BaseModel):
-    """A refused request: ``name`` is stable, ``field`` names the member at fault."""
-
-    code: int
-    name: str
-    message: str
-    field: str | None = None
-
-
-class StatusRequest(BaseModel):
-    """DCC's status update (``credentialStatus`` may also be a single object)."""
-
-    credentialId: str = Field(description="The credential's `id` as issued.")
-    credentialStatus: list[dict[str, Any]] = Field(
-        description='`[{"type": "BitstringStatusListCredential", "status": "revoked" | '
-        '"suspended" | "unsuspended"}]`'
-    )
-    reason: str | None = Field(default=None, description="Kept in the audit log (optional).")
-
-
-class StatusResponse(BaseModel):
-    code: int
-    message: str
-    credentialId: str
-    status: str
-    previousStatus: str
-    changed: bool
-    statusLists: list[str]
 
 
 class VerifyCredentialRequest(BaseModel):
@@ -246,7 +198,7 @@ def _issue(
         if isinstance(credential.get("issuer"), dict | str):
             # DCC's signing service sets the issuer to the tenant's DID: do the same.
             body = {**body, "credential": vcapi.set_issuer(credential, tenant.did)}
-    credential, options = vcapi.parse_issue_request(body, runtime)
+    credential, options = vcapi.parse_issue_request(body, runtime.urls)
     issuer = tenant or vcapi.resolve_issuer(session, credential, key)
     outcome = vcapi.issue_credential(
         session=session,
@@ -335,76 +287,28 @@ _STATUS_MESSAGES = {
 }
 
 
-def _award_status(
-    session: Session,
-    runtime: Runtime,
-    key: ApiKey,
-    update: vcapi.StatusUpdate,
-    tenant: Issuer | None,
-) -> StatusResponse | None:
-    """A status request naming an award (``{base}/credentials/{uuid}``), through the status
-    service; None if the id is not an award URL."""
-    prefix = f"{runtime.urls.base}/credentials/"
-    if not update.credential_id.startswith(prefix):
-        return None
-    owner = tenant
-    if owner is None and key.issuer_id is not None:
-        owner = session.get(Issuer, key.issuer_id)
-    try:
-        change = status_service.change_status(
-            session,
-            runtime,
-            update.credential_id,
-            update.action,
-            update.reason,
-            _actor(key),
-            issuer=owner,
-        )
-    except NotFound:
-        raise vcapi.CredentialNotFound(
-            "credential_not_found",
-            f"Credential ID {update.credential_id!r} not found",
-            "credentialId",
-        ) from None
-    except Conflict as error:
-        raise vcapi.StatusConflict("credential_revoked", str(error), "credentialId") from None
-    except InvalidInput as error:
-        raise vcapi.MalformedRequest("invalid_request", error.message, "reason") from None
-    return StatusResponse(
-        code=200,
-        message=_STATUS_MESSAGES[update.status],
-        credentialId=update.credential_id,
-        status=change.status.value,
-        previousStatus=change.previous_status.value,
-        changed=change.changed,
-        statusLists=list(change.status_lists),
-    )
-
-
 def _status(
     session: Session, runtime: Runtime, key: ApiKey, body: Any, tenant: Issuer | None
 ) -> Response:
     try:
         update = vcapi.parse_status_request(_checked_body(body))
-        result = _award_status(session, runtime, key, update, tenant)
-        if result is None:
-            change = vcapi.change_status(
-                session=session,
-                runtime=runtime,
-                key=key,
-                update_request=update,
-                actor=_actor(key),
-                tenant=tenant,
-            )
-            result = StatusResponse(
-                code=200,
-                message=_STATUS_MESSAGES[update.status],
-                credentialId=change.credential_id,
-                status=change.status.value,
-                previousStatus=change.previous_status.value,
-                changed=change.changed,
-                statusLists=list(change.status_lists),
-            )
+        change = vcapi.change_status(
+            session=session,
+            runtime=runtime,
+            key=key,
+            update_request=update,
+            actor=_actor(key),
+            tenant=tenant,
+        )
+        result = StatusResponse(
+            code=200,
+            message=_STATUS_MESSAGES[update.status],
+            credentialId=change.credential_id,
+            status=change.status.value,
+            previousStatus=change.previous_status.value,
+            changed=change.changed,
+            statusLists=list(change.status_lists),
+        )
     except vcapi.VcApiError as error:
         return _error(error)
     return JSONResponse(result.model_dump())

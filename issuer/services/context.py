@@ -1,0 +1,89 @@
+"""What every service function is handed besides a session: the :class:`Runtime`, and the hooks.
+
+The runtime is a plain value (settings, URLs, the KEK, the JSON-LD loader, the clock and the
+hooks). It is *built* by :func:`issuer.runtime.start`, which is also where the hooks are chosen;
+this module only says what they look like, so services can take a runtime without importing
+the start-up code or each other's hooks (and so without an import cycle).
+
+Pre-sign hooks are the seam where later features add to a credential before it is signed.
+:func:`issuer.services.awards.award` builds the unsigned credential, passes it through each hook
+in order, validates the result against the OB schema, then signs. A hook runs inside the award's
+database transaction (``context.session``), so what it allocates (a status-list index, say) is
+committed together with the award or not at all.
+
+Post-award hooks run after a *new* award is committed (not for an idempotent replay), in the
+same session: stacks use one to issue the stack credentials an award completes. A post-award
+hook must not raise for the award's sake: the award is already stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from issuer.crypto_at_rest import KeyEncryptionKey
+from issuer.models import Award, CatalogAchievement, Issuer
+from issuer.settings import Settings
+from issuer.urls import Urls
+from schemas.dates import Clock, system_clock
+from schemas.loader import DocumentLoader
+
+__all__ = [
+    "PostAwardContext",
+    "PostAwardHook",
+    "PreSignHook",
+    "Runtime",
+    "SigningContext",
+]
+
+
+@dataclass(frozen=True)
+class SigningContext:
+    """What a hook may look at: the award being issued (not yet committed) and its setting."""
+
+    session: Session
+    runtime: Runtime
+    issuer: Issuer
+    achievement: CatalogAchievement
+    award: Award
+
+
+#: Takes the unsigned credential and returns it (a new dict or the same one, amended).
+PreSignHook = Callable[[dict[str, Any], SigningContext], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PostAwardContext:
+    """What a post-award hook may use: the session (its award committed) and the setting."""
+
+    session: Session
+    runtime: Runtime
+    issuer: Issuer
+    achievement: CatalogAchievement
+
+
+#: Called with the committed award.
+PostAwardHook = Callable[[Award, PostAwardContext], None]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything service functions need besides a session.
+
+    ``clock`` is the one source of "now" for every issuer service (awarded dates, status-list
+    validity, audit times), so tests pin it instead of rewriting stored rows. The hooks default
+    to none: :func:`issuer.runtime.start` installs the service's own (status entries, stack
+    rule digests, stack credentials).
+    """
+
+    settings: Settings
+    urls: Urls
+    kek: KeyEncryptionKey
+    loader: DocumentLoader
+    pre_sign_hooks: tuple[PreSignHook, ...] = ()
+    #: Run after each new award is committed (stack credentials it completes).
+    post_award_hooks: tuple[PostAwardHook, ...] = ()
+    clock: Clock = system_clock

@@ -1,0 +1,180 @@
+"""The status state machine: what revoke, suspend and unsuspend do, for every kind of credential.
+
+Awards (:mod:`issuer.services.status`) and VC-API credentials (:mod:`issuer.services.vcapi_status`)
+both change status through :func:`apply_transitions`, so they follow the same rules:
+
+* ``active`` → ``suspended`` → ``active`` as often as wanted; ``revoked`` from either, for good;
+* asking for the state a credential is already in succeeds and changes nothing (revoking twice);
+* suspending or unsuspending a revoked credential is refused (:class:`RevokedForGood`);
+* a change flips the credential's bit on its list of that purpose (:data:`STATUS_BITS`) and
+  bumps that list's ``version`` once per flipped bit, so it is re-signed at its next fetch;
+* every request is written to the audit log, the ones that changed nothing too.
+
+The caller locks the credential rows and owns the transaction; this module only decides and
+writes, inside it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from issuer.models import AwardStatus, StatusAction, StatusAllocation, StatusList, StatusPurpose
+from issuer.services.errors import Conflict
+
+__all__ = [
+    "STATUS_BITS",
+    "RevokedForGood",
+    "StatusHolder",
+    "Transition",
+    "AuditRow",
+    "AuditWriter",
+    "apply_transitions",
+    "chunks",
+    "load_allocations",
+    "next_status",
+]
+
+#: What each action does to a credential's bits: the purpose of the list, and the bit's value.
+STATUS_BITS: Mapping[StatusAction, tuple[StatusPurpose, bool]] = {
+    StatusAction.revoke: (StatusPurpose.revocation, True),
+    StatusAction.suspend: (StatusPurpose.suspension, True),
+    StatusAction.unsuspend: (StatusPurpose.suspension, False),
+}
+_TARGET = {
+    StatusAction.revoke: AwardStatus.revoked,
+    StatusAction.suspend: AwardStatus.suspended,
+    StatusAction.unsuspend: AwardStatus.active,
+}
+#: Rows per ``IN (…)`` list: well under SQLite's limit on bound parameters.
+_CHUNK = 500
+#: Core table for the version bumps (no ORM bookkeeping on the hot path).
+_LISTS: sa.Table = StatusList.__table__  # type: ignore[attr-defined]
+
+
+class StatusHolder(Protocol):
+    """A stored credential with a status: an :class:`~issuer.models.Award` or a
+    :class:`~issuer.models.VcApiCredential`."""
+
+    id: uuid.UUID
+    issuer_id: int
+    status: str
+
+
+class AuditRow(Protocol):
+    """An audit log row (:class:`~issuer.models.StatusEvent` or
+    :class:`~issuer.models.VcApiStatusEvent`); its ``id`` is set once flushed."""
+
+    id: int | None
+
+
+class RevokedForGood(Conflict):
+    """Suspending or unsuspending a revoked credential: revocation is permanent."""
+
+    def __init__(self, credential: str, action: StatusAction) -> None:
+        self.credential = credential
+        self.action = action
+        verb = "suspended" if action is StatusAction.suspend else "unsuspended"
+        super().__init__(
+            f"credential {credential} is revoked, and revocation is permanent: it cannot be {verb}"
+        )
+
+
+def next_status(action: StatusAction, current: AwardStatus, credential: str) -> AwardStatus:
+    """The state ``action`` leads to from ``current``; :class:`RevokedForGood` if none."""
+    if current is AwardStatus.revoked:
+        if action is StatusAction.revoke:
+            return current  # revoking twice: harmless, nothing changes
+        raise RevokedForGood(credential, action)
+    return _TARGET[action]
+
+
+def chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """``items`` in slices short enough for one ``IN (…)``."""
+    for start_at in range(0, len(items), _CHUNK):
+        yield items[start_at : start_at + _CHUNK]
+
+
+def load_allocations(
+    session: Session, credential_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[StatusAllocation, str]]]:
+    """Each credential's status allocations, with the public id of the list each is on."""
+    found: dict[uuid.UUID, list[tuple[StatusAllocation, str]]] = {}
+    for chunk in chunks(list(credential_ids)):
+        query = (
+            select(StatusAllocation, StatusList.public_id)
+            .join(StatusList, col(StatusList.id) == StatusAllocation.list_id)
+            .where(col(StatusAllocation.award_id).in_(chunk))
+        )
+        for allocation, public_id in session.exec(query):
+            found.setdefault(allocation.award_id, []).append((allocation, public_id))
+    return found
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What one request did to one credential, and its audit row (flushed: it has an id)."""
+
+    holder: StatusHolder
+    previous: AwardStatus
+    status: AwardStatus
+    audit: AuditRow
+
+    @property
+    def changed(self) -> bool:
+        return self.status is not self.previous
+
+
+#: Makes the audit row of a request: ``(holder, previous, new, at)`` → a row to add.
+AuditWriter = Callable[[StatusHolder, AwardStatus, AwardStatus, datetime], AuditRow]
+
+
+def apply_transitions(
+    session: Session,
+    holders: Sequence[StatusHolder],
+    action: StatusAction,
+    *,
+    allocations: Mapping[uuid.UUID, Sequence[tuple[StatusAllocation, str]]],
+    audit: AuditWriter,
+    now: datetime,
+    name: Callable[[StatusHolder], str],
+) -> list[Transition]:
+    """Apply ``action`` to ``holders`` (locked by the caller), in the caller's transaction.
+
+    All transitions are decided before anything is written, so a :class:`RevokedForGood` for
+    one credential leaves every one unchanged. ``name`` names a credential in that error.
+    """
+    decided = [(holder, AwardStatus(holder.status)) for holder in holders]
+    targets = [next_status(action, previous, name(holder)) for holder, previous in decided]
+    purpose, bit = STATUS_BITS[action]
+    bumps: Counter[int] = Counter()
+    transitions = []
+    for (holder, previous), status in zip(decided, targets, strict=True):
+        if status is not previous:
+            for allocation, _ in allocations.get(holder.id, []):
+                if allocation.purpose == purpose.value and allocation.is_set != bit:
+                    allocation.is_set = bit
+                    session.add(allocation)
+                    bumps[allocation.list_id] += 1
+            holder.status = status.value
+            session.add(holder)
+        entry = audit(holder, previous, status, now)
+        session.add(entry)
+        transitions.append(Transition(holder, previous, status, entry))
+    # The list rows before the bits: the lock a re-signer takes, so it signs wholly before or
+    # wholly after this change (id order: no deadlock between two changes).
+    connection = session.connection()
+    for list_id, count in sorted(bumps.items()):
+        connection.execute(
+            update(_LISTS).where(_LISTS.c.id == list_id).values(version=_LISTS.c.version + count)
+        )
+    session.flush()
+    return transitions
