@@ -22,6 +22,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
 from schemas.errors import SchemaNotBundled
+from schemas.json_values import type_names
 from schemas.models import (
     EXTENSION_VALUE,
     OB_ACHIEVEMENT_SCHEMA_ID,
@@ -169,13 +170,6 @@ def _validator(our_id: str) -> Draft202012Validator:
 # --------------------------------------------------------------------------- selection
 
 
-def _types(document: Mapping[str, Any]) -> list[Any]:
-    value = document.get("type")
-    if isinstance(value, str):
-        return [value]
-    return list(value) if isinstance(value, list) else []
-
-
 def _is_vc1(document: Mapping[str, Any]) -> bool:
     context = document.get("@context")
     return isinstance(context, list) and bool(context) and context[0] == VC11_CONTEXT
@@ -186,7 +180,7 @@ def schema_id_for(document: Mapping[str, Any], schema_id: str | None = None) -> 
     if schema_id is None:
         kind = (
             OB_ENDORSEMENT_SCHEMA_ID
-            if "EndorsementCredential" in _types(document)
+            if "EndorsementCredential" in type_names(document)
             else OB_ACHIEVEMENT_SCHEMA_ID
         )
     else:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from urllib.parse import unquote_to_bytes
 
 from schemas.baking import PNG_SIGNATURE, BakingError, unbake
+from schemas.json_values import type_names
 
 __all__ = [
     "BADGE_LINK_ACCEPT",
@@ -112,12 +113,6 @@ class ParsedInput:
 # --------------------------------------------------------------------------------------------
 
 
-def _types(document: Mapping[str, Any]) -> list[str]:
-    value = document.get("type")
-    values = value if isinstance(value, list) else [value]
-    return [t for t in values if isinstance(t, str)]
-
-
 def _b64url_json(part: str, what: str, source: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
@@ -160,7 +155,7 @@ def _from_jws(token: str, *, source: str, container: str, path: str | None) -> P
             source=source,
         )
     credential = _jwt_credential(payload)
-    if "VerifiableCredential" not in _types(credential):
+    if "VerifiableCredential" not in type_names(credential):
         raise UnusableInput(
             "the JWS payload is not a VerifiableCredential (its type lacks it)", source=source
         )
@@ -205,9 +200,9 @@ def _from_presentation(document: dict[str, Any], *, source: str) -> ParsedInput:
         path = f"verifiableCredential[{index}]"
         if isinstance(entry, str):
             credentials.append(_from_jws(entry, source=source, container="presentation", path=path))
-        elif isinstance(entry, dict) and _ENVELOPED_TYPE in _types(entry):
+        elif isinstance(entry, dict) and _ENVELOPED_TYPE in type_names(entry):
             credentials.append(_from_enveloped(entry, source=source, path=path))
-        elif isinstance(entry, dict) and "VerifiableCredential" in _types(entry):
+        elif isinstance(entry, dict) and "VerifiableCredential" in type_names(entry):
             credentials.append(Parsed("ldp", entry, None, source, "presentation", path))
         else:
             raise UnusableInput(f"{path} is not a credential", source=source)
@@ -217,7 +212,7 @@ def _from_presentation(document: dict[str, Any], *, source: str) -> ParsedInput:
 def _from_json_document(document: Any, *, source: str, container: str) -> ParsedInput:
     if not isinstance(document, dict):
         raise UnusableInput("the JSON is not an object", source=source)
-    types = _types(document)
+    types = type_names(document)
     if "VerifiablePresentation" in types:
         return _from_presentation(document, source=source)
     if "VerifiableCredential" not in types:

@@ -41,6 +41,7 @@ from datetime import datetime
 from typing import Any
 
 from keys.errors import FetchError
+from schemas.json_values import as_list
 from schemas.models import IdentityObject
 from schemas.stack_eval import (
     ComponentEvidence,
@@ -110,14 +111,8 @@ def load_rule(data: bytes | str | Mapping[str, Any], *, source: str = "rule") ->
 # --------------------------------------------------------------------------- reading documents
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def _subject(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    subjects = [s for s in _as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
+    subjects = [s for s in as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
     return subjects[0] if subjects else {}
 
 
@@ -133,7 +128,7 @@ def rule_reference(document: Mapping[str, Any]) -> tuple[str, str | None] | None
     criteria_id = criteria.get("id") if isinstance(criteria, Mapping) else None
     if not isinstance(criteria_id, str):
         return None
-    for entry in _as_list(document.get("relatedResource")):
+    for entry in as_list(document.get("relatedResource")):
         if isinstance(entry, Mapping) and entry.get("id") == criteria_id:
             digest = entry.get("digestSRI")
             return criteria_id, digest if isinstance(digest, str) else None
@@ -148,7 +143,7 @@ def _identity(document: Mapping[str, Any]) -> tuple[str | None, list[IdentityObj
     subject = _subject(document)
     subject_id = subject.get("id") if isinstance(subject.get("id"), str) else None
     identities = []
-    for entry in _as_list(subject.get("identifier")):
+    for entry in as_list(subject.get("identifier")):
         if isinstance(entry, Mapping):
             try:
                 identities.append(IdentityObject.model_validate(entry))
@@ -348,7 +343,7 @@ class _ClaimRun:
     def follow_evidence(self, claim: _Claim, seen: dict[str, _Credential]) -> None:
         assert claim.stack is not None
         fetched = 0
-        for entry in _as_list(claim.stack.document.get("evidence")):
+        for entry in as_list(claim.stack.document.get("evidence")):
             if not isinstance(entry, Mapping):
                 continue
             item = _Evidence(

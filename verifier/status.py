@@ -38,6 +38,7 @@ from schemas.bitstring import (
     StatusListTooShort,
     parse_status_index,
 )
+from schemas.json_values import as_list, type_names
 from schemas.models import REVOCATION_LIST_TYPE
 from verifier.context import VerificationContext
 from verifier.inputs import UnusableInput, parse_input
@@ -86,19 +87,9 @@ class _StatusList:
     format: str
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def _sentence(text: str) -> str:
     text = text.strip()
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
-def _types(value: Any) -> list[str]:
-    return [t for t in _as_list(value) if isinstance(t, str)]
 
 
 # --------------------------------------------------------------------------- the list credential
@@ -118,7 +109,7 @@ def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
         raise _Untrusted(f"{url} is not a single status list credential")
     list_ctx = ctx.derive(parsed[0], role="status list")
     document = list_ctx.document
-    if BITSTRING_LIST_TYPE not in _types(document.get("type")):
+    if BITSTRING_LIST_TYPE not in type_names(document):
         raise _Untrusted(f"{url} is not a {BITSTRING_LIST_TYPE}")
     for step, what in (
         (check_proof, "its proof does not verify (it may have been altered)"),
@@ -128,8 +119,8 @@ def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
         result = step(list_ctx)
         if result.outcome not in (Outcome.PASSED, Outcome.WARNING):
             raise _Untrusted(f"the status list {url} cannot be trusted: {what}: {result.message}")
-    subjects = [s for s in _as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
-    if len(subjects) != 1 or "BitstringStatusList" not in _types(subjects[0].get("type")):
+    subjects = [s for s in as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
+    if len(subjects) != 1 or "BitstringStatusList" not in type_names(subjects[0]):
         raise _Untrusted(f"the status list {url} has no BitstringStatusList subject")
     return _StatusList(
         url=url,
@@ -160,7 +151,7 @@ def _status_list(ctx: VerificationContext, url: str) -> _StatusList:
 
 def _entry_message(entry: Mapping[str, Any], value: int) -> Any:
     """The ``statusMessage`` text for ``value`` (``status`` is hex, e.g. ``"0x1"``)."""
-    for item in _as_list(entry.get("statusMessage")):
+    for item in as_list(entry.get("statusMessage")):
         if not isinstance(item, Mapping):
             continue
         try:
@@ -195,7 +186,7 @@ def _bitstring_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _Ent
     if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 16:
         problems.append(f"statusSize {size!r} is not a small positive integer")
         size = 1
-    elif size > 1 and len(_as_list(entry.get("statusMessage"))) != 2**size:
+    elif size > 1 and len(as_list(entry.get("statusMessage"))) != 2**size:
         problems.append(f"statusSize {size} needs {2**size} statusMessage entries")
     if problems:
         return _EntryResult(
@@ -215,7 +206,7 @@ def _bitstring_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _Ent
     details |= {"listIssuer": status_list.issuer, "listValidUntil": status_list.valid_until}
     if status_list.issuer != ctx.issuer_id:
         details["listIssuerDiffers"] = True
-    list_purposes = _as_list(status_list.subject.get("statusPurpose"))
+    list_purposes = as_list(status_list.subject.get("statusPurpose"))
     if purpose not in list_purposes:
         return _EntryResult(
             Outcome.INDETERMINATE,
@@ -329,7 +320,7 @@ def _revocation_list_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -
 def _check_entry(ctx: VerificationContext, entry: Any) -> _EntryResult:
     if not isinstance(entry, Mapping):
         return _EntryResult(Outcome.FAILED, "A credentialStatus entry is not an object.")
-    types = _types(entry.get("type"))
+    types = type_names(entry)
     if BITSTRING_ENTRY_TYPE in types:
         return _bitstring_entry(ctx, entry)
     if REVOCATION_LIST_TYPE in types:
@@ -344,7 +335,7 @@ def _check_entry(ctx: VerificationContext, entry: Any) -> _EntryResult:
 
 def check_status(ctx: VerificationContext) -> CheckResult:
     """One result per ``credentialStatus`` entry; the worst decides the outcome."""
-    entries = _as_list(ctx.document.get("credentialStatus"))
+    entries = as_list(ctx.document.get("credentialStatus"))
     if not entries:
         return CheckResult(
             CheckId.STATUS,
