@@ -4,14 +4,27 @@ JSON-LD lets ``type``, ``proof``, ``credentialSubject``, ``assertionMethod`` …
 way, so every reader needs the same small normalisation; it lives here once. The readers are
 lenient on purpose: they look at documents nobody has validated yet (a verifier's input, a
 fetched status list), so an odd shape yields fewer values, never an exception.
+
+:func:`parse_json` is the one strict JSON reading (fetched documents, a verifier's input).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["as_list", "strings", "type_names"]
+__all__ = ["as_list", "parse_json", "strings", "type_names"]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Strict JSON: Python's ``NaN``/``Infinity`` extensions are not valid in any document, so
+    they raise :class:`ValueError` (``"NaN is not JSON"``) like any other malformed input."""
+    return json.loads(text, parse_constant=_reject_constant)
 
 
 def as_list(value: Any) -> list[Any]:

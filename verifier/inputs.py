@@ -28,7 +28,7 @@ from typing import Any, Literal
 from urllib.parse import unquote_to_bytes
 
 from schemas.baking import PNG_SIGNATURE, BakingError, unbake
-from schemas.json_values import type_names
+from schemas.json_values import parse_json, type_names
 
 __all__ = [
     "BADGE_LINK_ACCEPT",
@@ -224,15 +224,11 @@ def _from_json_document(document: Any, *, source: str, container: str) -> Parsed
     return ParsedInput((Parsed("ldp", document, None, source, container),))
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _from_text(text: str, *, source: str, container: str) -> ParsedInput:
     stripped = text.strip().lstrip("\ufeff").strip()
     if stripped.startswith("{"):
         try:
-            document = json.loads(stripped, parse_constant=_reject_constant)
+            document = parse_json(stripped)
         except (ValueError, RecursionError) as exc:
             raise UnusableInput(f"not valid JSON: {exc}", source=source) from None
         return _from_json_document(document, source=source, container=container)
