@@ -231,6 +231,16 @@ class VerificationReport:
                 return result
         return None
 
+    def problems(self) -> list[str]:
+        """``"<check id>: <message>"`` for every check that failed or could not be decided: the
+        short account a stack's component list and an issuer's stack review show (a new list,
+        the caller may add to it)."""
+        return [
+            f"{c.id}: {c.message}"
+            for c in self.checks
+            if c.outcome in (Outcome.FAILED, Outcome.INDETERMINATE)
+        ]
+
     def to_json(self) -> dict[str, Any]:
         """The contract's JSON shape (see the module docstring)."""
         return {

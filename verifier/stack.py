@@ -218,14 +218,6 @@ class _Claim:
     educator: dict[str, Any] = field(default_factory=dict)
 
 
-def _problems(report: VerificationReport) -> list[str]:
-    return [
-        f"{c.id}: {c.message}"
-        for c in report.checks
-        if c.outcome in (Outcome.FAILED, Outcome.INDETERMINATE)
-    ]
-
-
 class _ClaimRun:
     """One :func:`verify_stack` run: the tools, the instant, the expectations, and the claim
     being built."""
@@ -486,7 +478,7 @@ class _ClaimRun:
         result = []
         for credential in claim.components:
             report = credential.report
-            problems = _problems(report)
+            problems = report.problems()
             if credential.same_educator is Outcome.FAILED:
                 state = ComponentState.INVALID
                 problems.insert(0, f"recipient: {credential.educator_note}")
