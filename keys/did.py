@@ -111,18 +111,19 @@ class VerificationMethod:
 # Making identifiers and documents
 
 
-def _public(key: VerificationKey | SigningKey) -> VerificationKey:
+def _verification_key(key: VerificationKey | SigningKey) -> VerificationKey:
+    """The public half: a DID document or identifier never carries private material."""
     return key.public_key if isinstance(key, SigningKey) else key
 
 
 def did_key(key: VerificationKey | SigningKey) -> str:
     """``did:key:z6Mk…`` (Ed25519) or ``did:key:zDn…`` (P-256). RSA raises KeyFormatError."""
-    return "did:key:" + encode_public_multikey(_public(key))
+    return "did:key:" + encode_public_multikey(_verification_key(key))
 
 
 def did_jwk(key: VerificationKey | SigningKey) -> str:
     """``did:jwk:`` + base64url(public JWK JSON, required members in lexicographic order)."""
-    return "did:jwk:" + b64url_encode(_public(key).canonical_jwk_json().encode("utf-8"))
+    return "did:jwk:" + b64url_encode(_verification_key(key).canonical_jwk_json().encode("utf-8"))
 
 
 def _check_host(host: str) -> None:
@@ -230,7 +231,7 @@ def did_document(
         raise ValueError("a DID document needs at least one key")
     if key_ids is not None and len(key_ids) != len(keys):
         raise ValueError("key_ids must name every key")
-    publics = [_public(k) for k in keys]
+    publics = [_verification_key(k) for k in keys]
     if len(set(publics)) != len(publics):
         raise ValueError("the same key is listed twice")
     methods: list[dict[str, Any]] = []

@@ -164,7 +164,8 @@ def _epoch(value: Any, name: str) -> int:
     return math.floor(moment.timestamp())
 
 
-def _iso(seconds: int) -> str:
+def _numeric_date_text(seconds: int) -> str:
+    """A JWT NumericDate (``nbf``/``exp``, seconds since the epoch) as a credential date."""
     return format_datetime(datetime.fromtimestamp(seconds, UTC))
 
 
@@ -461,8 +462,8 @@ def _vc11_credential(
     fills: dict[str, tuple[str, Callable[[Any], Any]]] = {
         "issuer": ("iss", lambda v: v),
         "id": ("jti", lambda v: v),
-        start: ("nbf", _iso),
-        end: ("exp", _iso),
+        start: ("nbf", _numeric_date_text),
+        end: ("exp", _numeric_date_text),
     }
     for member, (claim, convert) in fills.items():
         if member not in credential and claim in claims:

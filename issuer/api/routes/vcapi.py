@@ -144,7 +144,8 @@ async def read_json(request: Request) -> Any:
 JsonBody = Annotated[Any, Depends(read_json)]
 
 
-def _error(error: vcapi.VcApiError) -> JSONResponse:
+def _error_response(error: vcapi.VcApiError) -> JSONResponse:
+    """A VC-API error as its JSON body, with the HTTP status it names."""
     return JSONResponse({"code": error.status_code, **error.to_json()}, error.status_code)
 
 
@@ -241,7 +242,7 @@ def issue(key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep, body: JsonBo
     try:
         outcome, wrapped = _issue(session, runtime, key, body, None)
     except vcapi.VcApiError as error:
-        return _error(error)
+        return _error_response(error)
     return _issue_response(outcome, wrapped)
 
 
@@ -274,7 +275,7 @@ def issue_as_tenant(
     try:
         outcome, wrapped = _issue(session, runtime, key, body, issuer)
     except vcapi.VcApiError as error:
-        return _error(error)
+        return _error_response(error)
     return _issue_response(outcome, wrapped)
 
 
@@ -310,7 +311,7 @@ def _status(
             statusLists=list(change.status_lists),
         )
     except vcapi.VcApiError as error:
-        return _error(error)
+        return _error_response(error)
     return JSONResponse(result.model_dump())
 
 
