@@ -382,12 +382,16 @@ def _invalid(error: vcapi_verify.InvalidVerifyRequest) -> JSONResponse:
 
 @router.post(
     "/credentials/verify",
+    # as derived from the handler's former name, verify_credential (now verifier.vcapi's alone)
+    operation_id="verify_credential_credentials_verify_post",
     summary="Verify a credential (W3C VC-API)",
     response_model=VerifyResponse,
     responses={400: {"model": VerifyResponse, "description": "Not verified, or bad input"}},
     openapi_extra=_body_doc(VerifyCredentialRequest),
 )
-async def verify_credential(verifier: VerifierDep, runtime: RuntimeDep, body: JsonBody) -> Response:
+async def post_credentials_verify(
+    verifier: VerifierDep, runtime: RuntimeDep, body: JsonBody
+) -> Response:
     """200 `{"verified": true, "checks": [...], "warnings": [], "errors": []}` when every
     required check passes; 400 with `verified: false` and the failed checks in `errors`
     (`{"name", "message", "check"}`) when not. Data Integrity proofs (eddsa-rdfc-2022,
@@ -408,12 +412,14 @@ async def verify_credential(verifier: VerifierDep, runtime: RuntimeDep, body: Js
 
 @router.post(
     "/presentations/verify",
+    # as derived from the handler's former name, verify_presentation (now verifier.vcapi's alone)
+    operation_id="verify_presentation_presentations_verify_post",
     summary="Verify a presentation and its credentials (W3C VC-API)",
     response_model=PresentationVerifyResponse,
     responses={400: {"model": VerifyResponse, "description": "Not verified, or bad input"}},
     openapi_extra=_body_doc(VerifyPresentationRequest),
 )
-async def verify_presentation(
+async def post_presentations_verify(
     verifier: VerifierDep, runtime: RuntimeDep, body: JsonBody
 ) -> Response:
     """The holder's `authentication` proof (with `options.challenge` / `options.domain` when
