@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["as_list", "parse_json", "strings", "type_names"]
+__all__ = ["as_list", "objects", "parse_json", "strings", "type_names"]
 
 
 def _reject_constant(name: str) -> Any:
@@ -32,6 +32,12 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
+
+
+def objects(value: Any) -> list[Mapping[str, Any]]:
+    """The JSON objects of a one-or-many member (``credentialSubject``, ``evidence`` …), in
+    order; members of another kind are skipped."""
+    return [item for item in as_list(value) if isinstance(item, Mapping)]
 
 
 def strings(value: Any) -> list[str]:

@@ -45,7 +45,7 @@ from enum import StrEnum
 from typing import Any
 
 from schemas.dates import parse_datetime
-from schemas.json_values import as_list
+from schemas.json_values import as_list, objects
 from schemas.stack_rule import (
     AllRequirement,
     ChooseRequirement,
@@ -171,7 +171,7 @@ def component_from_credential(
 
     ``ref`` defaults to the credential's ``id``, or a digest of its content when it has none.
     """
-    subjects = [s for s in as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
+    subjects = objects(document.get("credentialSubject"))
     subject = subjects[0] if subjects else {}
     achievement = subject.get("achievement")
     achievement = achievement if isinstance(achievement, Mapping) else {}

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from schemas.json_values import objects
 from schemas.models import IdentityObject
 from verifier.conformance import check_context, check_schema
 from verifier.context import (
@@ -122,12 +123,6 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
 # --------------------------------------------------------------------------- recipient
 
 
-def _subjects(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    subjects = document.get("credentialSubject")
-    subjects = subjects if isinstance(subjects, list) else [subjects]
-    return [s for s in subjects if isinstance(s, Mapping)]
-
-
 def check_recipient(ctx: VerificationContext) -> CheckResult:
     """Does ``--recipient`` identify the credential's subject (OB 3.0 verification step 5)?
 
@@ -141,7 +136,7 @@ def check_recipient(ctx: VerificationContext) -> CheckResult:
         )
     candidates = {recipient, f"mailto:{recipient}"}
     checked: list[str] = []
-    for subject in _subjects(ctx.document):
+    for subject in objects(ctx.document.get("credentialSubject")):
         subject_id = subject.get("id")
         if isinstance(subject_id, str) and subject_id in candidates:
             return CheckResult(

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from schemas.dates import format_datetime
-from schemas.json_values import as_list, type_names
+from schemas.json_values import as_list, objects, type_names
 
 __all__ = [
     "CHECK_LABELS",
@@ -132,7 +132,7 @@ def _text(value: Any) -> str | None:
 
 
 def _first_subject(credential: Mapping[str, Any]) -> Mapping[str, Any]:
-    subjects = [s for s in as_list(credential.get("credentialSubject")) if isinstance(s, Mapping)]
+    subjects = objects(credential.get("credentialSubject"))
     return subjects[0] if subjects else {}
 
 

@@ -41,7 +41,7 @@ from datetime import datetime
 from typing import Any
 
 from keys.errors import FetchError
-from schemas.json_values import as_list
+from schemas.json_values import as_list, objects
 from schemas.models import IdentityObject
 from schemas.stack_eval import (
     ComponentEvidence,
@@ -112,7 +112,7 @@ def load_rule(data: bytes | str | Mapping[str, Any], *, source: str = "rule") ->
 
 
 def _subject(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    subjects = [s for s in as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
+    subjects = objects(document.get("credentialSubject"))
     return subjects[0] if subjects else {}
 
 

@@ -38,7 +38,7 @@ from schemas.bitstring import (
     StatusListTooShort,
     parse_status_index,
 )
-from schemas.json_values import as_list, type_names
+from schemas.json_values import as_list, objects, type_names
 from schemas.models import REVOCATION_LIST_TYPE
 from verifier.context import VerificationContext
 from verifier.inputs import UnusableInput, parse_input
@@ -119,7 +119,7 @@ def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
         result = step(list_ctx)
         if result.outcome not in (Outcome.PASSED, Outcome.WARNING):
             raise _Untrusted(f"the status list {url} cannot be trusted: {what}: {result.message}")
-    subjects = [s for s in as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
+    subjects = objects(document.get("credentialSubject"))
     if len(subjects) != 1 or "BitstringStatusList" not in type_names(subjects[0]):
         raise _Untrusted(f"the status list {url} has no BitstringStatusList subject")
     return _StatusList(
