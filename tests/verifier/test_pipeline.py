@@ -284,7 +284,9 @@ def test_jwt_claims_mismatch(world: World) -> None:
 
 
 def test_jwt_with_only_a_jwk_header_binds_no_issuer(world: World) -> None:
-    token = _jwt(world, embed_jwk=True)
+    """did_a's credential signed by key_b, which names itself in a jwk header: did_a's DID does
+    not list that key, so nothing binds it to the issuer."""
+    token = sign_jwt(world.credential(), key=world.key_b, embed_jwk=True)
     report = world.verify(token)
     assert report.verdict is Verdict.INVALID
     assert outcomes(report)["proof"] == "passed"
@@ -293,9 +295,10 @@ def test_jwt_with_only_a_jwk_header_binds_no_issuer(world: World) -> None:
 
 
 def test_jwt_jwk_pinned_by_a_trust_list(world: World) -> None:
-    token = _jwt(world, embed_jwk=True)
+    """key_b is not did_a's DID key, but the trust list pins it to did_a."""
+    token = sign_jwt(world.credential(), key=world.key_b, embed_jwk=True)
     trust = world.trust(
-        {"id": world.did_a, "name": "Issuer A", "keys": [world.key_a.public_key.jwk()]}
+        {"id": world.did_a, "name": "Issuer A", "keys": [world.key_b.public_key.jwk()]}
     )
     report = world.verify(token, trust=trust)
     assert report.verdict is Verdict.VALID, report.to_json()
@@ -303,10 +306,10 @@ def test_jwt_jwk_pinned_by_a_trust_list(world: World) -> None:
 
 
 def test_a_pin_for_another_issuer_does_not_help(world: World) -> None:
-    token = _jwt(world, embed_jwk=True)
+    token = sign_jwt(world.credential(), key=world.key_b, embed_jwk=True)
     trust = world.trust(
         {"id": world.did_a, "name": "Issuer A"},
-        {"id": world.did_b, "name": "Issuer B", "keys": [world.key_a.public_key.jwk()]},
+        {"id": world.did_b, "name": "Issuer B", "keys": [world.key_b.public_key.jwk()]},
     )
     report = world.verify(token, trust=trust)
     assert outcomes(report)["issuer_key"] == "failed"
