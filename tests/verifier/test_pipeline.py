@@ -243,6 +243,21 @@ def _jwt(world: World, **kwargs: object) -> str:
     return sign_jwt(world.credential(), key=world.key_a, **kwargs)  # type: ignore[arg-type]
 
 
+UNDEFINED_TERMS = "https://www.w3.org/ns/credentials/undefined-terms/v2"
+
+
+def test_a_credential_using_the_w3c_undefined_terms_context_is_valid(world: World) -> None:
+    """W3C's undefined-terms/v2 is bundled: its extra term is defined (as undefined) and signed."""
+    credential = world.credential(favouriteColour="teal")
+    credential["@context"] = [*credential["@context"], UNDEFINED_TERMS]
+    signed = world.sign(credential)
+    report = world.verify(signed)
+    assert report.verdict is Verdict.VALID, report.to_json()
+    assert outcomes(report)["context"] == "passed"
+    tampered = {**signed, "favouriteColour": "red"}
+    assert outcomes(world.verify(tampered))["proof"] == "failed"
+
+
 def test_jwt_with_a_kid_is_valid(world: World) -> None:
     report = world.verify(_jwt(world, kid=vm_of(world.key_a)))
     assert report.verdict is Verdict.VALID, report.to_json()
