@@ -12,7 +12,16 @@ from datetime import timedelta
 import pytest
 
 from keys.suites.vc_jwt import JwtProfile, sign_jwt
-from tests.verifier.support import NOW, WEB_DID, World, outcomes, raw_jwt, vm_of
+from tests.verifier.support import (
+    NOW,
+    REVOCATION_URL,
+    WEB_DID,
+    WEB_VM,
+    World,
+    outcomes,
+    raw_jwt,
+    vm_of,
+)
 from verifier.pipeline import STEPS, MultipleCredentials
 from verifier.report import CheckId, Outcome, Verdict, decide_verdict
 from verifier.validity import CLOCK_SKEW
@@ -457,17 +466,103 @@ def test_endorsements_are_verified_the_same_way(world: World) -> None:
     assert entry["issuer"] == world.did_b
 
 
-def test_an_invalid_endorsement_fails_the_check(world: World) -> None:
-    bad = _endorsement(world, validUntil="2026-06-01T00:00:00Z")
-    bad["name"] = "tampered"
-    credential = world.credential()
-    credential["issuer"]["endorsement"] = [bad]
-    report = world.verify(world.sign(credential))
+def _tampered(endorsement: dict) -> dict:
+    return {**endorsement, "name": "tampered"}
+
+
+def _unsupported_suite(endorsement: dict) -> dict:
+    return {**endorsement, "proof": {**endorsement["proof"], "cryptosuite": "eddsa-rdf-2022"}}
+
+
+def _unknown_context(world: World) -> dict:
+    """Signed by someone whose loader knows the context; microcred's does not."""
+    from schemas.loader import preloading_loader
+
+    extra = "https://unknown.example/context/v1"
+    endorsement = _endorsement(world)
+    del endorsement["proof"]
+    endorsement["@context"] = [*endorsement["@context"], extra]
+    signer = World(
+        loader=preloading_loader(world.loader, {extra: {"@context": {"note": "urn:x:note"}}}),
+        key_a=world.key_a,
+        key_b=world.key_b,
+        web_key=world.web_key,
+    )
+    return signer.sign(endorsement, key=world.key_b)
+
+
+#: (case, the endorsement, the checks of the endorsement its problems must name). An embedded
+#: endorsement's context is part of the credential's own JSON-LD, so the credential carrying
+#: one with an unknown context is a VC-JWT (whose signature covers bytes, not JSON-LD).
+BAD_ENDORSEMENTS = [
+    ("bad proof", lambda w: _tampered(_endorsement(w)), ["proof"]),
+    ("expired", lambda w: _endorsement(w, validUntil="2026-06-01T00:00:00Z"), ["validity"]),
+    (
+        "expired and tampered",
+        lambda w: _tampered(_endorsement(w, validUntil="2026-06-01T00:00:00Z")),
+        ["proof", "validity"],
+    ),
+    ("unsupported suite", lambda w: _unsupported_suite(_endorsement(w)), ["proof"]),
+    ("unknown context", _unknown_context, ["context", "proof"]),
+]
+
+
+def _carrying(world: World, endorsement: dict, jwt: bool, **members: object) -> object:
+    credential = world.credential(**members)
+    credential["issuer"]["endorsement"] = [endorsement]
+    if jwt:
+        return sign_jwt(credential, key=world.key_a, kid=vm_of(world.key_a))
+    return world.sign(credential)
+
+
+@pytest.mark.parametrize(
+    ("case", "make", "named", "jwt"),
+    [
+        pytest.param(*case, jwt, id=f"{case[0]}-{'jwt' if jwt else 'ldp'}")
+        for case in BAD_ENDORSEMENTS
+        for jwt in (False, True)
+        if jwt or case[0] != "unknown context"
+    ],
+)
+def test_a_bad_endorsement_is_reported_and_not_trusted_but_does_not_decide(
+    world: World, case: str, make, named: list[str], jwt: bool
+) -> None:
+    report = world.verify(_carrying(world, make(world), jwt))
+    assert report.verdict is Verdict.VALID, report.to_json()
+    check = report.check(CheckId.ENDORSEMENT)
+    assert check.outcome is Outcome.WARNING
+    assert "not trusted" in check.message and "does not depend on them" in check.message
+    [entry] = check.details["endorsements"]
+    assert entry["verdict"] != "valid" and entry["problems"]
+    for check_id in named:
+        assert any(p.startswith(f"{check_id}:") for p in entry["problems"]), entry
+    # ... and the credential's own checks still decide: an expired credential stays invalid.
+    expired = _carrying(world, make(world), jwt, validUntil="2026-10-15T00:00:00Z")
+    report = world.verify(expired)
     assert report.verdict is Verdict.INVALID
-    assert outcomes(report)["endorsement"] == "failed"
-    [entry] = report.check(CheckId.ENDORSEMENT).details["endorsements"]
-    assert any(p.startswith("proof:") for p in entry["problems"])
-    assert any(p.startswith("validity:") for p in entry["problems"])
+    assert [k for k, v in outcomes(report).items() if v == "failed"] == ["validity"]
+
+
+def test_a_revoked_endorsement_does_not_decide(world: World) -> None:
+    """An endorsement from the did:web issuer whose status entry is set in the revocation list."""
+    endorsement = _endorsement(world, issuer={"id": WEB_DID, "type": ["Profile"], "name": "QA"})
+    del endorsement["proof"]
+    endorsement["credentialStatus"] = {
+        "id": f"{REVOCATION_URL}#99",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "99",
+        "statusListCredential": REVOCATION_URL,
+    }
+    credential = world.credential()
+    credential["issuer"]["endorsement"] = [world.sign(endorsement, key=world.web_key, vm=WEB_VM)]
+    report = world.verify(world.sign(credential))
+    assert report.verdict is Verdict.VALID, report.to_json()
+    check = report.check(CheckId.ENDORSEMENT)
+    assert check.outcome is Outcome.WARNING
+    [entry] = check.details["endorsements"]
+    assert entry["verdict"] == "invalid"
+    assert any(p.startswith("status:") for p in entry["problems"]), entry
 
 
 def test_endorsement_jwt(world: World) -> None:
