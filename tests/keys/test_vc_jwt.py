@@ -242,6 +242,20 @@ def test_header_jwk_compared_as_key_material(keys_by_type: dict[KeyType, Signing
     assert result.method is not None and result.method.controller == did
 
 
+def test_did_web_jwk_listed_only_for_authentication_is_unbound(
+    keys_by_type: dict[KeyType, SigningKey],
+) -> None:
+    """A did:web key the document lists for authentication, not assertionMethod, signs
+    logins, not credentials: a jwk header naming it binds nothing."""
+    key = keys_by_type[KeyType.ED25519]
+    web = _DidWeb(key)
+    web.document["assertionMethod"] = []
+    token = sign_jwt(_credential(web.did), key=key, embed_jwk=True)
+    result = verify_jwt(token, resolver=KeyResolver(fetcher=web))
+    assert result.method is None
+    assert any("NOT bound" in w for w in result.warnings)
+
+
 def test_did_web_jwk_with_an_unreachable_document(keys_by_type: dict[KeyType, SigningKey]) -> None:
     """Nothing could be looked at: a retrieval failure, not 'bound to nobody'."""
     key = keys_by_type[KeyType.ED25519]
