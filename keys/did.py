@@ -111,18 +111,19 @@ class VerificationMethod:
 # Making identifiers and documents
 
 
-def _public(key: VerificationKey | SigningKey) -> VerificationKey:
+def _verification_key(key: VerificationKey | SigningKey) -> VerificationKey:
+    """The public half: a DID document or identifier never carries private material."""
     return key.public_key if isinstance(key, SigningKey) else key
 
 
 def did_key(key: VerificationKey | SigningKey) -> str:
     """``did:key:z6Mk…`` (Ed25519) or ``did:key:zDn…`` (P-256). RSA raises KeyFormatError."""
-    return "did:key:" + encode_public_multikey(_public(key))
+    return "did:key:" + encode_public_multikey(_verification_key(key))
 
 
 def did_jwk(key: VerificationKey | SigningKey) -> str:
     """``did:jwk:`` + base64url(public JWK JSON, required members in lexicographic order)."""
-    return "did:jwk:" + b64url_encode(_public(key).canonical_jwk_json().encode("utf-8"))
+    return "did:jwk:" + b64url_encode(_verification_key(key).canonical_jwk_json().encode("utf-8"))
 
 
 def _check_host(host: str) -> None:
@@ -230,7 +231,7 @@ def did_document(
         raise ValueError("a DID document needs at least one key")
     if key_ids is not None and len(key_ids) != len(keys):
         raise ValueError("key_ids must name every key")
-    publics = [_public(k) for k in keys]
+    publics = [_verification_key(k) for k in keys]
     if len(set(publics)) != len(publics):
         raise ValueError("the same key is listed twice")
     methods: list[dict[str, Any]] = []
@@ -418,6 +419,39 @@ class KeyResolver:
         raise KeyResolutionError(
             f"unsupported verification method {_show(vm_id)}: expected a DID or an https URL"
         )
+
+    def listed_methods(
+        self, did: str, *, purpose: str = "assertionMethod"
+    ) -> list[VerificationMethod]:
+        """Every method the DID ``did`` lists under ``purpose``, each resolved as :meth:`resolve`
+        would: derived from the identifier for did:key and did:jwk, read from the fetched
+        document for did:web.
+
+        This answers "does this DID publish that key?" for a key that arrives without a method
+        id (a VC-JWT ``jwk`` header); compare keys, not JSON text. An entry that does not
+        resolve is not a candidate; a document that cannot be fetched raises
+        (:class:`DidWebUnresolved`, :class:`ControllerDocumentUnresolved`) because then nothing
+        could be looked at.
+        """
+        if not isinstance(did, str) or "#" in did:
+            raise KeyResolutionError(f"not a DID: {_show(did)}")
+        if did.startswith(("did:key:", "did:jwk:")):
+            return [self.resolve(did, purpose=purpose)]
+        if not did.startswith("did:web:"):
+            raise KeyResolutionError(f"cannot list the methods of {_show(did)}")
+        document = self._did_web_document(did)
+        methods: list[VerificationMethod] = []
+        for entry in as_list(document.get(purpose)):
+            ref = entry.get("id") if isinstance(entry, Mapping) else entry
+            if not isinstance(ref, str) or not ref:
+                continue
+            try:
+                methods.append(self.resolve(_absolute(ref, did), purpose=purpose))
+            except (DidWebUnresolved, ControllerDocumentUnresolved):
+                raise
+            except KeysError:
+                continue
+        return methods
 
     # -- local DID methods -------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ from pydantic import (
 )
 
 from schemas.dates import format_datetime
-from schemas.json_values import as_list
+from schemas.json_values import as_list, strings
 
 # --------------------------------------------------------------------------- constants
 
@@ -191,10 +191,6 @@ def _contexts(*urls: str) -> list[ContextEntry]:
     return list(urls)
 
 
-def _types(value: TypeValue) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
-
-
 # --------------------------------------------------------------------------- base
 
 
@@ -244,7 +240,7 @@ class OBModel(BaseModel):
     @model_validator(mode="after")
     def _check_required_types(self) -> Self:
         if self.REQUIRED_TYPES:
-            present = set(_types(getattr(self, "type", [])))
+            present = set(strings(getattr(self, "type", [])))
             for alternatives in self.REQUIRED_TYPES:
                 if present.isdisjoint(alternatives):
                     wanted = " or ".join(repr(a) for a in alternatives)

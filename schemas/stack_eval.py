@@ -45,7 +45,7 @@ from enum import StrEnum
 from typing import Any
 
 from schemas.dates import parse_datetime
-from schemas.json_values import as_list
+from schemas.json_values import as_list, objects
 from schemas.stack_rule import (
     AllRequirement,
     ChooseRequirement,
@@ -131,7 +131,8 @@ class ComponentEvidence:
 # --------------------------------------------------------------------------- reading documents
 
 
-def _text(value: Any) -> str | None:
+def _non_empty_string(value: Any) -> str | None:
+    """A member that says something: a string with at least one character, else ``None``."""
     return value if isinstance(value, str) and value else None
 
 
@@ -145,14 +146,14 @@ def _results(
     }
     read = []
     for entry in as_list(subject.get("result")):
-        if not isinstance(entry, Mapping) or _text(entry.get("value")) is None:
+        if not isinstance(entry, Mapping) or _non_empty_string(entry.get("value")) is None:
             continue
         description = descriptions.get(entry.get("resultDescription"), {})
         read.append(
             ScoredResult(
-                result_type=_text(description.get("resultType")),
+                result_type=_non_empty_string(description.get("resultType")),
                 value=entry["value"],
-                name=_text(description.get("name")),
+                name=_non_empty_string(description.get("name")),
             )
         )
     return tuple(read)
@@ -170,16 +171,20 @@ def component_from_credential(
 
     ``ref`` defaults to the credential's ``id``, or a digest of its content when it has none.
     """
-    subjects = [s for s in as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
+    subjects = objects(document.get("credentialSubject"))
     subject = subjects[0] if subjects else {}
     achievement = subject.get("achievement")
     achievement = achievement if isinstance(achievement, Mapping) else {}
     issuer = document.get("issuer")
-    issuer_id = _text(issuer.get("id")) if isinstance(issuer, Mapping) else _text(issuer)
-    issuer_name = _text(issuer.get("name")) if isinstance(issuer, Mapping) else None
+    issuer_id = (
+        _non_empty_string(issuer.get("id"))
+        if isinstance(issuer, Mapping)
+        else _non_empty_string(issuer)
+    )
+    issuer_name = _non_empty_string(issuer.get("name")) if isinstance(issuer, Mapping) else None
     if ref is None:
         ref = (
-            _text(document.get("id"))
+            _non_empty_string(document.get("id"))
             or "urn:sha256:"
             + hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
         )
@@ -190,10 +195,10 @@ def component_from_credential(
     )
     return ComponentEvidence(
         ref=ref,
-        achievement_id=_text(achievement.get("id")),
-        achievement_type=_text(achievement.get("achievementType")),
-        achievement_name=_text(achievement.get("name")),
-        name=_text(document.get("name")),
+        achievement_id=_non_empty_string(achievement.get("id")),
+        achievement_type=_non_empty_string(achievement.get("achievementType")),
+        achievement_name=_non_empty_string(achievement.get("name")),
+        name=_non_empty_string(document.get("name")),
         issuer_id=issuer_id,
         issuer_name=issuer_name,
         issued=issued,

@@ -22,6 +22,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
 from schemas.errors import SchemaNotBundled
+from schemas.json_values import type_names
 from schemas.models import (
     EXTENSION_VALUE,
     OB_ACHIEVEMENT_SCHEMA_ID,
@@ -169,13 +170,6 @@ def _validator(our_id: str) -> Draft202012Validator:
 # --------------------------------------------------------------------------- selection
 
 
-def _types(document: Mapping[str, Any]) -> list[Any]:
-    value = document.get("type")
-    if isinstance(value, str):
-        return [value]
-    return list(value) if isinstance(value, list) else []
-
-
 def _is_vc1(document: Mapping[str, Any]) -> bool:
     context = document.get("@context")
     return isinstance(context, list) and bool(context) and context[0] == VC11_CONTEXT
@@ -186,7 +180,7 @@ def schema_id_for(document: Mapping[str, Any], schema_id: str | None = None) -> 
     if schema_id is None:
         kind = (
             OB_ENDORSEMENT_SCHEMA_ID
-            if "EndorsementCredential" in _types(document)
+            if "EndorsementCredential" in type_names(document)
             else OB_ACHIEVEMENT_SCHEMA_ID
         )
     else:
@@ -215,7 +209,8 @@ def json_path(parts: Iterable[str | int]) -> str:
     return out
 
 
-def _show(value: Any) -> str:
+def _json_excerpt(value: Any) -> str:
+    """The offending value as JSON, cut to 80 characters, for an error message."""
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -248,7 +243,7 @@ def _vocabulary_message(error: ValidationError) -> str | None:
     if not enums or not any(isinstance(b, dict) and "pattern" in b for b in branches):
         return None
     return (
-        f"is {_show(error.instance)}, which is neither one of {_one_of(enums[0])} nor an "
+        f"is {_json_excerpt(error.instance)}, which is neither one of {_one_of(enums[0])} nor an "
         f"extension value matching {EXTENSION_VALUE.pattern}"
     )
 
@@ -278,30 +273,32 @@ def _issues(error: ValidationError, schema_id: str) -> Iterator[SchemaIssue]:
         expected = " or ".join(value) if isinstance(value, list) else value
         detail = f"must be of JSON type {expected}, but it is {json_kind(instance)}"
     elif keyword == "const":
-        detail = f"must be {_show(value)}, but it is {_show(instance)}"
+        detail = f"must be {_json_excerpt(value)}, but it is {_json_excerpt(instance)}"
     elif keyword == "enum":
         choices = value if isinstance(value, list) else [value]
-        detail = f"must be one of {_one_of(choices)}, but it is {_show(instance)}"
+        detail = f"must be one of {_one_of(choices)}, but it is {_json_excerpt(instance)}"
     elif keyword == "contains":
         wanted = value.get("const") if isinstance(value, dict) else None
         if wanted is not None:
-            detail = f"must include {wanted!r}, but it is {_show(instance)}"
+            detail = f"must include {wanted!r}, but it is {_json_excerpt(instance)}"
         elif isinstance(value, dict) and "enum" in value:
-            detail = f"must include one of {_one_of(value['enum'])}, but it is {_show(instance)}"
+            detail = (
+                f"must include one of {_one_of(value['enum'])}, but it is {_json_excerpt(instance)}"
+            )
         else:
-            detail = f"has no item of the required kind: {_show(instance)}"
+            detail = f"has no item of the required kind: {_json_excerpt(instance)}"
     elif keyword == "minItems":
         count = len(instance) if isinstance(instance, list) else 0
         detail = f"must have at least {value} item(s), but it has {count}"
     elif keyword == "pattern" and path and path[-1] == "identityHash":
         detail = (
-            f"is {_show(instance)}, but a hashed identity must be md5$<32 hex digits> or "
+            f"is {_json_excerpt(instance)}, but a hashed identity must be md5$<32 hex digits> or "
             "sha256$<64 hex digits>"
         )
     elif keyword == "pattern":
-        detail = f"is {_show(instance)}, which does not match {value}"
+        detail = f"is {_json_excerpt(instance)}, which does not match {value}"
     elif keyword == "format":
-        detail = f"is {_show(instance)}, which is not a valid {value}"
+        detail = f"is {_json_excerpt(instance)}, which is not a valid {value}"
         if value == "date-time":
             detail += " (RFC 3339 with a time zone, e.g. 2024-01-31T12:00:00Z)"
     elif keyword in ("anyOf", "oneOf"):
@@ -312,7 +309,7 @@ def _issues(error: ValidationError, schema_id: str) -> Iterator[SchemaIssue]:
             yield from _issues(best_match(error.context), schema_id)
             return
         else:
-            detail = f"does not match any allowed form: {_show(instance)}"
+            detail = f"does not match any allowed form: {_json_excerpt(instance)}"
     else:
         detail = error.message
     yield SchemaIssue(where, f"{where} {detail}", schema_id)

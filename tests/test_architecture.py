@@ -6,7 +6,7 @@ packages are layered ``schemas`` → ``keys`` → ``issuer`` / ``verifier``, wit
 (the console script) on top; ``microcred.exit_codes`` is the one leaf every CLI may import.
 
 A failing test prints what it found (a cycle, step by step; the duplicated names with their
-modules). ``pytest --runxfail tests/test_architecture.py`` shows it for a test marked xfail.
+modules).
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
 PACKAGES = ("schemas", "keys", "issuer", "verifier", "microcred")
@@ -157,9 +155,6 @@ def _one_cycle(graph: dict[str, frozenset[str]], group: list[str]) -> list[str]:
     raise AssertionError(f"{group} is not a cycle")
 
 
-# The other helpers of the refactor are still untangling cycles in keys (keypairs/multikey),
-# issuer.services and verifier (http/stack_http): drop this mark once those are merged.
-@pytest.mark.xfail(strict=False, reason="cycles outside the CLI are being removed")
 def test_no_import_cycles() -> None:
     graph = import_graph()
     cycles = []
@@ -193,9 +188,6 @@ def _top_level_definitions(module: Module) -> Iterator[str]:
             yield node.name
 
 
-# Names duplicated today are in schemas, keys, verifier and issuer's services and API, which
-# other helpers are reworking: drop this mark once they are merged.
-@pytest.mark.xfail(strict=False, reason="duplicates outside the CLI are being removed")
 def test_no_name_is_defined_in_two_packages() -> None:
     """The same function or class name in two packages is usually logic written twice (or two
     meanings for one name); either one calls the other, or one of them gets another name."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from schemas.canonical import to_quads
 from schemas.errors import ContextNotBundled, SchemaNotBundled, SchemasError
+from schemas.json_values import type_names
 from schemas.models import (
     JSON_SCHEMA_VALIDATOR_TYPE,
     OB_CONTEXT_PATTERN,
@@ -38,12 +39,6 @@ OB_UNVERSIONED_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
 MAX_LISTED_ISSUES = 25
 
 
-def _types(document: Mapping[str, Any]) -> set[str]:
-    value = document.get("type")
-    values = value if isinstance(value, list) else [value]
-    return {t for t in values if isinstance(t, str)}
-
-
 def _order_problems(document: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """(errors, warnings) about the @context list itself."""
     context = document.get("@context")
@@ -59,7 +54,7 @@ def _order_problems(document: Mapping[str, Any]) -> tuple[list[str], list[str]]:
             f"@context[0] must be {VC2_CONTEXT} (VC 2.0) or {VC11_CONTEXT} (VC 1.1), "
             f"not {str(first)[:100]!r}"
         )
-    if OB_CREDENTIAL_TYPES.isdisjoint(_types(document)):
+    if OB_CREDENTIAL_TYPES.isdisjoint(type_names(document)):
         return errors, warnings
     ob = [c for c in context if isinstance(c, str) and OB_CONTEXT_PATTERN.match(c)]
     if first == VC2_CONTEXT and (len(context) < 2 or context[1] not in ob):

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from urllib.parse import unquote_to_bytes
 
 from schemas.baking import PNG_SIGNATURE, BakingError, unbake
+from schemas.json_values import parse_json, type_names
 
 __all__ = [
     "BADGE_LINK_ACCEPT",
@@ -112,12 +113,6 @@ class ParsedInput:
 # --------------------------------------------------------------------------------------------
 
 
-def _types(document: Mapping[str, Any]) -> list[str]:
-    value = document.get("type")
-    values = value if isinstance(value, list) else [value]
-    return [t for t in values if isinstance(t, str)]
-
-
 def _b64url_json(part: str, what: str, source: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
@@ -160,7 +155,7 @@ def _from_jws(token: str, *, source: str, container: str, path: str | None) -> P
             source=source,
         )
     credential = _jwt_credential(payload)
-    if "VerifiableCredential" not in _types(credential):
+    if "VerifiableCredential" not in type_names(credential):
         raise UnusableInput(
             "the JWS payload is not a VerifiableCredential (its type lacks it)", source=source
         )
@@ -205,9 +200,9 @@ def _from_presentation(document: dict[str, Any], *, source: str) -> ParsedInput:
         path = f"verifiableCredential[{index}]"
         if isinstance(entry, str):
             credentials.append(_from_jws(entry, source=source, container="presentation", path=path))
-        elif isinstance(entry, dict) and _ENVELOPED_TYPE in _types(entry):
+        elif isinstance(entry, dict) and _ENVELOPED_TYPE in type_names(entry):
             credentials.append(_from_enveloped(entry, source=source, path=path))
-        elif isinstance(entry, dict) and "VerifiableCredential" in _types(entry):
+        elif isinstance(entry, dict) and "VerifiableCredential" in type_names(entry):
             credentials.append(Parsed("ldp", entry, None, source, "presentation", path))
         else:
             raise UnusableInput(f"{path} is not a credential", source=source)
@@ -217,7 +212,7 @@ def _from_presentation(document: dict[str, Any], *, source: str) -> ParsedInput:
 def _from_json_document(document: Any, *, source: str, container: str) -> ParsedInput:
     if not isinstance(document, dict):
         raise UnusableInput("the JSON is not an object", source=source)
-    types = _types(document)
+    types = type_names(document)
     if "VerifiablePresentation" in types:
         return _from_presentation(document, source=source)
     if "VerifiableCredential" not in types:
@@ -229,15 +224,11 @@ def _from_json_document(document: Any, *, source: str, container: str) -> Parsed
     return ParsedInput((Parsed("ldp", document, None, source, container),))
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _from_text(text: str, *, source: str, container: str) -> ParsedInput:
     stripped = text.strip().lstrip("\ufeff").strip()
     if stripped.startswith("{"):
         try:
-            document = json.loads(stripped, parse_constant=_reject_constant)
+            document = parse_json(stripped)
         except (ValueError, RecursionError) as exc:
             raise UnusableInput(f"not valid JSON: {exc}", source=source) from None
         return _from_json_document(document, source=source, container=container)

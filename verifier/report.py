@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from schemas.dates import format_datetime
+from schemas.json_values import as_list, objects, type_names
 
 __all__ = [
     "CHECK_LABELS",
@@ -126,18 +127,12 @@ def decide_verdict(checks: Iterable[CheckResult]) -> Verdict:
 # --------------------------------------------------------------------------- credential summary
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
 def _first_subject(credential: Mapping[str, Any]) -> Mapping[str, Any]:
-    subjects = [s for s in _as_list(credential.get("credentialSubject")) if isinstance(s, Mapping)]
+    subjects = objects(credential.get("credentialSubject"))
     return subjects[0] if subjects else {}
 
 
@@ -159,13 +154,13 @@ def summarize_credential(credential: Mapping[str, Any] | None, fmt: str | None) 
     subject = _first_subject(credential)
     subject_summary: dict[str, Any] = {
         "id": _text(subject.get("id")),
-        "type": [t for t in _as_list(subject.get("type")) if isinstance(t, str)],
+        "type": type_names(subject),
     }
     if _text(subject.get("name")):
         subject_summary["name"] = subject["name"]
     identifiers = [
         {"identityType": i.get("identityType"), "hashed": i.get("hashed")}
-        for i in _as_list(subject.get("identifier"))
+        for i in as_list(subject.get("identifier"))
         if isinstance(i, Mapping)
     ]
     if identifiers:
@@ -174,7 +169,7 @@ def summarize_credential(credential: Mapping[str, Any] | None, fmt: str | None) 
     achievement = achievement if isinstance(achievement, Mapping) else {}
     return {
         "id": _text(credential.get("id")),
-        "types": [t for t in _as_list(credential.get("type")) if isinstance(t, str)],
+        "types": type_names(credential),
         "format": fmt,
         "name": _text(credential.get("name")),
         "issuer": issuer_summary,
@@ -235,6 +230,16 @@ class VerificationReport:
             if result.id == check_id:
                 return result
         return None
+
+    def problems(self) -> list[str]:
+        """``"<check id>: <message>"`` for every check that failed or could not be decided: the
+        short account a stack's component list and an issuer's stack review show (a new list,
+        the caller may add to it)."""
+        return [
+            f"{c.id}: {c.message}"
+            for c in self.checks
+            if c.outcome in (Outcome.FAILED, Outcome.INDETERMINATE)
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """The contract's JSON shape (see the module docstring)."""

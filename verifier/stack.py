@@ -41,6 +41,7 @@ from datetime import datetime
 from typing import Any
 
 from keys.errors import FetchError
+from schemas.json_values import as_list, objects
 from schemas.models import IdentityObject
 from schemas.stack_eval import (
     ComponentEvidence,
@@ -110,14 +111,8 @@ def load_rule(data: bytes | str | Mapping[str, Any], *, source: str = "rule") ->
 # --------------------------------------------------------------------------- reading documents
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def _subject(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    subjects = [s for s in _as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
+    subjects = objects(document.get("credentialSubject"))
     return subjects[0] if subjects else {}
 
 
@@ -133,7 +128,7 @@ def rule_reference(document: Mapping[str, Any]) -> tuple[str, str | None] | None
     criteria_id = criteria.get("id") if isinstance(criteria, Mapping) else None
     if not isinstance(criteria_id, str):
         return None
-    for entry in _as_list(document.get("relatedResource")):
+    for entry in as_list(document.get("relatedResource")):
         if isinstance(entry, Mapping) and entry.get("id") == criteria_id:
             digest = entry.get("digestSRI")
             return criteria_id, digest if isinstance(digest, str) else None
@@ -148,7 +143,7 @@ def _identity(document: Mapping[str, Any]) -> tuple[str | None, list[IdentityObj
     subject = _subject(document)
     subject_id = subject.get("id") if isinstance(subject.get("id"), str) else None
     identities = []
-    for entry in _as_list(subject.get("identifier")):
+    for entry in as_list(subject.get("identifier")):
         if isinstance(entry, Mapping):
             try:
                 identities.append(IdentityObject.model_validate(entry))
@@ -221,14 +216,6 @@ class _Claim:
     unknowns: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     educator: dict[str, Any] = field(default_factory=dict)
-
-
-def _problems(report: VerificationReport) -> list[str]:
-    return [
-        f"{c.id}: {c.message}"
-        for c in report.checks
-        if c.outcome in (Outcome.FAILED, Outcome.INDETERMINATE)
-    ]
 
 
 class _ClaimRun:
@@ -348,7 +335,7 @@ class _ClaimRun:
     def follow_evidence(self, claim: _Claim, seen: dict[str, _Credential]) -> None:
         assert claim.stack is not None
         fetched = 0
-        for entry in _as_list(claim.stack.document.get("evidence")):
+        for entry in as_list(claim.stack.document.get("evidence")):
             if not isinstance(entry, Mapping):
                 continue
             item = _Evidence(
@@ -491,7 +478,7 @@ class _ClaimRun:
         result = []
         for credential in claim.components:
             report = credential.report
-            problems = _problems(report)
+            problems = report.problems()
             if credential.same_educator is Outcome.FAILED:
                 state = ComponentState.INVALID
                 problems.insert(0, f"recipient: {credential.educator_note}")

@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from schemas.dates import parse_datetime
+from schemas.json_values import type_names
 from schemas.models import OB_CREDENTIAL_TYPES
 from schemas.validation import json_kind
 from verifier.context import PresentationOutcome
@@ -317,19 +318,13 @@ def judge(
 # ------------------------------------------------------------------------------ credentials
 
 
-def _types(value: Any) -> list[str]:
-    types = value.get("type") if isinstance(value, Mapping) else None
-    types = types if isinstance(types, list) else [types]
-    return [t for t in types if isinstance(t, str)]
-
-
 def verify_credential(verifier: Verifier, body: Any, *, now: datetime) -> Verification:
     """``POST /credentials/verify``: one credential (JSON, or a VC-JWT string).
 
     Raises :class:`InvalidVerifyRequest` for a body that is not a verify request.
     """
     credential, options = _body(body, "verifiableCredential")
-    if "VerifiablePresentation" in _types(credential):
+    if "VerifiablePresentation" in type_names(credential):
         raise InvalidVerifyRequest(
             "verifiableCredential is a presentation: send it to /presentations/verify"
         )
@@ -415,7 +410,7 @@ def verify_presentation(
         raise InvalidVerifyRequest(
             "verifiablePresentation must be a JSON object (VP-JWT is not supported)"
         )
-    if "VerifiablePresentation" not in _types(presentation):
+    if "VerifiablePresentation" not in type_names(presentation):
         raise InvalidVerifyRequest(
             'verifiablePresentation.type must include "VerifiablePresentation"'
         )

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from issuer.api.pages import render
+from issuer.api.pages import html_page
 from issuer.models import Award, AwardStatus
 from issuer.runtime import Runtime
 from issuer.services.sharing import download_name, linkedin_url
@@ -282,7 +282,7 @@ def credential_page(
 ) -> HTMLResponse:
     """The badge page (``/credentials/{id}`` for browsers)."""
     report = verify_award(verifier, row)
-    response = render("credential.html", **_context(request, runtime, row, report))
+    response = html_page("credential.html", **_context(request, runtime, row, report))
     response.headers["Vary"] = "Accept"
     response.headers["Cache-Control"] = "no-store"  # the verdict is live
     return response
@@ -293,7 +293,7 @@ def certificate_page(
 ) -> HTMLResponse:
     """The printable certificate (``/credentials/{id}/certificate``): one page with the QR."""
     report = verify_award(verifier, row)
-    response = render("certificate.html", **_context(request, runtime, row, report))
+    response = html_page("certificate.html", **_context(request, runtime, row, report))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -9,10 +9,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from issuer.services.badge_design import badge_svg_text, render_text
 
-__all__ = ["badge_svg", "render"]
+__all__ = ["badge_svg", "html_page"]
 
 
-def render(template: str, **context: Any) -> HTMLResponse:
+def html_page(template: str, **context: Any) -> HTMLResponse:
+    """The page ``template`` renders with ``context``, as an HTML response."""
     return HTMLResponse(render_text(template, **context))
 
 

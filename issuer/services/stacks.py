@@ -586,16 +586,6 @@ class Submitted:
     stacks_issued: list[Award]
 
 
-def _problems(report: VerificationReport) -> list[str]:
-    from verifier.report import Outcome
-
-    return [
-        f"{c.id}: {c.message}"
-        for c in report.checks
-        if c.outcome in (Outcome.FAILED, Outcome.INDETERMINATE)
-    ]
-
-
 def submit_components(
     *,
     session: Session,
@@ -646,7 +636,7 @@ def submit_components(
                 {
                     "source": label,
                     "reason": f"The credential does not count: {reason}.",
-                    "problems": _problems(report),
+                    "problems": report.problems(),
                     "report": report.to_json(),
                 }
             )

@@ -324,7 +324,8 @@ def entry_for(urls: Urls, public_id: str, purpose: str, index: int) -> dict[str,
     }
 
 
-def _entry(runtime: Runtime, allocation: Allocation) -> dict[str, Any]:
+def _status_entry(runtime: Runtime, allocation: Allocation) -> dict[str, Any]:
+    """The ``credentialStatus`` entry that points at ``allocation``'s bit."""
     return entry_for(runtime.urls, allocation.public_id, allocation.purpose.value, allocation.index)
 
 
@@ -336,7 +337,7 @@ def add_credential_status(credential: dict[str, Any], context: SigningContext) -
     """
     award_id = context.award.id
     entries = [
-        _entry(
+        _status_entry(
             context.runtime,
             allocate(context.session, context.runtime, context.issuer, award_id, purpose),
         )

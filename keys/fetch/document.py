@@ -1,16 +1,15 @@
-"""What a fetch hands back, and how its body is read as JSON.
+"""What a fetch hands back, and what its media type and first bytes say about it.
 
-:class:`FetchedDocument` is the one result type of every fetcher (guarded, preloaded, in-process);
-:func:`parse_json` is the strict JSON reading the fetcher, its cache and its preloads share.
+:class:`FetchedDocument` is the one result type of every fetcher (guarded, preloaded, in-process).
+The strict JSON reading the fetcher, its cache and its preloads share is
+:func:`schemas.json_values.parse_json`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-from typing import Any
 
-__all__ = ["FetchedDocument", "looks_like_json", "media_type", "parse_json"]
+__all__ = ["FetchedDocument", "looks_like_json", "media_type"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,15 +33,6 @@ class FetchedDocument:
     def copy(self) -> FetchedDocument:
         """A copy with a private ``headers`` dict, so no caller can edit what a cache holds."""
         return dataclasses.replace(self, headers=dict(self.headers))
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def parse_json(body: bytes) -> Any:
-    """Strict JSON: Python's ``NaN``/``Infinity`` extensions are not valid in any document."""
-    return json.loads(body, parse_constant=_reject_constant)
 
 
 def looks_like_json(content_type: str, body: bytes) -> bool:

@@ -19,7 +19,7 @@ import httpx
 
 from keys.errors import FetchBlocked, FetchError, FetchStatusError, FetchTimeout, FetchTooLarge
 from keys.fetch.decoding import BoundedDecoder
-from keys.fetch.document import FetchedDocument, media_type, parse_json
+from keys.fetch.document import FetchedDocument, media_type
 from keys.fetch.http_cache import (
     DEFAULT_CACHE_MAX_BYTES,
     DEFAULT_CACHE_MAX_ENTRIES,
@@ -29,6 +29,7 @@ from keys.fetch.http_cache import (
 from keys.fetch.policy import AddressPolicy, Resolver, strip_fragment
 from keys.fetch.preloads import preloaded_document
 from keys.fetch.transport import NoCookies, PinnedBackend, PinnedTransport
+from schemas.json_values import parse_json
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -17,9 +17,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 
-from keys.fetch.document import FetchedDocument, looks_like_json, parse_json
+from keys.fetch.document import FetchedDocument, looks_like_json
 from keys.fetch.status_ttl import document_deadline
 from schemas.dates import as_utc
+from schemas.json_values import parse_json
 
 __all__ = [
     "DEFAULT_CACHE_MAX_BYTES",

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from keys.fetch.document import FetchedDocument, parse_json
+from keys.fetch.document import FetchedDocument
 from keys.fetch.policy import strip_fragment
+from schemas.json_values import parse_json
 
 __all__ = ["parse_preload_args", "preloaded_document"]
 

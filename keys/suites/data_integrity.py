@@ -27,6 +27,7 @@ from keys.multikey import decode_multibase, encode_multibase
 from keys.suites.base import ProofExpectations, ProofOptions
 from schemas.canonical import DocumentLoader
 from schemas.dates import format_datetime, is_xsd_datetime
+from schemas.json_values import as_list
 from schemas.models import VC2_CONTEXT
 
 DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
@@ -44,13 +45,6 @@ class Cryptosuite:
     canonicalize: Callable[[Mapping[str, Any], DocumentLoader], str]
     key_type: KeyType
     signature_length: int
-
-
-def _contexts(document: Mapping[str, Any]) -> list[Any]:
-    context = document.get("@context")
-    if context is None:
-        return []
-    return list(context) if isinstance(context, list) else [context]
 
 
 def encode_proof_value(signature: bytes) -> str:
@@ -106,7 +100,7 @@ class LinkedDataSignature:
         context, and Ed25519Signature2020 always needs its own.
         """
         prepared = dict(document)
-        contexts = _contexts(prepared)
+        contexts = as_list(prepared.get("@context"))
         needed = self._required_context
         if needed and needed not in contexts:
             if needed == DATA_INTEGRITY_CONTEXT and VC2_CONTEXT in contexts:

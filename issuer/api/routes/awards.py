@@ -99,7 +99,8 @@ def get_award(
     return _view(session, row, format)
 
 
-async def _body(request: Request) -> bytes:
+async def _raw_body(request: Request) -> bytes:
+    """The request body as sent (a batch is JSON or CSV, so FastAPI must not parse it)."""
     return await request.body()
 
 
@@ -123,7 +124,7 @@ def _body_batch_id(text: str) -> str:
 )
 def create_batch(
     request: Request,
-    body: Annotated[bytes, Depends(_body)],
+    body: Annotated[bytes, Depends(_raw_body)],
     issuer: IssueIssuer,
     session: SessionDep,
     runtime: RuntimeDep,

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from issuer.api.badge_page import credential_page
 from issuer.api.deps import RuntimeDep, SessionDep
-from issuer.api.pages import badge_svg, render
+from issuer.api.pages import badge_svg, html_page
 from issuer.models import DidMethod, Issuer
 from issuer.services import catalog, issuers
 from issuer.services.awards import get_award
@@ -68,7 +68,7 @@ def healthz() -> dict[str, str]:
 def index(session: SessionDep, runtime: RuntimeDep) -> Response:
     rows = issuers.list_issuers(session)
     listed = [{"name": r.name, "did": r.did, "url": runtime.urls.issuer(r.slug)} for r in rows]
-    return render("index.html", issuers=listed)
+    return html_page("index.html", issuers=listed)
 
 
 # ------------------------------------------------------------------------------ credentials
@@ -137,7 +137,7 @@ def achievement(
     owner = session.get(Issuer, row.issuer_id)
     assert owner is not None
     current = catalog.get_achievement(session, slug)
-    return render(
+    return html_page(
         "achievement.html",
         a=row.document,
         version=row.version,
@@ -176,7 +176,7 @@ def issuer_profile(
         raise _not_acceptable()
     if chosen != "text/html":
         return _json(profile, chosen)
-    return render(
+    return html_page(
         "issuer.html",
         profile=profile,
         did_document_url=(
@@ -187,8 +187,14 @@ def issuer_profile(
     )
 
 
-@router.get("/issuers/{slug}/did.json")
-def did_document(slug: str, session: SessionDep) -> JSONResponse:
+# The summary and operationId FastAPI derived from this handler's former name (``did_document``,
+# now keys.did's alone), kept so that the OpenAPI document does not change.
+@router.get(
+    "/issuers/{slug}/did.json",
+    summary="Did Document",
+    operation_id="did_document_issuers__slug__did_json_get",
+)
+def get_did_document(slug: str, session: SessionDep) -> JSONResponse:
     """The did:web DID document: current keys first, retired keys still listed."""
     document = issuers.did_document_for(session, _issuer(session, slug))
     return JSONResponse(document, media_type="application/did+json", headers=_CACHE_KEYS)

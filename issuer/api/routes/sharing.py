@@ -135,7 +135,8 @@ def certificate(
     return certificate_page(request, runtime, request.app.state.verifier, row)
 
 
-async def _read_limited(upload: UploadFile, what: str) -> bytes:
+async def _read_upload(upload: UploadFile, what: str) -> bytes:
+    """An uploaded file's bytes; 413 when it is larger than a baked badge may be."""
     data = await upload.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
         raise HTTPException(
@@ -163,9 +164,9 @@ async def bake(
     ] = None,
 ) -> Response:
     """The image with the credential in it; re-baking replaces a credential already there."""
-    data = await _read_limited(image, "the image")
+    data = await _read_upload(image, "the image")
     if credential_file is not None:
-        text = (await _read_limited(credential_file, "the credential")).decode("utf-8", "replace")
+        text = (await _read_upload(credential_file, "the credential")).decode("utf-8", "replace")
     elif credential is not None:
         text = credential
     else:

@@ -144,7 +144,8 @@ async def read_json(request: Request) -> Any:
 JsonBody = Annotated[Any, Depends(read_json)]
 
 
-def _error(error: vcapi.VcApiError) -> JSONResponse:
+def _error_response(error: vcapi.VcApiError) -> JSONResponse:
+    """A VC-API error as its JSON body, with the HTTP status it names."""
     return JSONResponse({"code": error.status_code, **error.to_json()}, error.status_code)
 
 
@@ -241,7 +242,7 @@ def issue(key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep, body: JsonBo
     try:
         outcome, wrapped = _issue(session, runtime, key, body, None)
     except vcapi.VcApiError as error:
-        return _error(error)
+        return _error_response(error)
     return _issue_response(outcome, wrapped)
 
 
@@ -274,7 +275,7 @@ def issue_as_tenant(
     try:
         outcome, wrapped = _issue(session, runtime, key, body, issuer)
     except vcapi.VcApiError as error:
-        return _error(error)
+        return _error_response(error)
     return _issue_response(outcome, wrapped)
 
 
@@ -310,7 +311,7 @@ def _status(
             statusLists=list(change.status_lists),
         )
     except vcapi.VcApiError as error:
-        return _error(error)
+        return _error_response(error)
     return JSONResponse(result.model_dump())
 
 
@@ -381,12 +382,16 @@ def _invalid(error: vcapi_verify.InvalidVerifyRequest) -> JSONResponse:
 
 @router.post(
     "/credentials/verify",
+    # as derived from the handler's former name, verify_credential (now verifier.vcapi's alone)
+    operation_id="verify_credential_credentials_verify_post",
     summary="Verify a credential (W3C VC-API)",
     response_model=VerifyResponse,
     responses={400: {"model": VerifyResponse, "description": "Not verified, or bad input"}},
     openapi_extra=_body_doc(VerifyCredentialRequest),
 )
-async def verify_credential(verifier: VerifierDep, runtime: RuntimeDep, body: JsonBody) -> Response:
+async def post_credentials_verify(
+    verifier: VerifierDep, runtime: RuntimeDep, body: JsonBody
+) -> Response:
     """200 `{"verified": true, "checks": [...], "warnings": [], "errors": []}` when every
     required check passes; 400 with `verified: false` and the failed checks in `errors`
     (`{"name", "message", "check"}`) when not. Data Integrity proofs (eddsa-rdfc-2022,
@@ -407,12 +412,14 @@ async def verify_credential(verifier: VerifierDep, runtime: RuntimeDep, body: Js
 
 @router.post(
     "/presentations/verify",
+    # as derived from the handler's former name, verify_presentation (now verifier.vcapi's alone)
+    operation_id="verify_presentation_presentations_verify_post",
     summary="Verify a presentation and its credentials (W3C VC-API)",
     response_model=PresentationVerifyResponse,
     responses={400: {"model": VerifyResponse, "description": "Not verified, or bad input"}},
     openapi_extra=_body_doc(VerifyPresentationRequest),
 )
-async def verify_presentation(
+async def post_presentations_verify(
     verifier: VerifierDep, runtime: RuntimeDep, body: JsonBody
 ) -> Response:
     """The holder's `authentication` proof (with `options.challenge` / `options.domain` when

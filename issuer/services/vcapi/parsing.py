@@ -196,7 +196,8 @@ def _check_id(credential: Mapping[str, Any], urls: Urls) -> None:
             )
 
 
-def _parse_options(options: Any) -> IssueOptions:
+def _parse_issue_options(options: Any) -> IssueOptions:
+    """The issue request's ``options``: suite, ``created`` and the status lists to allocate."""
     if options is None:
         return IssueOptions()
     if not isinstance(options, dict):
@@ -298,7 +299,7 @@ def parse_issue_request(body: Any, urls: Urls) -> tuple[dict[str, Any], IssueOpt
         entries = status if isinstance(status, list) else [status]
         if not entries or not all(isinstance(e, dict) for e in entries):
             raise _bad("credential.credentialStatus", "must be an object or an array of objects")
-    return credential, _parse_options(body.get("options"))
+    return credential, _parse_issue_options(body.get("options"))
 
 
 @dataclass(frozen=True)
