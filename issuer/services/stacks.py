@@ -94,7 +94,9 @@ __all__ = [
     "after_award",
     "create_stack",
     "create_stack_version",
+    "counted_components",
     "educator_components",
+    "evaluate_for",
     "get_stack",
     "issue_completed_stacks",
     "issue_stack",
@@ -103,6 +105,7 @@ __all__ = [
     "progress",
     "rule_url",
     "stack_idempotency_key",
+    "stack_version_of",
     "stack_public",
     "submission_public",
     "submit_components",
@@ -341,15 +344,41 @@ def educator_components(
     return components, list(awards), list(submissions)
 
 
-def progress(
+def evaluate_for(
     session: Session, stack: StackVersion, recipient_email: str, *, now: datetime | None = None
-) -> StackEvaluation:
-    """How far an educator is along a stack (the rule evaluated, nothing issued)."""
+) -> tuple[StackEvaluation, list[ComponentEvidence]]:
+    """The stack's rule evaluated over the educator's components as they stand now (in this
+    session's transaction), and those components (the stack's own credential never counts)."""
     owner = session.get(Issuer, stack.achievement.issuer_id)
     assert owner is not None
     components, _, _ = educator_components(session, recipient_email, issuer=owner, now=now)
     own = stack.achievement.document["id"]
-    return evaluate(stack.rule, [c for c in components if c.achievement_id != own])
+    counted = [c for c in components if c.achievement_id != own]
+    return evaluate(stack.rule, counted), counted
+
+
+def progress(
+    session: Session, stack: StackVersion, recipient_email: str, *, now: datetime | None = None
+) -> StackEvaluation:
+    """How far an educator is along a stack (the rule evaluated, nothing issued)."""
+    return evaluate_for(session, stack, recipient_email, now=now)[0]
+
+
+def stack_version_of(session: Session, row: Award) -> StackVersion | None:
+    """The stack version ``row`` was issued for, or None when ``row`` is not a stack
+    credential."""
+    record = session.get(StackRuleRecord, row.achievement_id)
+    if record is None:
+        return None
+    achievement = session.get(CatalogAchievement, row.achievement_id)
+    assert achievement is not None
+    return _version(achievement, record)
+
+
+def counted_components(row: Award) -> list[str]:
+    """The id URLs of the components a stack credential counted: its stored evidence, one
+    entry per component (:func:`issue_stack`), written once with the credential."""
+    return [e["url"] for e in row.evidence if isinstance(e, dict) and e.get("url")]
 
 
 # ------------------------------------------------------------------------------ issuing
