@@ -145,7 +145,7 @@ def _counting(
             .join(StackRuleRecord, col(StackRuleRecord.achievement_id) == col(Award.achievement_id))
             .where(Award.recipient_email == email)
             .order_by(col(Award.id))
-            .with_for_update(of=Award)  # type: ignore[arg-type]
+            .with_for_update(of=Award)
             .execution_options(populate_existing=True)
         )
         for row in session.exec(query):

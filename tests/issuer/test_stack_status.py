@@ -52,9 +52,7 @@ def audit_of(session: Session, row: Award) -> list[StatusEvent]:
     session.commit()
     return list(
         session.exec(
-            select(StatusEvent)
-            .where(StatusEvent.award_id == row.id)
-            .order_by(col(StatusEvent.id))
+            select(StatusEvent).where(StatusEvent.award_id == row.id).order_by(col(StatusEvent.id))
         ).all()
     )
 
