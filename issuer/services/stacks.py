@@ -54,6 +54,8 @@ from issuer.models import (
     StackPublic,
     StackRuleRecord,
     StackSubmission,
+    StatusAction,
+    StatusEvent,
     SubmissionPublic,
     public_view,
 )
@@ -384,11 +386,36 @@ def counted_components(row: Award) -> list[str]:
 # ------------------------------------------------------------------------------ issuing
 
 
-def stack_idempotency_key(stack: StackVersion, recipient_email: str) -> str:
+def stack_idempotency_key(stack: StackVersion, recipient_email: str, revoked: int = 0) -> str:
     """``stack:<slug>:v<n>:<hash of the educator's email>``: one stack credential per stack
-    version and educator, whoever tries to issue it."""
+    version and educator, whoever tries to issue it.
+
+    ``revoked`` counts the educator's credentials of this version revoked *with a component*
+    (:mod:`issuer.services.stack_status`); each such revocation opens a new key (``…:r1``,
+    ``…:r2``), so the educator who earns the component again earns the stack again, still
+    exactly once. A stack credential an operator revoked keeps its key taken: no other.
+    """
     digest = hashlib.sha256(recipient_email.strip().lower().encode("utf-8")).hexdigest()[:32]
-    return f"stack:{stack.achievement.slug}:v{stack.achievement.version}:{digest}"
+    key = f"stack:{stack.achievement.slug}:v{stack.achievement.version}:{digest}"
+    return f"{key}:r{revoked}" if revoked else key
+
+
+def _revoked_with_components(session: Session, stack: StackVersion, recipient_email: str) -> int:
+    """The educator's credentials of this stack version revoked because a component was."""
+    return len(
+        session.exec(
+            select(Award.id)
+            .join(StatusEvent, col(StatusEvent.award_id) == col(Award.id))
+            .where(Award.achievement_id == stack.achievement.id)
+            .where(Award.recipient_email == recipient_email.strip().lower())
+            .where(Award.status == AwardStatus.revoked)
+            .where(StatusEvent.action == StatusAction.revoke.value)
+            .where(StatusEvent.new_status == AwardStatus.revoked.value)
+            .where(StatusEvent.previous_status != AwardStatus.revoked.value)
+            .where(col(StatusEvent.cause_award_id).is_not(None))
+            .distinct()
+        ).all()
+    )
 
 
 def _holds(session: Session, stack: StackVersion, recipient_email: str) -> Award | None:
@@ -457,7 +484,9 @@ def issue_stack(
     by_ref = {c.ref: c for c in components}
     used = [by_ref[ref] for ref in evaluation.used]
     name, did = _recipient(awards, submissions, set(evaluation.used))
-    key = stack_idempotency_key(stack, recipient_email)
+    key = stack_idempotency_key(
+        stack, recipient_email, _revoked_with_components(session, stack, recipient_email)
+    )
     request = AwardCreate.model_validate(
         {
             "achievement": stack.achievement.slug,

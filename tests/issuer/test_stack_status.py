@@ -421,3 +421,41 @@ def test_the_api_says_which_stack_credentials_a_change_affected(
         f"{base}/status/events", params={"credential": str(stack.id)}, headers=auth
     ).json()
     assert [e["reason"] for e in events][-1] == f"{named(runtime, components[1])} revoked: fraud"
+
+
+def test_a_component_earned_again_issues_a_new_stack_credential(
+    session: Session, runtime: Runtime, issuer: Issuer, client: TestClient
+) -> None:
+    """The stack credential revoked with a component does not block the next one: the
+    educator who earns the component again earns the stack again, once."""
+    components, stack = complete_apl_i_ii(session, runtime)
+    status_service.revoke(session, runtime, components[0], REASON, ACTOR)
+    again = award_to(session, runtime, APL_I_II[0])
+    old, new = stack_awards(session, "apl-i-ii")
+    assert (old.id, old.status, new.status) == (stack.id, "revoked", "active")
+    assert runtime.urls.credential(again.id) in {e["url"] for e in new.evidence}
+    assert verify_here(client, json.loads(new.credential)).verdict == "valid"
+    award_to(session, runtime, APL_I_II[1], score=99)
+    assert len(stack_awards(session, "apl-i-ii")) == 2
+    # Revoked again, and earned again: a third.
+    status_service.revoke(session, runtime, again, REASON, ACTOR)
+    assert reloaded(session, new).status == "revoked"
+    award_to(session, runtime, APL_I_II[0])
+    assert [r.status for r in stack_awards(session, "apl-i-ii")] == [
+        "revoked",
+        "revoked",
+        "active",
+    ]
+
+
+def test_a_stack_credential_an_operator_revoked_is_not_issued_again(
+    session: Session, runtime: Runtime, issuer: Issuer
+) -> None:
+    components, stack = complete_apl_i_ii(session, runtime)
+    status_service.revoke(session, runtime, stack, "issued in error", ACTOR)
+    award_to(session, runtime, APL_I_II[0], score=99)
+    assert [r.id for r in stack_awards(session, "apl-i-ii")] == [stack.id]
+    assert (
+        stacks.issue_completed_stacks(session=session, runtime=runtime, recipient_email=EDUCATOR)
+        == []
+    )
