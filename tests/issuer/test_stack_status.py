@@ -9,9 +9,12 @@ import json
 from typing import Any
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, inspect
 from sqlmodel import Session, col, select
 
+from issuer.db import alembic_config, migrate
 from issuer.models import Award, Issuer, StackCreate, StatusAction, StatusEvent
 from issuer.runtime import Runtime
 from issuer.services import stack_status, stacks
@@ -27,6 +30,9 @@ from tests.issuer.stack_support import (
 )
 from tests.issuer.status_support import entries, list_bit, status_check, verify_here
 from tests.issuer.support import BASE_URL, ISSUER
+from tests.issuer.test_vcapi_status import fresh_engine, status
+
+__all__ = ["fresh_engine"]  # the fixture, used here too
 
 ACTOR = "test:registrar"
 REASON = "assessor error"
@@ -459,3 +465,38 @@ def test_a_stack_credential_an_operator_revoked_is_not_issued_again(
         stacks.issue_completed_stacks(session=session, runtime=runtime, recipient_email=EDUCATOR)
         == []
     )
+
+
+def test_the_vc_api_status_path_says_what_it_did_to_the_stack_credential(
+    session: Session,
+    runtime: Runtime,
+    issuer: Issuer,
+    client: TestClient,
+    auth: dict[str, str],
+) -> None:
+    components, stack = complete_apl_i_ii(session, runtime)
+    response = status(client, auth, runtime.urls.credential(components[3].id), "revoked")
+    assert response.status_code == 200, response.text
+    [effect] = response.json()["stacks"]
+    assert (effect["id"], effect["outcome"], effect["status"]) == (
+        str(stack.id),
+        "revoked",
+        "revoked",
+    )
+    assert reloaded(session, stack).status == "revoked"
+    assert bits(client, stack)["revocation"] == 1
+
+
+def test_revision_0005_adds_the_cause_and_downgrades(fresh_engine: Engine) -> None:
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(fresh_engine).get_columns("status_event")}
+
+    config = alembic_config(fresh_engine)
+    command.upgrade(config, "0004")
+    assert "cause_award_id" not in columns()
+    command.upgrade(config, "0005")
+    assert "cause_award_id" in columns()
+    command.downgrade(config, "0004")
+    assert "cause_award_id" not in columns()
+    migrate(fresh_engine)
+    assert "cause_award_id" in columns()
