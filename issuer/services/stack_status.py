@@ -36,7 +36,12 @@ from sqlmodel import Session, col, select
 from issuer.models import Award, AwardStatus, StackRuleRecord, StatusAction, StatusEvent
 from issuer.services.context import Runtime
 from issuer.services.stacks import counted_components, evaluate_for, stack_version_of
-from issuer.services.status_machine import StatusHolder, apply_transitions, load_allocations
+from issuer.services.status_machine import (
+    StatusHolder,
+    apply_transitions,
+    chunks,
+    load_allocations,
+)
 from schemas.json_values import objects
 
 __all__ = ["StackEffect", "follow_components"]
@@ -133,25 +138,29 @@ def _counting(
     session: Session, runtime: Runtime, components: Sequence[tuple[Award, tuple[uuid.UUID, ...]]]
 ) -> list[tuple[Award, list[tuple[Award, tuple[uuid.UUID, ...]]]]]:
     """The stack credentials (locked, in id order) whose evidence lists any of ``components``,
-    each with the components it counted."""
+    each with the components it counted. One query per few hundred educators, whatever the
+    size of a bulk request."""
     by_email: dict[str, dict[str, tuple[Award, tuple[uuid.UUID, ...]]]] = {}
     for component, roots in components:
         by_url = by_email.setdefault(component.recipient_email, {})
         by_url[runtime.urls.credential(component.id)] = (component, roots)
-    found = []
-    for email, by_url in sorted(by_email.items()):
+    rows: dict[uuid.UUID, Award] = {}
+    for emails in chunks(sorted(by_email)):
         query = (
             select(Award)
             .join(StackRuleRecord, col(StackRuleRecord.achievement_id) == col(Award.achievement_id))
-            .where(Award.recipient_email == email)
+            .where(col(Award.recipient_email).in_(emails))
             .order_by(col(Award.id))
             .with_for_update(of=Award)
             .execution_options(populate_existing=True)
         )
-        for row in session.exec(query):
-            causes = [by_url[url] for url in counted_components(row) if url in by_url]
-            if causes:
-                found.append((row, causes))
+        rows.update((row.id, row) for row in session.exec(query))
+    found = []
+    for _, row in sorted(rows.items()):
+        by_url = by_email[row.recipient_email]
+        causes = [by_url[url] for url in counted_components(row) if url in by_url]
+        if causes:
+            found.append((row, causes))
     return found
 
 
