@@ -500,3 +500,47 @@ def test_revision_0005_adds_the_cause_and_downgrades(fresh_engine: Engine) -> No
     assert "cause_award_id" not in columns()
     migrate(fresh_engine)
     assert "cause_award_id" in columns()
+
+
+def test_a_stack_that_counted_a_stack_credential_follows_it(
+    session: Session, runtime: Runtime, issuer: Issuer, client: TestClient
+) -> None:
+    data = StackCreate.model_validate(
+        {
+            "slug": "apl-plus",
+            "name": "APL I-II and Social-Emotional Learning",
+            "description": "The APL I-II stack credential and one more micro-credential.",
+            "requirements": [
+                {
+                    "type": "stack",
+                    "id": "apl",
+                    "name": "APL I-II",
+                    "anyVersionOf": [f"{BASE_URL}/achievements/apl-i-ii"],
+                    "issuers": [issuer.did],
+                },
+                {
+                    "type": "component",
+                    "id": "sel",
+                    "name": "Social-Emotional Learning",
+                    "anyVersionOf": [f"{BASE_URL}/achievements/{APL_II_III_REQUIRED[0]}"],
+                    "issuers": [issuer.did],
+                },
+            ],
+        }
+    )
+    stacks.create_stack(session=session, runtime=runtime, issuer=issuer, data=data)
+    award_to(session, runtime, APL_II_III_REQUIRED[0])
+    components, apl = complete_apl_i_ii(session, runtime)
+    [outer] = stack_awards(session, "apl-plus")
+    assert runtime.urls.credential(apl.id) in {e["url"] for e in outer.evidence}
+
+    change = status_service.revoke(session, runtime, components[0], REASON, ACTOR)
+    assert [(e.award_id, e.outcome) for e in change.stacks] == [
+        (apl.id, "revoked"),
+        (outer.id, "revoked"),
+    ]
+    assert reloaded(session, outer).status == "revoked"
+    [event] = audit_of(session, outer)
+    assert event.reason == f"{named(runtime, apl)} revoked: {REASON}"
+    assert event.cause_award_id == apl.id
+    assert bits(client, outer)["revocation"] == 1
