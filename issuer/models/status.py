@@ -206,6 +206,8 @@ class StatusEventPublic(BaseModel):
     new_status: str
     changed: bool
     at: datetime
+    #: The component credential whose change made this one, for a stack credential.
+    cause_credential_id: str | None = None
 
 
 class StatusListPublic(BaseModel):

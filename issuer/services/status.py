@@ -770,6 +770,8 @@ class StatusEventView:
     #: False for a request that found the credential already in that state.
     changed: bool
     at: datetime
+    #: The component whose change made this one (a stack credential following it), if any.
+    cause_credential_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {**vars(self), "at": format_datetime(self.at)}
@@ -786,6 +788,9 @@ def event_view(runtime: Runtime, row: StatusEvent) -> StatusEventView:
         new_status=row.new_status,
         changed=row.previous_status != row.new_status,
         at=as_utc(row.at),
+        cause_credential_id=runtime.urls.credential(row.cause_award_id)
+        if row.cause_award_id is not None
+        else None,
     )
 
 

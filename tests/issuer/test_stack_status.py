@@ -427,6 +427,11 @@ def test_the_api_says_which_stack_credentials_a_change_affected(
         f"{base}/status/events", params={"credential": str(stack.id)}, headers=auth
     ).json()
     assert [e["reason"] for e in events][-1] == f"{named(runtime, components[1])} revoked: fraud"
+    assert [e["cause_credential_id"] for e in events] == [
+        runtime.urls.credential(components[0].id),
+        runtime.urls.credential(components[0].id),
+        runtime.urls.credential(components[1].id),
+    ]
 
 
 def test_a_component_earned_again_issues_a_new_stack_credential(
