@@ -10,9 +10,11 @@ counted_components`), and evaluates the stack version's rule again over the educ
 components as they now stand (:func:`issuer.services.stacks.evaluate_for`):
 
 * still met (an elective replaced by another): the stack credential is **kept**;
-* not met: it is **revoked** with a revoked component, **suspended** with a suspended one,
-  through the same state machine (:mod:`issuer.services.status_machine`): its bit flips, its
-  list is re-signed at the next fetch, and its audit row's reason names the component
+* not met: it is **revoked** with a revoked component, **suspended** with a suspended one —
+  or with a revoked one when the rule would be met again once the suspended components it
+  waits on are unsuspended (a suspension is not a verdict) — through the same state machine
+  (:mod:`issuer.services.status_machine`): its bit flips, its list is re-signed at the next
+  fetch, and its audit row's reason names the component
   (``component <id> (<achievement>) revoked: <reason>``) and its ``cause_award_id`` is that
   component. A revoked stack credential stays revoked.
 
@@ -223,15 +225,25 @@ def _follow(
         if not evaluation.met:
             unmet = "; ".join(r.reason for r in evaluation.requirements if not r.met)
             return effect("unchanged", f"stays suspended: its rule is not met ({unmet})")
-    elif evaluation.met:
+        return _apply(session, request, row, causes, label, current, StatusAction.unsuspend)
+    if evaluation.met:
         by_ref = {c.ref: c for c in components}
         used = ", ".join(
             by_ref[ref].achievement_name or ref if ref in by_ref else ref for ref in evaluation.used
         )
         return effect("kept", f"kept: rule still met by {used}")
-    elif request.action is StatusAction.suspend and current is AwardStatus.suspended:
+    action = request.action
+    if action is StatusAction.revoke:
+        # Revoked for good only if no suspended component could make the rule met again: a
+        # stack credential that waits on a component under review is suspended instead.
+        waiting, _ = evaluate_for(
+            session, stack, row.recipient_email, now=request.now, count_suspended=True
+        )
+        if waiting.met:
+            action = StatusAction.suspend
+    if action is StatusAction.suspend and current is AwardStatus.suspended:
         return effect("unchanged", "already suspended")
-    return _apply(session, request, row, causes, label, current)
+    return _apply(session, request, row, causes, label, current, action)
 
 
 def _apply(
@@ -241,7 +253,10 @@ def _apply(
     causes: Sequence[Award],
     label: str,
     current: AwardStatus,
+    action: StatusAction,
 ) -> StackEffect:
+    """``action`` on the stack credential, its audit row naming the components and what was
+    done to them (``request.action``: a component revoked may suspend a stack credential)."""
     verb = _VERB[request.action]
     reason = f"{_named(request.runtime, causes)} {verb}: {request.reason}"
 
@@ -251,7 +266,7 @@ def _apply(
         return StatusEvent(
             award_id=holder.id,
             issuer_id=holder.issuer_id,
-            action=request.action.value,
+            action=action.value,
             reason=reason,
             actor=request.actor,
             previous_status=previous.value,
@@ -263,7 +278,7 @@ def _apply(
     [transition] = apply_transitions(
         session,
         [row],
-        request.action,
+        action,
         allocations=load_allocations(session, [row.id]),
         audit=audit,
         now=request.now,
@@ -273,7 +288,7 @@ def _apply(
         row.id,
         request.runtime.urls.credential(row.id),
         label,
-        verb,
+        _VERB[action],
         current,
         transition.status,
         reason,

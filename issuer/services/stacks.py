@@ -299,10 +299,15 @@ def _expired(document: dict[str, Any], now: datetime) -> bool:
     return moment is None or moment <= now  # unreadable: do not count it
 
 
-def _award_component(row: Award, now: datetime) -> ComponentEvidence:
+def _award_component(
+    row: Award, now: datetime, *, count_suspended: bool = False
+) -> ComponentEvidence:
     document = json.loads(row.credential)
     state, problem = ComponentState.VALID, None
-    if row.status != AwardStatus.active:
+    counted = (
+        (AwardStatus.active, AwardStatus.suspended) if count_suspended else (AwardStatus.active,)
+    )
+    if row.status not in counted:
         state, problem = ComponentState.INVALID, f"it is {row.status}"
     elif _expired(document, now):
         state, problem = ComponentState.INVALID, "it has expired"
@@ -323,11 +328,20 @@ def _submission_component(row: StackSubmission, now: datetime) -> ComponentEvide
 
 
 def educator_components(
-    session: Session, recipient_email: str, *, issuer: Issuer, now: datetime | None = None
+    session: Session,
+    recipient_email: str,
+    *,
+    issuer: Issuer,
+    now: datetime | None = None,
+    count_suspended: bool = False,
 ) -> tuple[list[ComponentEvidence], list[Award], list[StackSubmission]]:
     """Everything that may count toward ``issuer``'s stacks for an educator: their awards on
     this service (any state: revoked ones are there to be reported, and do not count) and the
-    credentials submitted to ``issuer`` for them."""
+    credentials submitted to ``issuer`` for them.
+
+    ``count_suspended`` counts suspended awards as if active: whether a rule *could* be met
+    once the suspensions are lifted (:mod:`issuer.services.stack_status` asks, to suspend
+    rather than revoke a stack credential that waits on a suspended component)."""
     now = now or utcnow()
     email = recipient_email.strip().lower()
     awards = session.exec(
@@ -341,19 +355,27 @@ def educator_components(
         .where(StackSubmission.recipient_email == email)
         .order_by(col(StackSubmission.created))
     ).all()
-    components = [_award_component(a, now) for a in awards]
+    components = [_award_component(a, now, count_suspended=count_suspended) for a in awards]
     components += [_submission_component(s, now) for s in submissions]
     return components, list(awards), list(submissions)
 
 
 def evaluate_for(
-    session: Session, stack: StackVersion, recipient_email: str, *, now: datetime | None = None
+    session: Session,
+    stack: StackVersion,
+    recipient_email: str,
+    *,
+    now: datetime | None = None,
+    count_suspended: bool = False,
 ) -> tuple[StackEvaluation, list[ComponentEvidence]]:
     """The stack's rule evaluated over the educator's components as they stand now (in this
-    session's transaction), and those components (the stack's own credential never counts)."""
+    session's transaction), and those components (the stack's own credential never counts).
+    ``count_suspended``: see :func:`educator_components`."""
     owner = session.get(Issuer, stack.achievement.issuer_id)
     assert owner is not None
-    components, _, _ = educator_components(session, recipient_email, issuer=owner, now=now)
+    components, _, _ = educator_components(
+        session, recipient_email, issuer=owner, now=now, count_suspended=count_suspended
+    )
     own = stack.achievement.document["id"]
     counted = [c for c in components if c.achievement_id != own]
     return evaluate(stack.rule, counted), counted

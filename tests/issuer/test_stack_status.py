@@ -549,3 +549,30 @@ def test_a_stack_that_counted_a_stack_credential_follows_it(
     assert event.reason == f"{named(runtime, apl)} revoked: {REASON}"
     assert event.cause_award_id == apl.id
     assert bits(client, outer)["revocation"] == 1
+
+
+def test_a_stack_credential_waiting_on_a_suspended_component_is_suspended_not_revoked(
+    session: Session, runtime: Runtime, issuer: Issuer, client: TestClient
+) -> None:
+    """Its rule is unmet only while a component is under review: a revoked elective then
+    suspends it (a suspension is not a verdict), and lifting the review restores it."""
+    elective_pathway(session, runtime, issuer)
+    award_to(session, runtime, APL_II_III_REQUIRED[0])
+    first, second = (award_to(session, runtime, s) for s in APL_II_III_ELECTIVES[:2])
+    [stack] = stack_awards(session, "elective-pathway")
+    award_to(session, runtime, APL_II_III_ELECTIVES[2])
+    [effect] = status_service.suspend(session, runtime, first, "under review", ACTOR).stacks
+    assert effect.outcome == "kept"  # the second and third electives
+    [effect] = status_service.revoke(session, runtime, second, REASON, ACTOR).stacks
+    assert (effect.outcome, effect.previous_status, effect.status) == (
+        "suspended",
+        "active",
+        "suspended",
+    )
+    [event] = audit_of(session, stack)
+    assert (event.action, event.cause_award_id) == ("suspend", second.id)
+    assert event.reason == f"{named(runtime, second)} revoked: {REASON}"
+    assert bits(client, stack) == {"revocation": 0, "suspension": 1}
+    [effect] = status_service.unsuspend(session, runtime, first, "review done", ACTOR).stacks
+    assert (effect.outcome, effect.status) == ("unsuspended", "active")
+    assert bits(client, stack) == {"revocation": 0, "suspension": 0}
