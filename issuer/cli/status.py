@@ -97,33 +97,44 @@ def _change(
             session, runtime, references, action, reason, _actor()
         )
     if json_output:
-        items = []
-        for change in changes:
-            body = asdict(change)
-            body["award_id"] = str(change.award_id)
-            body["status_lists"] = list(change.status_lists)
-            items.append(body)
+        items = [change.to_json() for change in changes]
         echo_json(items[0] if len(items) == 1 and credential_ids else items)
         return
     for change in changes:
-        if not change.changed:
-            typer.echo(
-                f"{change.credential_id}: already {change.status}, nothing changed "
-                f"(audit #{change.event_id})",
-                err=True,
-            )
-            continue
+        _echo_change(change)
+
+
+def _echo_change(change: status_service.StatusChange) -> None:
+    """One credential's change, then what it did to each stack credential that counted it."""
+    if not change.changed:
         typer.echo(
-            f"{change.credential_id}: {change.previous_status} -> {change.status} "
+            f"{change.credential_id}: already {change.status}, nothing changed "
             f"(audit #{change.event_id})",
             err=True,
         )
-        if not change.status_lists:
-            typer.echo(
-                "  this credential was issued without status entries: only the revocation "
-                "list export and its page show the change",
-                err=True,
-            )
+        return
+    typer.echo(
+        f"{change.credential_id}: {change.previous_status} -> {change.status} "
+        f"(audit #{change.event_id})",
+        err=True,
+    )
+    if not change.status_lists:
+        typer.echo(
+            "  this credential was issued without status entries: only the revocation "
+            "list export and its page show the change",
+            err=True,
+        )
+    for effect in change.stacks:
+        moved = (
+            f"{effect.previous_status} -> {effect.status} (audit #{effect.event_id})"
+            if effect.changed
+            else str(effect.status)
+        )
+        typer.echo(
+            f"  stack credential {effect.credential_id} ({effect.stack}): {effect.outcome}, "
+            f"{moved}: {effect.detail}",
+            err=True,
+        )
 
 
 @handle_errors

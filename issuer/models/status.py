@@ -27,6 +27,7 @@ __all__ = [
     "StatusChangesRequest",
     "StatusEvent",
     "StatusEventPublic",
+    "StackEffectPublic",
     "StatusList",
     "StatusListPublic",
     "StatusPurpose",
@@ -142,6 +143,13 @@ class StatusEvent(SQLModel, table=True):
     previous_status: str = Field(max_length=16)
     new_status: str = Field(max_length=16)
     at: datetime = timestamp(default_factory=utcnow)
+    #: The component credential whose change made this one (a stack credential revoked,
+    #: suspended or unsuspended with it; :mod:`issuer.services.stack_status`); None when an
+    #: operator asked. An unsuspended component lifts only a suspension it caused. No foreign
+    #: key: revision 0005 adds the column in place on SQLite (as 0004 did for allocations).
+    cause_award_id: uuid.UUID | None = Field(
+        default=None, sa_column=sa.Column(sa.Uuid(), nullable=True)
+    )
 
 
 class StatusChangeRequest(BaseModel):
@@ -158,6 +166,23 @@ class StatusChangesRequest(BaseModel):
     reason: str = InputField(min_length=1, max_length=MAX_REASON)
 
 
+class StackEffectPublic(BaseModel):
+    """What a component's change did to one stack credential that counted it."""
+
+    credential_id: str
+    id: uuid.UUID
+    #: ``<slug> v<version>`` of the stack.
+    stack: str
+    #: ``revoked``, ``suspended``, ``unsuspended``, ``kept`` (the rule is still met) or
+    #: ``unchanged`` (already in that state, or suspended for its own reasons).
+    outcome: str
+    previous_status: str
+    status: str
+    detail: str
+    #: The audit entry written for it (None when nothing changed).
+    event_id: int | None
+
+
 class StatusChangePublic(BaseModel):
     credential_id: str
     id: uuid.UUID
@@ -167,6 +192,8 @@ class StatusChangePublic(BaseModel):
     changed: bool
     event_id: int
     status_lists: list[str]
+    #: The stack credentials that counted this credential, and what happened to each.
+    stacks: list[StackEffectPublic] = []
 
 
 class StatusEventPublic(BaseModel):
@@ -179,6 +206,8 @@ class StatusEventPublic(BaseModel):
     new_status: str
     changed: bool
     at: datetime
+    #: The component credential whose change made this one, for a stack credential.
+    cause_credential_id: str | None = None
 
 
 class StatusListPublic(BaseModel):

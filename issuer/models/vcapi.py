@@ -14,7 +14,7 @@ from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
 from issuer.models.fields import timestamp
-from issuer.models.status import AwardStatus
+from issuer.models.status import AwardStatus, StackEffectPublic
 from schemas.dates import utcnow
 
 __all__ = [
@@ -122,3 +122,5 @@ class StatusResponse(BaseModel):
     previousStatus: str
     changed: bool
     statusLists: list[str]
+    #: For an award: the stack credentials that counted it and what happened to each.
+    stacks: list[StackEffectPublic] = []

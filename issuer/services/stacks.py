@@ -54,6 +54,8 @@ from issuer.models import (
     StackPublic,
     StackRuleRecord,
     StackSubmission,
+    StatusAction,
+    StatusEvent,
     SubmissionPublic,
     public_view,
 )
@@ -94,7 +96,9 @@ __all__ = [
     "after_award",
     "create_stack",
     "create_stack_version",
+    "counted_components",
     "educator_components",
+    "evaluate_for",
     "get_stack",
     "issue_completed_stacks",
     "issue_stack",
@@ -103,6 +107,7 @@ __all__ = [
     "progress",
     "rule_url",
     "stack_idempotency_key",
+    "stack_version_of",
     "stack_public",
     "submission_public",
     "submit_components",
@@ -294,10 +299,15 @@ def _expired(document: dict[str, Any], now: datetime) -> bool:
     return moment is None or moment <= now  # unreadable: do not count it
 
 
-def _award_component(row: Award, now: datetime) -> ComponentEvidence:
+def _award_component(
+    row: Award, now: datetime, *, count_suspended: bool = False
+) -> ComponentEvidence:
     document = json.loads(row.credential)
     state, problem = ComponentState.VALID, None
-    if row.status != AwardStatus.active:
+    counted = (
+        (AwardStatus.active, AwardStatus.suspended) if count_suspended else (AwardStatus.active,)
+    )
+    if row.status not in counted:
         state, problem = ComponentState.INVALID, f"it is {row.status}"
     elif _expired(document, now):
         state, problem = ComponentState.INVALID, "it has expired"
@@ -318,11 +328,20 @@ def _submission_component(row: StackSubmission, now: datetime) -> ComponentEvide
 
 
 def educator_components(
-    session: Session, recipient_email: str, *, issuer: Issuer, now: datetime | None = None
+    session: Session,
+    recipient_email: str,
+    *,
+    issuer: Issuer,
+    now: datetime | None = None,
+    count_suspended: bool = False,
 ) -> tuple[list[ComponentEvidence], list[Award], list[StackSubmission]]:
     """Everything that may count toward ``issuer``'s stacks for an educator: their awards on
     this service (any state: revoked ones are there to be reported, and do not count) and the
-    credentials submitted to ``issuer`` for them."""
+    credentials submitted to ``issuer`` for them.
+
+    ``count_suspended`` counts suspended awards as if active: whether a rule *could* be met
+    once the suspensions are lifted (:mod:`issuer.services.stack_status` asks, to suspend
+    rather than revoke a stack credential that waits on a suspended component)."""
     now = now or utcnow()
     email = recipient_email.strip().lower()
     awards = session.exec(
@@ -336,30 +355,89 @@ def educator_components(
         .where(StackSubmission.recipient_email == email)
         .order_by(col(StackSubmission.created))
     ).all()
-    components = [_award_component(a, now) for a in awards]
+    components = [_award_component(a, now, count_suspended=count_suspended) for a in awards]
     components += [_submission_component(s, now) for s in submissions]
     return components, list(awards), list(submissions)
+
+
+def evaluate_for(
+    session: Session,
+    stack: StackVersion,
+    recipient_email: str,
+    *,
+    now: datetime | None = None,
+    count_suspended: bool = False,
+) -> tuple[StackEvaluation, list[ComponentEvidence]]:
+    """The stack's rule evaluated over the educator's components as they stand now (in this
+    session's transaction), and those components (the stack's own credential never counts).
+    ``count_suspended``: see :func:`educator_components`."""
+    owner = session.get(Issuer, stack.achievement.issuer_id)
+    assert owner is not None
+    components, _, _ = educator_components(
+        session, recipient_email, issuer=owner, now=now, count_suspended=count_suspended
+    )
+    own = stack.achievement.document["id"]
+    counted = [c for c in components if c.achievement_id != own]
+    return evaluate(stack.rule, counted), counted
 
 
 def progress(
     session: Session, stack: StackVersion, recipient_email: str, *, now: datetime | None = None
 ) -> StackEvaluation:
     """How far an educator is along a stack (the rule evaluated, nothing issued)."""
-    owner = session.get(Issuer, stack.achievement.issuer_id)
-    assert owner is not None
-    components, _, _ = educator_components(session, recipient_email, issuer=owner, now=now)
-    own = stack.achievement.document["id"]
-    return evaluate(stack.rule, [c for c in components if c.achievement_id != own])
+    return evaluate_for(session, stack, recipient_email, now=now)[0]
+
+
+def stack_version_of(session: Session, row: Award) -> StackVersion | None:
+    """The stack version ``row`` was issued for, or None when ``row`` is not a stack
+    credential."""
+    record = session.get(StackRuleRecord, row.achievement_id)
+    if record is None:
+        return None
+    achievement = session.get(CatalogAchievement, row.achievement_id)
+    assert achievement is not None
+    return _version(achievement, record)
+
+
+def counted_components(row: Award) -> list[str]:
+    """The id URLs of the components a stack credential counted: its stored evidence, one
+    entry per component (:func:`issue_stack`), written once with the credential."""
+    return [e["url"] for e in row.evidence if isinstance(e, dict) and e.get("url")]
 
 
 # ------------------------------------------------------------------------------ issuing
 
 
-def stack_idempotency_key(stack: StackVersion, recipient_email: str) -> str:
+def stack_idempotency_key(stack: StackVersion, recipient_email: str, revoked: int = 0) -> str:
     """``stack:<slug>:v<n>:<hash of the educator's email>``: one stack credential per stack
-    version and educator, whoever tries to issue it."""
+    version and educator, whoever tries to issue it.
+
+    ``revoked`` counts the educator's credentials of this version revoked *with a component*
+    (:mod:`issuer.services.stack_status`); each such revocation opens a new key (``…:r1``,
+    ``…:r2``), so the educator who earns the component again earns the stack again, still
+    exactly once. A stack credential an operator revoked keeps its key taken: no other.
+    """
     digest = hashlib.sha256(recipient_email.strip().lower().encode("utf-8")).hexdigest()[:32]
-    return f"stack:{stack.achievement.slug}:v{stack.achievement.version}:{digest}"
+    key = f"stack:{stack.achievement.slug}:v{stack.achievement.version}:{digest}"
+    return f"{key}:r{revoked}" if revoked else key
+
+
+def _revoked_with_components(session: Session, stack: StackVersion, recipient_email: str) -> int:
+    """The educator's credentials of this stack version revoked because a component was."""
+    return len(
+        session.exec(
+            select(Award.id)
+            .join(StatusEvent, col(StatusEvent.award_id) == col(Award.id))
+            .where(Award.achievement_id == stack.achievement.id)
+            .where(Award.recipient_email == recipient_email.strip().lower())
+            .where(Award.status == AwardStatus.revoked)
+            .where(StatusEvent.action == StatusAction.revoke.value)
+            .where(StatusEvent.new_status == AwardStatus.revoked.value)
+            .where(StatusEvent.previous_status != AwardStatus.revoked.value)
+            .where(col(StatusEvent.cause_award_id).is_not(None))
+            .distinct()
+        ).all()
+    )
 
 
 def _holds(session: Session, stack: StackVersion, recipient_email: str) -> Award | None:
@@ -428,7 +506,9 @@ def issue_stack(
     by_ref = {c.ref: c for c in components}
     used = [by_ref[ref] for ref in evaluation.used]
     name, did = _recipient(awards, submissions, set(evaluation.used))
-    key = stack_idempotency_key(stack, recipient_email)
+    key = stack_idempotency_key(
+        stack, recipient_email, _revoked_with_components(session, stack, recipient_email)
+    )
     request = AwardCreate.model_validate(
         {
             "achievement": stack.achievement.slug,

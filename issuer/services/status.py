@@ -80,6 +80,7 @@ from issuer.models import (
 from issuer.services.context import Runtime, SigningContext
 from issuer.services.errors import InvalidInput, IssuanceFailed, NotFound
 from issuer.services.signing import sign_credential, signer_for
+from issuer.services.stack_status import StackEffect, follow_components
 from issuer.services.status_machine import (
     StatusHolder,
     apply_transitions,
@@ -540,6 +541,23 @@ class StatusChange:
     event_id: int
     #: The lists that will say so (empty for a credential issued without status entries).
     status_lists: tuple[str, ...]
+    #: The stack credentials that counted this one, and what the change did to each
+    #: (:mod:`issuer.services.stack_status`): revoked, suspended or unsuspended with it, or
+    #: kept because their rule is still met.
+    stacks: tuple[StackEffect, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "award_id": str(self.award_id),
+            "credential_id": self.credential_id,
+            "action": self.action.value,
+            "previous_status": self.previous_status.value,
+            "status": self.status.value,
+            "changed": self.changed,
+            "event_id": self.event_id,
+            "status_lists": list(self.status_lists),
+            "stacks": [s.to_json() for s in self.stacks],
+        }
 
 
 def clean_reason(reason: str) -> str:
@@ -589,6 +607,10 @@ def change_statuses(
 ) -> list[StatusChange]:
     """Apply ``action`` to credentials in one transaction: all of them, or none.
 
+    The stack credentials that counted a changed credential are re-evaluated and follow it
+    (:func:`issuer.services.stack_status.follow_components`), in the same transaction; each
+    change lists them in ``stacks``.
+
     Each gets its audit row; each list a changed bit is on gets its ``version`` bumped once,
     so it is re-signed at its next fetch. Revocation is permanent (suspending or unsuspending
     a revoked credential is a :class:`Conflict`, and nothing is changed); asking for the state
@@ -624,6 +646,16 @@ def change_statuses(
             now=runtime.clock(),
             name=lambda holder: str(holder.id),
         )
+        # The stack credentials that counted a changed component follow it, in this
+        # transaction: all of it commits, or none.
+        stacks = follow_components(
+            session,
+            runtime,
+            [a for a, t in zip(awards, transitions, strict=True) if t.changed],
+            action,
+            reason,
+            actor,
+        )
         changes = [
             StatusChange(
                 award_id=t.holder.id,
@@ -638,6 +670,7 @@ def change_statuses(
                         {runtime.urls.status_list(p) for _, p in allocations.get(t.holder.id, [])}
                     )
                 ),
+                stacks=tuple(stacks.get(t.holder.id, ())),
             )
             for t in transitions
         ]
@@ -654,6 +687,15 @@ def change_statuses(
             "" if change.changed else " (no change)",
             reason,
         )
+        for effect in change.stacks:
+            log.info(
+                "stack credential %s (%s) %s with component %s: %s",
+                effect.award_id,
+                effect.stack,
+                effect.outcome,
+                change.award_id,
+                effect.detail,
+            )
     return changes
 
 
@@ -728,6 +770,8 @@ class StatusEventView:
     #: False for a request that found the credential already in that state.
     changed: bool
     at: datetime
+    #: The component whose change made this one (a stack credential following it), if any.
+    cause_credential_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {**vars(self), "at": format_datetime(self.at)}
@@ -744,6 +788,9 @@ def event_view(runtime: Runtime, row: StatusEvent) -> StatusEventView:
         new_status=row.new_status,
         changed=row.previous_status != row.new_status,
         at=as_utc(row.at),
+        cause_credential_id=runtime.urls.credential(row.cause_award_id)
+        if row.cause_award_id is not None
+        else None,
     )
 
 

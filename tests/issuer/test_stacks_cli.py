@@ -110,3 +110,43 @@ def test_submit_a_masters_degree_completes_apl_ii_iii(env, initialized, tmp_path
     junk.write_text("not a credential")
     run(env, "submit", str(junk), "--recipient-email", EDUCATOR, code=1)
     run(env, "submit", str(tmp_path / "missing.json"), "--recipient-email", EDUCATOR, code=64)
+
+
+def test_revoke_suspend_unsuspend_say_what_they_did_to_the_stack_credential(
+    env, initialized, tmp_path: Path
+) -> None:
+    for slug in APL_I_II:
+        award(env, slug)
+    listed = json.loads(run(env, "credentials", "list", "--json").stdout)
+    [stack] = [c for c in listed if c["achievement"] == "apl-i-ii"]
+    first, second, *_ = [c for c in listed if c["achievement"] != "apl-i-ii"]
+    # Human output: the component's line, then the stack credential's.
+    result = run(env, "suspend", first["id"], "--reason", "under review")
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{first['url']}: active -> suspended")
+    assert lines[1].startswith(
+        f"  stack credential {stack['url']} (apl-i-ii v1): suspended, active -> suspended (audit #"
+    )
+    shown = json.loads(run(env, "credentials", "show", first["id"]).stdout)
+    name = shown["credentialSubject"]["achievement"]["name"]
+    assert lines[1].endswith(f"component {first['url']} ({name}) suspended: under review")
+    unsuspended = json.loads(
+        run(env, "unsuspend", first["id"], "--reason", "review done", "--json").stdout
+    )
+    [effect] = unsuspended["stacks"]
+    assert (effect["id"], effect["outcome"], effect["status"]) == (
+        stack["id"],
+        "unsuspended",
+        "active",
+    )
+    ids = tmp_path / "ids.txt"
+    ids.write_text(f"{first['id']}\n{second['id']}\n")
+    revoked = json.loads(
+        run(env, "revoke", "--from-file", str(ids), "--reason", "assessor error", "--json").stdout
+    )
+    assert [[(e["credential_id"], e["outcome"]) for e in c["stacks"]] for c in revoked] == [
+        [(stack["url"], "revoked")],
+        [(stack["url"], "revoked")],
+    ]
+    shown = json.loads(run(env, "credentials", "list", "--json").stdout)
+    assert {c["id"]: c["status"] for c in shown}[stack["id"]] == "revoked"

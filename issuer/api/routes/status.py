@@ -13,7 +13,9 @@ with ``{"reason": ...}``; ``POST /api/issuers/{slug}/status/changes`` with ``{"a
 "credentials": [...], "reason"}`` for many at once (one transaction, all or none);
 ``GET /api/issuers/{slug}/status/events`` (the audit log),
 ``GET /api/issuers/{slug}/status/revocations`` (the 1EdTech export, with reasons) and
-``GET /api/issuers/{slug}/status/lists``.
+``GET /api/issuers/{slug}/status/lists``. Each change lists, in ``stacks``, the stack
+credentials that counted the credential and what happened to each (revoked, suspended or
+unsuspended with it, or kept: see :mod:`issuer.services.stack_status`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep, require_scope
 from issuer.models import (
     Issuer,
     Scope,
+    StackEffectPublic,
     StatusAction,
     StatusChangePublic,
     StatusChangeRequest,
@@ -102,6 +105,7 @@ def _public(change: status_service.StatusChange) -> StatusChangePublic:
         previous_status=change.previous_status.value,
         status=change.status.value,
         status_lists=list(change.status_lists),
+        stacks=[StackEffectPublic.model_validate(s.to_json()) for s in change.stacks],
     )
 
 

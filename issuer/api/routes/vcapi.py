@@ -42,6 +42,7 @@ from issuer.models import (
     IssueRequest,
     IssueResponse,
     Scope,
+    StackEffectPublic,
     StatusRequest,
     StatusResponse,
 )
@@ -309,10 +310,11 @@ def _status(
             previousStatus=change.previous_status.value,
             changed=change.changed,
             statusLists=list(change.status_lists),
+            stacks=[StackEffectPublic.model_validate(s.to_json()) for s in change.stacks],
         )
     except vcapi.VcApiError as error:
         return _error_response(error)
-    return JSONResponse(result.model_dump())
+    return JSONResponse(result.model_dump(mode="json"))
 
 
 _STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {

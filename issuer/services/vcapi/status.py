@@ -29,6 +29,7 @@ from issuer.models import (
 from issuer.services import status as award_status
 from issuer.services.context import Runtime
 from issuer.services.errors import Conflict, InvalidInput, NotFound
+from issuer.services.stack_status import StackEffect
 from issuer.services.status_machine import (
     STATUS_BITS,
     RevokedForGood,
@@ -54,6 +55,8 @@ class StatusChanged:
     status: AwardStatus
     changed: bool
     status_lists: tuple[str, ...]
+    #: For an award, the stack credentials that counted it (``StatusChange.stacks``).
+    stacks: tuple[StackEffect, ...] = ()
 
 
 def _revoked(error: RevokedForGood) -> StatusConflict:
@@ -102,6 +105,7 @@ def _change_award(
         status=change.status,
         changed=change.changed,
         status_lists=change.status_lists,
+        stacks=change.stacks,
     )
 
 
