@@ -562,6 +562,20 @@ def _component_json(
     }
 
 
+#: Checks whose failure means a genuine credential is no longer in force, not a bad one.
+_LAPSE_CHECKS = frozenset({CheckId.STATUS, CheckId.VALIDITY})
+
+
+def _only_lapsed(credential: _Credential) -> bool:
+    """Invalid only because it was revoked, suspended or expired: signed by its issuer, about
+    this educator, and unchanged. Such a component is left out of the count; a component whose
+    proof, key or recipient fails makes the whole claim suspect instead."""
+    if credential.same_educator is Outcome.FAILED:
+        return False
+    failed = {check.id for check in credential.report.checks if check.outcome is Outcome.FAILED}
+    return bool(failed) and failed <= _LAPSE_CHECKS
+
+
 def _judge(
     claim: _Claim, evaluation: StackEvaluation | None, components: Sequence[ComponentEvidence]
 ) -> CheckResult:
@@ -577,8 +591,15 @@ def _judge(
         elif item.found in ("unreachable", "not given"):
             missing.append(f"Evidence {item.id or item.name}: {item.problem}.")
     invalid: list[tuple[str, str]] = []
-    for component in components:
-        if component.state is ComponentState.INVALID:
+    #: Genuine components of this educator that are no longer valid (revoked, suspended,
+    #: expired): not counted, and no reason to doubt the claim when the rule is met without them.
+    lapsed: list[tuple[str, str]] = []
+    for credential, component in zip(claim.components, components, strict=True):
+        if component.state is ComponentState.INVALID and _only_lapsed(credential):
+            lapsed.append(
+                (component.label, f"{component.label} is not counted: {component.problem}.")
+            )
+        elif component.state is ComponentState.INVALID:
             invalid.append(
                 (component.label, f"{component.label} is not valid: {component.problem}.")
             )
@@ -611,7 +632,7 @@ def _judge(
         )
         statement = f"{len(unmet)} of {total} requirements are not met ({listed})"
         # Components whose failure the unmet requirements already tell are not told twice.
-        others = [text for label, text in invalid if label not in listed]
+        others = [text for label, text in [*invalid, *lapsed] if label not in listed]
         if missing and not failures and not others:
             outcome = Outcome.INDETERMINATE
             message = f"The stack cannot be confirmed: {statement}. " + " ".join(missing)
@@ -639,9 +660,10 @@ def _judge(
         f"The stack is complete: all {total} requirements of {name} are met by {used} valid "
         f"credential{'s' if used != 1 else ''} of the same educator."
     )
-    if claim.warnings:
+    warnings = [*claim.warnings, *(text for _, text in lapsed)]
+    if warnings:
         return CheckResult(
-            CheckId.STACK, Outcome.WARNING, f"{message} {' '.join(claim.warnings)}", details
+            CheckId.STACK, Outcome.WARNING, f"{message} {' '.join(warnings)}", details
         )
     return CheckResult(CheckId.STACK, Outcome.PASSED, message, details)
 

@@ -191,6 +191,27 @@ def test_a_revoked_component(world, apl, rule) -> None:
     assert "revoked" in stack(report)["message"].lower()
 
 
+def test_a_lapsed_elective_replaced_by_another_is_not_counted_and_does_not_fail(world) -> None:
+    """An elective that expired (or was revoked) while another still meets the choose-2: the
+    issuer keeps the stack credential, and the verifier agrees — the lapsed one is listed as not
+    counted (a warning), the claim stands on the valid ones."""
+    rule = apl_ii_iii_rule([world.did_a])
+    expired = component(world, ELECTIVES[0], validUntil="2026-10-15T00:00:00Z")
+    parts = [component(world, s) for s in (*REQUIRED_II_III, ELECTIVES[1], ELECTIVES[4])]
+    trust = world.trust({"id": world.did_a}, {"id": world.did_b})
+    report = claim(world, expired, *parts, masters_degree(world), rule=rule, trust=trust)
+    assert report.verdict is Verdict.VALID, stack(report)["message"]
+    assert stack(report)["outcome"] == "warning"
+    assert "is not counted" in stack(report)["message"]
+    assert statuses(report)["electives"] == "met"
+    # A spare elective whose signature does not hold is not "lapsed": the claim fails.
+    tampered = copy.deepcopy(component(world, ELECTIVES[2]))
+    tampered["name"] = "Changed after signing"
+    report = claim(world, tampered, *parts, masters_degree(world), rule=rule, trust=trust)
+    assert report.verdict is Verdict.INVALID
+    assert "is not valid" in stack(report)["message"]
+
+
 def test_a_component_for_another_educator(world, apl, rule) -> None:
     theirs = component(world, APL_I_II[4], email=OTHER_EDUCATOR)
     report = claim(world, *apl[:4], theirs, rule=rule)
