@@ -117,7 +117,8 @@ def _verification_key(key: VerificationKey | SigningKey) -> VerificationKey:
 
 
 def did_key(key: VerificationKey | SigningKey) -> str:
-    """``did:key:z6Mk…`` (Ed25519) or ``did:key:zDn…`` (P-256). RSA raises KeyFormatError."""
+    """``did:key:z6Mk…`` (Ed25519), ``did:key:zDn…`` (P-256) or ``did:key:z82…`` (P-384). RSA
+    raises KeyFormatError."""
     return "did:key:" + encode_public_multikey(_verification_key(key))
 
 
@@ -223,7 +224,7 @@ def did_document(
 
     The first key is the current one; older keys stay listed so credentials they signed keep
     verifying after a rotation (remove a key only to revoke everything it signed). Ed25519 and
-    P-256 keys are written as ``Multikey``; RSA, which has no Multikey form, as ``JsonWebKey``.
+    P-256 and P-384 keys are written as ``Multikey``; RSA, which has no Multikey form, as ``JsonWebKey``.
     ``key_ids`` (fragments like ``"key-1"``/``"#key-1"`` or absolute ``did#…``) default to the
     key's multikey or, for RSA, its JWK thumbprint.
     """

@@ -20,7 +20,13 @@ from typing import Any
 from keys.did import KeyResolver, VerificationMethod
 from keys.errors import InvalidProof, KeysError, UnsupportedSuite
 from keys.keypairs import SigningKey
-from keys.suites import ed25519_signature_2020, eddsa_rdfc_2022
+from keys.suites import (
+    ecdsa_jcs_2019,
+    ecdsa_rdfc_2019,
+    ed25519_signature_2020,
+    eddsa_jcs_2022,
+    eddsa_rdfc_2022,
+)
 from keys.suites.base import ProofExpectations, ProofOptions, ProofSuite
 from keys.suites.data_integrity import with_previous_proofs
 from schemas.canonical import DocumentLoader
@@ -41,7 +47,14 @@ __all__ = [
 
 #: Every embedded proof suite microcred signs and verifies, by name.
 SUITES: dict[str, ProofSuite] = {
-    s.name: s for s in (eddsa_rdfc_2022.suite, ed25519_signature_2020.suite)
+    s.name: s
+    for s in (
+        eddsa_rdfc_2022.suite,
+        ecdsa_rdfc_2019.suite,
+        eddsa_jcs_2022.suite,
+        ecdsa_jcs_2019.suite,
+        ed25519_signature_2020.suite,
+    )
 }
 
 
