@@ -223,8 +223,9 @@ def did_document(
     """A DID document (for did:web hosting) listing ``keys`` for assertion and authentication.
 
     The first key is the current one; older keys stay listed so credentials they signed keep
-    verifying after a rotation (remove a key only to revoke everything it signed). Ed25519 and
-    P-256 and P-384 keys are written as ``Multikey``; RSA, which has no Multikey form, as ``JsonWebKey``.
+    verifying after a rotation (remove a key only to revoke everything it signed). Ed25519,
+    P-256 and P-384 keys are written as ``Multikey``; RSA, which has no Multikey form, as
+    ``JsonWebKey``.
     ``key_ids`` (fragments like ``"key-1"``/``"#key-1"`` or absolute ``did#…``) default to the
     key's multikey or, for RSA, its JWK thumbprint.
     """
