@@ -74,7 +74,9 @@ def suite_for_proof(proof: Mapping[str, Any]) -> ProofSuite:
     described = proof.get("type")
     if proof.get("cryptosuite"):
         described = f"{described}/{proof.get('cryptosuite')}"
-    raise UnsupportedSuite(f"unsupported proof type {described!r}")
+    raise UnsupportedSuite(
+        f"unsupported proof suite {described!r} (microcred verifies {', '.join(SUITES)})"
+    )
 
 
 def proofs_of(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
