@@ -23,6 +23,7 @@ from keys.keypairs import SigningKey
 from keys.suites import (
     ecdsa_jcs_2019,
     ecdsa_rdfc_2019,
+    ed25519_signature_2018,
     ed25519_signature_2020,
     eddsa_jcs_2022,
     eddsa_rdfc_2022,
@@ -45,7 +46,8 @@ __all__ = [
     "verify_proofs",
 ]
 
-#: Every embedded proof suite microcred signs and verifies, by name.
+#: Every embedded proof suite microcred verifies, by name; it signs with all but the legacy
+#: Ed25519Signature2018 (verified only).
 SUITES: dict[str, ProofSuite] = {
     s.name: s
     for s in (
@@ -54,6 +56,7 @@ SUITES: dict[str, ProofSuite] = {
         eddsa_jcs_2022.suite,
         ecdsa_jcs_2019.suite,
         ed25519_signature_2020.suite,
+        ed25519_signature_2018.suite,
     )
 }
 

@@ -106,6 +106,19 @@ class LinkedDataSignature:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 
+    #: The proof member that holds the signature.
+    signature_member = "proofValue"
+
+    def decode_signature(self, value: str) -> bytes:
+        """The signature bytes of the proof's :attr:`signature_member`."""
+        return decode_proof_value(value)
+
+    def signing_input(self, value: str, hash_data: bytes) -> bytes:
+        """What the key signed, given the signature member and ``hashData``: ``hashData`` itself
+        here; a detached JWS prefixes its header (:mod:`keys.suites.ed25519_signature_2018`)."""
+        del value
+        return hash_data
+
     def handles(self, proof: Mapping[str, Any]) -> bool:
         if proof.get("type") != self.proof_type:
             return False
@@ -199,7 +212,7 @@ class LinkedDataSignature:
     ) -> VerificationMethod:
         if not self.handles(proof):
             raise UnsupportedSuite(f"{self.name} cannot verify a proof of type {proof.get('type')}")
-        for member in ("verificationMethod", "proofPurpose", "proofValue"):
+        for member in ("verificationMethod", "proofPurpose", self.signature_member):
             if not isinstance(proof.get(member), str) or not proof[member]:
                 raise InvalidProof(f"proof has no {member}")
         if "created" in proof and not is_xsd_datetime(proof["created"]):
@@ -216,7 +229,7 @@ class LinkedDataSignature:
             if expected.domain not in domains:
                 raise InvalidProof("proof domain does not match the expected domain")
         document = _with_proof_context(document, proof)
-        signature = decode_proof_value(proof["proofValue"])
+        signature = self.decode_signature(proof[self.signature_member])
         lengths = sorted({c.signature_length for c in self.variants.values()})
         if len(signature) not in lengths:
             raise InvalidProof(
@@ -239,7 +252,8 @@ class LinkedDataSignature:
         config = {k: v for k, v in proof.items() if k not in _SIGNATURE_MEMBERS}
         hash_data = self._hash_data(suite, document, config, loader)
         try:
-            method.key.verify(signature, hash_data)
+            signed = self.signing_input(proof[self.signature_member], hash_data)
+            method.key.verify(signature, signed)
         except InvalidSignature:
             raise InvalidSignature(
                 f"{self.name} signature does not verify with {method.id}"
