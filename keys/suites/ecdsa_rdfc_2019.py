@@ -1,11 +1,17 @@
 """The ``ecdsa-rdfc-2019`` cryptosuite (W3C vc-di-ecdsa §3.2): RDFC-1.0 canonicalization, ECDSA.
 
 Two variants under one name, chosen by the key: P-256 hashes with SHA-256 and signs ES256; P-384
-hashes with SHA-384 and signs ES384. ``proofValue`` is base58btc of the raw fixed-length
-``r ‖ s`` (64 / 96 bytes); the keys verify it strictly (:mod:`keys.keypairs`).
+hashes with SHA-384 and signs ES384 — and canonicalizes with SHA-384 as RDFC-1.0's own hash
+parameter too (blank node labels then differ from the SHA-256 form), as Digital Bazaar's
+ecdsa-rdfc-2019-cryptosuite does (its ``messageDigestAlgorithm``; the interop tests hold us to
+it). ``proofValue`` is base58btc of the raw fixed-length ``r ‖ s`` (64 / 96 bytes); the keys
+verify it strictly (:mod:`keys.keypairs`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from keys.keypairs import KeyType
 from keys.suites.data_integrity import (
@@ -15,6 +21,13 @@ from keys.suites.data_integrity import (
     sha384,
 )
 from keys.suites.eddsa_rdfc_2022 import canonicalize_rdfc
+from schemas.canonical import DocumentLoader, canonicalize
+
+
+def canonicalize_rdfc_sha384(document: Mapping[str, Any], loader: DocumentLoader) -> str:
+    """RDFC-1.0 with SHA-384 as its hash: what ecdsa-rdfc-2019 hashes under a P-384 key."""
+    return canonicalize(document, loader=loader, hash_algorithm="sha384")
+
 
 ECDSA_RDFC_2019_P256 = Cryptosuite(
     name="ecdsa-rdfc-2019",
@@ -24,7 +37,7 @@ ECDSA_RDFC_2019_P256 = Cryptosuite(
 )
 ECDSA_RDFC_2019_P384 = Cryptosuite(
     name="ecdsa-rdfc-2019",
-    canonicalize=canonicalize_rdfc,
+    canonicalize=canonicalize_rdfc_sha384,
     key_type=KeyType.P384,
     signature_length=96,
     digest=sha384,

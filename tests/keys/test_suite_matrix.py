@@ -211,3 +211,20 @@ def test_jcs_proof_context_must_prefix_the_documents(vendor: Path) -> None:
 def test_jcs_refuses_what_it_cannot_represent() -> None:
     with pytest.raises(InvalidProof):
         canonicalize_jcs({"n": float("nan")}, bundled_loader())
+
+
+def test_p384_rdfc_uses_sha384_as_the_canonicalization_hash() -> None:
+    """RDFC-1.0's hash parameter: the P-384 variant labels blank nodes with SHA-384 (Digital
+    Bazaar does; tests/interop/test_suites_interop.py compares the bytes with rdf-canonize)."""
+    from keys.suites.ecdsa_rdfc_2019 import ECDSA_RDFC_2019_P256, ECDSA_RDFC_2019_P384
+    from schemas.canonical import canonicalize
+
+    credential = sample_micro_credential(issuer_id="did:example:issuer")
+    loader = bundled_loader()
+    p256 = ECDSA_RDFC_2019_P256.canonicalize(credential, loader)
+    p384 = ECDSA_RDFC_2019_P384.canonicalize(credential, loader)
+    assert p256 == canonicalize(credential, loader=loader)
+    assert p384 == canonicalize(credential, loader=loader, hash_algorithm="sha384")
+    assert p256 != p384 and sorted(p256.splitlines()) != sorted(p384.splitlines())
+    with pytest.raises(ValueError):
+        canonicalize(credential, loader=loader, hash_algorithm="md5")
