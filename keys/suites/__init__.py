@@ -1,5 +1,11 @@
 """Embedded proof suites, looked up by proof type and cryptosuite, and the proof-set logic.
 
+The suites: ``DataIntegrityProof`` with ``eddsa-rdfc-2022``, ``ecdsa-rdfc-2019`` (P-256 and
+P-384), ``eddsa-jcs-2022`` or ``ecdsa-jcs-2019``, the legacy ``Ed25519Signature2020``, and the
+older ``Ed25519Signature2018`` (verified, never written). A proof of any other type or
+cryptosuite is an :class:`UnsupportedSuite`, which the verifier reports as "cannot be checked"
+(indeterminate), not as a bad signature.
+
 ``add_proof`` signs (appending to any proofs already there: a proof *set*, or a *chain* when
 ``previousProof`` names earlier ones); ``verify_proofs`` checks every proof and returns one
 result per proof instead of raising, so a verifier can report each (Digital Bazaar's
