@@ -228,7 +228,8 @@ class LinkedDataSignature:
             domains = domain if isinstance(domain, list) else [domain]
             if expected.domain not in domains:
                 raise InvalidProof("proof domain does not match the expected domain")
-        document = _with_proof_context(document, proof)
+        if self.cryptosuite.proof_carries_context:
+            document = _with_proof_context(document, proof)
         signature = self.decode_signature(proof[self.signature_member])
         lengths = sorted({c.signature_length for c in self.variants.values()})
         if len(signature) not in lengths:
@@ -262,9 +263,10 @@ class LinkedDataSignature:
 
 
 def _with_proof_context(document: Mapping[str, Any], proof: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Data Integrity §4.4 (Verify Proof): a proof that carries an ``@context`` was made over the
-    document under exactly that context, which the document's own ``@context`` must begin with,
-    in the same order. The document is then read under the proof's context."""
+    """The JCS suites' Verify Proof (vc-di-eddsa / vc-di-ecdsa §3.3): a proof that carries an
+    ``@context`` was made over the document under exactly that context, which the document's own
+    ``@context`` must begin with, in the same order. The document is then read under the proof's
+    context. (The RDFC suites, as before, sign the proof options under the document's context.)"""
     if "@context" not in proof:
         return document
     proof_contexts = as_list(proof["@context"])

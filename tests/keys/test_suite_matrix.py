@@ -228,3 +228,12 @@ def test_p384_rdfc_uses_sha384_as_the_canonicalization_hash() -> None:
     assert p256 != p384 and sorted(p256.splitlines()) != sorted(p384.splitlines())
     with pytest.raises(ValueError):
         canonicalize(credential, loader=loader, hash_algorithm="md5")
+
+
+def test_an_rdfc_proof_with_its_own_context_is_read_under_the_documents() -> None:
+    """Only the JCS suites compare a proof's @context with the document's; an RDFC proof that
+    carries one (some older signers add it) is hashed under the document's @context as before."""
+    signed, resolver = _sign("eddsa-rdfc-2022", KeyType.ED25519, "did:key")
+    signed["proof"]["@context"] = "https://w3id.org/security/data-integrity/v2"
+    [result] = verify_proofs(signed, loader=bundled_loader(), resolver=resolver)
+    assert result.verified, result.error
