@@ -80,3 +80,18 @@ def test_unknown_proof_type_is_indeterminate(world: World) -> None:
     assert outcomes(report)["proof"] == "indeterminate"
     assert outcomes(report)["issuer_key"] == "indeterminate"
     assert "unsupported proof suite 'BbsBlsSignature2020'" in report.check(CheckId.PROOF).message
+
+
+def test_a_legacy_ed25519_signature_2018_credential_is_valid(world: World) -> None:
+    """Verified, never written: the credential Digital Bazaar's ed25519-signature-2018 signed
+    (tests/keys/data), and the same with one change."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "keys" / "data" / "ed25519-signature-2018.json"
+    signed = json.loads(path.read_text())
+    report = world.verify(signed)
+    assert report.verdict is Verdict.VALID, report.to_json()
+    assert "Ed25519Signature2018" in report.check(CheckId.PROOF).message
+    signed["credentialSubject"]["achievement"]["name"] = "Something else"
+    assert world.verify(signed).verdict is Verdict.INVALID
