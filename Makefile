@@ -22,6 +22,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The JS reference implementations the interop tests run (tests/interop).
 interop/node_modules/.stamp: interop/package-lock.json
@@ -31,6 +32,7 @@ interop/node_modules/.stamp: interop/package-lock.json
 test: $(STAMP) interop/node_modules/.stamp
 	scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

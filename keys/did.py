@@ -443,6 +443,39 @@ class KeyResolver:
             f"unsupported verification method {_show(vm_id)}: expected a DID or an https URL"
         )
 
+    def listed_methods(
+        self, did: str, *, purpose: str = "assertionMethod"
+    ) -> list[VerificationMethod]:
+        """Every method the DID ``did`` lists under ``purpose``, each resolved as :meth:`resolve`
+        would: derived from the identifier for did:key and did:jwk, read from the fetched
+        document for did:web.
+
+        This answers "does this DID publish that key?" for a key that arrives without a method
+        id (a VC-JWT ``jwk`` header); compare keys, not JSON text. An entry that does not
+        resolve is not a candidate; a document that cannot be fetched raises
+        (:class:`DidWebUnresolved`, :class:`ControllerDocumentUnresolved`) because then nothing
+        could be looked at.
+        """
+        if not isinstance(did, str) or "#" in did:
+            raise KeyResolutionError(f"not a DID: {_show(did)}")
+        if did.startswith(("did:key:", "did:jwk:")):
+            return [self.resolve(did, purpose=purpose)]
+        if not did.startswith("did:web:"):
+            raise KeyResolutionError(f"cannot list the methods of {_show(did)}")
+        document = self._did_web_document(did)
+        methods: list[VerificationMethod] = []
+        for entry in as_list(document.get(purpose)):
+            ref = entry.get("id") if isinstance(entry, Mapping) else entry
+            if not isinstance(ref, str) or not ref:
+                continue
+            try:
+                methods.append(self.resolve(_absolute(ref, did), purpose=purpose))
+            except (DidWebUnresolved, ControllerDocumentUnresolved):
+                raise
+            except KeysError:
+                continue
+        return methods
+
     # -- local DID methods -------------------------------------------------------------------
 
     @staticmethod

@@ -74,7 +74,13 @@ class MalformedStatusIndex(MalformedStatusList):
 
 
 class StatusListTooShort(StatusListError):
-    """Fewer than the minimum number of entries (``STATUS_LIST_LENGTH_ERROR``)."""
+    """Fewer than the minimum number of entries (``STATUS_LIST_LENGTH_ERROR``); ``entries``
+    and ``minimum`` say by how much, so a report can give the spec's error with its figures."""
+
+    def __init__(self, message: str, *, entries: int, minimum: int = MIN_LIST_ENTRIES) -> None:
+        super().__init__(message)
+        self.entries = entries
+        self.minimum = minimum
 
 
 class StatusIndexOutOfRange(StatusListError):
@@ -96,7 +102,8 @@ class Bitstring:
             raise TypeError(f"entries must be an int, not {type(entries).__name__}")
         if entries < MIN_LIST_ENTRIES:
             raise StatusListTooShort(
-                f"a status list needs at least {MIN_LIST_ENTRIES} entries, got {entries}"
+                f"a status list needs at least {MIN_LIST_ENTRIES} entries, got {entries}",
+                entries=entries,
             )
         n_bytes = -(-entries * status_size // 8)
         if n_bytes > MAX_DECODED_BYTES:
@@ -131,7 +138,9 @@ class Bitstring:
         if entries < min_entries:
             raise StatusListTooShort(
                 f"status list has {entries} entries of {status_size} bit(s); "
-                f"at least {min_entries} are required"
+                f"at least {min_entries} are required",
+                entries=entries,
+                minimum=min_entries,
             )
         self = cls.__new__(cls)
         self._bits = bytearray(raw)

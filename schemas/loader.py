@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import urldefrag
@@ -42,12 +43,14 @@ __all__ = [
     "BundledContextCorrupted",
     "DocumentLoader",
     "ManifestEntry",
+    "PinnedContext",
     "RemoteDocument",
     "bundled_document",
     "bundled_loader",
     "load_bundle",
     "preloading_loader",
     "read_manifest",
+    "read_operator_contexts",
 ]
 
 #: pyld's RemoteDocument: ``{"contextUrl", "documentUrl", "document"}``.
@@ -186,3 +189,54 @@ def preloading_loader(base: DocumentLoader, documents: Mapping[str, Any]) -> Doc
         return base(url, options)
 
     return load
+
+
+@dataclass(frozen=True)
+class PinnedContext:
+    """A context an operator added (``--context URL=FILE``): its document, read once, and the
+    SHA-256 of the bytes it was parsed from, to log and report."""
+
+    url: str
+    file: str
+    sha256: str
+    document: dict[str, Any]
+
+
+def read_operator_contexts(args: Iterable[str]) -> tuple[PinnedContext, ...]:
+    """Read ``URL=FILE`` pairs (``--context``, ``MICROCRED_VERIFIER_CONTEXTS``) once, at start-up.
+
+    Why: an office verifying offline may need a context microcred does not bundle (a
+    community's extension). The file is read once and the parsed document kept in memory, so
+    what a term means cannot change while the verifier runs; its SHA-256 is returned so the
+    caller can log which bytes were pinned. Served through :func:`preloading_loader` in front
+    of the bundle.
+
+    Raises ``ValueError`` naming the pair for a malformed pair, a non-http(s) URL, a URL given
+    twice or already bundled (a bundled context's meaning is not the operator's to replace), and
+    a file that is unreadable, not JSON, or not an object with ``@context``.
+    """
+    pinned: dict[str, PinnedContext] = {}
+    for arg in args:
+        url, sep, file = arg.rpartition("=")
+        url = _normalize_url(url.strip())
+        if not sep or not url or not file:
+            raise ValueError(f"a context is given as URL=FILE, got {arg!r}")
+        if not url.lower().startswith(("https://", "http://")):
+            raise ValueError(f"context URL must be http(s), got {url!r}")
+        if url in pinned:
+            raise ValueError(f"context {url} is given twice")
+        if url in BUNDLED_CONTEXT_URLS:
+            raise ValueError(f"context {url} is bundled already; it cannot be replaced")
+        try:
+            data = Path(file).expanduser().read_bytes()
+        except OSError as exc:
+            raise ValueError(f"context {url}: cannot read {file}: {exc}") from exc
+        try:
+            document = json.loads(data)
+        except ValueError as exc:
+            raise ValueError(f"context {url}: {file} is not JSON: {exc}") from exc
+        if not isinstance(document, dict) or "@context" not in document:
+            raise ValueError(f"context {url}: {file} is not a JSON-LD context (no @context)")
+        digest = hashlib.sha256(data).hexdigest()
+        pinned[url] = PinnedContext(url=url, file=file, sha256=digest, document=document)
+    return tuple(pinned.values())

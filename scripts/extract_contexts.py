@@ -133,6 +133,11 @@ _OB = "https://purl.imsglobal.org/spec/ob/v3p0/"
 CONTEXTS: tuple[Context, ...] = (
     Context("https://www.w3.org/2018/credentials/v1", CREDENTIALS, "contexts/v1.jsonld"),
     Context("https://www.w3.org/ns/credentials/v2", CREDENTIALS, "contexts/v2.jsonld"),
+    Context(
+        "https://www.w3.org/ns/credentials/undefined-terms/v2",
+        CREDENTIALS,
+        "contexts/undefined-terms-v2.jsonld",
+    ),
     Context(_OB + "context.json", OPEN_BADGES, None),
     Context(_OB + "context-3.0.1.json", OPEN_BADGES, None),
     Context(_OB + "context-3.0.2.json", OPEN_BADGES, None),

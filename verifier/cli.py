@@ -258,6 +258,15 @@ def verify_command(
             help="Serve URL from FILE instead of the network (offline verification).",
         ),
     ] = None,
+    context: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--context",
+            metavar="URL=FILE",
+            help="Add a JSON-LD context microcred does not bundle, read from FILE and pinned by "
+            "its SHA-256 (repeatable).",
+        ),
+    ] = None,
     trust: Annotated[
         list[Path] | None,
         typer.Option("--trust", metavar="FILE", help="A trust list (see verifier/TRUST_LISTS.md)."),
@@ -319,9 +328,10 @@ def verify_command(
             allow_http_localhost=allow_http_localhost,
             allowed_private_hosts=allow_private_host or [],
             preloads=preload or [],
+            contexts=context or [],
         )
         verifier = Verifier.from_settings(settings)
-    except ValueError as error:  # a bad --preload or --trust (TrustListError is one)
+    except ValueError as error:  # a bad --preload, --context or --trust (TrustListError is one)
         raise _usage(str(error)) from None
     expect = Expectations(recipient=recipient, challenge=challenge, domain=domain)
     reports: list[VerificationReport] = []

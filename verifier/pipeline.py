@@ -37,6 +37,7 @@ from verifier.report import (
     CheckId,
     CheckResult,
     Outcome,
+    Verdict,
     VerificationReport,
     summarize_credential,
 )
@@ -195,69 +196,74 @@ def _embedded_endorsements(value: Any, path: str = "$") -> Iterator[tuple[str, A
 
 
 def check_endorsement(ctx: VerificationContext) -> CheckResult:
-    """Every embedded EndorsementCredential, verified through this same pipeline."""
+    """Every embedded EndorsementCredential, verified through this same pipeline.
+
+    An endorsement is a third party's statement *about* the credential (or its issuer or
+    achievement), not part of what the issuer signed. So, as in the 1EdTech validator, one that
+    does not verify (bad proof, unsupported suite, expired, revoked, unknown context, too deep
+    to check) is reported and not trusted, but does not decide the credential's verdict: the
+    check is a ``warning`` listing each endorsement's problems, never ``failed`` or
+    ``indeterminate``. The credential's verdict comes from its own checks.
+    """
     found = list(_embedded_endorsements(ctx.document))
     if not found:
         return CheckResult(CheckId.ENDORSEMENT, Outcome.SKIPPED, "There are no endorsements.")
     if ctx.depth >= MAX_DEPTH:
         return CheckResult(
             CheckId.ENDORSEMENT,
-            Outcome.INDETERMINATE,
-            f"Endorsements are nested more than {MAX_DEPTH} deep; deeper ones were not checked.",
+            Outcome.WARNING,
+            f"Endorsements are nested more than {MAX_DEPTH} deep; deeper ones were not checked "
+            "and are not trusted. The credential's verdict does not depend on them.",
         )
-    summaries: list[dict[str, Any]] = []
-    for path, item, kind in found:
-        try:
-            parsed_input = parse_input(item if kind == "ldp" else str(item), source=path)
-            [parsed] = parsed_input.credentials
-            if kind == "jwt" and parsed.kind != "jwt":
-                raise UnusableInput("endorsementJwt holds no compact JWS", source=path)
-        except (UnusableInput, ValueError) as error:
-            summaries.append({"path": path, "verdict": "invalid", "problems": [str(error)]})
-            continue
-        types = parsed.document.get("type")
-        if "EndorsementCredential" not in (types if isinstance(types, list) else [types]):
-            summaries.append(
-                {"path": path, "verdict": "invalid", "problems": ["not an EndorsementCredential"]}
-            )
-            continue
-        report = _run(ctx.derive(parsed, role="endorsement"))
-        summaries.append(
-            {
-                "path": path,
-                "id": report.credential.get("id"),
-                "issuer": report.credential.get("issuer", {}).get("id"),
-                "verdict": str(report.verdict),
-                "problems": [
-                    f"{c.id}: {c.message}"
-                    for c in report.checks
-                    if c.outcome in (Outcome.FAILED, Outcome.INDETERMINATE)
-                ],
-            }
-        )
-    verdicts = {s["verdict"] for s in summaries}
+    summaries = [_endorsement_summary(ctx, path, item, kind) for path, item, kind in found]
     details = {"endorsements": summaries}
     count = len(summaries)
-    if "invalid" in verdicts:
-        bad = [s for s in summaries if s["verdict"] == "invalid"]
-        first = bad[0]
+    untrusted = [s for s in summaries if s["verdict"] != str(Verdict.VALID)]
+    if untrusted:
+        first = untrusted[0]
         return CheckResult(
             CheckId.ENDORSEMENT,
-            Outcome.FAILED,
-            f"{len(bad)} of {count} endorsement(s) are not valid; the first, at {first['path']}: "
-            f"{'; '.join(p.rstrip('.') for p in first['problems'][:3])}.",
-            details,
-        )
-    if "indeterminate" in verdicts:
-        return CheckResult(
-            CheckId.ENDORSEMENT,
-            Outcome.INDETERMINATE,
-            f"Not every one of the {count} endorsement(s) could be checked completely.",
+            Outcome.WARNING,
+            f"{len(untrusted)} of {count} endorsement(s) did not verify, so they are not "
+            "trusted; the credential's verdict does not depend on them. The first, at "
+            f"{first['path']}: {'; '.join(p.rstrip('.') for p in first['problems'][:3])}.",
             details,
         )
     return CheckResult(
         CheckId.ENDORSEMENT, Outcome.PASSED, f"All {count} endorsement(s) are valid.", details
     )
+
+
+def _endorsement_summary(
+    ctx: VerificationContext, path: str, item: Any, kind: str
+) -> dict[str, Any]:
+    """One endorsement's verdict and problems (each a failed or indeterminate check)."""
+    try:
+        parsed_input = parse_input(item if kind == "ldp" else str(item), source=path)
+        [parsed] = parsed_input.credentials
+        if kind == "jwt" and parsed.kind != "jwt":
+            raise UnusableInput("endorsementJwt holds no compact JWS", source=path)
+    except (UnusableInput, ValueError) as error:
+        return {"path": path, "verdict": str(Verdict.INVALID), "problems": [str(error)]}
+    types = parsed.document.get("type")
+    if "EndorsementCredential" not in (types if isinstance(types, list) else [types]):
+        return {
+            "path": path,
+            "verdict": str(Verdict.INVALID),
+            "problems": ["not an EndorsementCredential"],
+        }
+    report = _run(ctx.derive(parsed, role="endorsement"))
+    return {
+        "path": path,
+        "id": report.credential.get("id"),
+        "issuer": report.credential.get("issuer", {}).get("id"),
+        "verdict": str(report.verdict),
+        "problems": [
+            f"{c.id}: {c.message}"
+            for c in report.checks
+            if c.outcome in (Outcome.FAILED, Outcome.INDETERMINATE)
+        ],
+    }
 
 
 # --------------------------------------------------------------------------- the pipeline

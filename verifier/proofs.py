@@ -8,8 +8,9 @@ Two questions, kept apart on purpose because a credential can pass one and fail 
   method's controller is the issuer (a did:key / did:jwk issuer is its own controller; a did:web
   or https issuer lists the method under ``assertionMethod`` in its document, which the resolver
   already required), or when a trust list the verifier chose pins that key to the issuer. A
-  VC-JWT ``jwk`` header alone binds nothing, and neither does a key written in a URL fragment
-  (the resolver never decodes one).
+  VC-JWT ``jwk`` header binds only a key the issuer's DID itself lists for assertionMethod (a
+  did:key / did:jwk issuer is that key; a did:web issuer publishes it), and a key written in a
+  URL fragment binds nothing (the resolver never decodes one).
 
 A document that could not be fetched (a did:web document, a controller document) makes these
 checks ``indeterminate``, not ``failed``: nothing was found wrong, we could not look.
@@ -282,9 +283,10 @@ def check_issuer_key(ctx: VerificationContext) -> CheckResult:
     method, key = candidates[0]
     if method is None:
         message = (
-            "The VC-JWT names its key only in its own 'jwk' header, which binds the key to "
-            f"nobody: anyone can sign as {issuer} that way. The issuer must publish the key "
-            "(a 'kid' it lists) or a trust list must pin it."
+            "The VC-JWT names its key only in its own 'jwk' header, and the issuer's DID "
+            f"does not list that key for assertionMethod, so it binds the key to nobody: "
+            f"anyone can sign as {issuer} that way. The issuer must publish the key (its DID "
+            "or a 'kid' it lists) or a trust list must pin it."
         )
     else:
         message = (

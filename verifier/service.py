@@ -16,6 +16,7 @@ A verifier is thread-safe; :meth:`Verifier.run` runs blocking work in a worker t
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -29,7 +30,12 @@ from keys.did import KeyResolver
 from keys.fetch import Fetcher, GuardedFetcher, parse_preload_args
 from schemas.canonical import DocumentLoader
 from schemas.dates import as_utc
-from schemas.loader import bundled_loader
+from schemas.loader import (
+    PinnedContext,
+    bundled_loader,
+    preloading_loader,
+    read_operator_contexts,
+)
 from verifier.context import NO_EXPECTATIONS, Expectations, PresentationOutcome, Tools
 from verifier.inputs import (
     BADGE_LINK_ACCEPT,
@@ -55,6 +61,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,8 @@ class Verifier:
         *,
         wrap_fetcher: Callable[[Fetcher], Fetcher] | None = None,
     ) -> Verifier:
-        """The verifier ``settings`` describe. A bad preload (``ValueError``) or trust list
+        """The verifier ``settings`` describe. A bad preload or context (``ValueError``, naming
+        the file) or trust list
         (:class:`~verifier.trust.TrustListError`) raises here — at start-up, or as the CLI's
         usage error — before any connection is opened.
 
@@ -101,6 +109,7 @@ class Verifier:
         (the issuer answers its own URLs in process: :mod:`issuer.self_fetch`).
         """
         preloads = parse_preload_args(settings.preloads)
+        loader = _operator_loader(read_operator_contexts(settings.contexts))
         trust = TrustStore.from_files(settings.trust_lists)
         guarded = GuardedFetcher(
             allow_http_localhost=settings.allow_http_localhost,
@@ -109,6 +118,7 @@ class Verifier:
         )
         return cls(
             fetcher=wrap_fetcher(guarded) if wrap_fetcher is not None else guarded,
+            loader=loader,
             trust=trust,
             limits=settings.limits,
         )
@@ -229,6 +239,18 @@ class Verifier:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _operator_loader(contexts: Sequence[PinnedContext]) -> DocumentLoader:
+    """The bundled loader, with the operator's contexts (read once, logged with their
+    digests) served in front of it."""
+    if not contexts:
+        return bundled_loader()
+    for context in contexts:
+        _log.info(
+            "context %s pinned sha256=%s (from %s)", context.url, context.sha256, context.file
+        )
+    return preloading_loader(bundled_loader(), {c.url: c.document for c in contexts})
 
 
 def _moment(now: datetime | None) -> datetime:

@@ -42,6 +42,10 @@ class VerifierSettings(BaseSettings):
     allowed_private_hosts: list[str] = Field(default_factory=list)
     #: ``URL=FILE`` pairs served without network access (air-gapped offices, tests).
     preloads: list[str] = Field(default_factory=list)
+    #: ``URL=FILE`` JSON-LD contexts added to the bundled ones, read once at start-up and
+    #: pinned by the SHA-256 of what was read (a context is never fetched; ``preloads`` feed
+    #: the fetcher, not the JSON-LD loader).
+    contexts: list[str] = Field(default_factory=list)
     #: Largest request body accepted.
     max_body_bytes: int = Limits.max_body_bytes
     #: Verifications running at once per process; the rest wait their turn, first come first

@@ -6,20 +6,23 @@ Two mechanisms are read, one result per ``credentialStatus`` entry:
 through the guarded fetcher (JSON or VC-JWT), and verified with the same machinery as the
 credential: its proof, whether the key belongs to *its* issuer (which may differ from the
 credential's), and its validity period, so a list past its ``validUntil`` is not trusted. Then
-the list's type and purpose, its length (at least 131,072 entries) and the index are checked,
-and the entry's bits read. A set revocation bit means revoked, a set suspension bit suspended:
+the list's type and purpose, its length (at least 131,072 entries, else the spec's
+``STATUS_LIST_LENGTH_ERROR`` with the length found) and the index are checked, and the entry's
+bits read. A list issued by someone other than the credential's issuer is relied on only when
+the verifier's trust lists name both issuers (the spec allows another issuer's list when the
+verifier trusts both). A set revocation bit means revoked, a set suspension bit suspended:
 both fail the check. ``message`` and ``refresh`` purposes are reported as warnings.
 
 **1EdTechRevocationList** (OB 3.0 §4.2). The list is fetched; the credential is revoked if its
 ``id`` is in ``revokedCredential[]`` with ``revoked`` true or absent.
 
 **Fail closed.** A list that cannot be had (unreachable, refused, not JSON), or cannot be trusted
-(bad proof, key not its issuer's, expired, wrong type or purpose, too short, index out of range,
-undecodable) makes the check ``indeterminate``, never ``passed``: absence of evidence of
-revocation is not evidence of its absence. We deliberately differ here from the 1EdTech
-validator, which only *warns* when a 1EdTechRevocationList cannot be fetched. A status type we
-do not know is indeterminate too. A malformed entry in the credential itself fails the check:
-the issuer signed something broken.
+(bad proof, key not its issuer's, another issuer's list not trusted, expired, wrong type or
+purpose, too short, index out of range, undecodable) makes the check ``indeterminate``, never
+``passed``: absence of evidence of revocation is not evidence of its absence. We deliberately
+differ here from the 1EdTech validator, which only *warns* when a 1EdTechRevocationList cannot
+be fetched. A status type we do not know is indeterminate too. A malformed entry in the
+credential itself fails the check: the issuer signed something broken.
 """
 
 from __future__ import annotations
@@ -206,6 +209,10 @@ def _bitstring_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _Ent
     details |= {"listIssuer": status_list.issuer, "listValidUntil": status_list.valid_until}
     if status_list.issuer != ctx.issuer_id:
         details["listIssuerDiffers"] = True
+        refusal = _foreign_list_refusal(ctx, status_list)
+        if refusal is not None:
+            return _EntryResult(Outcome.INDETERMINATE, refusal, details)
+        details["listIssuerTrusted"] = True
     list_purposes = as_list(status_list.subject.get("statusPurpose"))
     if purpose not in list_purposes:
         return _EntryResult(
@@ -222,7 +229,15 @@ def _bitstring_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _Ent
         )
         value = bits.get(index)
     except StatusListTooShort as error:
-        reason = f"it is too short to hide anyone's status ({error})"
+        details |= {
+            "code": "STATUS_LIST_LENGTH_ERROR",
+            "length": error.entries,
+            "minimum": error.minimum,
+        }
+        reason = (
+            f"it is too short to hide anyone's status: STATUS_LIST_LENGTH_ERROR, "
+            f"{error.entries} entries where at least {error.minimum} are required"
+        )
     except StatusIndexOutOfRange as error:
         reason = f"the credential's index is outside it ({error})"
     except MalformedStatusList as error:
@@ -232,6 +247,34 @@ def _bitstring_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _Ent
         return _interpret(purpose, value, entry, url, details)
     return _EntryResult(
         Outcome.INDETERMINATE, f"The status list {url} cannot be used: {reason}.", details
+    )
+
+
+def _foreign_list_refusal(ctx: VerificationContext, status_list: _StatusList) -> str | None:
+    """Why a list issued by someone other than the credential's issuer cannot be relied on,
+    or ``None`` when it can.
+
+    Bitstring Status List allows another issuer's list *if the verifier trusts both*
+    issuers: whoever issues the list decides the credential's status, so that party must be
+    one the verifier chose (a trust list names both), not merely whoever signed a list the
+    credential points at. Anything else fails closed (indeterminate), never passed.
+    """
+    trust = ctx.tools.trust
+    untrusted = [who for who in (ctx.issuer_id, status_list.issuer) if not trust.entries(who)]
+    if not untrusted:
+        return None
+    if not trust:
+        why = "no trust list was given"
+    else:
+        names = " and ".join(str(who) for who in dict.fromkeys(untrusted))
+        why = f"{names} is not on the verifier's trust lists"
+        if len(set(untrusted)) > 1:
+            why = f"{names} are not on the verifier's trust lists"
+    return (
+        f"The status list {status_list.url} is issued by {status_list.issuer}, not by the "
+        f"credential's issuer {ctx.issuer_id}. Another issuer's list counts only when the "
+        f"verifier trusts both issuers, and {why}: the list's issuer is not trusted, so the "
+        "status cannot be established."
     )
 
 

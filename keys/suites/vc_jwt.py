@@ -19,7 +19,9 @@ cannot know:
   used as an HMAC secret;
 * **key binding**: ``kid`` is resolved through the :class:`~keys.did.KeyResolver`; a bare
   ``jwk`` header proves only that *someone* holding that key signed. It is reported with
-  ``method=None`` and a warning unless it is a caller-pinned key or the issuer's own did:jwk;
+  ``method=None`` and a warning unless it is a caller-pinned key or a key the issuer's DID
+  lists for assertionMethod (derived for did:key / did:jwk, fetched for did:web), compared as
+  key material;
 * **claim consistency**: ``iss``/``jti``/``sub``/``nbf``/``exp`` must say what the credential
   says. Whether ``nbf``/``exp`` have passed is *not* judged here: the verifier's validity check
   owns the clock (``now`` is accepted for signature symmetry and reporting only).
@@ -50,6 +52,8 @@ from jwcrypto import jws as jose_jws
 
 from keys.did import KeyResolver, VerificationMethod
 from keys.errors import (
+    ControllerDocumentUnresolved,
+    DidWebUnresolved,
     InvalidProof,
     InvalidSignature,
     KeyFormatError,
@@ -369,20 +373,33 @@ def _key_and_method(
     assert header_key is not None  # _check_header guarantees kid or jwk
     if any(header_key == pinned for pinned in pinned_keys):
         return header_key, None
-    if issuer is not None and issuer.startswith("did:jwk:"):
-        issuer_method: VerificationMethod | None
-        try:
-            issuer_method = resolver.resolve(issuer + "#0", purpose="assertionMethod")
-        except KeysError:
-            issuer_method = None
-        if issuer_method is not None and issuer_method.key == header_key:
-            return header_key, issuer_method
+    issuer_method = _issuer_method_for(header_key, issuer, resolver)
+    if issuer_method is not None:
+        return header_key, issuer_method
     warnings.append(
         "the key comes only from the JWT's own 'jwk' header and is NOT bound to the issuer: "
-        "the signature proves possession of that key, not who the issuer is (pin the key or "
-        "use a 'kid')"
+        "the issuer's DID does not list it for assertionMethod, and the signature proves "
+        "possession of that key, not who the issuer is (pin the key or use a 'kid')"
     )
     return header_key, None
+
+
+def _issuer_method_for(
+    key: VerificationKey, issuer: str | None, resolver: KeyResolver
+) -> VerificationMethod | None:
+    """The issuer's own method for a ``jwk`` header key, if the issuer's DID lists that very key
+    (as key material, not JSON text) for assertionMethod: a did:key or did:jwk issuer *is* its
+    key, a did:web issuer publishes it. Anything else leaves the key unbound. A did:web document
+    that cannot be fetched raises (nothing could be checked), other lookup failures do not."""
+    if issuer is None or not issuer.startswith(("did:key:", "did:jwk:", "did:web:")):
+        return None
+    try:
+        methods = resolver.listed_methods(issuer, purpose="assertionMethod")
+    except (DidWebUnresolved, ControllerDocumentUnresolved):
+        raise
+    except KeysError:
+        return None
+    return next((m for m in methods if m.key == key), None)
 
 
 def _verify_signature(token: str, alg: str, key: VerificationKey) -> None:

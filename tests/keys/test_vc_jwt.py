@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from keys.did import KeyResolver, did_document, did_jwk, did_key
 from keys.errors import (
+    DidWebUnresolved,
     InvalidProof,
     InvalidSignature,
     KeyFormatError,
@@ -141,18 +142,126 @@ def test_round_trip_with_embedded_jwk(issuer: Issuer, profile: JwtProfile) -> No
     token = sign_jwt(issuer.credential(), key=issuer.key, profile=profile, embed_jwk=True)
     header, _, _ = _parts(token)
     assert "d" not in header["jwk"] and "kid" not in header
-    # Bound through the issuer's did:jwk (RSA) or merely carried (did:key issuers): the latter
-    # is reported, not silently trusted.
+    # Bound through the issuer's DID (did:key or did:jwk): that DID is the key itself.
     result = verify_jwt(token, resolver=KeyResolver())
     assert result.key == issuer.key.public_key
-    if issuer.key.key_type is KeyType.RSA:
-        assert result.method is not None and result.method.controller == issuer.did
-        assert result.warnings == []
-    else:
-        assert result.method is None
-        assert any("NOT bound" in w for w in result.warnings)
+    assert result.method is not None and result.method.controller == issuer.did
+    assert result.warnings == []
+    # The same key for an issuer whose DID is another key is merely carried, and reported.
+    stranger = Issuer(SigningKey.from_seed(bytes(range(1, 33))))
+    token = sign_jwt(stranger.credential(), key=issuer.key, profile=profile, embed_jwk=True)
+    unbound = verify_jwt(token, resolver=KeyResolver())
+    assert unbound.method is None
+    assert any("NOT bound" in w for w in unbound.warnings)
     pinned = verify_jwt(token, resolver=KeyResolver(), pinned_keys=[issuer.key.public_key])
     assert not any("NOT bound" in w for w in pinned.warnings)
+
+
+class _DidWeb:
+    """A did:web issuer publishing ``keys`` under assertionMethod, served by a fake fetcher."""
+
+    did = "did:web:issuer.example"
+
+    def __init__(self, *keys: SigningKey) -> None:
+        self.document = did_document(
+            self.did, [k.public_key for k in keys], key_ids=[f"key-{i}" for i in range(len(keys))]
+        )
+
+    def fetch_json(self, url: str, *, accept: str = "application/json") -> Any:
+        if url != "https://issuer.example/.well-known/did.json":
+            raise KeyResolutionError(f"unexpected fetch of {url}")
+        return self.document
+
+
+def _binding_case(
+    method: str, naming: str, signer: SigningKey, published: SigningKey
+) -> tuple[str, KeyResolver]:
+    """A token from an issuer of DID ``method`` whose DID lists ``published``, signed by
+    ``signer``, naming its key by ``naming`` (jwk / kid = the issuer's DID URL)."""
+    if method == "did:web":
+        web = _DidWeb(seeded_other(), published)
+        did, kid, resolver = web.did, f"{web.did}#key-1", KeyResolver(fetcher=web)
+    else:
+        did = did_key(published) if method == "did:key" else did_jwk(published)
+        kid = f"{did}#{did[8:]}" if method == "did:key" else f"{did}#0"
+        resolver = KeyResolver()
+    token = sign_jwt(
+        _credential(did),
+        key=signer,
+        kid=kid if naming == "kid" else None,
+        embed_jwk=naming == "jwk",
+    )
+    return token, resolver
+
+
+def seeded_other() -> SigningKey:
+    """A second key the did:web document lists first, so a match is found by key, not place."""
+    return SigningKey.from_seed(bytes(range(2, 34)))
+
+
+@pytest.mark.parametrize("method", ["did:key", "did:jwk", "did:web"])
+@pytest.mark.parametrize(
+    ("naming", "own_key", "bound"),
+    [("jwk", True, True), ("kid", True, True), ("jwk", False, False)],
+    ids=["jwk-of-the-issuer", "kid-of-the-issuer", "jwk-of-another-key"],
+)
+def test_header_key_binding(
+    keys_by_type: dict[KeyType, SigningKey], method: str, naming: str, own_key: bool, bound: bool
+) -> None:
+    """A header key is the issuer's only when the issuer's DID lists that key for assertion."""
+    published = keys_by_type[KeyType.P256]
+    signer = published if own_key else keys_by_type[KeyType.ED25519]
+    token, resolver = _binding_case(method, naming, signer, published)
+    result = verify_jwt(token, resolver=resolver)
+    if bound:
+        assert result.method is not None and result.method.key == published.public_key
+        assert result.method.controller.startswith(method)
+        assert result.warnings == []
+    else:
+        assert result.method is None and result.key == signer.public_key
+        assert any("NOT bound" in w for w in result.warnings)
+        with pytest.raises(KeyResolutionError, match="bound to nobody"):
+            suite.verify_proof(
+                _credential("x"),
+                {"type": JWT_PROOF_TYPE, "jwt": token},
+                loader=bundled_loader(),
+                resolver=resolver,
+                expected=ProofExpectations(),
+            )
+
+
+def test_header_jwk_compared_as_key_material(keys_by_type: dict[KeyType, SigningKey]) -> None:
+    """A jwk header with the same key in another JSON spelling (extra members, other member
+    order) is the same key; one differing only in its coordinates is not."""
+    key = keys_by_type[KeyType.P256]
+    did = did_key(key.public_key)
+    credential = _credential(did)
+    payload = json.loads(b64url_decode(sign_jwt(credential, key=key, kid=did).split(".")[1]))
+    jwk = dict(reversed(list(key.public_key.jwk().items()))) | {"use": "sig", "kid": "k-9"}
+    result = verify_jwt(_forge({"alg": "ES256", "jwk": jwk}, payload, key), resolver=KeyResolver())
+    assert result.method is not None and result.method.controller == did
+
+
+def test_did_web_jwk_listed_only_for_authentication_is_unbound(
+    keys_by_type: dict[KeyType, SigningKey],
+) -> None:
+    """A did:web key the document lists for authentication, not assertionMethod, signs
+    logins, not credentials: a jwk header naming it binds nothing."""
+    key = keys_by_type[KeyType.ED25519]
+    web = _DidWeb(key)
+    web.document["assertionMethod"] = []
+    token = sign_jwt(_credential(web.did), key=key, embed_jwk=True)
+    result = verify_jwt(token, resolver=KeyResolver(fetcher=web))
+    assert result.method is None
+    assert any("NOT bound" in w for w in result.warnings)
+
+
+def test_did_web_jwk_with_an_unreachable_document(keys_by_type: dict[KeyType, SigningKey]) -> None:
+    """Nothing could be looked at: a retrieval failure, not 'bound to nobody'."""
+    key = keys_by_type[KeyType.ED25519]
+    token = sign_jwt(_credential("did:web:issuer.example"), key=key, embed_jwk=True)
+    with pytest.raises(DidWebUnresolved):
+        verify_jwt(token, resolver=KeyResolver())
 
 
 def test_profile_shapes(ed_issuer: Issuer) -> None:

@@ -63,7 +63,17 @@ REFERENCES: dict[str, str] = {
     "https://w3id.org/vc/status-list/2021/v1": "vc-bitstring-status-list/contexts/2021/v1.jsonld",
 }
 
-#: Bundled URLs no vendor-data file carries, and what checks them instead.
+#: Bundled URLs with no copy in ../shared/vendor-data: the expected document, written out here.
+#: undefined-terms/v2 is W3C's published one-line context (VC DM 2.0) mapping every term it does
+#: not otherwise define to ``https://www.w3.org/ns/credentials/undefined-term#``.
+INLINE_REFERENCES: dict[str, Any] = {
+    "https://www.w3.org/ns/credentials/undefined-terms/v2": {
+        "@context": {"@vocab": "https://www.w3.org/ns/credentials/undefined-term#"}
+    },
+}
+
+#: Bundled URLs no vendor-data file carries and whose document is not written out here either,
+#: and what checks them instead.
 WITHOUT_VENDOR_REFERENCE: dict[str, str] = {
     # Only the legacy Ed25519Signature2018 needs it; tests/interop/test_suites_interop.py checks
     # it equals the document Digital Bazaar's ed25519-signature-2018 library loads.
@@ -110,8 +120,14 @@ def test_manifest_records_provenance_and_a_permissive_license() -> None:
 
 def test_bundled_urls_are_the_manifest_urls_and_all_have_a_reference() -> None:
     assert {e.url for e in read_manifest()} == BUNDLED_CONTEXT_URLS
-    assert set(REFERENCES) | set(WITHOUT_VENDOR_REFERENCE) == BUNDLED_CONTEXT_URLS
-    assert not set(REFERENCES) & set(WITHOUT_VENDOR_REFERENCE)
+    references = [set(REFERENCES), set(INLINE_REFERENCES), set(WITHOUT_VENDOR_REFERENCE)]
+    assert set().union(*references) == BUNDLED_CONTEXT_URLS
+    assert sum(len(r) for r in references) == len(BUNDLED_CONTEXT_URLS)  # each URL in one
+
+
+@pytest.mark.parametrize("url", sorted(INLINE_REFERENCES))
+def test_bundled_context_equals_inline_reference(url: str) -> None:
+    assert bundled_document(url) == INLINE_REFERENCES[url]
 
 
 # --- content against the published references -------------------------------------------------

@@ -221,7 +221,10 @@ class World:
             import base64
             import gzip
 
-            raw = gzip.compress(bytes(entries // 8), mtime=0)
+            short = bytearray(entries // 8)
+            for index in set_bits:  # MSB first, as in Bitstring
+                short[index // 8] |= 0x80 >> (index % 8)
+            raw = gzip.compress(bytes(short), mtime=0)
             encoded = "u" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
         unsigned: dict[str, Any] = {
             "@context": ["https://www.w3.org/ns/credentials/v2"],

@@ -12,7 +12,16 @@ from datetime import timedelta
 import pytest
 
 from keys.suites.vc_jwt import JwtProfile, sign_jwt
-from tests.verifier.support import NOW, WEB_DID, World, outcomes, raw_jwt, vm_of
+from tests.verifier.support import (
+    NOW,
+    REVOCATION_URL,
+    WEB_DID,
+    WEB_VM,
+    World,
+    outcomes,
+    raw_jwt,
+    vm_of,
+)
 from verifier.pipeline import STEPS, MultipleCredentials
 from verifier.report import CheckId, Outcome, Verdict, decide_verdict
 from verifier.validity import CLOCK_SKEW
@@ -259,6 +268,21 @@ def _jwt(world: World, **kwargs: object) -> str:
     return sign_jwt(world.credential(), key=world.key_a, **kwargs)  # type: ignore[arg-type]
 
 
+UNDEFINED_TERMS = "https://www.w3.org/ns/credentials/undefined-terms/v2"
+
+
+def test_a_credential_using_the_w3c_undefined_terms_context_is_valid(world: World) -> None:
+    """W3C's undefined-terms/v2 is bundled: its extra term is defined (as undefined) and signed."""
+    credential = world.credential(favouriteColour="teal")
+    credential["@context"] = [*credential["@context"], UNDEFINED_TERMS]
+    signed = world.sign(credential)
+    report = world.verify(signed)
+    assert report.verdict is Verdict.VALID, report.to_json()
+    assert outcomes(report)["context"] == "passed"
+    tampered = {**signed, "favouriteColour": "red"}
+    assert outcomes(world.verify(tampered))["proof"] == "failed"
+
+
 def test_jwt_with_a_kid_is_valid(world: World) -> None:
     report = world.verify(_jwt(world, kid=vm_of(world.key_a)))
     assert report.verdict is Verdict.VALID, report.to_json()
@@ -300,7 +324,9 @@ def test_jwt_claims_mismatch(world: World) -> None:
 
 
 def test_jwt_with_only_a_jwk_header_binds_no_issuer(world: World) -> None:
-    token = _jwt(world, embed_jwk=True)
+    """did_a's credential signed by key_b, which names itself in a jwk header: did_a's DID does
+    not list that key, so nothing binds it to the issuer."""
+    token = sign_jwt(world.credential(), key=world.key_b, embed_jwk=True)
     report = world.verify(token)
     assert report.verdict is Verdict.INVALID
     assert outcomes(report)["proof"] == "passed"
@@ -309,9 +335,10 @@ def test_jwt_with_only_a_jwk_header_binds_no_issuer(world: World) -> None:
 
 
 def test_jwt_jwk_pinned_by_a_trust_list(world: World) -> None:
-    token = _jwt(world, embed_jwk=True)
+    """key_b is not did_a's DID key, but the trust list pins it to did_a."""
+    token = sign_jwt(world.credential(), key=world.key_b, embed_jwk=True)
     trust = world.trust(
-        {"id": world.did_a, "name": "Issuer A", "keys": [world.key_a.public_key.jwk()]}
+        {"id": world.did_a, "name": "Issuer A", "keys": [world.key_b.public_key.jwk()]}
     )
     report = world.verify(token, trust=trust)
     assert report.verdict is Verdict.VALID, report.to_json()
@@ -319,10 +346,10 @@ def test_jwt_jwk_pinned_by_a_trust_list(world: World) -> None:
 
 
 def test_a_pin_for_another_issuer_does_not_help(world: World) -> None:
-    token = _jwt(world, embed_jwk=True)
+    token = sign_jwt(world.credential(), key=world.key_b, embed_jwk=True)
     trust = world.trust(
         {"id": world.did_a, "name": "Issuer A"},
-        {"id": world.did_b, "name": "Issuer B", "keys": [world.key_a.public_key.jwk()]},
+        {"id": world.did_b, "name": "Issuer B", "keys": [world.key_b.public_key.jwk()]},
     )
     report = world.verify(token, trust=trust)
     assert outcomes(report)["issuer_key"] == "failed"
@@ -455,17 +482,103 @@ def test_endorsements_are_verified_the_same_way(world: World) -> None:
     assert entry["issuer"] == world.did_b
 
 
-def test_an_invalid_endorsement_fails_the_check(world: World) -> None:
-    bad = _endorsement(world, validUntil="2026-06-01T00:00:00Z")
-    bad["name"] = "tampered"
-    credential = world.credential()
-    credential["issuer"]["endorsement"] = [bad]
-    report = world.verify(world.sign(credential))
+def _tampered(endorsement: dict) -> dict:
+    return {**endorsement, "name": "tampered"}
+
+
+def _unsupported_suite(endorsement: dict) -> dict:
+    return {**endorsement, "proof": {**endorsement["proof"], "cryptosuite": "eddsa-rdf-2022"}}
+
+
+def _unknown_context(world: World) -> dict:
+    """Signed by someone whose loader knows the context; microcred's does not."""
+    from schemas.loader import preloading_loader
+
+    extra = "https://unknown.example/context/v1"
+    endorsement = _endorsement(world)
+    del endorsement["proof"]
+    endorsement["@context"] = [*endorsement["@context"], extra]
+    signer = World(
+        loader=preloading_loader(world.loader, {extra: {"@context": {"note": "urn:x:note"}}}),
+        key_a=world.key_a,
+        key_b=world.key_b,
+        web_key=world.web_key,
+    )
+    return signer.sign(endorsement, key=world.key_b)
+
+
+#: (case, the endorsement, the checks of the endorsement its problems must name). An embedded
+#: endorsement's context is part of the credential's own JSON-LD, so the credential carrying
+#: one with an unknown context is a VC-JWT (whose signature covers bytes, not JSON-LD).
+BAD_ENDORSEMENTS = [
+    ("bad proof", lambda w: _tampered(_endorsement(w)), ["proof"]),
+    ("expired", lambda w: _endorsement(w, validUntil="2026-06-01T00:00:00Z"), ["validity"]),
+    (
+        "expired and tampered",
+        lambda w: _tampered(_endorsement(w, validUntil="2026-06-01T00:00:00Z")),
+        ["proof", "validity"],
+    ),
+    ("unsupported suite", lambda w: _unsupported_suite(_endorsement(w)), ["proof"]),
+    ("unknown context", _unknown_context, ["context", "proof"]),
+]
+
+
+def _carrying(world: World, endorsement: dict, jwt: bool, **members: object) -> object:
+    credential = world.credential(**members)
+    credential["issuer"]["endorsement"] = [endorsement]
+    if jwt:
+        return sign_jwt(credential, key=world.key_a, kid=vm_of(world.key_a))
+    return world.sign(credential)
+
+
+@pytest.mark.parametrize(
+    ("case", "make", "named", "jwt"),
+    [
+        pytest.param(*case, jwt, id=f"{case[0]}-{'jwt' if jwt else 'ldp'}")
+        for case in BAD_ENDORSEMENTS
+        for jwt in (False, True)
+        if jwt or case[0] != "unknown context"
+    ],
+)
+def test_a_bad_endorsement_is_reported_and_not_trusted_but_does_not_decide(
+    world: World, case: str, make, named: list[str], jwt: bool
+) -> None:
+    report = world.verify(_carrying(world, make(world), jwt))
+    assert report.verdict is Verdict.VALID, report.to_json()
+    check = report.check(CheckId.ENDORSEMENT)
+    assert check.outcome is Outcome.WARNING
+    assert "not trusted" in check.message and "does not depend on them" in check.message
+    [entry] = check.details["endorsements"]
+    assert entry["verdict"] != "valid" and entry["problems"]
+    for check_id in named:
+        assert any(p.startswith(f"{check_id}:") for p in entry["problems"]), entry
+    # ... and the credential's own checks still decide: an expired credential stays invalid.
+    expired = _carrying(world, make(world), jwt, validUntil="2026-10-15T00:00:00Z")
+    report = world.verify(expired)
     assert report.verdict is Verdict.INVALID
-    assert outcomes(report)["endorsement"] == "failed"
-    [entry] = report.check(CheckId.ENDORSEMENT).details["endorsements"]
-    assert any(p.startswith("proof:") for p in entry["problems"])
-    assert any(p.startswith("validity:") for p in entry["problems"])
+    assert [k for k, v in outcomes(report).items() if v == "failed"] == ["validity"]
+
+
+def test_a_revoked_endorsement_does_not_decide(world: World) -> None:
+    """An endorsement from the did:web issuer whose status entry is set in the revocation list."""
+    endorsement = _endorsement(world, issuer={"id": WEB_DID, "type": ["Profile"], "name": "QA"})
+    del endorsement["proof"]
+    endorsement["credentialStatus"] = {
+        "id": f"{REVOCATION_URL}#99",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "99",
+        "statusListCredential": REVOCATION_URL,
+    }
+    credential = world.credential()
+    credential["issuer"]["endorsement"] = [world.sign(endorsement, key=world.web_key, vm=WEB_VM)]
+    report = world.verify(world.sign(credential))
+    assert report.verdict is Verdict.VALID, report.to_json()
+    check = report.check(CheckId.ENDORSEMENT)
+    assert check.outcome is Outcome.WARNING
+    [entry] = check.details["endorsements"]
+    assert entry["verdict"] == "invalid"
+    assert any(p.startswith("status:") for p in entry["problems"]), entry
 
 
 def test_endorsement_jwt(world: World) -> None:

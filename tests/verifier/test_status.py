@@ -93,15 +93,57 @@ def test_status_list_signed_by_a_key_not_its_issuers(world: World, credential: d
     assert "not signed with its issuer's key" in report.check(CheckId.STATUS).message
 
 
-def test_status_list_of_another_issuer_is_allowed(world: World, credential: dict) -> None:
-    """The spec lets a status service issue the list; its own key binding is what counts."""
-    delegated = world.status_list(
-        REVOCATION_URL, "revocation", key=world.key_b, vm=vm_of(world.key_b), issuer=world.did_b
+def _delegated(world: World, set_bits: tuple[int, ...] = ()) -> dict:
+    """A revocation list issued and signed by did_b (a status service), not the credential's
+    did:web issuer."""
+    return world.status_list(
+        REVOCATION_URL,
+        "revocation",
+        set_bits,
+        key=world.key_b,
+        vm=vm_of(world.key_b),
+        issuer=world.did_b,
     )
-    report = world.verify(credential, extra={REVOCATION_URL: delegated})
-    assert outcomes(report)["status"] == "passed"
-    assert _entries(report)[0]["listIssuer"] == world.did_b
-    assert _entries(report)[0]["listIssuerDiffers"] is True
+
+
+#: (case, the issuers the trust list names, the status outcome)
+FOREIGN_LIST_CASES = [
+    ("both trusted", ("web", "b"), "passed"),
+    ("list issuer untrusted", ("web",), "indeterminate"),
+    ("credential issuer untrusted", ("b",), "indeterminate"),
+    ("no trust list", (), "indeterminate"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "trusted", "outcome"), FOREIGN_LIST_CASES, ids=[c[0] for c in FOREIGN_LIST_CASES]
+)
+def test_status_list_of_another_issuer_needs_both_trusted(
+    world: World, credential: dict, case: str, trusted: tuple[str, ...], outcome: str
+) -> None:
+    """The spec lets another issuer publish the list if the verifier trusts both issuers."""
+    ids = {"web": WEB_DID, "b": world.did_b}
+    trust = world.trust(*({"id": ids[t], "name": t} for t in trusted)) if trusted else None
+    report = world.verify(credential, extra={REVOCATION_URL: _delegated(world)}, trust=trust)
+    assert outcomes(report)["status"] == outcome, report.check(CheckId.STATUS)
+    [revocation, _] = _entries(report)
+    assert revocation["listIssuer"] == world.did_b
+    assert revocation["listIssuerDiffers"] is True
+    if outcome == "passed":
+        assert revocation["listIssuerTrusted"] is True
+    else:
+        assert report.verdict is not Verdict.VALID
+        message = report.check(CheckId.STATUS).message
+        assert "the list's issuer is not trusted" in message
+        assert "trusts both" in message
+
+
+def test_a_trusted_foreign_list_still_revokes(world: World, credential: dict) -> None:
+    trust = world.trust({"id": WEB_DID, "name": "web"}, {"id": world.did_b, "name": "b"})
+    revoked = _delegated(world, (STATUS_INDEX,))
+    report = world.verify(credential, extra={REVOCATION_URL: revoked}, trust=trust)
+    assert outcomes(report)["status"] == "failed"
+    assert report.verdict is Verdict.INVALID
 
 
 def test_expired_status_list(world: World, credential: dict) -> None:
@@ -111,11 +153,20 @@ def test_expired_status_list(world: World, credential: dict) -> None:
     assert "validity period" in report.check(CheckId.STATUS).message
 
 
-def test_status_list_too_short(world: World, credential: dict) -> None:
-    short = world.status_list(REVOCATION_URL, "revocation", entries=8 * 1024)
+@pytest.mark.parametrize("set_bits", [(), (STATUS_INDEX,)], ids=["clear", "bit-set"])
+def test_status_list_too_short(world: World, credential: dict, set_bits: tuple[int, ...]) -> None:
+    """STATUS_LIST_LENGTH_ERROR with the length found: indeterminate, never revoked/passed."""
+    short = world.status_list(REVOCATION_URL, "revocation", set_bits, entries=8 * 1024)
     report = world.verify(credential, extra={REVOCATION_URL: short})
     assert outcomes(report)["status"] == "indeterminate"
-    assert "too short" in report.check(CheckId.STATUS).message
+    assert report.verdict is Verdict.INDETERMINATE
+    message = report.check(CheckId.STATUS).message
+    assert "too short" in message and "STATUS_LIST_LENGTH_ERROR" in message
+    revocation = _entries(report)[0]
+    assert revocation["outcome"] == "indeterminate"
+    assert revocation["code"] == "STATUS_LIST_LENGTH_ERROR"
+    assert revocation["length"] == 8 * 1024
+    assert revocation["minimum"] == 131_072
 
 
 def test_purpose_mismatch(world: World, credential: dict) -> None:

@@ -164,7 +164,8 @@ def test_simple_jwt_names_no_key_at_all(world: World, dcv: Path) -> None:
 
 def test_complete_fixture(world: World, dcv: Path, dcv_documents) -> None:
     """Valid in itself (with its revocation list served), but its five endorsements use the
-    spec's typo 'eddsa-rdf-2022' and lack the extensions context: the endorsement check fails."""
+    spec's typo 'eddsa-rdf-2022' and lack the extensions context: they are reported and not
+    trusted (a warning), and the credential is valid on its own checks."""
     revocations = {
         "https://1edtech.edu/credentials/3732/revocations": {
             "id": "https://1edtech.edu/credentials/3732/revocations",
@@ -172,9 +173,9 @@ def test_complete_fixture(world: World, dcv: Path, dcv_documents) -> None:
         }
     }
     report = _verify(world, dcv, "complete.json", {**dcv_documents, **revocations})
-    assert report.verdict is Verdict.INVALID
-    failed = [k for k, v in outcomes(report).items() if v == "failed"]
-    assert failed == ["endorsement"]
+    assert report.verdict is Verdict.VALID, report.to_json()
+    assert [k for k, v in outcomes(report).items() if v == "failed"] == []
+    assert outcomes(report)["endorsement"] == "warning"
     endorsements = report.check(CheckId.ENDORSEMENT).details["endorsements"]
     assert len(endorsements) == 5
     assert all(e["verdict"] == "invalid" for e in endorsements)
