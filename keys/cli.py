@@ -31,18 +31,23 @@ keys_app = typer.Typer(help="Generate keys and show their DIDs.", no_args_is_hel
 class KeyChoice(StrEnum):
     ed25519 = "ed25519"
     p256 = "p256"
+    p384 = "p384"
     rsa = "rsa"
 
 
 _KEY_TYPES = {
     KeyChoice.ed25519: KeyType.ED25519,
     KeyChoice.p256: KeyType.P256,
+    KeyChoice.p384: KeyType.P384,
     KeyChoice.rsa: KeyType.RSA,
 }
 
 
 class SuiteChoice(StrEnum):
     eddsa = "eddsa-rdfc-2022"
+    ecdsa = "ecdsa-rdfc-2019"
+    eddsa_jcs = "eddsa-jcs-2022"
+    ecdsa_jcs = "ecdsa-jcs-2019"
     ed2020 = "Ed25519Signature2020"
     jwt = "jwt"
 
@@ -63,7 +68,7 @@ def _load_signing_key(path: Path) -> SigningKey:
 
 
 def default_verification_method(key: SigningKey) -> str:
-    """did:key (Ed25519, P-256) or did:jwk (RSA) verification method of the key itself."""
+    """did:key (Ed25519, P-256, P-384) or did:jwk (RSA) verification method of the key itself."""
     if key.key_type is KeyType.RSA:
         return did_jwk(key.public_key) + "#0"
     did = did_key(key.public_key)
@@ -130,7 +135,10 @@ def _read_json(file: Path) -> dict[str, Any]:
 def sign(
     file: Annotated[Path, typer.Argument(help="The unsigned credential (JSON), or - for stdin.")],
     key: Annotated[Path, typer.Option("--key", help="Private JWK file.")],
-    suite: Annotated[SuiteChoice, typer.Option(help="Proof format.")] = SuiteChoice.eddsa,
+    suite: Annotated[
+        SuiteChoice,
+        typer.Option(help="Proof format (ecdsa-* need a P-256 or P-384 key, eddsa-* Ed25519)."),
+    ] = SuiteChoice.eddsa,
     verification_method: Annotated[
         str | None, typer.Option(help="Key id to name in the proof (default: the key's did:key).")
     ] = None,

@@ -42,7 +42,7 @@ from keys.keypairs import (
     b64url_decode,
     b64url_encode,
 )
-from keys.multikey import decode_public_multikey, encode_public_multikey
+from keys.multikey import decode_multibase, decode_public_multikey, encode_public_multikey
 from schemas.json_values import as_list
 
 __all__ = [
@@ -84,7 +84,14 @@ _CONTROLLER_ACCEPT = "application/ld+json, application/json"
 
 _MULTIKEY_TYPES = frozenset({"Multikey", "Ed25519VerificationKey2020"})
 _JWK_TYPES = frozenset({"JsonWebKey", "JsonWebKey2020"})
-_PRIVATE_VM_MEMBERS = ("secretKeyMultibase", "privateKeyMultibase", "privateKeyJwk")
+#: The legacy (2018) Ed25519 method: the raw 32 key bytes in plain base58btc, no multibase prefix.
+_BASE58_TYPE = "Ed25519VerificationKey2018"
+_PRIVATE_VM_MEMBERS = (
+    "secretKeyMultibase",
+    "privateKeyMultibase",
+    "privateKeyJwk",
+    "privateKeyBase58",
+)
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_RE = re.compile(rf"{_LABEL}(?:\.{_LABEL})*(?::(?P<port>[0-9]{{1,5}}))?")
@@ -117,7 +124,8 @@ def _verification_key(key: VerificationKey | SigningKey) -> VerificationKey:
 
 
 def did_key(key: VerificationKey | SigningKey) -> str:
-    """``did:key:z6Mk…`` (Ed25519) or ``did:key:zDn…`` (P-256). RSA raises KeyFormatError."""
+    """``did:key:z6Mk…`` (Ed25519), ``did:key:zDn…`` (P-256) or ``did:key:z82…`` (P-384). RSA
+    raises KeyFormatError."""
     return "did:key:" + encode_public_multikey(_verification_key(key))
 
 
@@ -222,8 +230,9 @@ def did_document(
     """A DID document (for did:web hosting) listing ``keys`` for assertion and authentication.
 
     The first key is the current one; older keys stay listed so credentials they signed keep
-    verifying after a rotation (remove a key only to revoke everything it signed). Ed25519 and
-    P-256 keys are written as ``Multikey``; RSA, which has no Multikey form, as ``JsonWebKey``.
+    verifying after a rotation (remove a key only to revoke everything it signed). Ed25519,
+    P-256 and P-384 keys are written as ``Multikey``; RSA, which has no Multikey form, as
+    ``JsonWebKey``.
     ``key_ids`` (fragments like ``"key-1"``/``"#key-1"`` or absolute ``did#…``) default to the
     key's multikey or, for RSA, its JWK thumbprint.
     """
@@ -296,7 +305,8 @@ def parse_verification_method(obj: Mapping[str, Any], *, document_id: str) -> Ve
     """Read one verification method object from a DID or controller document.
 
     Accepted: ``Multikey`` / ``Ed25519VerificationKey2020`` with ``publicKeyMultibase``;
-    ``JsonWebKey`` / ``JsonWebKey2020`` with ``publicKeyJwk``. A method that publishes private
+    ``JsonWebKey`` / ``JsonWebKey2020`` with ``publicKeyJwk``; the legacy
+    ``Ed25519VerificationKey2018`` with ``publicKeyBase58``. A method that publishes private
     material raises :class:`KeyFormatError`; one with two key encodings is ambiguous and raises.
     """
     if not isinstance(obj, Mapping):
@@ -310,12 +320,14 @@ def parse_verification_method(obj: Mapping[str, Any], *, document_id: str) -> Ve
         raise KeyResolutionError(f"verification method {_show(method_id)} has no controller")
     if any(m in obj for m in _PRIVATE_VM_MEMBERS):
         raise KeyFormatError(f"verification method {_show(method_id)} publishes a private key")
-    if "publicKeyMultibase" in obj and "publicKeyJwk" in obj:
+    if sum(m in obj for m in ("publicKeyMultibase", "publicKeyJwk", "publicKeyBase58")) > 1:
         raise KeyResolutionError(f"verification method {_show(method_id)} has two keys")
     if vm_type in _MULTIKEY_TYPES:
         key = decode_public_multikey(obj.get("publicKeyMultibase"))  # type: ignore[arg-type]
         if vm_type == "Ed25519VerificationKey2020" and key.key_type is not KeyType.ED25519:
             raise KeyFormatError("Ed25519VerificationKey2020 with a non-Ed25519 key")
+    elif vm_type == _BASE58_TYPE:
+        key = _base58_ed25519(obj.get("publicKeyBase58"), method_id)
     elif vm_type in _JWK_TYPES:
         jwk = obj.get("publicKeyJwk")
         if not isinstance(jwk, Mapping):
@@ -329,6 +341,17 @@ def parse_verification_method(obj: Mapping[str, Any], *, document_id: str) -> Ve
         type=vm_type,
         key=key,
     )
+
+
+def _base58_ed25519(value: Any, method_id: str) -> VerificationKey:
+    """An Ed25519VerificationKey2018's ``publicKeyBase58``: exactly 32 bytes, canonical."""
+    if not isinstance(value, str) or not value:
+        raise KeyFormatError(f"{_BASE58_TYPE} {_show(method_id)} without a publicKeyBase58")
+    # decode_multibase checks the alphabet, the length bound and canonical form ("z" + base58btc)
+    data = decode_multibase("z" + value)
+    if len(data) != 32:
+        raise KeyFormatError(f"{_BASE58_TYPE} {_show(method_id)}: an Ed25519 key is 32 bytes")
+    return VerificationKey.from_public_bytes(KeyType.ED25519, data)
 
 
 def _candidate_methods(document: Mapping[str, Any]) -> Iterator[Any]:

@@ -1,4 +1,4 @@
-"""Key pairs for signing and verifying credentials: Ed25519, P-256 and RSA.
+"""Key pairs for signing and verifying credentials: Ed25519, P-256, P-384 and RSA.
 
 The surface is deliberately small, in the pyca/cryptography style:
 
@@ -7,8 +7,9 @@ The surface is deliberately small, in the pyca/cryptography style:
   (:meth:`VerificationKey.from_jwk`, :meth:`SigningKey.generate`, :meth:`SigningKey.from_seed`, ...)
   so callers rarely name them.
 * ``verify`` *raises* :class:`keys.errors.InvalidSignature`; there is no boolean to forget.
-* Signatures are always in JOSE form (Ed25519 raw 64 bytes, ES256 raw ``r || s``, RS256
-  PKCS#1 v1.5 with SHA-256), so the same bytes serve VC-JWT and Data Integrity proofs.
+* Signatures are always in JOSE form (Ed25519 raw 64 bytes, ES256 / ES384 raw fixed-length
+  ``r || s`` with SHA-256 / SHA-384, RS256 PKCS#1 v1.5 with SHA-256), so the same bytes serve
+  VC-JWT and Data Integrity proofs.
 * Private material never appears in ``repr`` or in an error message; it leaves the object only
   through :meth:`SigningKey.private_jwk` / :func:`dump_private_jwk` and the raw secrets a secret
   Multikey needs (:meth:`Ed25519SigningKey.seed`, :meth:`P256SigningKey.scalar_bytes`).
@@ -46,6 +47,8 @@ __all__ = [
     "KeyType",
     "P256SigningKey",
     "P256VerificationKey",
+    "P384SigningKey",
+    "P384VerificationKey",
     "RSASigningKey",
     "RSAVerificationKey",
     "SigningKey",
@@ -61,22 +64,25 @@ MIN_RSA_BITS = 2048
 DEFAULT_RSA_BITS = 3072
 
 _P256_COORD_LEN = 32
+_P384_COORD_LEN = 48
 _ED25519_LEN = 32
 #: JWK members that only a private key has (RFC 7518 §6.2.2, §6.3.2; ``k`` is a symmetric key).
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
 class KeyType(StrEnum):
-    """The three key types microcred signs and verifies with."""
+    """The key types microcred signs and verifies with."""
 
     ED25519 = "Ed25519"
     P256 = "P-256"
+    P384 = "P-384"
     RSA = "RSA"
 
 
 _JOSE_ALGORITHMS: dict[KeyType, str] = {
     KeyType.ED25519: "EdDSA",
     KeyType.P256: "ES256",
+    KeyType.P384: "ES384",
     KeyType.RSA: "RS256",
 }
 
@@ -150,9 +156,9 @@ def _key_type_of_jwk(jwk: Mapping[str, Any]) -> KeyType:
         return KeyType.ED25519
     if kty == "EC":
         crv = jwk.get("crv")
-        if crv != "P-256":
-            raise KeyFormatError(f"unsupported EC curve {crv!r} (only P-256)")
-        return KeyType.P256
+        if crv not in _EC_CURVES:
+            raise KeyFormatError(f"unsupported EC curve {crv!r} (only P-256 and P-384)")
+        return KeyType(crv)
     if kty == "RSA":
         return KeyType.RSA
     raise KeyFormatError(f"unsupported JWK key type {kty!r}")
@@ -196,14 +202,16 @@ class VerificationKey(abc.ABC):
             key: VerificationKey = Ed25519VerificationKey._from_raw(
                 _jwk_bytes(jwk, "x", _ED25519_LEN)
             )
-        elif key_type is KeyType.P256:
-            x = int.from_bytes(_jwk_bytes(jwk, "x", _P256_COORD_LEN), "big")
-            y = int.from_bytes(_jwk_bytes(jwk, "y", _P256_COORD_LEN), "big")
+        elif key_type in _EC_CURVES:
+            cls_ec = _EC_CURVES[key_type]
+            size = cls_ec.coordinate_length
+            x = int.from_bytes(_jwk_bytes(jwk, "x", size), "big")
+            y = int.from_bytes(_jwk_bytes(jwk, "y", size), "big")
             try:
-                pyca = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+                pyca = ec.EllipticCurvePublicNumbers(x, y, cls_ec.curve()).public_key()
             except ValueError as exc:
-                raise KeyFormatError("the JWK's x/y is not a point on P-256") from exc
-            key = P256VerificationKey(pyca)
+                raise KeyFormatError(f"the JWK's x/y is not a point on {key_type}") from exc
+            key = cls_ec(pyca)
         else:
             n, e = _jwk_int(jwk, "n"), _jwk_int(jwk, "e")
             _check_rsa_size(n.bit_length())
@@ -221,12 +229,13 @@ class VerificationKey(abc.ABC):
         key_type = KeyType(key_type)
         if key_type is KeyType.ED25519:
             return Ed25519VerificationKey._from_raw(data)
-        if key_type is KeyType.P256:
+        if key_type in _EC_CURVES:
+            cls_ec = _EC_CURVES[key_type]
             try:
-                pyca = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), data)
+                pyca = ec.EllipticCurvePublicKey.from_encoded_point(cls_ec.curve(), data)
             except ValueError as exc:
-                raise KeyFormatError("not a SEC1-encoded P-256 point") from exc
-            return P256VerificationKey(pyca)
+                raise KeyFormatError(f"not a SEC1-encoded {key_type} point") from exc
+            return cls_ec(pyca)
         try:
             loaded = serialization.load_der_public_key(data)
         except (ValueError, UnsupportedAlgorithm) as exc:
@@ -235,11 +244,11 @@ class VerificationKey(abc.ABC):
 
     @classmethod
     def from_pyca(cls, pyca_key: object) -> VerificationKey:
-        """Wrap a pyca/cryptography public key (Ed25519, P-256 or RSA >= 2048 bits)."""
+        """Wrap a pyca/cryptography public key (Ed25519, P-256, P-384 or RSA >= 2048 bits)."""
         if isinstance(pyca_key, ed25519.Ed25519PublicKey):
             return Ed25519VerificationKey(pyca_key)
         if isinstance(pyca_key, ec.EllipticCurvePublicKey):
-            return P256VerificationKey(pyca_key)
+            return _ec_class(pyca_key.curve)(pyca_key)
         if isinstance(pyca_key, rsa.RSAPublicKey):
             return RSAVerificationKey(pyca_key)
         raise KeyFormatError(f"unsupported public key type {type(pyca_key).__name__}")
@@ -248,7 +257,7 @@ class VerificationKey(abc.ABC):
 
     @property
     def jose_algorithm(self) -> str:
-        """The JOSE ``alg`` this key verifies: ``EdDSA``, ``ES256`` or ``RS256``."""
+        """The JOSE ``alg`` this key verifies: ``EdDSA``, ``ES256``, ``ES384`` or ``RS256``."""
         return _JOSE_ALGORITHMS[self.key_type]
 
     @property
@@ -258,8 +267,8 @@ class VerificationKey(abc.ABC):
 
     @abc.abstractmethod
     def public_bytes(self) -> bytes:
-        """Canonical public bytes: Ed25519 raw 32 bytes; P-256 SEC1 compressed 33 bytes;
-        RSA DER SubjectPublicKeyInfo."""
+        """Canonical public bytes: Ed25519 raw 32 bytes; P-256 / P-384 SEC1 compressed 33 / 49
+        bytes; RSA DER SubjectPublicKeyInfo."""
 
     @abc.abstractmethod
     def required_jwk_members(self) -> dict[str, str]:
@@ -335,14 +344,20 @@ class Ed25519VerificationKey(VerificationKey):
             raise InvalidSignature("Ed25519 signature does not verify") from None
 
 
-class P256VerificationKey(VerificationKey):
-    """A NIST P-256 public key, verifying ES256 (raw ``r || s``) signatures."""
+class _ECVerificationKey(VerificationKey):
+    """A NIST curve public key verifying JOSE ECDSA signatures: raw fixed-length ``r || s``.
 
-    key_type: ClassVar[KeyType] = KeyType.P256
+    Strict on purpose: a DER signature, a short or long one, or one with ``r`` or ``s`` out of
+    range is refused, never normalised, so one message has one accepted signature encoding.
+    """
+
+    curve: ClassVar[type[ec.EllipticCurve]]
+    coordinate_length: ClassVar[int]
+    hash_algorithm: ClassVar[type[hashes.HashAlgorithm]]
 
     def __init__(self, pyca_key: ec.EllipticCurvePublicKey) -> None:
-        if not isinstance(pyca_key.curve, ec.SECP256R1):
-            raise KeyFormatError("only the P-256 curve is supported")
+        if not isinstance(pyca_key.curve, self.curve):
+            raise KeyFormatError(f"a {type(self).__name__} must be on {self.key_type}")
         self._pyca = pyca_key
         self._kid = None
 
@@ -354,22 +369,59 @@ class P256VerificationKey(VerificationKey):
     def required_jwk_members(self) -> dict[str, str]:
         numbers = self._pyca.public_numbers()
         return {
-            "crv": "P-256",
+            "crv": str(self.key_type),
             "kty": "EC",
-            "x": _int_to_b64(numbers.x, _P256_COORD_LEN),
-            "y": _int_to_b64(numbers.y, _P256_COORD_LEN),
+            "x": _int_to_b64(numbers.x, self.coordinate_length),
+            "y": _int_to_b64(numbers.y, self.coordinate_length),
         }
 
     def verify(self, signature: bytes, data: bytes) -> None:
         _require_bytes(signature, data)
-        if len(signature) != 2 * _P256_COORD_LEN:
-            raise InvalidSignature("an ES256 signature is exactly 64 bytes (r || s)")
-        r = int.from_bytes(signature[:_P256_COORD_LEN], "big")
-        s = int.from_bytes(signature[_P256_COORD_LEN:], "big")
+        size = self.coordinate_length
+        alg = self.jose_algorithm
+        if len(signature) != 2 * size:
+            raise InvalidSignature(f"an {alg} signature is exactly {2 * size} bytes (r || s)")
+        r = int.from_bytes(signature[:size], "big")
+        s = int.from_bytes(signature[size:], "big")
+        if r == 0 or s == 0:
+            raise InvalidSignature(f"{alg} signature has r or s equal to zero")
         try:
-            self._pyca.verify(encode_dss_signature(r, s), bytes(data), ec.ECDSA(hashes.SHA256()))
+            self._pyca.verify(
+                encode_dss_signature(r, s), bytes(data), ec.ECDSA(self.hash_algorithm())
+            )
         except _PycaInvalidSignature:
-            raise InvalidSignature("ES256 signature does not verify") from None
+            raise InvalidSignature(f"{alg} signature does not verify") from None
+
+
+class P256VerificationKey(_ECVerificationKey):
+    """A NIST P-256 public key, verifying ES256 (raw ``r || s``, SHA-256) signatures."""
+
+    key_type: ClassVar[KeyType] = KeyType.P256
+    curve: ClassVar[type[ec.EllipticCurve]] = ec.SECP256R1
+    coordinate_length: ClassVar[int] = _P256_COORD_LEN
+    hash_algorithm: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA256
+
+
+class P384VerificationKey(_ECVerificationKey):
+    """A NIST P-384 public key, verifying ES384 (raw ``r || s``, SHA-384) signatures."""
+
+    key_type: ClassVar[KeyType] = KeyType.P384
+    curve: ClassVar[type[ec.EllipticCurve]] = ec.SECP384R1
+    coordinate_length: ClassVar[int] = _P384_COORD_LEN
+    hash_algorithm: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA384
+
+
+_EC_CURVES: dict[KeyType, type[_ECVerificationKey]] = {
+    KeyType.P256: P256VerificationKey,
+    KeyType.P384: P384VerificationKey,
+}
+
+
+def _ec_class(curve: ec.EllipticCurve) -> type[_ECVerificationKey]:
+    for cls in _EC_CURVES.values():
+        if isinstance(curve, cls.curve):
+            return cls
+    raise KeyFormatError(f"unsupported EC curve {curve.name} (only P-256 and P-384)")
 
 
 class RSAVerificationKey(VerificationKey):
@@ -420,8 +472,8 @@ class SigningKey(abc.ABC):
         key_type = KeyType(key_type)
         if key_type is KeyType.ED25519:
             return Ed25519SigningKey(ed25519.Ed25519PrivateKey.generate())
-        if key_type is KeyType.P256:
-            return P256SigningKey(ec.generate_private_key(ec.SECP256R1()))
+        if key_type in _EC_CURVES:
+            return _EC_SIGNING[key_type](ec.generate_private_key(_EC_CURVES[key_type].curve()))
         _check_rsa_size(rsa_bits)
         return RSASigningKey(rsa.generate_private_key(public_exponent=65537, key_size=rsa_bits))
 
@@ -434,11 +486,11 @@ class SigningKey(abc.ABC):
 
     @classmethod
     def from_pyca(cls, pyca_key: object) -> SigningKey:
-        """Wrap a pyca/cryptography private key (Ed25519, P-256 or RSA >= 2048 bits)."""
+        """Wrap a pyca/cryptography private key (Ed25519, P-256, P-384 or RSA >= 2048 bits)."""
         if isinstance(pyca_key, ed25519.Ed25519PrivateKey):
             return Ed25519SigningKey(pyca_key)
         if isinstance(pyca_key, ec.EllipticCurvePrivateKey):
-            return P256SigningKey(pyca_key)
+            return _EC_SIGNING[_ec_class(pyca_key.curve).key_type](pyca_key)
         if isinstance(pyca_key, rsa.RSAPrivateKey):
             return RSASigningKey(pyca_key)
         raise KeyFormatError(f"unsupported private key type {type(pyca_key).__name__}")
@@ -454,9 +506,10 @@ class SigningKey(abc.ABC):
         key: SigningKey
         if key_type is KeyType.ED25519:
             key = cls.from_seed(_jwk_bytes(jwk, "d", _ED25519_LEN))
-        elif key_type is KeyType.P256:
-            d = int.from_bytes(_jwk_bytes(jwk, "d", _P256_COORD_LEN), "big")
-            key = P256SigningKey.from_scalar(d)
+        elif key_type in _EC_CURVES:
+            size = _EC_CURVES[key_type].coordinate_length
+            d = int.from_bytes(_jwk_bytes(jwk, "d", size), "big")
+            key = _EC_SIGNING[key_type].from_scalar(d)
         else:
             key = RSASigningKey._from_jwk(jwk)
         expected = {k: jwk.get(k) for k in key.public_key.required_jwk_members()}
@@ -529,41 +582,64 @@ class Ed25519SigningKey(SigningKey):
         return {"d": b64url_encode(self.seed())}
 
 
-class P256SigningKey(SigningKey):
-    """A NIST P-256 private key signing ES256."""
+class _ECSigningKey(SigningKey):
+    """A NIST curve private key signing JOSE ECDSA: raw fixed-length ``r || s``."""
 
-    key_type: ClassVar[KeyType] = KeyType.P256
+    public_class: ClassVar[type[_ECVerificationKey]]
 
     def __init__(self, pyca_key: ec.EllipticCurvePrivateKey) -> None:
-        if not isinstance(pyca_key.curve, ec.SECP256R1):
-            raise KeyFormatError("only the P-256 curve is supported")
+        if not isinstance(pyca_key.curve, self.public_class.curve):
+            raise KeyFormatError(f"a {type(self).__name__} must be on {self.key_type}")
         self._pyca = pyca_key
-        self._public = P256VerificationKey(pyca_key.public_key())
+        self._public = self.public_class(pyca_key.public_key())
         self._kid = None
 
     @classmethod
-    def from_scalar(cls, d: int) -> P256SigningKey:
+    def from_scalar(cls, d: int) -> _ECSigningKey:
         """The key with private scalar ``d`` (as a secret Multikey carries it)."""
         try:
-            return cls(ec.derive_private_key(d, ec.SECP256R1()))
+            return cls(ec.derive_private_key(d, cls.public_class.curve()))
         except ValueError as exc:
-            raise KeyFormatError("not a valid P-256 private scalar") from exc
+            raise KeyFormatError(f"not a valid {cls.key_type} private scalar") from exc
 
     @property
     def public_key(self) -> VerificationKey:
         return self._public
 
     def sign(self, data: bytes) -> bytes:
-        der = self._pyca.sign(bytes(data), ec.ECDSA(hashes.SHA256()))
+        der = self._pyca.sign(bytes(data), ec.ECDSA(self.public_class.hash_algorithm()))
         r, s = decode_dss_signature(der)
-        return r.to_bytes(_P256_COORD_LEN, "big") + s.to_bytes(_P256_COORD_LEN, "big")
+        size = self.public_class.coordinate_length
+        return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
     def scalar_bytes(self) -> bytes:
-        """The private scalar, 32 bytes big-endian: secret material (secret Multikeys carry it)."""
-        return self._pyca.private_numbers().private_value.to_bytes(_P256_COORD_LEN, "big")
+        """The private scalar, big-endian, coordinate-sized: secret material (secret Multikeys
+        carry it)."""
+        size = self.public_class.coordinate_length
+        return self._pyca.private_numbers().private_value.to_bytes(size, "big")
 
     def _private_members(self) -> dict[str, str]:
         return {"d": b64url_encode(self.scalar_bytes())}
+
+
+class P256SigningKey(_ECSigningKey):
+    """A NIST P-256 private key signing ES256."""
+
+    key_type: ClassVar[KeyType] = KeyType.P256
+    public_class: ClassVar[type[_ECVerificationKey]] = P256VerificationKey
+
+
+class P384SigningKey(_ECSigningKey):
+    """A NIST P-384 private key signing ES384."""
+
+    key_type: ClassVar[KeyType] = KeyType.P384
+    public_class: ClassVar[type[_ECVerificationKey]] = P384VerificationKey
+
+
+_EC_SIGNING: dict[KeyType, type[_ECSigningKey]] = {
+    KeyType.P256: P256SigningKey,
+    KeyType.P384: P384SigningKey,
+}
 
 
 class RSASigningKey(SigningKey):

@@ -258,6 +258,12 @@ def canonicalize(
     *,
     loader: DocumentLoader,
     work_factor: int = DEFAULT_WORK_FACTOR,
+    hash_algorithm: str = "sha256",
 ) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document, in safe mode, offline."""
-    return canonicalize_quads(to_quads(document, loader=loader), work_factor=work_factor)
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document, in safe mode, offline.
+
+    ``hash_algorithm`` is RDFC-1.0's hash parameter (blank node labelling): ``sha256``, or
+    ``sha384`` as ecdsa-rdfc-2019 uses it with P-384 keys."""
+    return canonicalize_quads(
+        to_quads(document, loader=loader), work_factor=work_factor, hash_algorithm=hash_algorithm
+    )

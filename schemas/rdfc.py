@@ -70,8 +70,9 @@ def _line(s: str, p: str, o: str, g: str) -> str:
     return f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n"
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+#: RDFC-1.0 §4.2: the hash function is a parameter, SHA-256 unless told otherwise (ecdsa-rdfc-2019
+#: on P-384 canonicalizes with SHA-384).
+HASH_ALGORITHMS = frozenset({"sha256", "sha384"})
 
 
 class _Issuer:
@@ -100,7 +101,10 @@ class _Issuer:
 
 
 class _Canonicalizer:
-    def __init__(self, quads: Sequence[Quad], work_factor: int) -> None:
+    def __init__(self, quads: Sequence[Quad], work_factor: int, hash_algorithm: str) -> None:
+        if hash_algorithm not in HASH_ALGORITHMS:
+            raise ValueError(f"RDFC-1.0 hash algorithm must be one of {sorted(HASH_ALGORITHMS)}")
+        self.hash_algorithm = hash_algorithm
         self.quads = quads
         self.work_factor = work_factor
         self.quads_of: dict[str, list[Quad]] = {}
@@ -128,9 +132,12 @@ class _Canonicalizer:
             return "_:a" if term == node else "_:z"
 
         lines = sorted(_line(mark(s), p, mark(o), mark(g)) for s, p, o, g in self.quads_of[node])
-        digest = _sha256("".join(lines))
+        digest = self._hash("".join(lines))
         self.first_degree[node] = digest
         return digest
+
+    def _hash(self, text: str) -> str:
+        return hashlib.new(self.hash_algorithm, text.encode("utf-8")).hexdigest()
 
     # RDFC-1.0 §4.7
     def hash_related(self, related: str, predicate: str, issuer: _Issuer, position: str) -> str:
@@ -141,7 +148,7 @@ class _Canonicalizer:
         else:
             label = self.hash_first_degree(related)
         data = position + (predicate if position != "g" else "") + label
-        return _sha256(data)
+        return self._hash(data)
 
     # RDFC-1.0 §4.8
     def hash_n_degree(self, node: str, issuer: _Issuer) -> tuple[str, _Issuer]:
@@ -195,7 +202,7 @@ class _Canonicalizer:
             data.append(chosen_path)
             assert chosen_issuer is not None  # at least one permutation always survives
             issuer = chosen_issuer
-        return _sha256("".join(data)), issuer
+        return self._hash("".join(data)), issuer
 
     # RDFC-1.0 §4.4
     def run(self) -> list[str]:
@@ -232,7 +239,13 @@ class _Canonicalizer:
         return sorted({_line(relabel(s), p, relabel(o), relabel(g)) for s, p, o, g in self.quads})
 
 
-def canonicalize_quads(quads: Iterable[Quad], *, work_factor: int = DEFAULT_WORK_FACTOR) -> str:
-    """Canonical N-Quads (RDFC-1.0, SHA-256) of ``quads``; duplicate quads collapse to one."""
+def canonicalize_quads(
+    quads: Iterable[Quad],
+    *,
+    work_factor: int = DEFAULT_WORK_FACTOR,
+    hash_algorithm: str = "sha256",
+) -> str:
+    """Canonical N-Quads (RDFC-1.0, SHA-256 or ``hash_algorithm``) of ``quads``; duplicate quads
+    collapse to one."""
     unique = list(dict.fromkeys(quads))
-    return "".join(_Canonicalizer(unique, work_factor).run())
+    return "".join(_Canonicalizer(unique, work_factor, hash_algorithm).run())

@@ -105,6 +105,11 @@ ED25519_2020 = Package(
     "1.1.0",
     "sha512-dBGSmoUIK6h2vadDctrDnhhTO01PR2hJk0mRNEfrRDPCjaIwrfy4J+eziEQ9Q1m8By4f/CSRgKM1h53ydKfdNg==",
 )
+ED25519_2018 = Package(
+    "ed25519-signature-2018-context",
+    "1.1.0",
+    "sha512-ppDWYMNwwp9bploq0fS4l048vHIq41nWsAbPq6H4mNVx9G/GxW3fwg4Ln0mqctP13MoEpREK7Biz8TbVVdYXqA==",
+)
 BITSTRING_STATUS = Package(
     "@digitalbazaar/vc-bitstring-status-list-context",
     "1.1.0",
@@ -149,6 +154,11 @@ CONTEXTS: tuple[Context, ...] = (
         "contexts/data-integrity-v2.jsonld",
     ),
     Context("https://w3id.org/security/multikey/v1", MULTIKEY, "contexts/multikey-v1.jsonld"),
+    Context(
+        "https://w3id.org/security/suites/ed25519-2018/v1",
+        ED25519_2018,
+        "contexts/ed25519-signature-2018-v1.jsonld",
+    ),
     Context(
         "https://w3id.org/security/suites/ed25519-2020/v1",
         ED25519_2020,

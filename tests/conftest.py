@@ -74,6 +74,17 @@ class JsHarness:
             ) from exc
 
 
+    def run_batch(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run many ops in one node process (``{"op": ..., **fields}`` each); the results in
+        order. A request that could not be carried out raises, naming it."""
+        batch = self.run("batch", requests=requests)
+        results: list[dict[str, Any]] = batch["results"]
+        for request, result in zip(requests, results, strict=True):
+            if not result.get("ok"):
+                raise HarnessError(f"harness op {request['op']!r} failed: {result.get('error')}")
+        return results
+
+
 @pytest.fixture(scope="session")
 def js() -> JsHarness:
     node = shutil.which("node")

@@ -66,7 +66,7 @@ def explain_proof_error(error: BaseException | None) -> str:
             f"was not signed with the key it names ({reason})."
         )
     if isinstance(error, UnsupportedSuite):
-        return f"The proof uses a signing method microcred does not support: {reason}."
+        return f"The proof cannot be checked: {reason}."
     if isinstance(error, ContextNotBundled):
         return (
             "The credential uses a JSON-LD context microcred does not carry, so what it says "
@@ -118,11 +118,17 @@ def _judge_results(
             message += f" {others} other proof(s) did not verify; one valid proof suffices."
         return Outcome.PASSED, message, entries
     failures = [r.error for r in results]
-    if failures and all(is_retrieval_failure(e) for e in failures):
+    # A proof microcred cannot check (an unknown suite, a key it could not fetch) says nothing
+    # against the credential: indeterminate, unless another proof is found to be wrong.
+    if failures and all(_cannot_be_checked(e) for e in failures):
         return Outcome.INDETERMINATE, explain_proof_error(failures[0]), entries
     # Name the most telling failure: a bad signature over an unsupported extra proof.
     ranked = sorted(failures, key=lambda e: isinstance(e, UnsupportedSuite | type(None)))
     return Outcome.FAILED, explain_proof_error(ranked[0]), entries
+
+
+def _cannot_be_checked(error: BaseException | None) -> bool:
+    return isinstance(error, UnsupportedSuite) or is_retrieval_failure(error)
 
 
 def _embedded_proof(ctx: VerificationContext) -> CheckResult:
@@ -227,7 +233,8 @@ def _no_key(ctx: VerificationContext, proof: CheckResult | None, has_proofs: boo
         return CheckResult(
             CheckId.ISSUER_KEY,
             Outcome.INDETERMINATE,
-            "The signing key could not be retrieved, so whose key it is cannot be established.",
+            "The proof could not be checked (its key could not be retrieved, or its suite is "
+            "not one microcred knows), so whose key it is cannot be established.",
         )
     return CheckResult(
         CheckId.ISSUER_KEY,

@@ -190,6 +190,9 @@ def _generic_validity(document: Mapping[str, Any], now: datetime) -> CheckResult
 def _error_name(check: CheckResult) -> str:
     """A stable, DCC-style name for a check that did not pass."""
     if check.outcome is Outcome.INDETERMINATE:
+        proofs = check.details.get("proofs") or []
+        if proofs and all(p.get("errorType") == "UnsupportedSuite" for p in proofs):
+            return "unsupported_proof_suite"
         return {
             CheckId.PROOF: "key_unresolved",
             CheckId.ISSUER_KEY: "key_unresolved",

@@ -8,7 +8,10 @@ and status lists (:mod:`issuer.services.status`) all sign through here:
   by the keys current at the same moment;
 * :func:`sign_credential` adds the Data Integrity proof (eddsa-rdfc-2022 unless told otherwise)
   and, when asked for the ``jwt`` format too, wraps the *signed* credential as a VC-JWT (OB 3.0
-  adds the linked-data proof before the JWT).
+  adds the linked-data proof before the JWT). The proof is made with the key its suite needs
+  (:func:`proof_key_purpose`): the Ed25519 Data Integrity key, or for ``ecdsa-rdfc-2019`` the
+  issuer's P-256 JWT key, which a did:web issuer's DID document lists under ``assertionMethod``
+  like every key of the issuer (a did:key issuer has only its Ed25519 key).
 
 A library error while signing is a :class:`SigningFailed` (an :class:`IssuanceFailed`, HTTP 500)
 whose ``cause`` keeps the original, so a caller that can blame its client for some of them (the
@@ -41,12 +44,22 @@ __all__ = [
     "Signer",
     "SignerKey",
     "SigningFailed",
+    "proof_key_purpose",
     "sign_credential",
     "signer_for",
 ]
 
 #: The proof suite of everything the issuer signs unless a VC-API caller asks for another.
 DEFAULT_SUITE = "eddsa-rdfc-2022"
+
+
+#: Suites whose proofs the issuer's P-256 (JWT) key makes; the others use its Ed25519 key.
+_ECDSA_SUITES = frozenset({"ecdsa-rdfc-2019"})
+
+
+def proof_key_purpose(suite: str) -> KeyPurpose:
+    """Which of the issuer's keys signs a proof of ``suite``."""
+    return KeyPurpose.jwt if suite in _ECDSA_SUITES else KeyPurpose.ldp
 
 
 class SigningFailed(IssuanceFailed):
@@ -116,7 +129,7 @@ def sign_credential(
 ) -> Signed:
     """Add a Data Integrity proof created at ``now`` and, with ``jwt`` in ``formats``, the
     VC-JWT of the signed credential. ``what`` names the document in the error message."""
-    ldp = signer.key(KeyPurpose.ldp)
+    ldp = signer.key(proof_key_purpose(suite))
     try:
         signed = add_proof(
             unsigned,

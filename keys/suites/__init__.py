@@ -1,5 +1,11 @@
 """Embedded proof suites, looked up by proof type and cryptosuite, and the proof-set logic.
 
+The suites: ``DataIntegrityProof`` with ``eddsa-rdfc-2022``, ``ecdsa-rdfc-2019`` (P-256 and
+P-384), ``eddsa-jcs-2022`` or ``ecdsa-jcs-2019``, the legacy ``Ed25519Signature2020``, and the
+older ``Ed25519Signature2018`` (verified, never written). A proof of any other type or
+cryptosuite is an :class:`UnsupportedSuite`, which the verifier reports as "cannot be checked"
+(indeterminate), not as a bad signature.
+
 ``add_proof`` signs (appending to any proofs already there: a proof *set*, or a *chain* when
 ``previousProof`` names earlier ones); ``verify_proofs`` checks every proof and returns one
 result per proof instead of raising, so a verifier can report each (Digital Bazaar's
@@ -20,7 +26,14 @@ from typing import Any
 from keys.did import KeyResolver, VerificationMethod
 from keys.errors import InvalidProof, KeysError, UnsupportedSuite
 from keys.keypairs import SigningKey
-from keys.suites import ed25519_signature_2020, eddsa_rdfc_2022
+from keys.suites import (
+    ecdsa_jcs_2019,
+    ecdsa_rdfc_2019,
+    ed25519_signature_2018,
+    ed25519_signature_2020,
+    eddsa_jcs_2022,
+    eddsa_rdfc_2022,
+)
 from keys.suites.base import ProofExpectations, ProofOptions, ProofSuite
 from keys.suites.data_integrity import with_previous_proofs
 from schemas.canonical import DocumentLoader
@@ -39,9 +52,18 @@ __all__ = [
     "verify_proofs",
 ]
 
-#: Every embedded proof suite microcred signs and verifies, by name.
+#: Every embedded proof suite microcred verifies, by name; it signs with all but the legacy
+#: Ed25519Signature2018 (verified only).
 SUITES: dict[str, ProofSuite] = {
-    s.name: s for s in (eddsa_rdfc_2022.suite, ed25519_signature_2020.suite)
+    s.name: s
+    for s in (
+        eddsa_rdfc_2022.suite,
+        ecdsa_rdfc_2019.suite,
+        eddsa_jcs_2022.suite,
+        ecdsa_jcs_2019.suite,
+        ed25519_signature_2020.suite,
+        ed25519_signature_2018.suite,
+    )
 }
 
 
@@ -61,7 +83,9 @@ def suite_for_proof(proof: Mapping[str, Any]) -> ProofSuite:
     described = proof.get("type")
     if proof.get("cryptosuite"):
         described = f"{described}/{proof.get('cryptosuite')}"
-    raise UnsupportedSuite(f"unsupported proof type {described!r}")
+    raise UnsupportedSuite(
+        f"unsupported proof suite {described!r} (microcred verifies {', '.join(SUITES)})"
+    )
 
 
 def proofs_of(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -1,7 +1,9 @@
 """The Data Integrity proof algorithm, generic over its cryptosuite (W3C VC Data Integrity 1.0).
 
-``hashData = SHA-256(canonical proof options) ‖ SHA-256(canonical document)`` — proof hash
-first — signed with the cryptosuite's key type, written as ``proofValue = "z" + base58btc``.
+``hashData = H(canonical proof options) ‖ H(canonical document)`` — proof hash first — signed
+with the cryptosuite's key type, written as ``proofValue = "z" + base58btc``. ``H`` is SHA-256,
+except for ecdsa-*-2019 on P-384, where it is SHA-384: a cryptosuite may come in one variant per
+key type (:attr:`LinkedDataSignature.variants`), each with its own hash and signature length.
 The legacy ``Ed25519Signature2020`` uses the same construction under a different proof type,
 so it is the same class with other parameters (:mod:`keys.suites.ed25519_signature_2020`).
 """
@@ -36,15 +38,30 @@ DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 _SIGNATURE_MEMBERS = ("proofValue", "jws", "signatureValue")
 
 
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def sha384(data: bytes) -> bytes:
+    return hashlib.sha384(data).digest()
+
+
 @dataclass(frozen=True)
 class Cryptosuite:
-    """What a cryptosuite contributes: its name, canonicalization, the key type it needs and
-    the length of its signatures (checked before any key is resolved)."""
+    """What a cryptosuite contributes: its name, canonicalization, the key type it needs, the
+    length of its signatures (checked before any key is resolved) and its hash.
+
+    ``proof_carries_context``: the JCS suites copy the document's ``@context`` into the proof
+    (vc-di-eddsa §3.3 / vc-di-ecdsa §3.3 and their test vectors), since JCS signs the JSON as
+    written and the proof must say which contexts it was made under.
+    """
 
     name: str
     canonicalize: Callable[[Mapping[str, Any], DocumentLoader], str]
     key_type: KeyType
     signature_length: int
+    digest: Callable[[bytes], bytes] = sha256
+    proof_carries_context: bool = False
 
 
 def encode_proof_value(signature: bytes) -> str:
@@ -74,10 +91,13 @@ class LinkedDataSignature:
         writes_cryptosuite: bool,
         required_context: str | None,
         legacy_cryptosuite_names: tuple[str, ...] = (),
+        other_key_types: tuple[Cryptosuite, ...] = (),
     ) -> None:
         self.name = name
         self.proof_type = proof_type
         self.cryptosuite = cryptosuite
+        #: One cryptosuite per key type it signs with (ECDSA: P-256 and P-384), same name.
+        self.variants = {c.key_type: c for c in (cryptosuite, *other_key_types)}
         self._writes_cryptosuite = writes_cryptosuite
         self._required_context = required_context
         # Names the same algorithm had in drafts; accepted when verifying, never written.
@@ -85,6 +105,19 @@ class LinkedDataSignature:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+    #: The proof member that holds the signature.
+    signature_member = "proofValue"
+
+    def decode_signature(self, value: str) -> bytes:
+        """The signature bytes of the proof's :attr:`signature_member`."""
+        return decode_proof_value(value)
+
+    def signing_input(self, value: str, hash_data: bytes) -> bytes:
+        """What the key signed, given the signature member and ``hashData``: ``hashData`` itself
+        here; a detached JWS prefixes its header (:mod:`keys.suites.ed25519_signature_2018`)."""
+        del value
+        return hash_data
 
     def handles(self, proof: Mapping[str, Any]) -> bool:
         if proof.get("type") != self.proof_type:
@@ -108,15 +141,23 @@ class LinkedDataSignature:
             prepared["@context"] = [*contexts, needed]
         return prepared
 
+    def _variant(self, key_type: KeyType) -> Cryptosuite | None:
+        return self.variants.get(key_type)
+
+    @staticmethod
     def _hash_data(
-        self, document: Mapping[str, Any], proof_config: dict[str, Any], loader: DocumentLoader
+        suite: Cryptosuite,
+        document: Mapping[str, Any],
+        proof_config: dict[str, Any],
+        loader: DocumentLoader,
     ) -> bytes:
-        proof_config = {**proof_config, "@context": document.get("@context")}
-        canonical_proof = self.cryptosuite.canonicalize(proof_config, loader)
-        canonical_document = self.cryptosuite.canonicalize(document, loader)
-        return (
-            hashlib.sha256(canonical_proof.encode("utf-8")).digest()
-            + hashlib.sha256(canonical_document.encode("utf-8")).digest()
+        proof_config = dict(proof_config)
+        if "@context" in document:
+            proof_config["@context"] = document["@context"]
+        canonical_proof = suite.canonicalize(proof_config, loader)
+        canonical_document = suite.canonicalize(document, loader)
+        return suite.digest(canonical_proof.encode("utf-8")) + suite.digest(
+            canonical_document.encode("utf-8")
         )
 
     def create_proof(
@@ -127,13 +168,14 @@ class LinkedDataSignature:
         options: ProofOptions,
         loader: DocumentLoader,
     ) -> dict[str, Any]:
-        if key.key_type != self.cryptosuite.key_type:
+        suite = self._variant(key.key_type)
+        if suite is None:
             raise UnsupportedSuite(
-                f"{self.name} signs with {self.cryptosuite.key_type} keys, not {key.key_type}"
+                f"{self.name} signs with {' or '.join(self.variants)} keys, not {key.key_type}"
             )
         proof: dict[str, Any] = {"type": self.proof_type}
         if self._writes_cryptosuite:
-            proof["cryptosuite"] = self.cryptosuite.name
+            proof["cryptosuite"] = suite.name
         if options.id:
             proof["id"] = options.id
         proof["created"] = options.created_value()
@@ -150,10 +192,12 @@ class LinkedDataSignature:
         ):
             if value is not None:
                 proof[member] = value
+        if suite.proof_carries_context and "@context" in document:
+            proof["@context"] = document["@context"]
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         if options.previous_proof is not None:
             unsecured = with_previous_proofs(document, options.previous_proof)
-        hash_data = self._hash_data(unsecured, proof, loader)
+        hash_data = self._hash_data(suite, unsecured, proof, loader)
         proof["proofValue"] = encode_proof_value(key.sign(hash_data))
         return proof
 
@@ -168,7 +212,7 @@ class LinkedDataSignature:
     ) -> VerificationMethod:
         if not self.handles(proof):
             raise UnsupportedSuite(f"{self.name} cannot verify a proof of type {proof.get('type')}")
-        for member in ("verificationMethod", "proofPurpose", "proofValue"):
+        for member in ("verificationMethod", "proofPurpose", self.signature_member):
             if not isinstance(proof.get(member), str) or not proof[member]:
                 raise InvalidProof(f"proof has no {member}")
         if "created" in proof and not is_xsd_datetime(proof["created"]):
@@ -184,28 +228,52 @@ class LinkedDataSignature:
             domains = domain if isinstance(domain, list) else [domain]
             if expected.domain not in domains:
                 raise InvalidProof("proof domain does not match the expected domain")
-        signature = decode_proof_value(proof["proofValue"])
-        expected_length = self.cryptosuite.signature_length
-        if len(signature) != expected_length:
+        if self.cryptosuite.proof_carries_context:
+            document = _with_proof_context(document, proof)
+        signature = self.decode_signature(proof[self.signature_member])
+        lengths = sorted({c.signature_length for c in self.variants.values()})
+        if len(signature) not in lengths:
             raise InvalidProof(
-                f"{self.name} signatures are {expected_length} bytes, this one is {len(signature)}"
+                f"{self.name} signatures are {' or '.join(map(str, lengths))} bytes, "
+                f"this one is {len(signature)}"
             )
 
         method = resolver.resolve(proof["verificationMethod"], purpose=expected.proof_purpose)
-        if method.key.key_type != self.cryptosuite.key_type:
+        suite = self._variant(method.key.key_type)
+        if suite is None:
             raise KeyResolutionError(
-                f"{self.name} needs an {self.cryptosuite.key_type} key; "
+                f"{self.name} needs a {' or '.join(self.variants)} key; "
                 f"{method.id} is {method.key.key_type}"
             )
+        if len(signature) != suite.signature_length:
+            raise InvalidProof(
+                f"{self.name} signatures with {suite.key_type} keys are "
+                f"{suite.signature_length} bytes, this one is {len(signature)}"
+            )
         config = {k: v for k, v in proof.items() if k not in _SIGNATURE_MEMBERS}
-        hash_data = self._hash_data(document, config, loader)
+        hash_data = self._hash_data(suite, document, config, loader)
         try:
-            method.key.verify(signature, hash_data)
+            signed = self.signing_input(proof[self.signature_member], hash_data)
+            method.key.verify(signature, signed)
         except InvalidSignature:
             raise InvalidSignature(
                 f"{self.name} signature does not verify with {method.id}"
             ) from None
         return method
+
+
+def _with_proof_context(document: Mapping[str, Any], proof: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The JCS suites' Verify Proof (vc-di-eddsa / vc-di-ecdsa §3.3): a proof that carries an
+    ``@context`` was made over the document under exactly that context, which the document's own
+    ``@context`` must begin with, in the same order. The document is then read under the proof's
+    context. (The RDFC suites, as before, sign the proof options under the document's context.)"""
+    if "@context" not in proof:
+        return document
+    proof_contexts = as_list(proof["@context"])
+    document_contexts = as_list(document.get("@context"))
+    if document_contexts[: len(proof_contexts)] != proof_contexts:
+        raise InvalidProof("the document's @context does not begin with the proof's @context")
+    return {**document, "@context": proof["@context"]}
 
 
 def with_previous_proofs(document: Mapping[str, Any], previous: str | list[str]) -> dict[str, Any]:

@@ -14,13 +14,14 @@ from keys.suites.data_integrity import DATA_INTEGRITY_CONTEXT, Cryptosuite, Link
 from schemas.canonical import DocumentLoader, canonicalize
 
 
-def _canonicalize(document: Mapping[str, Any], loader: DocumentLoader) -> str:
+def canonicalize_rdfc(document: Mapping[str, Any], loader: DocumentLoader) -> str:
+    """RDFC-1.0 N-Quads of ``document`` (every ``*-rdfc-*`` suite and the 2018/2020 ones)."""
     return canonicalize(document, loader=loader)
 
 
 EDDSA_RDFC_2022 = Cryptosuite(
     name="eddsa-rdfc-2022",
-    canonicalize=_canonicalize,
+    canonicalize=canonicalize_rdfc,
     key_type=KeyType.ED25519,
     signature_length=64,  # RFC 8032: R ‖ S, 32 bytes each
 )

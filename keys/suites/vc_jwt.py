@@ -83,6 +83,7 @@ ALLOWED_HEADER_MEMBERS = frozenset({"alg", "kid", "jwk", "typ", "cty"})
 ACCEPTED_ALGORITHMS: Mapping[str, KeyType] = {
     "RS256": KeyType.RSA,
     "ES256": KeyType.P256,
+    "ES384": KeyType.P384,
     "EdDSA": KeyType.ED25519,
     "Ed25519": KeyType.ED25519,
 }

@@ -246,7 +246,7 @@ def test_a_body_that_is_not_json_is_400(client: TestClient, auth, raw: bytes) ->
         pytest.param([], 400, id="array"),
         pytest.param({"created": "now"}, 400, id="created not a date"),
         pytest.param({"credentialStatus": 4}, 400, id="status number"),
-        pytest.param({"cryptosuite": "ecdsa-rdfc-2019"}, 422, id="unsupported suite"),
+        pytest.param({"cryptosuite": "bbs-2023"}, 422, id="unsupported suite"),
         pytest.param({"credentialStatus": {"type": "StatusList2021Entry"}}, 422, id="status type"),
         pytest.param({"credentialStatus": {"statusPurpose": "message"}}, 422, id="status purpose"),
     ],
@@ -449,6 +449,40 @@ def test_ed25519signature2020_on_request(client: TestClient, auth, did: str) -> 
     assert signed["proof"]["type"] == "Ed25519Signature2020"
     assert "https://w3id.org/security/suites/ed25519-2020/v1" in signed["@context"]
     assert verify(client, signed).status_code == 200
+
+
+def test_ecdsa_rdfc_2019_on_request_uses_the_issuers_p256_key(
+    client: TestClient, auth, did: str, session: Session, issuer: Issuer
+) -> None:
+    """Signed with the did:web issuer's P-256 (JWT) key, which its DID document lists under
+    assertionMethod, so the credential verifies (here, through the issuer's own DID document)."""
+    from issuer.models import KeyPurpose
+    from issuer.services.issuers import current_key
+
+    signed = issue(client, auth, vc2(did), {"cryptosuite": "ecdsa-rdfc-2019"})
+    proof = signed["proof"]
+    assert (proof["type"], proof["cryptosuite"]) == ("DataIntegrityProof", "ecdsa-rdfc-2019")
+    jwt_key = current_key(session, issuer, KeyPurpose.jwt)
+    assert jwt_key.key_type == "P-256"
+    assert proof["verificationMethod"] == jwt_key.verification_method
+    document = client.get(f"/issuers/{issuer.slug}/did.json")
+    assert document.status_code == 200, document.text
+    assert jwt_key.verification_method in document.json()["assertionMethod"]
+    response = verify(client, signed)
+    assert response.status_code == 200, response.text
+    assert verify(client, {**signed, "name": "changed"}).status_code == 400
+
+
+def test_ecdsa_rdfc_2019_from_a_did_key_issuer_is_refused(
+    client: TestClient, auth, session: Session, runtime
+) -> None:
+    """A did:key issuer holds one Ed25519 key: no P-256 key to sign ECDSA with."""
+    keyed = make_issuer(session, runtime, "keyed", did_method="key")
+    body = {"credential": vc2(keyed.did), "options": {"cryptosuite": "ecdsa-rdfc-2019"}}
+    response = client.post("/credentials/issue", json=body, headers=auth)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "options.cryptosuite"
+    assert "P-256" in response.text
 
 
 def test_options_null_or_missing_or_unknown_members_are_fine(

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from issuer.settings import Settings
 from keys.did import did_key
-from keys.keypairs import SigningKey
+from keys.keypairs import KeyType, SigningKey
 from keys.suites import ProofOptions, add_proof
 from schemas.loader import bundled_loader
 from tests.issuer.support import BASE_URL, award_http, bearer
@@ -154,6 +154,38 @@ def test_ed25519signature2020_verifies(client: TestClient) -> None:
     assert response.status_code == 200, response.text
     tampered = {**signed, "name": "Other"}
     assert verify(client, tampered).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("suite", "key_type"),
+    [
+        ("ecdsa-rdfc-2019", KeyType.P256),
+        ("ecdsa-rdfc-2019", KeyType.P384),
+        ("eddsa-jcs-2022", KeyType.ED25519),
+        ("ecdsa-jcs-2019", KeyType.P256),
+        ("ecdsa-jcs-2019", KeyType.P384),
+    ],
+)
+def test_every_suite_verifies(client: TestClient, suite: str, key_type: KeyType) -> None:
+    key = SigningKey.generate(key_type)
+    signed = sign(vc2(did_key(key.public_key), validFrom="2026-01-01T00:00:00Z"), key, suite)
+    response = verify(client, signed)
+    assert response.status_code == 200, response.text
+    assert verify(client, {**signed, "name": "Other"}).status_code == 400
+
+
+def test_an_unknown_suite_cannot_be_checked(client: TestClient) -> None:
+    """Not verified (an indeterminate check never verifies), named for what it is."""
+    signed = sign(credential())
+    signed["proof"]["cryptosuite"] = "bbs-2023"
+    response = verify(client, signed)
+    assert response.status_code == 400
+    body = response.json()
+    [error] = [e for e in body["errors"] if e["check"] == "proof"]
+    assert error["name"] == "unsupported_proof_suite"
+    assert "cannot be checked: unsupported proof suite" in error["message"]
+    [proof] = [c for c in body["report"]["checks"] if c["id"] == "proof"]
+    assert proof["outcome"] == "indeterminate"
 
 
 def test_a_vc_jwt_verifies(client: TestClient, auth, issuer) -> None:

@@ -26,7 +26,7 @@ def credential_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("key_type", ["ed25519", "p256", "rsa"])
+@pytest.mark.parametrize("key_type", ["ed25519", "p256", "p384", "rsa"])
 def test_generate_writes_a_private_jwk_readable_only_by_its_owner(
     tmp_path: Path, key_type: str
 ) -> None:
@@ -58,10 +58,23 @@ def test_did_prints_did_key_and_did_web_documents(tmp_path: Path) -> None:
     assert result.output.startswith("did:web:ped.nm.example:issuers:apl\n")
 
 
-@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "Ed25519Signature2020"])
-def test_sign_embedded_proof_verifies(tmp_path: Path, credential_file: Path, suite: str) -> None:
+@pytest.mark.parametrize(
+    ("suite", "key_type"),
+    [
+        ("eddsa-rdfc-2022", "ed25519"),
+        ("Ed25519Signature2020", "ed25519"),
+        ("eddsa-jcs-2022", "ed25519"),
+        ("ecdsa-rdfc-2019", "p256"),
+        ("ecdsa-rdfc-2019", "p384"),
+        ("ecdsa-jcs-2019", "p256"),
+        ("ecdsa-jcs-2019", "p384"),
+    ],
+)
+def test_sign_embedded_proof_verifies(
+    tmp_path: Path, credential_file: Path, suite: str, key_type: str
+) -> None:
     key = tmp_path / "key.jwk"
-    runner.invoke(app, ["keys", "generate", "--out", str(key)])
+    runner.invoke(app, ["keys", "generate", "--type", key_type, "--out", str(key)])
     result = runner.invoke(
         app,
         [
@@ -81,10 +94,11 @@ def test_sign_embedded_proof_verifies(tmp_path: Path, credential_file: Path, sui
     assert signed["proof"]["created"] == "2026-10-01T12:00:00Z"
     [outcome] = verify_proofs(signed, loader=bundled_loader(), resolver=KeyResolver())
     assert outcome.verified, outcome.error
+    assert outcome.suite == suite
     assert outcome.method.controller == signed["issuer"]["id"]
 
 
-@pytest.mark.parametrize("key_type", ["ed25519", "p256", "rsa"])
+@pytest.mark.parametrize("key_type", ["ed25519", "p256", "p384", "rsa"])
 def test_sign_jwt_with_every_key_type(tmp_path: Path, credential_file: Path, key_type: str) -> None:
     key = tmp_path / "key.jwk"
     runner.invoke(app, ["keys", "generate", "--type", key_type, "--out", str(key)])

@@ -77,6 +77,23 @@ def test_p256_round_trip() -> None:
     assert decode_secret_multikey(secret) == key
 
 
+def test_p384_round_trip() -> None:
+    """p384-pub 0x1201 (varint 0x81 0x24, ``z82``) and p384-priv 0x1307 (0x87 0x26)."""
+    key = SigningKey.generate(KeyType.P384)
+    value = encode_public_multikey(key.public_key)
+    assert value.startswith("z82")
+    assert decode_multibase(value)[:2] == b"\x81\x24"
+    assert len(decode_multibase(value)) == 2 + 49
+    assert decode_public_multikey(value) == key.public_key
+    secret = encode_secret_multikey(key)
+    assert decode_multibase(secret)[:2] == b"\x87\x26"
+    assert decode_secret_multikey(secret) == key
+    with pytest.raises(KeyFormatError, match="49-byte compressed point"):
+        decode_public_multikey(encode_multibase(b"\x81\x24" + key.public_key.public_bytes()[:33]))
+    with pytest.raises(KeyFormatError, match="48-byte scalar"):
+        decode_secret_multikey(encode_multibase(b"\x87\x26" + bytes(32)))
+
+
 def test_rsa_has_no_multikey_here() -> None:
     key = SigningKey.generate(KeyType.RSA, rsa_bits=2048)
     with pytest.raises(KeyFormatError, match="JsonWebKey"):
@@ -90,7 +107,7 @@ def test_rsa_has_no_multikey_here() -> None:
     [
         (b"\xec\x01", 32),  # x25519-pub
         (b"\xe7\x01", 33),  # secp256k1-pub
-        (b"\x81\x24", 49),  # p384-pub
+        (b"\x82\x24", 67),  # p521-pub (p384-pub 0x81 0x24 is read since P-384 support)
         (b"\x85\x24", 270),  # rsa-pub
         (b"\xed\x02", 32),  # near miss
         (b"\x80\x26", 32),  # a *secret* header where a public key belongs

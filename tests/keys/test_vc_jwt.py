@@ -436,7 +436,7 @@ def test_hmac_with_the_public_key_as_secret_is_refused(
                 )
 
 
-@pytest.mark.parametrize("alg", ["PS256", "RS512", "ES384", "ES256K", "Ed448", "dir", "", "rs256"])
+@pytest.mark.parametrize("alg", ["PS256", "RS512", "ES512", "ES256K", "Ed448", "dir", "", "rs256"])
 def test_other_algorithms_are_refused(ed_issuer: Issuer, alg: str) -> None:
     token = _forge({"alg": alg, "kid": ed_issuer.kid}, _payload(ed_issuer), ed_issuer.key)
     with pytest.raises(UnsupportedSuite):

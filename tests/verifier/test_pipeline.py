@@ -175,12 +175,28 @@ def test_vc11_dates(world: World) -> None:
 
 
 def test_unknown_cryptosuite(world: World) -> None:
+    """A suite microcred does not know cannot be checked: indeterminate, not invalid (issue 12;
+    this test used to expect ``failed``)."""
     credential = world.signed()
     credential["proof"]["cryptosuite"] = "eddsa-quantum-2099"
     report = world.verify(credential)
+    assert report.verdict is Verdict.INDETERMINATE
+    assert outcomes(report)["proof"] == "indeterminate"
+    assert outcomes(report)["issuer_key"] == "indeterminate"
+    assert "cannot be checked: unsupported proof suite" in report.check(CheckId.PROOF).message
+
+
+def test_unknown_suite_beside_a_bad_signature_is_invalid(world: World) -> None:
+    """Indeterminate only when nothing was found wrong: a known suite's bad signature fails."""
+    credential = world.signed()
+    bad = copy.deepcopy(credential["proof"])
+    unknown = {**credential["proof"], "cryptosuite": "eddsa-quantum-2099"}
+    credential["name"] = "changed"
+    credential["proof"] = [unknown, bad]
+    report = world.verify(credential)
     assert report.verdict is Verdict.INVALID
     assert outcomes(report)["proof"] == "failed"
-    assert "does not support" in report.check(CheckId.PROOF).message
+    assert "signature does not match" in report.check(CheckId.PROOF).message
 
 
 def test_one_valid_proof_suffices(world: World) -> None:

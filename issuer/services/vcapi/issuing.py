@@ -19,9 +19,10 @@ The steps of :func:`issue_credential`:
    the issuer is listed in ``MICROCRED_VCAPI_STATUS_ISSUERS``; a credential re-issued under an
    id this issuer already issued keeps its entries (as DCC's status service does);
 5. it is signed (:mod:`issuer.services.signing`) with the issuer's current Ed25519 key
-   (eddsa-rdfc-2022 by default, or Ed25519Signature2020), which canonicalizes in JSON-LD safe
-   mode: an undefined term is an :class:`Unprocessable` naming the term, never a silently
-   unsigned member;
+   (eddsa-rdfc-2022 by default, or Ed25519Signature2020), or with a did:web issuer's P-256 key
+   for ``ecdsa-rdfc-2019`` (a did:key issuer, which has no P-256 key, gets an
+   :class:`Unprocessable`). RDFC canonicalizes in JSON-LD safe mode: an undefined term is an
+   :class:`Unprocessable` naming the term, never a silently unsigned member;
 6. it is stored (:class:`issuer.models.VcApiCredential`) in the same transaction as its status
    allocations, so a failed signature frees the indexes.
 """
@@ -49,7 +50,12 @@ from issuer.models import (
     VcApiCredential,
 )
 from issuer.services.context import Runtime
-from issuer.services.signing import SigningFailed, sign_credential, signer_for
+from issuer.services.signing import (
+    SigningFailed,
+    proof_key_purpose,
+    sign_credential,
+    signer_for,
+)
 from issuer.services.status import allocate, entry_for
 from issuer.services.vcapi.errors import IdTaken, Unprocessable
 from issuer.services.vcapi.parsing import (
@@ -58,6 +64,7 @@ from issuer.services.vcapi.parsing import (
     is_own_name,
     issuer_did_of,
 )
+from keys.errors import UnsupportedSuite
 from keys.fetch import parse_preload_args
 from schemas.dates import format_datetime
 from schemas.errors import (
@@ -206,7 +213,15 @@ def context_loader(runtime: Runtime) -> DocumentLoader:
 
 
 def _refusal(error: Exception) -> Unprocessable | None:
-    """The caller's fault among signing errors: JSON-LD the signature would not cover."""
+    """The caller's fault among signing errors: JSON-LD the signature would not cover, or a
+    suite this issuer holds no key for."""
+    if isinstance(error, UnsupportedSuite):
+        return Unprocessable(
+            "unsupported_suite",
+            f"this issuer cannot sign that suite: {error}. ecdsa-rdfc-2019 is signed with a "
+            "did:web issuer's P-256 key; a did:key issuer has only its Ed25519 key",
+            "options.cryptosuite",
+        )
     if isinstance(error, UndefinedTerm):
         return Unprocessable(
             "undefined_term",
@@ -245,7 +260,9 @@ def _sign(
     try:
         signed = sign_credential(
             unsigned,
-            signer=signer_for(session, runtime, issuer),
+            signer=signer_for(
+                session, runtime, issuer, formats=(proof_key_purpose(options.suite),)
+            ),
             loader=context_loader(runtime),
             now=options.created if options.created is not None else runtime.clock(),
             suite=options.suite,

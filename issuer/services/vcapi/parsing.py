@@ -37,7 +37,7 @@ __all__ = [
 #: Where credentials whose id is one of this service's URLs live: ``{base}/vc-api/credentials/x``.
 CREDENTIAL_PATH = "/vc-api/credentials/"
 #: Proof suites a caller may ask for (``options.cryptosuite`` / ``options.proofType``).
-SUITES = (DEFAULT_SUITE, "Ed25519Signature2020")
+SUITES = (DEFAULT_SUITE, "ecdsa-rdfc-2019", "Ed25519Signature2020")
 #: DCC status service's own limit is 64; URLs of real registrars run longer.
 MAX_ID_LENGTH = 512
 _NAME = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
