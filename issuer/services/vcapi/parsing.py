@@ -18,7 +18,9 @@ from issuer.services.signing import DEFAULT_SUITE
 from issuer.services.vcapi.errors import MalformedRequest, Unprocessable
 from issuer.urls import Urls
 from schemas.dates import is_xsd_datetime, parse_datetime
+from schemas.json_values import as_list
 from schemas.models import VC2_CONTEXT, VC11_CONTEXT
+from schemas.related import related_resource_problems
 from schemas.validation import json_kind
 
 __all__ = [
@@ -176,6 +178,43 @@ def _check_dates(credential: Mapping[str, Any], version: str) -> None:
             raise _bad("credential.validUntil", "is before its start of validity")
 
 
+#: Members whose objects must each say what they are (VC DM 2.0 §4.5: "type" is required).
+TYPED_MEMBERS = ("credentialStatus", "termsOfUse", "evidence", "refreshService", "credentialSchema")
+
+
+def _check_typed_members(credential: Mapping[str, Any]) -> None:
+    """Each object of ``credentialStatus``, ``termsOfUse``, ``evidence``, ``refreshService`` and
+    ``credentialSchema`` has a ``type``; each ``credentialSchema`` also an ``id`` (a URL)."""
+    for member in TYPED_MEMBERS:
+        if member not in credential:
+            continue
+        value = credential[member]
+        entries = as_list(value)
+        if not entries or not all(isinstance(e, dict) for e in entries):
+            raise _bad(f"credential.{member}", "must be an object or a non-empty array of objects")
+        for index, entry in enumerate(entries):
+            where = f"credential.{member}" + (f"[{index}]" if isinstance(value, list) else "")
+            kind = entry.get("type")
+            if not (isinstance(kind, str) and kind.strip()) and not (
+                isinstance(kind, list) and kind and all(isinstance(k, str) for k in kind)
+            ):
+                raise _bad(f"{where}.type", "is required (a string or an array of strings)")
+            if member == "credentialSchema":
+                schema_id = entry.get("id")
+                if not isinstance(schema_id, str) or not _is_url_or_did(schema_id):
+                    raise _bad(f"{where}.id", "is required and must be the schema's URL")
+
+
+def _check_related(credential: Mapping[str, Any]) -> None:
+    if "relatedResource" not in credential:
+        return
+    problems = related_resource_problems(
+        credential["relatedResource"], "credential.relatedResource"
+    )
+    if problems:
+        raise MalformedRequest("invalid_credential", problems[0], "credential.relatedResource")
+
+
 def _check_id(credential: Mapping[str, Any], urls: Urls) -> None:
     if "id" not in credential:
         return
@@ -294,11 +333,8 @@ def parse_issue_request(body: Any, urls: Urls) -> tuple[dict[str, Any], IssueOpt
     _check_dates(credential, version)
     if "proof" in credential:
         raise _bad("credential.proof", "must not be present: the issuer adds the proof")
-    status = credential.get("credentialStatus")
-    if status is not None:
-        entries = status if isinstance(status, list) else [status]
-        if not entries or not all(isinstance(e, dict) for e in entries):
-            raise _bad("credential.credentialStatus", "must be an object or an array of objects")
+    _check_typed_members(credential)
+    _check_related(credential)
     return credential, _parse_issue_options(body.get("options"))
 
 
