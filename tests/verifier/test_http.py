@@ -96,8 +96,9 @@ def test_post_a_jws(client: TestClient, world: World, media_type: str) -> None:
     response = client.post("/verify", content=token, headers={"content-type": media_type})
     assert response.status_code == 200
     assert response.json()["credential"]["format"] == "jwt"
-    # did_a is not on this verifier's trust list
-    assert response.json()["verdict"] == "invalid"
+    # did_a is not on this verifier's trust list: valid, but trust not established
+    assert response.json()["verdict"] == "valid"
+    assert response.json()["trust"]["status"] == "not-established"
 
 
 def test_post_a_baked_image(client: TestClient, signed: dict) -> None:
@@ -341,7 +342,14 @@ def test_create_verifier_app_reads_its_settings(world: World, signed: dict, tmp_
         assert client.get("/", follow_redirects=False).headers["location"] == "/verify"
         report = client.get("/verify", params={"url": BADGE_LINK}).json()
     assert {c["id"]: c["outcome"] for c in report["checks"]}["status"] == "passed"
-    assert report["verdict"] == "invalid"  # its issuer is not on the office's list
+    # Its issuer is not on the office's list: a valid signature, trust not established.
+    assert report["verdict"] == "valid"
+    assert report["trust"] == {
+        "status": "not-established",
+        "list": None,
+        "entry": None,
+        "reason": {c["id"]: c for c in report["checks"]}["trust"]["message"],
+    }
 
 
 def test_a_broken_configuration_stops_start_up(tmp_path: Path) -> None:
