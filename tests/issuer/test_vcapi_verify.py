@@ -71,7 +71,10 @@ def test_a_credential_that_verifies_is_200_with_its_checks(client: TestClient) -
     body = response.json()
     _shape(body)
     assert body["verified"] is True
-    assert body["errors"] == [] and body["warnings"] == []
+    assert body["errors"] == []
+    # A did:key issuer is none of this service's: verified, with the trust warning.
+    assert [w["name"] for w in body["warnings"]] == ["untrusted_issuer"]
+    assert body["report"]["trust"]["status"] == "not-established"
     assert {"proof", "issuer_key", "context", "validity", "schema"} <= set(body["checks"])
     # Not an Open Badge: the VC Data Model's rules apply, not the OB schema, and the report
     # says the same as `verified` (it said "invalid" before issue 12).
@@ -169,7 +172,16 @@ def test_a_vc_jwt_verifies(client: TestClient, auth, issuer) -> None:
 
 def test_a_credential_issued_here_verifies(client: TestClient, auth, issuer) -> None:
     signed = issue(client, auth, vc2(issuer.did))
-    assert verify(client, signed).status_code == 200
+    response = verify(client, signed)
+    assert response.status_code == 200
+    # Its issuer is one of this service's own: recognised, by that list and entry.
+    assert response.json()["warnings"] == []
+    assert response.json()["report"]["trust"] == {
+        "status": "established",
+        "list": "this service's issuers",
+        "entry": {"id": issuer.did, "name": issuer.name},
+        "reason": f"The issuer {issuer.did} is on the trust list \"this service's issuers\".",
+    }
 
 
 # ------------------------------------------------------------------------------ chains

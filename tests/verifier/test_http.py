@@ -281,7 +281,8 @@ def test_the_page_shows_the_verdict_and_every_check(client: TestClient, signed: 
     )
     assert response.status_code == 200
     page = response.text
-    assert "verdict-invalid" in page and "Not valid" in page
+    assert 'class="verdict tone-bad"' in page and 'data-verdict="invalid"' in page
+    assert '<span class="headline">Invalid<small>' in page
     for label in ("Signature", "Issuer&#39;s own key", "Dates", "Revoked or suspended"):
         assert label in page, label
     assert "expired on 2026-10-01" in page
@@ -292,9 +293,12 @@ def test_the_page_for_a_pasted_credential_and_a_link(client: TestClient, signed:
     response = client.post(
         "/verify", headers=HTML, data={"credential": json.dumps(signed)}, files={"f": ("", b"")}
     )
-    assert "verdict-valid" in response.text
+    # The issuer is on the client's trust list: Valid, and which list recognised it.
+    assert 'data-verdict="valid" data-trust="established"' in response.text
+    assert '<span class="headline">Valid<small>' in response.text
+    assert "Issuer recognised: " in response.text
     response = client.get("/verify", headers=HTML, params={"url": BADGE_LINK})
-    assert "verdict-valid" in response.text
+    assert 'data-verdict="valid" data-trust="established"' in response.text
     assert f'value="{BADGE_LINK}"' in response.text
 
 
