@@ -180,7 +180,7 @@ def test_a_credential_issued_here_verifies(client: TestClient, auth, issuer) -> 
         "status": "established",
         "list": "this service's issuers",
         "entry": {"id": issuer.did, "name": issuer.name},
-        "reason": f"The issuer {issuer.did} is on the trust list \"this service's issuers\".",
+        "reason": f'The issuer {issuer.did} is on the trust list "this service\'s issuers".',
     }
 
 

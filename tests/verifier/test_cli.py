@@ -268,9 +268,7 @@ def test_readable_report_never_interprets_credential_text_as_markup() -> None:
         verdict="invalid",
         credential={"name": "[bold red]FAKE[/bold red]", "achievement": {}},
         checks=[
-            CheckResult(
-                CheckId.PROOF, Outcome.FAILED, "key did:key:z6Mk [link=https://evil]x", {}
-            )
+            CheckResult(CheckId.PROOF, Outcome.FAILED, "key did:key:z6Mk [link=https://evil]x", {})
         ],
         source="test.json",
     )
