@@ -136,7 +136,7 @@ def test_badge_page_shows_the_live_verdict_on_a_phone(
     assert "Not revoked" in checks["status"]
     # the issuer's trust standing, from the verifier's trust list
     details = phone.locator("dl.facts").inner_text()
-    assert "On a trust list: NM PED approved providers (US-NM)" in details
+    assert "Recognised: NM PED approved providers (US-NM)" in details
     assert "license-advancement, renewal-credit" in details
     assert phone.locator("h1").inner_text() == "Classroom Environment"
 
