@@ -29,6 +29,7 @@ from schemas.base64url import decode as b64url_decode
 from schemas.json_values import as_list
 from schemas.models import VC2_CONTEXT
 from schemas.validation import json_kind
+from schemas.vcdm import is_url
 
 __all__ = ["PUBLISHED_DIGESTS", "related_resource_problems"]
 
@@ -59,7 +60,6 @@ _LENGTHS = {"sha256": 32, "sha384": 48, "sha512": 64}
 #: Multihash prefixes (code, length) of the same algorithms.
 _MULTIHASH = {b"\x12\x20": "sha256", b"\x20\x30": "sha384", b"\x13\x40": "sha512"}
 _SRI = re.compile(r"^(sha256|sha384|sha512)-([A-Za-z0-9+/]+={0,2})$")
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def _entry_problems(entry: Any, where: str) -> Iterator[str]:
         yield f"{where} must be an object with an id and a digest, not {json_kind(entry)}"
         return
     resource = entry.get("id")
-    if not isinstance(resource, str) or not _URL.match(resource):
+    if not isinstance(resource, str) or not is_url(resource):
         yield f"{where}.id is required and must be a URL"
         return
     if "digestSRI" not in entry and "digestMultibase" not in entry:

@@ -24,7 +24,15 @@ from schemas.json_values import as_list
 from schemas.models import VC2_CONTEXT, VC11_CONTEXT
 from schemas.validation import SchemaIssue, json_kind
 
-__all__ = ["VC11_PROFILE", "VC2_PROFILE", "data_model_profile", "validate_data_model"]
+__all__ = [
+    "TYPED_MEMBERS",
+    "VC11_PROFILE",
+    "VC2_PROFILE",
+    "data_model_profile",
+    "is_url",
+    "typed_member_issues",
+    "validate_data_model",
+]
 
 #: The ``schema_id`` of issues found by these rules (the specifications they come from).
 VC2_PROFILE = "https://www.w3.org/TR/vc-data-model-2.0/"
@@ -32,7 +40,7 @@ VC11_PROFILE = "https://www.w3.org/TR/vc-data-model-1.1/"
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 #: Members whose objects must carry a ``type`` (VC DM 2.0 §4.5 and the sections of each).
-_TYPED = ("credentialStatus", "credentialSchema", "evidence", "termsOfUse", "refreshService")
+TYPED_MEMBERS = ("credentialStatus", "credentialSchema", "evidence", "termsOfUse", "refreshService")
 
 
 def data_model_profile(document: Mapping[str, Any]) -> str:
@@ -42,11 +50,12 @@ def data_model_profile(document: Mapping[str, Any]) -> str:
     return VC11_PROFILE if first == VC11_CONTEXT else VC2_PROFILE
 
 
-def _is_url(value: Any) -> bool:
+def is_url(value: Any) -> bool:
+    """Whether ``value`` is an absolute URI (a URL, URN or DID): a scheme, a colon, no spaces."""
     return isinstance(value, str) and _URL.match(value) is not None
 
 
-def _context(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+def _context_rules(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     context = document.get("@context")
     if not isinstance(context, list) or not context:
         yield "$['@context']", "must be an ordered array whose first item is the base context"
@@ -58,7 +67,7 @@ def _context(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             yield f"$['@context'][{index}]", f"must be a URL or an object, not {json_kind(item)}"
 
 
-def _type(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+def _type_rules(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     types = document.get("type")
     if types is None:
         yield "$.type", "is required"
@@ -68,18 +77,18 @@ def _type(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield "$.type", "must hold only non-empty strings"
 
 
-def _issuer(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+def _issuer_rules(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     issuer = document.get("issuer")
     if issuer is None:
         yield "$.issuer", "is required"
     elif isinstance(issuer, Mapping):
-        if not _is_url(issuer.get("id")):
+        if not is_url(issuer.get("id")):
             yield "$.issuer.id", "is required when issuer is an object, and must be a URL"
-    elif not _is_url(issuer):
+    elif not is_url(issuer):
         yield "$.issuer", f"must be a URL or an object with an id, not {json_kind(issuer)}"
 
 
-def _subject(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+def _subject_rules(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     subject = document.get("credentialSubject")
     if subject is None:
         yield "$.credentialSubject", "is required"
@@ -91,12 +100,12 @@ def _subject(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         where = "$.credentialSubject" + (f"[{index}]" if isinstance(subject, list) else "")
         if not isinstance(item, Mapping) or not item:
             yield where, "must be an object that makes at least one claim"
-        elif "id" in item and not _is_url(item["id"]):
+        elif "id" in item and not is_url(item["id"]):
             yield f"{where}.id", "must be a URL"
 
 
-def _dates(document: Mapping[str, Any], profile: str) -> Iterator[tuple[str, str]]:
-    names = ("validFrom", "validUntil")
+def _date_rules(document: Mapping[str, Any], profile: str) -> Iterator[tuple[str, str]]:
+    names: tuple[str, ...] = ("validFrom", "validUntil")
     if profile == VC11_PROFILE:
         names = ("issuanceDate", "expirationDate", *names)
         if "issuanceDate" not in document:
@@ -106,22 +115,41 @@ def _dates(document: Mapping[str, Any], profile: str) -> Iterator[tuple[str, str
             yield f"$.{name}", "must be an XML Schema dateTime (e.g. 2024-01-31T12:00:00Z)"
 
 
-def _members(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    if "id" in document and not _is_url(document["id"]):
+def _typed_member_rules(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    if "id" in document and not is_url(document["id"]):
         yield "$.id", "must be a URL"
-    for member in _TYPED:
+    for issue in typed_member_issues(document):
+        yield issue.path, issue.message.removeprefix(issue.path + " ")
+
+
+def typed_member_issues(document: Mapping[str, Any]) -> list[SchemaIssue]:
+    """Every object of :data:`TYPED_MEMBERS` without a ``type`` (and a ``credentialSchema``
+    without an ``id`` URL); the issuer refuses such a credential, the verifier fails it."""
+    profile = data_model_profile(document)
+    found: list[SchemaIssue] = []
+
+    def issue(path: str, text: str) -> None:
+        found.append(SchemaIssue(path, f"{path} {text}", profile))
+
+    for member in TYPED_MEMBERS:
         if member not in document:
             continue
         value = document[member]
+        if value == [] or value is None:
+            issue(f"$.{member}", "must be an object or a non-empty array of objects")
         for index, item in enumerate(as_list(value)):
             where = f"$.{member}" + (f"[{index}]" if isinstance(value, list) else "")
             if not isinstance(item, Mapping):
-                yield where, f"must be an object, not {json_kind(item)}"
+                issue(where, f"must be an object, not {json_kind(item)}")
                 continue
-            if not item.get("type"):
-                yield f"{where}.type", "is required"
-            if member == "credentialSchema" and not _is_url(item.get("id")):
-                yield f"{where}.id", "is required and must be the schema's URL"
+            kind = item.get("type")
+            if not (isinstance(kind, str) and kind.strip()) and not (
+                isinstance(kind, list) and kind and all(isinstance(k, str) for k in kind)
+            ):
+                issue(f"{where}.type", "is required (a string or an array of strings)")
+            if member == "credentialSchema" and not is_url(item.get("id")):
+                issue(f"{where}.id", "is required and must be the schema's URL")
+    return found
 
 
 def validate_data_model(document: Mapping[str, Any]) -> list[SchemaIssue]:
@@ -130,8 +158,13 @@ def validate_data_model(document: Mapping[str, Any]) -> list[SchemaIssue]:
         return [SchemaIssue("$", "$ must be a JSON object", VC2_PROFILE)]
     profile = data_model_profile(document)
     found: list[SchemaIssue] = []
-    for rules in (_context(document), _type(document), _issuer(document), _subject(document)):
+    for rules in (
+        _context_rules(document),
+        _type_rules(document),
+        _issuer_rules(document),
+        _subject_rules(document),
+    ):
         found += [SchemaIssue(path, f"{path} {text}", profile) for path, text in rules]
-    found += [SchemaIssue(p, f"{p} {t}", profile) for p, t in _dates(document, profile)]
-    found += [SchemaIssue(p, f"{p} {t}", profile) for p, t in _members(document)]
+    found += [SchemaIssue(p, f"{p} {t}", profile) for p, t in _date_rules(document, profile)]
+    found += [SchemaIssue(p, f"{p} {t}", profile) for p, t in _typed_member_rules(document)]
     return found

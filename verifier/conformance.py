@@ -195,7 +195,7 @@ def _check_data_model(document: Mapping[str, Any]) -> CheckResult:
     )
 
 
-def _check_open_badge(document: Mapping[str, Any]) -> CheckResult:
+def _check_open_badge(document: dict[str, Any]) -> CheckResult:
     default_id = schema_id_for(document)
     to_apply: dict[str, str | None] = {default_id: None}  # our schema id → declared id
     unchecked: list[str] = []

@@ -18,10 +18,10 @@ from issuer.services.signing import DEFAULT_SUITE
 from issuer.services.vcapi.errors import MalformedRequest, Unprocessable
 from issuer.urls import Urls
 from schemas.dates import is_xsd_datetime, parse_datetime
-from schemas.json_values import as_list
 from schemas.models import VC2_CONTEXT, VC11_CONTEXT
 from schemas.related import related_resource_problems
 from schemas.validation import json_kind
+from schemas.vcdm import is_url, typed_member_issues
 
 __all__ = [
     "CREDENTIAL_PATH",
@@ -43,7 +43,6 @@ SUITES = (DEFAULT_SUITE, "Ed25519Signature2020")
 #: DCC status service's own limit is 64; URLs of real registrars run longer.
 MAX_ID_LENGTH = 512
 _NAME = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 #: The statuses DCC's status service accepts, and what each does here.
 STATUS_ACTIONS = {
     "revoked": StatusAction.revoke,
@@ -71,10 +70,6 @@ class IssueOptions:
     purposes: tuple[StatusPurpose, ...] = (StatusPurpose.revocation, StatusPurpose.suspension)
     suite: str = DEFAULT_SUITE
     created: str | None = None
-
-
-def _is_url_or_did(value: str) -> bool:
-    return bool(_SCHEME.match(value))
 
 
 def _check_context(credential: Mapping[str, Any]) -> str:
@@ -132,12 +127,12 @@ def _check_issuer(credential: Mapping[str, Any]) -> None:
         raise _bad("credential.issuer", "is required")
     issuer = credential["issuer"]
     if isinstance(issuer, str):
-        if not _is_url_or_did(issuer):
+        if not is_url(issuer):
             raise _bad("credential.issuer", f"must be a URL or DID, not {issuer[:100]!r}")
         return
     if isinstance(issuer, dict):
         issuer_id = issuer.get("id")
-        if not isinstance(issuer_id, str) or not _is_url_or_did(issuer_id):
+        if not isinstance(issuer_id, str) or not is_url(issuer_id):
             raise _bad(
                 "credential.issuer.id",
                 "is required when issuer is an object, and must be a URL or DID"
@@ -178,31 +173,15 @@ def _check_dates(credential: Mapping[str, Any], version: str) -> None:
             raise _bad("credential.validUntil", "is before its start of validity")
 
 
-#: Members whose objects must each say what they are (VC DM 2.0 §4.5: "type" is required).
-TYPED_MEMBERS = ("credentialStatus", "termsOfUse", "evidence", "refreshService", "credentialSchema")
-
-
 def _check_typed_members(credential: Mapping[str, Any]) -> None:
     """Each object of ``credentialStatus``, ``termsOfUse``, ``evidence``, ``refreshService`` and
-    ``credentialSchema`` has a ``type``; each ``credentialSchema`` also an ``id`` (a URL)."""
-    for member in TYPED_MEMBERS:
-        if member not in credential:
-            continue
-        value = credential[member]
-        entries = as_list(value)
-        if not entries or not all(isinstance(e, dict) for e in entries):
-            raise _bad(f"credential.{member}", "must be an object or a non-empty array of objects")
-        for index, entry in enumerate(entries):
-            where = f"credential.{member}" + (f"[{index}]" if isinstance(value, list) else "")
-            kind = entry.get("type")
-            if not (isinstance(kind, str) and kind.strip()) and not (
-                isinstance(kind, list) and kind and all(isinstance(k, str) for k in kind)
-            ):
-                raise _bad(f"{where}.type", "is required (a string or an array of strings)")
-            if member == "credentialSchema":
-                schema_id = entry.get("id")
-                if not isinstance(schema_id, str) or not _is_url_or_did(schema_id):
-                    raise _bad(f"{where}.id", "is required and must be the schema's URL")
+    ``credentialSchema`` has a ``type``; each ``credentialSchema`` also an ``id`` (a URL): the
+    verifier's VC Data Model rules (:func:`schemas.vcdm.typed_member_issues`), refused here."""
+    issues = typed_member_issues(credential)
+    if issues:
+        first = issues[0]
+        field = "credential" + first.path.removeprefix("$")
+        raise _bad(field, first.message.removeprefix(first.path + " "))
 
 
 def _check_related(credential: Mapping[str, Any]) -> None:
@@ -219,7 +198,7 @@ def _check_id(credential: Mapping[str, Any], urls: Urls) -> None:
     if "id" not in credential:
         return
     value = credential["id"]
-    if not isinstance(value, str) or not _is_url_or_did(value):
+    if not isinstance(value, str) or not is_url(value):
         raise _bad("credential.id", f"must be a URL, URN or DID, not {json_kind(value)}")
     if len(value) > MAX_ID_LENGTH:
         raise _bad("credential.id", f"is longer than {MAX_ID_LENGTH} characters")
