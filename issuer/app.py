@@ -22,6 +22,7 @@ from issuer.api.routes import status as status_routes
 from issuer.api.routes import vcapi as vcapi_routes
 from issuer.crypto_at_rest import warn_if_development
 from issuer.db import make_engine
+from issuer.own_trust import own_issuers_source
 from issuer.runtime import Runtime, start
 from issuer.self_fetch import self_verifier
 from issuer.settings import Settings, get_settings
@@ -81,8 +82,13 @@ def create_app(
     # One verifier for /verify and the badge pages' live verdict. Its fetcher answers this
     # service's own URLs (DID documents, status lists, badge links) in process and sends every
     # other URL through the SSRF guard (see issuer.self_fetch).
+    # Its own issuers are a trust list it relies on ("this service's issuers"), after any
+    # given by MICROCRED_VERIFIER_TRUST_LISTS: a forged "Demo Education Office" is not ours.
     app.state.verifier = self_verifier(
-        app, runtime.urls.base, verifier_settings or get_verifier_settings()
+        app,
+        runtime.urls.base,
+        verifier_settings or get_verifier_settings(),
+        trust_source=own_issuers_source(engine),
     )
     app.dependency_overrides[verifier_http.get_verifier] = lambda: app.state.verifier
     return app

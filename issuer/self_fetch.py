@@ -37,6 +37,7 @@ import asyncio
 import concurrent.futures
 import json
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -54,6 +55,7 @@ from keys.fetch import (
 )
 from verifier.service import Verifier
 from verifier.settings import VerifierSettings
+from verifier.trust import TrustList
 
 __all__ = ["NOT_IN_PROCESS", "SelfFetcher", "self_verifier"]
 
@@ -186,9 +188,18 @@ class SelfFetcher:
             return pool.submit(anyio.run, self._get, url, accept).result()
 
 
-def self_verifier(app: ASGIApp, base_url: str, settings: VerifierSettings) -> Verifier:
+def self_verifier(
+    app: ASGIApp,
+    base_url: str,
+    settings: VerifierSettings,
+    *,
+    trust_source: Callable[[], Sequence[TrustList]] | None = None,
+) -> Verifier:
     """The verifier a service at ``base_url`` uses: configured by ``settings`` (trust lists,
-    guard exceptions, preloads, limits), with a :class:`SelfFetcher` in front of its guard."""
+    guard exceptions, preloads, limits), with a :class:`SelfFetcher` in front of its guard and
+    ``trust_source``'s lists (the service's own issuers) after the configured ones."""
     return Verifier.from_settings(
-        settings, wrap_fetcher=lambda guard: SelfFetcher(app, base_url, guard)
+        settings,
+        wrap_fetcher=lambda guard: SelfFetcher(app, base_url, guard),
+        trust_source=trust_source,
     )

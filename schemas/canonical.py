@@ -76,6 +76,7 @@ class _ContextMemo:
         )
         self.lock = threading.Lock()
 
+
 _memos: weakref.WeakKeyDictionary[Any, _ContextMemo] = weakref.WeakKeyDictionary()
 _memos_lock = threading.Lock()
 
@@ -209,6 +210,14 @@ def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[Qua
             # walking ``__cause__`` would follow forever).
             raise problem from None
         raise problem from error
+    except (KeyError, TypeError, AttributeError, IndexError) as error:
+        # pyld fails on some malformed contexts with a Python error instead of a JSON-LD one
+        # (``{"@vocab": null}`` after a protected context: KeyError '@vocab'); it is still the
+        # document that is at fault, so it is reported like any other JSON-LD error.
+        raise CanonicalizationError(
+            f"JSON-LD processing failed on a malformed document ({type(error).__name__}: "
+            f"{str(error)[:200]})"
+        ) from error
     quads: list[Quad] = []
     for graph_name, triples in dataset.items():
         if graph_name == "@default":

@@ -37,7 +37,7 @@ from microcred.exit_codes import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_USAGE, E
 from schemas.dates import as_utc, parse_datetime
 from verifier.inputs import MAX_INPUT_BYTES
 from verifier.pipeline import unusable_report
-from verifier.report import CHECK_LABELS, Outcome, Verdict, VerificationReport
+from verifier.report import CHECK_LABELS, Outcome, Verdict, VerificationReport, headline
 from verifier.service import Expectations, Verifier
 from verifier.settings import VerifierSettings
 from verifier.stack_cli import RuleUnusable, render_checklist, run_stack
@@ -59,10 +59,13 @@ _OUTCOME_STYLE = {
     Outcome.INDETERMINATE: ("? unknown", "magenta"),
     Outcome.SKIPPED: ("– skipped", "dim"),
 }
-_VERDICT_STYLE = {
-    Verdict.VALID: ("VALID", "bold white on green"),
-    Verdict.INVALID: ("INVALID", "bold white on red"),
-    Verdict.INDETERMINATE: ("CANNOT BE CONFIRMED", "bold black on yellow"),
+#: The headline's tone (:func:`verifier.report.headline`) as a terminal style; the words are
+#: the headline's own, so the CLI says what the page says.
+_TONE_STYLE = {
+    "ok": "bold white on green",
+    "warn": "bold black on yellow",
+    "bad": "bold white on red",
+    "unknown": "bold black on white",
 }
 _JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", re.ASCII)
 
@@ -207,12 +210,12 @@ def _summary_rows(report: VerificationReport) -> list[tuple[str, str]]:
 
 def render(report: VerificationReport, console: Console) -> None:
     """The readable report: verdict, who/what/when, and every check in plain words."""
-    label, style = _VERDICT_STYLE[report.verdict]
-    if report.unusable:
-        label, style = "NOT A READABLE CREDENTIAL", "bold white on red"
+    words = headline(report)
     title = report.credential.get("name") or report.credential["achievement"].get("name")
-    console.print(Text(f" {label} ", style=style), end=" ")
+    console.print(Text(f" {words.text} ", style=_TONE_STYLE[words.tone]), end=" ")
     console.print(Text(title or report.source, style="bold"))
+    if not report.unusable:
+        console.print(Text.assemble(("  Trust       ", "dim"), words.recognition))
     for name, value in _summary_rows(report):
         console.print(Text.assemble((f"  {name:<12}", "dim"), str(value)))
     table = Table(show_header=True, header_style="bold", expand=False, show_lines=False)

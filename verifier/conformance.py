@@ -1,4 +1,4 @@
-"""The ``context`` and ``schema`` checks: is this a well-formed Open Badges 3.0 credential?
+"""The ``context`` and ``schema`` checks: is this a well-formed credential of its profile?
 
 ``context``: the ``@context`` list is in the required order (VC base context first, the OB
 context second for VC 2.0), every context is one microcred carries, and the document expands
@@ -6,10 +6,13 @@ completely in safe mode: no undefined term, no relative IRI. For an embedded pro
 signature matter (an undefined term is an unsigned term), so it fails the check; a VC-JWT's
 signature covers the bytes whatever their JSON-LD meaning, so there it is a warning.
 
-``schema``: the OB 3.0 JSON Schema for the credential's kind and version, plus every
+``schema``: the profile follows the credential. An Open Badge (typed OpenBadgeCredential,
+AchievementCredential or EndorsementCredential) gets the OB 3.0 JSON Schema for its kind and
+version, plus every
 ``credentialSchema`` entry of type ``1EdTechJsonSchemaValidator2019`` that names a bundled
 schema. Schemas are never fetched; an entry naming one we do not carry is listed as unchecked
-(a warning), since its absence is not evidence against the credential.
+(a warning), since its absence is not evidence against the credential. Any other VC gets the
+W3C VC Data Model's rules (:mod:`schemas.vcdm`), by its ``@context[0]``.
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from schemas.models import (
     VC11_CONTEXT,
 )
 from schemas.validation import schema_id_for, validate_credential
+from schemas.vcdm import VC11_PROFILE, data_model_profile, validate_data_model
 from verifier.context import VerificationContext
 from verifier.report import CheckId, CheckResult, Outcome
 
-__all__ = ["check_context", "check_schema"]
+__all__ = ["check_context", "check_schema", "is_open_badge"]
 
 #: The unversioned OB context: accepted, but its meaning changes under the credential's feet.
 OB_UNVERSIONED_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
@@ -54,7 +58,7 @@ def _order_problems(document: Mapping[str, Any]) -> tuple[list[str], list[str]]:
             f"@context[0] must be {VC2_CONTEXT} (VC 2.0) or {VC11_CONTEXT} (VC 1.1), "
             f"not {str(first)[:100]!r}"
         )
-    if OB_CREDENTIAL_TYPES.isdisjoint(type_names(document)):
+    if not is_open_badge(document):
         return errors, warnings
     ob = [c for c in context if isinstance(c, str) and OB_CONTEXT_PATTERN.match(c)]
     if first == VC2_CONTEXT and (len(context) < 2 or context[1] not in ob):
@@ -141,8 +145,57 @@ def _declared_schemas(document: Mapping[str, Any]) -> list[str]:
     return found
 
 
+def is_open_badge(document: Mapping[str, Any]) -> bool:
+    """Whether the Open Badges 3.0 profile applies: the credential is typed
+    OpenBadgeCredential, AchievementCredential or EndorsementCredential, or it uses the OB 3.0
+    context (it claims OB's vocabulary, so a mistyped Open Badge is judged as one and fails
+    its schema rather than passing as some other VC)."""
+    if not OB_CREDENTIAL_TYPES.isdisjoint(type_names(document)):
+        return True
+    context = document.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    return any(isinstance(c, str) and OB_CONTEXT_PATTERN.match(c) for c in contexts)
+
+
 def check_schema(ctx: VerificationContext) -> CheckResult:
-    document = ctx.document
+    """The profile the credential claims: OB 3.0's schema for an Open Badge, the VC Data
+    Model's rules for every other VC (the OB schema says nothing about a plain VC)."""
+    if not is_open_badge(ctx.document):
+        return _check_data_model(ctx.document)
+    return _check_open_badge(ctx.document)
+
+
+def _check_data_model(document: Mapping[str, Any]) -> CheckResult:
+    issues = validate_data_model(document)
+    version = "1.1" if data_model_profile(document) == VC11_PROFILE else "2.0"
+    model = f"VC Data Model {version}"
+    details: dict[str, Any] = {
+        "profile": "vc-data-model",
+        "schemas": [data_model_profile(document)],
+        "unchecked": [],
+        "issueCount": len(issues),
+        "issues": [
+            {"path": i.path, "message": i.message, "schema": i.schema_id}
+            for i in issues[:MAX_LISTED_ISSUES]
+        ],
+    }
+    if issues:
+        return CheckResult(
+            CheckId.SCHEMA,
+            Outcome.FAILED,
+            f"The credential does not conform to the W3C {model}: {len(issues)} problem(s), "
+            f"the first: {issues[0].message}",
+            details,
+        )
+    return CheckResult(
+        CheckId.SCHEMA,
+        Outcome.PASSED,
+        f"The credential is not an Open Badge; it conforms to the W3C {model}.",
+        details,
+    )
+
+
+def _check_open_badge(document: dict[str, Any]) -> CheckResult:
     default_id = schema_id_for(document)
     to_apply: dict[str, str | None] = {default_id: None}  # our schema id → declared id
     unchecked: list[str] = []
@@ -157,6 +210,7 @@ def check_schema(ctx: VerificationContext) -> CheckResult:
     for named in to_apply.values():
         issues.extend(validate_credential(document, schema_id=named))
     details: dict[str, Any] = {
+        "profile": "open-badges",
         "schemas": list(to_apply),
         "unchecked": unchecked,
         "issueCount": len(issues),

@@ -36,7 +36,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -47,7 +47,14 @@ from starlette.datastructures import FormData, UploadFile
 from keys.errors import FetchBlocked, FetchError
 from verifier.inputs import MAX_PRESENTATION_CREDENTIALS
 from verifier.negotiation import best_match
-from verifier.report import CHECK_LABELS, CheckId, Outcome, Verdict, VerificationReport
+from verifier.report import (
+    CHECK_LABELS,
+    CheckId,
+    Outcome,
+    Verdict,
+    VerificationReport,
+    headline,
+)
 from verifier.service import Expectations, Verifier
 from verifier.settings import VerifierSettings, get_verifier_settings
 from verifier.stack import StackInput
@@ -127,6 +134,15 @@ class CredentialModel(BaseModel):
     validUntil: str | None
 
 
+class TrustModel(BaseModel):
+    """Whether a trust list the verifier relies on recognises the issuer, and which."""
+
+    status: Literal["established", "not-established"]
+    list: str | None = Field(description="The first list that recognises the issuer")
+    entry: dict[str, Any] | None = Field(description='Its entry there: {"id", "name"}')
+    reason: str
+
+
 class ReportModel(BaseModel):
     """One credential's verification report (``shared/docs/architecture.md``)."""
 
@@ -135,6 +151,7 @@ class ReportModel(BaseModel):
     checks: list[CheckModel]
     source: str
     checkedAt: str | None
+    trust: TrustModel
 
 
 class ErrorModel(BaseModel):
@@ -236,6 +253,8 @@ def _page(
         {
             "stack": stack.to_json() if stack is not None and not stack.unusable else None,
             "reports": [r.to_json() for r in reports or []],
+            # The words every surface shows (verifier.report.headline), one per report.
+            "headlines": [headline(r) for r in reports or []],
             "error": error,
             "form": dict(form or {}),
             "labels": {str(k): v for k, v in CHECK_LABELS.items()},

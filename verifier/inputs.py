@@ -38,6 +38,7 @@ __all__ = [
     "Presentation",
     "UnusableInput",
     "decode_jws",
+    "is_compact_jws",
     "parse_input",
 ]
 
@@ -111,6 +112,11 @@ class ParsedInput:
 
 
 # --------------------------------------------------------------------------------------------
+
+
+def is_compact_jws(text: str) -> bool:
+    """Whether ``text`` has the shape of a compact JWS (three base64url parts; not verified)."""
+    return _JWS.fullmatch(text.strip()) is not None
 
 
 def _b64url_json(part: str, what: str, source: str) -> dict[str, Any]:

@@ -68,7 +68,13 @@ class MultipleCredentials(ValueError):
 
 
 def check_trust(ctx: VerificationContext) -> CheckResult:
-    """Is the issuer on a trust list the verifier chose (for this achievement)?"""
+    """Is the issuer on a trust list the verifier chose (for this achievement)?
+
+    An issuer on none is a *warning*, not a failure: the signature still shows who issued the
+    credential and that it is unchanged, only nobody the verifier relies on vouches for that
+    issuer. The verdict stays ``valid`` and the report's ``trust`` says ``not-established``;
+    the headline (:func:`verifier.report.headline`) makes the difference plain to a person.
+    """
     if ctx.role != "credential":
         return CheckResult(
             CheckId.TRUST,
@@ -85,7 +91,7 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
     if issuer is None:
         return CheckResult(
             CheckId.TRUST,
-            Outcome.FAILED,
+            Outcome.WARNING,
             "The credential names no issuer id, so it cannot be on any trust list.",
             details,
         )
@@ -117,8 +123,12 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
             f"but not for the achievement {achievement}."
         )
     else:
-        message = f"The issuer {issuer} is on none of the trust lists given ({len(trust.lists)})."
-    return CheckResult(CheckId.TRUST, Outcome.FAILED, message, details)
+        message = (
+            f"The issuer {issuer} is on none of the trust lists given "
+            f"({', '.join(repr(name) for name in trust.names)}): the signature is valid, but "
+            "nobody this verifier relies on recognises the issuer."
+        )
+    return CheckResult(CheckId.TRUST, Outcome.WARNING, message, details)
 
 
 # --------------------------------------------------------------------------- recipient

@@ -7,8 +7,15 @@ The JSON form is the public contract (``shared/docs/architecture.md``)::
                     "achievement": {"id", "name", "achievementType"}, "validFrom", "validUntil"},
      "checks": [{"id", "outcome", "message", "details"}, ...]}
 
-plus two members the contract leaves room for: ``source`` (which input the report is about) and
-``checkedAt`` (the instant the credential was judged at, i.e. ``--at``).
+plus members the contract leaves room for: ``source`` (which input the report is about),
+``checkedAt`` (the instant the credential was judged at, i.e. ``--at``) and ``trust``
+(``{"status": "established" | "not-established", "list", "entry", "reason"}``: whether a trust
+list the verifier relies on recognises the issuer, and which list and entry; see
+:func:`trust_standing`).
+
+A valid credential whose issuer nobody recognises keeps the verdict ``valid`` (the signature and
+every other check hold); people read :func:`headline`, one function for the page, the CLI and
+the badge page, which says "Signature valid — issuer not recognised" for it.
 
 Reports are built by appending one :class:`CheckResult` per check and never by deleting: a
 tampered, expired credential shows both failures. The verdict comes from exactly one place,
@@ -21,20 +28,29 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from schemas.dates import format_datetime
 from schemas.json_values import as_list, objects, type_names
 
 __all__ = [
     "CHECK_LABELS",
+    "HEADLINE_INDETERMINATE",
+    "HEADLINE_INVALID",
+    "HEADLINE_UNREADABLE",
+    "HEADLINE_UNRECOGNISED",
+    "HEADLINE_VALID",
     "CheckId",
     "CheckResult",
+    "Headline",
     "Outcome",
+    "TrustStatus",
     "Verdict",
     "VerificationReport",
     "decide_verdict",
+    "headline",
     "summarize_credential",
+    "trust_standing",
 ]
 
 
@@ -58,12 +74,12 @@ class CheckId(StrEnum):
 CHECK_LABELS: dict[CheckId, str] = {
     CheckId.PARSE: "Readable credential",
     CheckId.CONTEXT: "JSON-LD context",
-    CheckId.SCHEMA: "Open Badges format",
+    CheckId.SCHEMA: "Format (Open Badges or VC Data Model)",
     CheckId.PROOF: "Signature",
     CheckId.ISSUER_KEY: "Issuer's own key",
     CheckId.VALIDITY: "Dates",
     CheckId.STATUS: "Revoked or suspended",
-    CheckId.TRUST: "Trusted issuer",
+    CheckId.TRUST: "Issuer recognised",
     CheckId.RECIPIENT: "Recipient",
     CheckId.ENDORSEMENT: "Endorsements",
     CheckId.STACK: "Stack",
@@ -122,6 +138,79 @@ def decide_verdict(checks: Iterable[CheckResult]) -> Verdict:
     if Outcome.INDETERMINATE in outcomes:
         return Verdict.INDETERMINATE
     return Verdict.VALID
+
+
+class TrustStatus(StrEnum):
+    """Whether a trust list the verifier relies on recognises the credential's issuer."""
+
+    ESTABLISHED = "established"
+    NOT_ESTABLISHED = "not-established"
+
+
+def trust_standing(checks: Iterable[CheckResult]) -> dict[str, Any]:
+    """The report's ``trust`` member, read from its ``trust`` check.
+
+    ``established`` only when the check passed: ``list`` names the first list that recognises
+    the issuer and ``entry`` its entry there (``{"id", "name"}``). Otherwise ``not-established``
+    with ``list`` and ``entry`` null and ``reason`` the check's sentence (no list given, on no
+    list, listed for other achievements, or no usable credential).
+    """
+    check = next((c for c in checks if c.id is CheckId.TRUST), None)
+    if check is not None and check.outcome is Outcome.PASSED:
+        matches = check.details.get("matches") or [{}]
+        first = matches[0]
+        return {
+            "status": str(TrustStatus.ESTABLISHED),
+            "list": first.get("list"),
+            "entry": {"id": check.details.get("issuer"), "name": first.get("issuerName")},
+            "reason": check.message,
+        }
+    return {
+        "status": str(TrustStatus.NOT_ESTABLISHED),
+        "list": None,
+        "entry": None,
+        "reason": check.message if check is not None else "The credential was not checked.",
+    }
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What a person reads first about a report: the words, a tone for their colour (``ok``
+    green, ``warn`` amber, ``bad`` red, ``unknown`` grey — never colour alone) and a line saying
+    how the issuer was recognised, or why not."""
+
+    text: str
+    tone: Literal["ok", "warn", "bad", "unknown"]
+    recognition: str
+
+
+#: The words of :func:`headline`, by case (tests and templates refer to them).
+HEADLINE_VALID = "Valid"
+HEADLINE_UNRECOGNISED = "Signature valid — issuer not recognised"
+HEADLINE_INVALID = "Invalid"
+HEADLINE_INDETERMINATE = "Cannot be checked"
+HEADLINE_UNREADABLE = "Not a readable credential"
+
+
+def headline(report: VerificationReport) -> Headline:
+    """The one headline the verify page, the CLI and the badge page all show for ``report``."""
+    trust = report.trust
+    if trust["status"] == TrustStatus.ESTABLISHED:
+        recognition = f"Issuer recognised: {trust['list']}"
+        name = (trust.get("entry") or {}).get("name")
+        if name:
+            recognition += f" (as {name})"
+    else:
+        recognition = "Issuer not recognised: " + str(trust["reason"])
+    if report.unusable:
+        return Headline(HEADLINE_UNREADABLE, "bad", recognition)
+    if report.verdict is Verdict.INVALID:
+        return Headline(HEADLINE_INVALID, "bad", recognition)
+    if report.verdict is Verdict.INDETERMINATE:
+        return Headline(HEADLINE_INDETERMINATE, "unknown", recognition)
+    if trust["status"] == TrustStatus.ESTABLISHED:
+        return Headline(HEADLINE_VALID, "ok", recognition)
+    return Headline(HEADLINE_UNRECOGNISED, "warn", recognition)
 
 
 # --------------------------------------------------------------------------- credential summary
@@ -224,6 +313,11 @@ class VerificationReport:
         """
         return any(c.id is CheckId.PARSE and c.outcome is Outcome.FAILED for c in self.checks)
 
+    @property
+    def trust(self) -> dict[str, Any]:
+        """Whether a trust list recognises the issuer (see :func:`trust_standing`)."""
+        return trust_standing(self.checks)
+
     def check(self, check_id: CheckId | str) -> CheckResult | None:
         """The result of one check, or ``None`` if the report does not hold it."""
         for result in self.checks:
@@ -251,4 +345,5 @@ class VerificationReport:
             "checkedAt": (
                 format_datetime(self.checked_at, fraction=True) if self.checked_at else None
             ),
+            "trust": self.trust,
         }

@@ -49,7 +49,7 @@ from verifier.proofs import check_presentation
 from verifier.report import VerificationReport
 from verifier.settings import Limits, VerifierSettings
 from verifier.stack import GivenRule, StackInput, verify_stack
-from verifier.trust import TrustStore
+from verifier.trust import TrustList, TrustStore
 
 __all__ = [
     "NO_EXPECTATIONS",
@@ -86,10 +86,14 @@ class Verifier:
         loader: DocumentLoader | None = None,
         trust: TrustStore | None = None,
         limits: Limits = Limits(),
+        trust_source: Callable[[], Sequence[TrustList]] | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.loader = loader if loader is not None else bundled_loader()
         self.trust = trust if trust is not None else TrustStore()
+        #: Lists read afresh at each run, after ``trust`` (a service's own issuers, which
+        #: change while it runs: :mod:`issuer.own_trust`).
+        self.trust_source = trust_source
         self.limits = limits
         self._limiter = anyio.CapacityLimiter(limits.max_concurrent_verifications)
 
@@ -99,6 +103,7 @@ class Verifier:
         settings: VerifierSettings,
         *,
         wrap_fetcher: Callable[[Fetcher], Fetcher] | None = None,
+        trust_source: Callable[[], Sequence[TrustList]] | None = None,
     ) -> Verifier:
         """The verifier ``settings`` describe. A bad preload or context (``ValueError``, naming
         the file) or trust list
@@ -106,7 +111,9 @@ class Verifier:
         usage error — before any connection is opened.
 
         ``wrap_fetcher`` puts a fetcher in front of the guarded one built from the settings
-        (the issuer answers its own URLs in process: :mod:`issuer.self_fetch`).
+        (the issuer answers its own URLs in process: :mod:`issuer.self_fetch`);
+        ``trust_source`` adds lists read at each run to the settings' trust lists (the issuer's
+        own issuers: :mod:`issuer.own_trust`).
         """
         preloads = parse_preload_args(settings.preloads)
         loader = _operator_loader(read_operator_contexts(settings.contexts))
@@ -121,6 +128,7 @@ class Verifier:
             loader=loader,
             trust=trust,
             limits=settings.limits,
+            trust_source=trust_source,
         )
 
     def with_loader(self, loader: DocumentLoader) -> Verifier:
@@ -139,8 +147,14 @@ class Verifier:
             loader=self.loader,
             fetcher=self.fetcher,
             resolver=KeyResolver(fetcher=self.fetcher),
-            trust=self.trust,
+            trust=self.current_trust(),
         )
+
+    def current_trust(self) -> TrustStore:
+        """The trust lists of one run: the configured ones, then ``trust_source``'s."""
+        if self.trust_source is None:
+            return self.trust
+        return TrustStore([*self.trust.lists, *self.trust_source()])
 
     def verify_many(
         self,

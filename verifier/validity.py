@@ -51,11 +51,11 @@ def check_validity(ctx: VerificationContext) -> CheckResult:
     }
     problems: list[str] = []
     start = parse_datetime(start_raw)
-    if start_raw is None:
-        problems.append(f"it has no {start_name}, so it is not known from when it is valid")
-    elif start is None:
+    # An absent start is the profile's concern (the ``schema`` check): OB 3.0 and VC 1.1
+    # require one, VC 2.0 does not; without one the credential is valid from the start.
+    if start_raw is not None and start is None:
         problems.append(f"its {start_name} {start_raw!r} is not a date-time")
-    elif now + CLOCK_SKEW < start:
+    elif start is not None and now + CLOCK_SKEW < start:
         problems.append(f"it is not valid yet: it becomes valid on {_iso(start)}")
     end = parse_datetime(end_raw)
     if end_raw is not None:
@@ -68,8 +68,7 @@ def check_validity(ctx: VerificationContext) -> CheckResult:
     if problems:
         message = "The credential is outside its validity period: " + "; ".join(problems) + "."
         return CheckResult(CheckId.VALIDITY, Outcome.FAILED, message, details)
-    if end is None:
-        message = f"Valid since {_iso(start)} with no expiry." if start else "Valid."
-    else:
-        message = f"Valid from {_iso(start)} until {_iso(end)}." if start else "Valid."
+    since = f"from {_iso(start)}" if start else "with no start date"
+    until = f"until {_iso(end)}" if end else "with no expiry"
+    message = f"Valid {since} {until}."
     return CheckResult(CheckId.VALIDITY, Outcome.PASSED, message, details)

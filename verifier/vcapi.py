@@ -19,10 +19,12 @@ Proofs follow Data Integrity rather than Open Badges: every proof of a proof set
 ``previousProof`` chain must verify (the pipeline, following OB 3.0, accepts any one).
 
 Which checks are required: ``options.checks`` when given (names below, with common aliases),
-otherwise every check that applies. The Open Badges ``schema`` check applies only to Open
-Badges credentials (any other VC is not expected to follow the OB JSON Schema), and VC 2.0's
-optional ``validFrom`` is not required of them either, so any VC 1.1 or 2.0 credential can
-verify here.
+otherwise every check, and then ``verified`` is the report's verdict: ``verified == (verdict ==
+"valid")``, the same answer the CLI, ``POST /verify`` and the page give for the same credential.
+The pipeline picks the profile from the credential (the OB 3.0 schema for Open Badges, the VC
+Data Model's rules for any other VC), so a plain VC 1.1 or 2.0 credential verifies here on its
+own terms. An issuer no trust list recognises is a warning (``untrusted_issuer``), as in the
+report, not an error.
 """
 
 from __future__ import annotations
@@ -32,15 +34,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from schemas.dates import parse_datetime
 from schemas.json_values import type_names
-from schemas.models import OB_CREDENTIAL_TYPES
 from schemas.validation import json_kind
 from verifier.context import PresentationOutcome
-from verifier.inputs import UnusableInput
-from verifier.report import CheckId, CheckResult, Outcome, VerificationReport
+from verifier.inputs import UnusableInput, is_compact_jws
+from verifier.report import CheckId, CheckResult, Outcome, Verdict, VerificationReport
 from verifier.service import Expectations, Verifier
-from verifier.validity import CLOCK_SKEW
 
 __all__ = [
     "CHECK_NAMES",
@@ -74,7 +73,6 @@ ALIASES: dict[str, CheckId] = {
     "registered_issuer": CheckId.TRUST,
     "jsonld": CheckId.CONTEXT,
 }
-_VC2 = "https://www.w3.org/ns/credentials/v2"
 
 
 class InvalidVerifyRequest(ValueError):
@@ -135,6 +133,12 @@ def _body(body: Any, member: str) -> tuple[Any, VerifyOptions]:
         raise InvalidVerifyRequest(
             f"{member} must be an object (or a compact JWS string), not {json_kind(value)}"
         )
+    if isinstance(value, str) and not is_compact_jws(value):
+        # A credential serialised into a string is not the object the VC-API asks for.
+        raise InvalidVerifyRequest(
+            f"{member} is a string but not a compact JWS: send the credential as a JSON object",
+            "PARSING_ERROR",
+        )
     return value, _parse_options(body.get("options"))
 
 
@@ -162,29 +166,6 @@ class Verification:
             body["credentialId"] = self.report.credential.get("id")
             body["report"] = self.report.to_json()
         return body
-
-
-def _is_open_badge(report: VerificationReport) -> bool:
-    return not OB_CREDENTIAL_TYPES.isdisjoint(report.credential.get("types") or [])
-
-
-def _generic_validity(document: Mapping[str, Any], now: datetime) -> CheckResult:
-    """Validity of a VC 2.0 credential without ``validFrom``, which VC 2.0 allows (the
-    pipeline requires it, as Open Badges do): only ``validUntil`` is judged."""
-    end_raw = document.get("validUntil")
-    details = {"validFrom": None, "validUntil": end_raw}
-    if end_raw is None:
-        return CheckResult(CheckId.VALIDITY, Outcome.PASSED, "No validity period: valid.", details)
-    end = parse_datetime(end_raw)
-    if end is None:
-        return CheckResult(
-            CheckId.VALIDITY, Outcome.FAILED, f"validUntil {end_raw!r} is not a date-time.", details
-        )
-    if now - CLOCK_SKEW > end:
-        return CheckResult(
-            CheckId.VALIDITY, Outcome.FAILED, f"The credential expired on {end_raw}.", details
-        )
-    return CheckResult(CheckId.VALIDITY, Outcome.PASSED, f"Valid until {end_raw}.", details)
 
 
 def _error_name(check: CheckResult) -> str:
@@ -250,43 +231,33 @@ def _entry(check: CheckResult) -> dict[str, str]:
     return {"name": _error_name(check), "message": check.message, "check": str(check.id)}
 
 
-def judge(
-    report: VerificationReport,
-    required: Sequence[CheckId] | None,
-    now: datetime,
-    document: Mapping[str, Any] | None = None,
-) -> Verification:
-    """The VC-API verdict on one pipeline report (see the module docstring)."""
+def judge(report: VerificationReport, required: Sequence[CheckId] | None) -> Verification:
+    """The VC-API verdict on one pipeline report (see the module docstring).
+
+    Without ``options.checks`` ``verified`` is exactly ``report.verdict == "valid"``: the same
+    verdict the CLI, ``POST /verify`` and the page give. The one Data Integrity rule the
+    pipeline does not follow (every proof of a set or chain must verify) is applied to the
+    report itself, and its verdict decided again, so the report returned says the same.
+    """
     if report.unusable:
         parse = report.checks[0]
         return Verification(
             False, [], [], [{"name": "invalid_credential", "message": parse.message}], report
         )
-    open_badge = _is_open_badge(report)
-    checks: list[CheckResult] = []
-    for check in report.checks:
-        if check.id is CheckId.PARSE:
-            continue
-        if (
-            check.id is CheckId.SCHEMA
-            and not open_badge
-            and (required is None or CheckId.SCHEMA not in required)
-        ):
-            continue  # the OB JSON Schema says nothing about other credentials
-        if (
-            check.id is CheckId.VALIDITY
-            and check.outcome is Outcome.FAILED
-            and not open_badge
-            and document is not None
-            and (document.get("@context") or [None])[0] == _VC2
-            and "validFrom" not in document
-        ):
-            check = _generic_validity(document, now)
-        checks.append(_every_proof(check))
+    checks = [_every_proof(check) for check in report.checks]
+    if checks != list(report.checks):
+        report = VerificationReport.build(
+            checks,
+            credential=report.credential,
+            source=report.source,
+            checked_at=report.checked_at,
+        )
     passed: list[str] = []
     warnings: list[dict[str, str]] = []
     errors: list[dict[str, str]] = []
     for check in checks:
+        if check.id is CheckId.PARSE:
+            continue
         is_required = required is None or check.id in required
         if check.outcome is Outcome.SKIPPED:
             if required is not None and check.id in required:
@@ -302,7 +273,8 @@ def judge(
             if is_required:
                 passed.append(str(check.id))
             if check.outcome is Outcome.WARNING:
-                warnings.append({**_entry(check), "name": f"{check.id}_warning"})
+                name = _error_name(check) if check.id is CheckId.TRUST else f"{check.id}_warning"
+                warnings.append({**_entry(check), "name": name})
             continue
         (errors if is_required else warnings).append(_entry(check))
     if required is not None:
@@ -315,7 +287,8 @@ def judge(
                     "check": str(check_id),
                 }
             )
-    return Verification(not errors, passed, warnings, errors, report)
+    verified = not errors if required is not None else report.verdict is Verdict.VALID
+    return Verification(verified, passed, warnings, errors, report)
 
 
 # ------------------------------------------------------------------------------ credentials
@@ -332,8 +305,7 @@ def verify_credential(verifier: Verifier, body: Any, *, now: datetime) -> Verifi
             "verifiableCredential is a presentation: send it to /presentations/verify"
         )
     report = verifier.verify(credential, source="verifiableCredential", now=now)
-    document = credential if isinstance(credential, dict) else None
-    return judge(report, options.checks, now, document)
+    return judge(report, options.checks)
 
 
 # ------------------------------------------------------------------------------ presentations
@@ -428,8 +400,7 @@ def verify_presentation(
         raise InvalidVerifyRequest(error.message) from None
     holder = _holder_result(result.holder, options.challenge)
     results: list[Verification] = []
-    for parsed_credential, report in result.credentials:
-        document = parsed_credential.document if parsed_credential.kind == "ldp" else None
-        results.append(judge(report, options.checks, now, document))
+    for _parsed, report in result.credentials:
+        results.append(judge(report, options.checks))
     verified = holder.verified and all(r.verified for r in results)
     return PresentationVerification(verified, holder, results)

@@ -30,13 +30,27 @@ from issuer.runtime import Runtime
 from issuer.services.sharing import download_name, linkedin_url
 from schemas.dates import parse_datetime
 from schemas.models import REVOCATION_LIST_TYPE
-from verifier.report import CHECK_LABELS, CheckId, Outcome, Verdict, VerificationReport
+from verifier.report import (
+    CHECK_LABELS,
+    CheckId,
+    Outcome,
+    Verdict,
+    VerificationReport,
+    headline,
+)
 from verifier.service import Verifier
 
 __all__ = ["Standing", "certificate_page", "credential_page", "standing", "verify_award"]
 
 State = Literal[
-    "valid", "revoked", "suspended", "expired", "not-yet-valid", "invalid", "unconfirmed"
+    "valid",
+    "unrecognised",
+    "revoked",
+    "suspended",
+    "expired",
+    "not-yet-valid",
+    "invalid",
+    "unconfirmed",
 ]
 
 _OUTCOME_WORDS: dict[str, tuple[str, str]] = {
@@ -90,7 +104,10 @@ def standing(report: VerificationReport, stored_status: str | None = None) -> St
     """The banner for ``report`` (see the module docstring for the stored-status fallback).
 
     Precedence: revoked, suspended, expired, not yet valid, otherwise invalid, then could not
-    be confirmed, then valid — the most consequential fact comes first.
+    be confirmed, then valid — the most consequential fact comes first. The headlines of the
+    last three are :func:`verifier.report.headline`'s, the words the verify page and the CLI
+    show: a valid credential whose issuer no trust list recognises is "Signature valid —
+    issuer not recognised", in amber.
     """
     purposes = _failed_purposes(report)
     hint = " (the issuer's records say so; its status list will show it shortly)"
@@ -127,28 +144,35 @@ def standing(report: VerificationReport, stored_status: str | None = None) -> St
                 f"This credential only becomes valid on {_day(start)}.",
                 "bad",
             )
+    words = headline(report)
     if report.verdict is Verdict.INVALID:
         return Standing(
             "invalid",
-            "Not valid",
+            words.text,
             "At least one check failed: this credential cannot be trusted. See the checks below.",
             "bad",
         )
     if report.verdict is Verdict.INDETERMINATE:
         return Standing(
             "unconfirmed",
-            "Cannot be confirmed",
+            words.text,
             "Something needed to confirm this credential could not be checked just now. Do "
             "not rely on it until it can be.",
             "warn",
         )
-    return Standing(
-        "valid",
-        "Verified",
+    checked_facts = (
         "The signature is genuine, it is the issuer's own key, and the credential is within "
-        "its dates" + (", not revoked or suspended." if _has_status(report) else "."),
-        "ok",
+        "its dates" + (", not revoked or suspended" if _has_status(report) else "")
     )
+    if words.tone == "warn":
+        return Standing(
+            "unrecognised",
+            words.text,
+            f"{checked_facts}; but no trust list this service relies on recognises the issuer, "
+            "and anyone can make an issuer with any name.",
+            "warn",
+        )
+    return Standing("valid", words.text, f"{checked_facts}.", "ok")
 
 
 def _has_status(report: VerificationReport) -> bool:
@@ -197,16 +221,17 @@ def _checks(report: VerificationReport) -> list[dict[str, str]]:
     return rows
 
 
-def _trust(report: VerificationReport) -> dict[str, Any] | None:
-    """What the trust lists this service uses say of the issuer; None when it uses none."""
+def _trust(report: VerificationReport) -> dict[str, Any]:
+    """How the issuer was recognised (which list, which entry), or why not: the report's
+    ``trust`` member, the matches of its ``trust`` check and the headline's sentence."""
     check = report.check(CheckId.TRUST)
-    if check is None or check.outcome is Outcome.SKIPPED:
-        return None
-    matches = [m for m in check.details.get("matches", []) if isinstance(m, Mapping)]
+    details = check.details if check is not None else {}
+    matches = [m for m in details.get("matches", []) if isinstance(m, Mapping)]
     return {
-        "trusted": check.outcome is Outcome.PASSED,
+        **report.trust,
+        "trusted": report.trust["status"] == "established",
         "matches": matches,
-        "message": check.message,
+        "recognition": headline(report).recognition,
     }
 
 

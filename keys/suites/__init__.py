@@ -151,6 +151,16 @@ def verify_proofs(
     return sorted(results, key=lambda r: order.get(id(r.proof), 0))
 
 
+def _previous_ids(previous: Any) -> list[str] | None:
+    """The proof ids ``previousProof`` names (none when absent), or ``None`` when it is neither
+    a string nor an array of strings: such a proof is malformed, and fails as such."""
+    if previous is None or isinstance(previous, str):
+        return [] if previous is None else [previous]
+    if isinstance(previous, list) and all(isinstance(item, str) for item in previous):
+        return list(previous)
+    return None
+
+
 def _dependency_order(
     proofs: list[Mapping[str, Any]], by_id: Mapping[Any, Mapping[str, Any]]
 ) -> list[Mapping[str, Any]]:
@@ -161,7 +171,7 @@ def _dependency_order(
         if id(proof) in seen or depth > len(proofs):
             return
         previous = proof.get("previousProof") if isinstance(proof, Mapping) else None
-        for name in [previous] if isinstance(previous, str) else list(previous or []):
+        for name in _previous_ids(previous) or []:
             if name in by_id:
                 visit(by_id[name], depth + 1)
         seen.add(id(proof))
@@ -190,7 +200,10 @@ def _verify_one(
         target = unsecured
         previous = proof.get("previousProof")
         if previous is not None:
-            for dep in [previous] if isinstance(previous, str) else list(previous):
+            ids = _previous_ids(previous)
+            if ids is None:
+                raise InvalidProof("previousProof must be a proof id or an array of proof ids")
+            for dep in ids:
                 if not outcome_by_id.get(dep, False):
                     raise InvalidProof(f"previousProof {dep!r} is missing or does not verify")
             target = with_previous_proofs(document, previous)

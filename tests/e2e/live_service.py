@@ -72,8 +72,12 @@ class LiveService:
 
 
 @contextmanager
-def live_service(data_dir: Path) -> Iterator[LiveService]:
-    """Start the service on a free port; stop it on exit."""
+def live_service(data_dir: Path, *, office_list: bool = True) -> Iterator[LiveService]:
+    """Start the service on a free port; stop it on exit.
+
+    ``office_list``: the verifier also gets an office's trust list naming the issuer (as
+    ``MICROCRED_VERIFIER_TRUST_LISTS`` would); without it, only the service's own issuers.
+    """
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     settings = Settings(data_dir=data_dir, base_url=base_url, key_encryption_key=TEST_KEK)
@@ -99,7 +103,9 @@ def live_service(data_dir: Path) -> Iterator[LiveService]:
             }
         )
     )
-    verifier_settings = VerifierSettings(allow_http_localhost=True, trust_lists=[trust_list])
+    verifier_settings = VerifierSettings(
+        allow_http_localhost=True, trust_lists=[trust_list] if office_list else []
+    )
     app = create_app(settings, engine=engine, runtime=runtime, verifier_settings=verifier_settings)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -126,7 +126,7 @@ def test_badge_page_shows_the_live_verdict_on_a_phone(
     phone.goto(link)
     banner = phone.locator(".banner")
     assert banner.get_attribute("data-state") == "valid"
-    assert phone.locator("#standing").inner_text() == "Verified"
+    assert phone.locator("#standing").inner_text() == "Valid"
     assert banner.bounding_box()["y"] < PHONE["height"] / 2  # the first thing on screen
     checks = {
         li.get_attribute("data-check"): li.inner_text() for li in phone.locator("li.check").all()
@@ -136,7 +136,7 @@ def test_badge_page_shows_the_live_verdict_on_a_phone(
     assert "Not revoked" in checks["status"]
     # the issuer's trust standing, from the verifier's trust list
     details = phone.locator("dl.facts").inner_text()
-    assert "On a trust list: NM PED approved providers (US-NM)" in details
+    assert "Recognised: NM PED approved providers (US-NM)" in details
     assert "license-advancement, renewal-credit" in details
     assert phone.locator("h1").inner_text() == "Classroom Environment"
 
@@ -228,7 +228,7 @@ def test_verify_page_with_a_badge_link(service: LiveService, phone: Page) -> Non
     phone.fill("#url", service.credentials["revoked"]["id"])
     phone.click("text=Verify link")
     verdict = _verdict(phone)
-    assert "Not valid" in verdict
+    assert "Invalid" in verdict
     assert "REVOKED" in phone.locator("table").inner_text()
     phone.goto(f"{service.base_url}/verify")
     phone.fill("#url", service.credentials["valid"]["id"])

@@ -118,7 +118,9 @@ def test_the_badge_page_shows_the_credential_and_its_live_verdict(
     ):
         assert text in html, text
     assert "Recording of the 14 September lesson" not in html  # student data is never published
-    assert 'data-state="valid"' in html and ">Verified<" in html
+    # Our own issuer: the headline every surface shows, and which list recognised it.
+    assert 'data-state="valid"' in html and '<p class="headline" id="standing">Valid</p>' in html
+    assert "Recognised: </span>" in html and "this service&#39;s issuers" in html
     checks = _checks(html)
     assert checks["proof"] == "passed" and checks["issuer_key"] == "passed"
     assert checks["validity"] == "passed" and checks["schema"] == "passed"
@@ -421,7 +423,7 @@ def test_the_certificate_has_the_qr_code_and_the_facts(
         f'src="/credentials/{issued["id"]}/qr.svg"',
         "@page",
         "@media print",
-        "Verified",
+        "Valid",
     ):
         assert text in html, text
 
@@ -525,6 +527,12 @@ def _report(*checks: tuple[CheckId, Outcome, str, dict[str, Any]], **credential:
 
 
 PASS = (CheckId.PROOF, Outcome.PASSED, "ok", {})
+TRUSTED = (
+    CheckId.TRUST,
+    Outcome.PASSED,
+    "on the list",
+    {"issuer": "did:example:us", "matches": [{"list": "this service's issuers"}]},
+)
 
 
 def _status(*purposes: str) -> tuple[CheckId, Outcome, str, dict[str, Any]]:
@@ -537,7 +545,12 @@ def _status(*purposes: str) -> tuple[CheckId, Outcome, str, dict[str, Any]]:
 
 
 def test_standing_names_the_most_consequential_fact() -> None:
-    assert standing(_report(PASS)).state == "valid"
+    assert standing(_report(PASS, TRUSTED)).state == "valid"
+    assert standing(_report(PASS, TRUSTED)).headline == "Valid"
+    # Valid, but no list recognises the issuer: the amber words (issue 12; was "Verified").
+    unrecognised = standing(_report(PASS))
+    assert unrecognised.state == "unrecognised" and unrecognised.tone == "warn"
+    assert unrecognised.headline == "Signature valid — issuer not recognised"
     assert standing(_report(PASS, _status("revocation"))).state == "revoked"
     assert standing(_report(PASS, _status("suspension"))).state == "suspended"
     both = standing(_report(_status("suspension", "revocation")))

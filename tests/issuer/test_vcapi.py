@@ -7,6 +7,7 @@ malformed body, and never 401 from an authorised caller.
 
 from __future__ import annotations
 
+import base64
 import copy
 import dataclasses
 import json
@@ -134,6 +135,18 @@ def _setting(member: str, value: Any) -> Any:
     return change
 
 
+RELATED = "credential.relatedResource"
+#: Digests of https://www.w3.org/ns/credentials/v2 as W3C published them (VC DM 2.0 §B.1, and
+#: the July 2024 revision the W3C suite's fixtures name), and wrong ones.
+V2_SHA256_REC = "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734"
+V2_SRI = "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg"
+V2_MULTIBASE = "uJKGMkOmFbVJhEfKTduMC2XCyvRAYLjOVmZWwIH1wQ7k"
+WRONG_MULTIBASE = "uM4RgWQc3RUDtjJCSgTJtTfvpZ7SPEg_LNO0ESlovQC0"
+WRONG_SRI = "sha384-_rCVIV7fSXXTNIvpiq26jRDyj8JG8TDjij-tD0ewLk4JpnXEz6a5AeeY_1qQ0d0P"
+#: The sha256 of the npm-bundled copy in schemas/contexts, which is not what W3C publishes.
+NPM_COPY_MULTIBASE = "u" + base64.urlsafe_b64encode(
+    bytes.fromhex("d342d52cb46fef7d2900a27d62a40222b1c7cf28f8e7f3e70f25635b82b82f68")
+).decode().rstrip("=")
 CONTEXT = "credential.@context"
 SUBJECT = "credential.credentialSubject"
 #: (case, change to a valid credential, the field the error must name)
@@ -186,6 +199,45 @@ MALFORMED_CREDENTIALS = [
     ("validFrom number", _setting("validFrom", 2026), "credential.validFrom"),
     ("proof present", _setting("proof", {"type": "DataIntegrityProof"}), "credential.proof"),
     ("credentialStatus number", _setting("credentialStatus", 3), "credential.credentialStatus"),
+    # VC DM 2.0 §4.5: these members' objects must say their type.
+    *(
+        (f"{member} without type", _setting(member, {"id": "https://example.org/x"}), where)
+        for member, where in (
+            ("credentialStatus", "credential.credentialStatus.type"),
+            ("termsOfUse", "credential.termsOfUse.type"),
+            ("evidence", "credential.evidence.type"),
+            ("refreshService", "credential.refreshService.type"),
+            ("credentialSchema", "credential.credentialSchema.type"),
+        )
+    ),
+    (
+        "evidence [typed, untyped]",
+        _setting("evidence", [{"type": ["Evidence"]}, {"id": "https://example.org/e"}]),
+        "credential.evidence[1].type",
+    ),
+    ("termsOfUse string", _setting("termsOfUse", "no"), "credential.termsOfUse"),
+    (
+        "credentialSchema without id",
+        _setting("credentialSchema", {"type": "JsonSchema"}),
+        "credential.credentialSchema.id",
+    ),
+    *(
+        (f"relatedResource {name}", _setting("relatedResource", value), RELATED)
+        for name, value in (
+            ("[string]", [VC2]),
+            ("empty", []),
+            ("no id", [{"digestMultibase": V2_MULTIBASE}]),
+            ("id not a URL", [{"id": "v2", "digestMultibase": V2_MULTIBASE}]),
+            ("duplicate id", [{"id": VC2, "digestSRI": V2_SRI}, {"id": VC2, "digestSRI": V2_SRI}]),
+            ("no digest", [{"id": VC2}]),
+            ("SRI malformed", [{"id": "https://example.org/r", "digestSRI": "sha384-%%"}]),
+            ("SRI unknown algorithm", [{"id": "https://example.org/r", "digestSRI": "md5-AAAA"}]),
+            ("multibase not base64url", [{"id": VC2, "digestMultibase": "z3yMApqCuCjXDWPrbjfR5"}]),
+            ("wrong multibase of v2", [{"id": VC2, "digestMultibase": WRONG_MULTIBASE}]),
+            ("wrong SRI of v2", [{"id": VC2, "digestSRI": WRONG_SRI}]),
+            ("npm copy's sha256", [{"id": VC2, "digestMultibase": NPM_COPY_MULTIBASE}]),
+        )
+    ),
 ]
 
 
@@ -311,6 +363,45 @@ def test_an_undefined_type_or_relative_id_is_422(client, auth, did, change, name
     assert response.status_code == 422, response.text
     assert response.json()["name"] == "relative_iri"
     assert named in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "related",
+    [
+        pytest.param({"id": VC2, "digestSRI": V2_SRI}, id="SRI of the 2024 revision"),
+        pytest.param({"id": VC2, "digestMultibase": V2_MULTIBASE}, id="multibase, 2024"),
+        pytest.param(
+            [
+                {
+                    "id": VC2,
+                    "digestSRI": "sha256-"
+                    + base64.b64encode(bytes.fromhex(V2_SHA256_REC)).decode(),
+                    "mediaType": "application/ld+json",
+                }
+            ],
+            id="SRI sha256 of the Recommendation",
+        ),
+        pytest.param(
+            [{"id": "https://example.org/unknown.pdf", "digestSRI": "sha256-" + "A" * 43 + "="}],
+            id="a resource we know nothing of, on the issuer's word",
+        ),
+    ],
+)
+def test_a_well_formed_related_resource_is_signed(client, auth, did: str, related) -> None:
+    signed = issue(client, auth, vc2(did, relatedResource=related))
+    assert signed["relatedResource"] == related
+
+
+def test_a_vocab_null_context_is_a_clean_client_error(client, auth, did, caplog) -> None:
+    """pyld raises KeyError('@vocab') on it; that was a 500 caught by luck (fails before)."""
+    credential = vc2(did)
+    credential["@context"] = [VC2, {"@vocab": None}]
+    credential["credentialSubject"]["favouriteColour"] = "green"
+    with caplog.at_level("ERROR"):
+        response = client.post("/credentials/issue", json={"credential": credential}, headers=auth)
+    assert response.status_code in (400, 422), response.text
+    assert "KeyError" not in response.json()["name"]
+    assert not [r for r in caplog.records if r.exc_info], "no traceback is logged"
 
 
 # ------------------------------------------------------------------------------ auth

@@ -71,10 +71,16 @@ def test_a_credential_that_verifies_is_200_with_its_checks(client: TestClient) -
     body = response.json()
     _shape(body)
     assert body["verified"] is True
-    assert body["errors"] == [] and body["warnings"] == []
-    assert {"proof", "issuer_key", "context", "validity"} <= set(body["checks"])
-    assert "schema" not in body["checks"]  # not an Open Badge: the OB schema does not apply
-    assert body["report"]["verdict"] in ("valid", "invalid")  # the pipeline's own report
+    assert body["errors"] == []
+    # A did:key issuer is none of this service's: verified, with the trust warning.
+    assert [w["name"] for w in body["warnings"]] == ["untrusted_issuer"]
+    assert body["report"]["trust"]["status"] == "not-established"
+    assert {"proof", "issuer_key", "context", "validity", "schema"} <= set(body["checks"])
+    # Not an Open Badge: the VC Data Model's rules apply, not the OB schema, and the report
+    # says the same as `verified` (it said "invalid" before issue 12).
+    assert body["report"]["verdict"] == "valid"
+    schema = {c["id"]: c for c in body["report"]["checks"]}["schema"]
+    assert schema["details"]["profile"] == "vc-data-model"
 
 
 def test_a_tampered_credential_is_400_with_the_same_shape(client: TestClient) -> None:
@@ -198,7 +204,16 @@ def test_a_vc_jwt_verifies(client: TestClient, auth, issuer) -> None:
 
 def test_a_credential_issued_here_verifies(client: TestClient, auth, issuer) -> None:
     signed = issue(client, auth, vc2(issuer.did))
-    assert verify(client, signed).status_code == 200
+    response = verify(client, signed)
+    assert response.status_code == 200
+    # Its issuer is one of this service's own: recognised, by that list and entry.
+    assert response.json()["warnings"] == []
+    assert response.json()["report"]["trust"] == {
+        "status": "established",
+        "list": "this service's issuers",
+        "entry": {"id": issuer.did, "name": issuer.name},
+        "reason": f'The issuer {issuer.did} is on the trust list "this service\'s issuers".',
+    }
 
 
 # ------------------------------------------------------------------------------ chains
@@ -275,7 +290,29 @@ def test_a_bad_verify_request_is_400_with_the_verify_shape(client: TestClient, b
     result = response.json()
     _shape(result)
     assert result["verified"] is False
-    assert result["errors"][0]["name"] in ("invalid_request", "invalid_credential")
+    assert result["errors"][0]["name"] in ("invalid_request", "invalid_credential", "PARSING_ERROR")
+
+
+def test_a_credential_sent_as_a_json_string_is_a_parsing_error(client: TestClient) -> None:
+    """It was 200 verified: the string was read as JSON text (fails before issue 12)."""
+    signed = sign(credential())
+    response = verify(client, json.dumps(signed))
+    assert response.status_code == 400, response.text
+    assert response.json()["verified"] is False
+    assert response.json()["errors"][0]["name"] == "PARSING_ERROR"
+    assert verify(client, signed).status_code == 200  # the same credential as an object
+
+
+@pytest.mark.parametrize("previous", [456321, {"id": "urn:uuid:proof-1"}, [1, 2], True])
+def test_a_malformed_previous_proof_is_400_without_a_traceback(client, caplog, previous) -> None:
+    """A number made _dependency_order raise TypeError (logged as a traceback) before issue 12."""
+    chained = copy.deepcopy(_chain())
+    chained["proof"][1]["previousProof"] = previous
+    with caplog.at_level("ERROR"):
+        response = verify(client, chained)
+    assert response.status_code == 400, response.text
+    assert "invalid_signature" in {e["name"] for e in response.json()["errors"]}
+    assert not [r for r in caplog.records if r.exc_info], "no traceback is logged"
 
 
 def test_not_json_is_400(client: TestClient) -> None:

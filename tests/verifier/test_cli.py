@@ -84,7 +84,8 @@ def run(*args: Any, input: str | bytes | None = None):  # type: ignore[no-untype
 def test_valid_readable_report(files: dict[str, Path]) -> None:
     result = run(files["valid"])
     assert result.exit_code == 0, result.output
-    assert "VALID" in result.output
+    # No trust list given: the signature holds, nobody vouched for the issuer.
+    assert "Signature valid — issuer not recognised" in result.output
     assert "Classroom Environment" in result.output
     for label in ("Signature", "Issuer's own key", "Dates", "Revoked or suspended"):
         assert label in result.output
@@ -124,7 +125,7 @@ def test_indeterminate_exits_2(files: dict[str, Path]) -> None:
 def test_unusable_input_exits_64(files: dict[str, Path]) -> None:
     result = run(files["junk"])
     assert result.exit_code == 64
-    assert "NOT A READABLE CREDENTIAL" in result.output
+    assert "Not a readable credential" in result.output
 
 
 @pytest.mark.parametrize(
@@ -174,14 +175,28 @@ def test_stdin_and_jws_argument(files: dict[str, Path]) -> None:
 
 
 def test_trust_lists(files: dict[str, Path]) -> None:
-    assert run(files["valid"], "--trust", files["trust-a"]).exit_code == 0
+    """An issuer on no list keeps the verdict valid (exit 0) with trust not-established, and the
+    words say so; before issue 12 it was a failed check and exit 1."""
+    result = run(files["valid"], "--trust", files["trust-a"])
+    assert result.exit_code == 0
+    assert "Valid " in result.output and "Issuer recognised: A list" in result.output
     result = run(files["valid"], "--trust", files["trust-b"], "--json")
-    assert result.exit_code == 1
-    trust = {c["id"]: c for c in json.loads(result.output)["checks"]}["trust"]
-    assert trust["outcome"] == "failed"
-    assert (
-        run(files["valid"], "--trust", files["trust-b"], "--trust", files["trust-a"]).exit_code == 0
-    )
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    assert report["verdict"] == "valid"
+    assert report["trust"]["status"] == "not-established"
+    trust = {c["id"]: c for c in report["checks"]}["trust"]
+    assert trust["outcome"] == "warning"
+    result = run(files["valid"], "--trust", files["trust-b"])
+    assert "Signature valid — issuer not recognised" in result.output
+    result = run(files["valid"], "--trust", files["trust-b"], "--trust", files["trust-a"], "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["trust"] == {
+        "status": "established",
+        "list": "A list",
+        "entry": {"id": json.loads(result.output)["credential"]["issuer"]["id"], "name": None},
+        "reason": {c["id"]: c for c in json.loads(result.output)["checks"]}["trust"]["message"],
+    }
 
 
 def test_recipient(files: dict[str, Path]) -> None:
@@ -253,9 +268,7 @@ def test_readable_report_never_interprets_credential_text_as_markup() -> None:
         verdict="invalid",
         credential={"name": "[bold red]FAKE[/bold red]", "achievement": {}},
         checks=[
-            CheckResult(
-                CheckId.PROOF, Outcome.FAILED, "key did:key:z6Mk [link=https://evil]x", {}
-            )
+            CheckResult(CheckId.PROOF, Outcome.FAILED, "key did:key:z6Mk [link=https://evil]x", {})
         ],
         source="test.json",
     )

@@ -96,8 +96,9 @@ def test_post_a_jws(client: TestClient, world: World, media_type: str) -> None:
     response = client.post("/verify", content=token, headers={"content-type": media_type})
     assert response.status_code == 200
     assert response.json()["credential"]["format"] == "jwt"
-    # did_a is not on this verifier's trust list
-    assert response.json()["verdict"] == "invalid"
+    # did_a is not on this verifier's trust list: valid, but trust not established
+    assert response.json()["verdict"] == "valid"
+    assert response.json()["trust"]["status"] == "not-established"
 
 
 def test_post_a_baked_image(client: TestClient, signed: dict) -> None:
@@ -280,7 +281,8 @@ def test_the_page_shows_the_verdict_and_every_check(client: TestClient, signed: 
     )
     assert response.status_code == 200
     page = response.text
-    assert "verdict-invalid" in page and "Not valid" in page
+    assert 'class="verdict tone-bad"' in page and 'data-verdict="invalid"' in page
+    assert '<span class="headline">Invalid<small>' in page
     for label in ("Signature", "Issuer&#39;s own key", "Dates", "Revoked or suspended"):
         assert label in page, label
     assert "expired on 2026-10-01" in page
@@ -291,9 +293,12 @@ def test_the_page_for_a_pasted_credential_and_a_link(client: TestClient, signed:
     response = client.post(
         "/verify", headers=HTML, data={"credential": json.dumps(signed)}, files={"f": ("", b"")}
     )
-    assert "verdict-valid" in response.text
+    # The issuer is on the client's trust list: Valid, and which list recognised it.
+    assert 'data-verdict="valid" data-trust="established"' in response.text
+    assert '<span class="headline">Valid<small>' in response.text
+    assert "Issuer recognised: " in response.text
     response = client.get("/verify", headers=HTML, params={"url": BADGE_LINK})
-    assert "verdict-valid" in response.text
+    assert 'data-verdict="valid" data-trust="established"' in response.text
     assert f'value="{BADGE_LINK}"' in response.text
 
 
@@ -341,7 +346,14 @@ def test_create_verifier_app_reads_its_settings(world: World, signed: dict, tmp_
         assert client.get("/", follow_redirects=False).headers["location"] == "/verify"
         report = client.get("/verify", params={"url": BADGE_LINK}).json()
     assert {c["id"]: c["outcome"] for c in report["checks"]}["status"] == "passed"
-    assert report["verdict"] == "invalid"  # its issuer is not on the office's list
+    # Its issuer is not on the office's list: a valid signature, trust not established.
+    assert report["verdict"] == "valid"
+    assert report["trust"] == {
+        "status": "not-established",
+        "list": None,
+        "entry": None,
+        "reason": {c["id"]: c for c in report["checks"]}["trust"]["message"],
+    }
 
 
 def test_a_broken_configuration_stops_start_up(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from tests.verifier.support import (
     vm_of,
 )
 from verifier.pipeline import STEPS, MultipleCredentials
-from verifier.report import CheckId, Outcome, Verdict, decide_verdict
+from verifier.report import CheckId, Outcome, Verdict, decide_verdict, headline
 from verifier.validity import CLOCK_SKEW
 
 ALL_CHECKS = [
@@ -370,9 +370,13 @@ def test_a_tampered_jwt(world: World) -> None:
 def test_untrusted_issuer(world: World) -> None:
     trust = world.trust({"id": world.did_b, "name": "Someone else", "jurisdiction": "US-NM"})
     report = world.verify(world.signed(), trust=trust)
-    assert report.verdict is Verdict.INVALID
-    assert outcomes(report)["trust"] == "failed"
+    # Issue 12: the signature holds, so the verdict stays valid; trust is not established.
+    assert report.verdict is Verdict.VALID
+    assert outcomes(report)["trust"] == "warning"
     assert "none of the trust lists" in report.check(CheckId.TRUST).message
+    assert report.trust["status"] == "not-established"
+    assert headline(report).text == "Signature valid — issuer not recognised"
+    assert headline(report).tone == "warn"
 
 
 def test_trusted_issuer_says_which_list_and_purposes(world: World) -> None:
@@ -407,7 +411,7 @@ def test_trust_restricted_to_achievements(world: World) -> None:
     other = world.trust({"id": world.did_a, "achievements": ["https://elsewhere.example/a"]})
     assert outcomes(world.verify(credential, trust=allowed))["trust"] == "passed"
     report = world.verify(credential, trust=other)
-    assert outcomes(report)["trust"] == "failed"
+    assert outcomes(report)["trust"] == "warning"
     assert "not for the achievement" in report.check(CheckId.TRUST).message
 
 

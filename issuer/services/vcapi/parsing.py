@@ -19,7 +19,9 @@ from issuer.services.vcapi.errors import MalformedRequest, Unprocessable
 from issuer.urls import Urls
 from schemas.dates import is_xsd_datetime, parse_datetime
 from schemas.models import VC2_CONTEXT, VC11_CONTEXT
+from schemas.related import related_resource_problems
 from schemas.validation import json_kind
+from schemas.vcdm import is_url, typed_member_issues
 
 __all__ = [
     "CREDENTIAL_PATH",
@@ -41,7 +43,6 @@ SUITES = (DEFAULT_SUITE, "ecdsa-rdfc-2019", "Ed25519Signature2020")
 #: DCC status service's own limit is 64; URLs of real registrars run longer.
 MAX_ID_LENGTH = 512
 _NAME = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 #: The statuses DCC's status service accepts, and what each does here.
 STATUS_ACTIONS = {
     "revoked": StatusAction.revoke,
@@ -69,10 +70,6 @@ class IssueOptions:
     purposes: tuple[StatusPurpose, ...] = (StatusPurpose.revocation, StatusPurpose.suspension)
     suite: str = DEFAULT_SUITE
     created: str | None = None
-
-
-def _is_url_or_did(value: str) -> bool:
-    return bool(_SCHEME.match(value))
 
 
 def _check_context(credential: Mapping[str, Any]) -> str:
@@ -130,12 +127,12 @@ def _check_issuer(credential: Mapping[str, Any]) -> None:
         raise _bad("credential.issuer", "is required")
     issuer = credential["issuer"]
     if isinstance(issuer, str):
-        if not _is_url_or_did(issuer):
+        if not is_url(issuer):
             raise _bad("credential.issuer", f"must be a URL or DID, not {issuer[:100]!r}")
         return
     if isinstance(issuer, dict):
         issuer_id = issuer.get("id")
-        if not isinstance(issuer_id, str) or not _is_url_or_did(issuer_id):
+        if not isinstance(issuer_id, str) or not is_url(issuer_id):
             raise _bad(
                 "credential.issuer.id",
                 "is required when issuer is an object, and must be a URL or DID"
@@ -176,11 +173,32 @@ def _check_dates(credential: Mapping[str, Any], version: str) -> None:
             raise _bad("credential.validUntil", "is before its start of validity")
 
 
+def _check_typed_members(credential: Mapping[str, Any]) -> None:
+    """Each object of ``credentialStatus``, ``termsOfUse``, ``evidence``, ``refreshService`` and
+    ``credentialSchema`` has a ``type``; each ``credentialSchema`` also an ``id`` (a URL): the
+    verifier's VC Data Model rules (:func:`schemas.vcdm.typed_member_issues`), refused here."""
+    issues = typed_member_issues(credential)
+    if issues:
+        first = issues[0]
+        field = "credential" + first.path.removeprefix("$")
+        raise _bad(field, first.message.removeprefix(first.path + " "))
+
+
+def _check_related(credential: Mapping[str, Any]) -> None:
+    if "relatedResource" not in credential:
+        return
+    problems = related_resource_problems(
+        credential["relatedResource"], "credential.relatedResource"
+    )
+    if problems:
+        raise MalformedRequest("invalid_credential", problems[0], "credential.relatedResource")
+
+
 def _check_id(credential: Mapping[str, Any], urls: Urls) -> None:
     if "id" not in credential:
         return
     value = credential["id"]
-    if not isinstance(value, str) or not _is_url_or_did(value):
+    if not isinstance(value, str) or not is_url(value):
         raise _bad("credential.id", f"must be a URL, URN or DID, not {json_kind(value)}")
     if len(value) > MAX_ID_LENGTH:
         raise _bad("credential.id", f"is longer than {MAX_ID_LENGTH} characters")
@@ -294,11 +312,8 @@ def parse_issue_request(body: Any, urls: Urls) -> tuple[dict[str, Any], IssueOpt
     _check_dates(credential, version)
     if "proof" in credential:
         raise _bad("credential.proof", "must not be present: the issuer adds the proof")
-    status = credential.get("credentialStatus")
-    if status is not None:
-        entries = status if isinstance(status, list) else [status]
-        if not entries or not all(isinstance(e, dict) for e in entries):
-            raise _bad("credential.credentialStatus", "must be an object or an array of objects")
+    _check_typed_members(credential)
+    _check_related(credential)
     return credential, _parse_issue_options(body.get("options"))
 
 
