@@ -2,8 +2,9 @@
 
 Two questions, kept apart on purpose because a credential can pass one and fail the other:
 
-* ``proof``: does some proof of a supported suite verify, i.e. is the content exactly what the
-  key holder signed? Every proof is verified and listed; one valid proof suffices (OB 3.0).
+* ``proof``: does every proof verify, i.e. is the content exactly what the
+  key holder signed? Every proof is verified and listed, and every one must verify (Data
+  Integrity's rule for proof sets and chains).
 * ``issuer_key``: is the key that verified it the *issuer's*? It is when the verification
   method's controller is the issuer (a did:key / did:jwk issuer is its own controller; a did:web
   or https issuer lists the method under ``assertionMethod`` in its document, which the resolver
@@ -107,24 +108,26 @@ def _proof_entry(result: ProofResult) -> dict[str, Any]:
 def _judge_results(
     results: list[ProofResult], what: str
 ) -> tuple[Outcome, str, list[dict[str, Any]]]:
+    """Data Integrity's rule for a proof set or a ``previousProof`` chain: it holds only if
+    every proof does. A proof found wrong fails the credential whatever the others say (a bad
+    proof beside a good one is a tampering sign, not noise); a proof microcred cannot check (an
+    unknown suite, a key it could not fetch) makes it indeterminate, never passed."""
     entries = [_proof_entry(r) for r in results]
     verified = [r for r in results if r.verified]
-    if verified:
+    failures = [r.error for r in results if not r.verified]
+    if not failures:
         first = verified[0]
         assert first.method is not None
-        message = f"The {what} verifies ({first.suite}, key {first.method.id})."
-        others = len(results) - len(verified)
-        if others:
-            message += f" {others} other proof(s) did not verify; one valid proof suffices."
+        used = f"{first.suite}, key {first.method.id}"
+        message = f"The {what} verifies ({used})."
+        if len(verified) > 1:
+            message = f"All {len(verified)} proofs verify (the first: {used})."
         return Outcome.PASSED, message, entries
-    failures = [r.error for r in results]
-    # A proof microcred cannot check (an unknown suite, a key it could not fetch) says nothing
-    # against the credential: indeterminate, unless another proof is found to be wrong.
-    if failures and all(_cannot_be_checked(e) for e in failures):
-        return Outcome.INDETERMINATE, explain_proof_error(failures[0]), entries
-    # Name the most telling failure: a bad signature over an unsupported extra proof.
-    ranked = sorted(failures, key=lambda e: isinstance(e, UnsupportedSuite | type(None)))
-    return Outcome.FAILED, explain_proof_error(ranked[0]), entries
+    wrong = [e for e in failures if not _cannot_be_checked(e)]
+    some = f" {len(verified)} of {len(results)} proofs verify; every one must." if verified else ""
+    if not wrong:
+        return Outcome.INDETERMINATE, explain_proof_error(failures[0]) + some, entries
+    return Outcome.FAILED, explain_proof_error(wrong[0]) + some, entries
 
 
 def _cannot_be_checked(error: BaseException | None) -> bool:

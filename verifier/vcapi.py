@@ -15,8 +15,8 @@ that each *passed*, *failed*, *warned*, were *indeterminate* or *skipped*. The t
   verifies anyway);
 * ``warnings`` holds warnings, and failures of checks the caller did not require.
 
-Proofs follow Data Integrity rather than Open Badges: every proof of a proof set or
-``previousProof`` chain must verify (the pipeline, following OB 3.0, accepts any one).
+Proofs follow Data Integrity, here as in the pipeline: every proof of a proof set or
+``previousProof`` chain must verify.
 
 Which checks are required: ``options.checks`` when given (names below, with common aliases),
 otherwise every check, and then ``verified`` is the report's verdict: ``verified == (verdict ==
@@ -204,29 +204,6 @@ def _error_name(check: CheckResult) -> str:
     }.get(check.id, f"{check.id}_failed")
 
 
-def _every_proof(check: CheckResult) -> CheckResult:
-    """Data Integrity's rule for proof sets and chains: verified only if *every* proof verifies.
-
-    The pipeline follows Open Badges 3.0 (one valid proof suffices) and lists each proof; the
-    VC-API answers for Data Integrity, so a broken link of a ``previousProof`` chain, or a bad
-    proof beside a good one, fails here.
-    """
-    if check.id is not CheckId.PROOF or check.outcome is not Outcome.PASSED:
-        return check
-    proofs = check.details.get("proofs") or []
-    bad = [(i, p) for i, p in enumerate(proofs) if not p.get("verified")]
-    if not bad:
-        return check
-    index, proof = bad[0]
-    described = "/".join(str(p) for p in (proof.get("type"), proof.get("cryptosuite")) if p)
-    message = (
-        f"Proof {index} ({described}) does not verify: {proof.get('error', 'no reason given')}. "
-        f"A proof set or chain verifies only if every proof does ({len(bad)} of {len(proofs)} "
-        "do not)."
-    )
-    return CheckResult(check.id, Outcome.FAILED, message, check.details)
-
-
 def _entry(check: CheckResult) -> dict[str, str]:
     return {"name": _error_name(check), "message": check.message, "check": str(check.id)}
 
@@ -235,23 +212,14 @@ def judge(report: VerificationReport, required: Sequence[CheckId] | None) -> Ver
     """The VC-API verdict on one pipeline report (see the module docstring).
 
     Without ``options.checks`` ``verified`` is exactly ``report.verdict == "valid"``: the same
-    verdict the CLI, ``POST /verify`` and the page give. The one Data Integrity rule the
-    pipeline does not follow (every proof of a set or chain must verify) is applied to the
-    report itself, and its verdict decided again, so the report returned says the same.
+    verdict the CLI, ``POST /verify`` and the page give.
     """
     if report.unusable:
         parse = report.checks[0]
         return Verification(
             False, [], [], [{"name": "invalid_credential", "message": parse.message}], report
         )
-    checks = [_every_proof(check) for check in report.checks]
-    if checks != list(report.checks):
-        report = VerificationReport.build(
-            checks,
-            credential=report.credential,
-            source=report.source,
-            checked_at=report.checked_at,
-        )
+    checks = list(report.checks)
     passed: list[str] = []
     warnings: list[dict[str, str]] = []
     errors: list[dict[str, str]] = []

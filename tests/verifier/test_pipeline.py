@@ -199,16 +199,26 @@ def test_unknown_suite_beside_a_bad_signature_is_invalid(world: World) -> None:
     assert "signature does not match" in report.check(CheckId.PROOF).message
 
 
-def test_one_valid_proof_suffices(world: World) -> None:
+def test_every_proof_of_a_set_must_verify(world: World) -> None:
+    """Data Integrity's rule, on every surface: a proof microcred cannot check beside a good one
+    leaves the credential unconfirmed; a wrong proof beside a good one makes it invalid (this
+    was "one valid proof suffices" before, which the VC-API contradicted)."""
     credential = world.signed()
-    credential["proof"] = [
-        {"type": "SomeProofType", "proofPurpose": "assertionMethod"},
-        credential["proof"],
-    ]
+    good = credential["proof"]
+    credential["proof"] = [{"type": "SomeProofType", "proofPurpose": "assertionMethod"}, good]
     report = world.verify(credential)
-    assert report.verdict is Verdict.VALID
+    assert report.verdict is Verdict.INDETERMINATE
+    assert outcomes(report)["proof"] == "indeterminate"
+    assert "1 of 2 proofs verify; every one must" in report.check(CheckId.PROOF).message
     proofs = report.check(CheckId.PROOF).details["proofs"]
     assert [p["verified"] for p in proofs] == [False, True]
+    wrong = dict(good, proofValue=good["proofValue"][:-4] + "1111")
+    credential["proof"] = [good, wrong]
+    report = world.verify(credential)
+    assert report.verdict is Verdict.INVALID
+    assert outcomes(report)["proof"] == "failed"
+    credential["proof"] = [good, good]
+    assert world.verify(credential).verdict is Verdict.VALID
 
 
 def test_no_proof(world: World) -> None:
