@@ -15,13 +15,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from issuer.app import create_app
 from issuer.settings import Settings
 from keys.did import did_key
 from keys.keypairs import KeyType, SigningKey
 from keys.suites import ProofOptions, add_proof
-from schemas.loader import bundled_loader
+from schemas.loader import bundled_loader, preloading_loader
 from tests.issuer.support import BASE_URL, award_http, bearer
 from tests.issuer.test_vcapi import VC2, configured_client, issue, vc2, verify
+from verifier.settings import VerifierSettings
 
 ISSUER_KEY = SigningKey.from_seed(bytes(range(32)))
 NOTARY_KEY = SigningKey.from_seed(bytes(range(1, 33)))
@@ -518,3 +520,49 @@ def test_a_signed_credential_with_a_context_we_do_not_carry_is_400(client, vendo
     names = {e["name"] for e in response.json()["errors"]}
     assert {"invalid_jsonld", "invalid_signature"} <= names
     assert "examples/v2" in response.text
+
+
+# ------------------------------------------------------------------------------ operator contexts
+
+OFFICE_CONTEXT_URL = "https://office.example/contexts/classroom/v1"
+OFFICE_CONTEXT = {
+    "@context": {
+        "@protected": True,
+        "favouriteColour": "https://office.example/vocab#favouriteColour",
+    }
+}
+
+
+def test_operator_contexts_reach_the_vcapi_verifier(
+    settings: Settings, engine, runtime, tmp_path: Path
+) -> None:
+    """``MICROCRED_VERIFIER_CONTEXTS`` applies to ``/credentials/verify`` as to ``/verify``:
+    the VC-API adds its own contexts on top of the verifier's loader, not instead of it."""
+    unsigned = credential(
+        credentialSubject={"id": "did:example:teacher", "favouriteColour": "teal"}
+    )
+    unsigned["@context"] = [*unsigned["@context"], OFFICE_CONTEXT_URL]
+    signed = add_proof(
+        unsigned,
+        suite="eddsa-rdfc-2022",
+        key=ISSUER_KEY,
+        options=ProofOptions(verification_method=_vm(ISSUER_KEY)),
+        loader=preloading_loader(bundled_loader(), {OFFICE_CONTEXT_URL: OFFICE_CONTEXT}),
+    )
+    context_file = tmp_path / "classroom.jsonld"
+    context_file.write_text(json.dumps(OFFICE_CONTEXT))
+    answers = {}
+    for label, contexts in (("without", []), ("with", [f"{OFFICE_CONTEXT_URL}={context_file}"])):
+        app = create_app(
+            settings,
+            engine=engine,
+            runtime=runtime,
+            verifier_settings=VerifierSettings(contexts=contexts),
+        )
+        with TestClient(app, base_url=BASE_URL) as client:
+            answers[label] = client.post(
+                "/credentials/verify", json={"verifiableCredential": signed}
+            )
+    assert answers["without"].status_code == 400
+    assert answers["with"].status_code == 200, answers["with"].json()
+    assert answers["with"].json()["verified"] is True

@@ -403,7 +403,7 @@ async def post_credentials_verify(
     try:
         result = await verifier.run(
             vcapi_verify.verify_credential,
-            verifier.with_loader(vcapi.context_loader(runtime)),
+            verifier.with_loader(vcapi.context_loader(runtime, verifier.loader)),
             body,
             now=_now(),
         )
@@ -432,7 +432,7 @@ async def post_presentations_verify(
     try:
         result = await verifier.run(
             vcapi_verify.verify_presentation,
-            verifier.with_loader(vcapi.context_loader(runtime)),
+            verifier.with_loader(vcapi.context_loader(runtime, verifier.loader)),
             body,
             now=_now(),
         )

@@ -205,11 +205,14 @@ def _loader_with(base: DocumentLoader, entries: tuple[str, ...]) -> DocumentLoad
     return preloading_loader(base, documents)
 
 
-def context_loader(runtime: Runtime) -> DocumentLoader:
-    """The runtime's loader, plus the contexts of ``MICROCRED_VCAPI_CONTEXTS`` (one loader per
-    setting, so the canonicalizer's per-loader context cache is kept)."""
+def context_loader(runtime: Runtime, base: DocumentLoader | None = None) -> DocumentLoader:
+    """``base`` (the runtime's loader when issuing; the verifier's, with the operator's
+    ``MICROCRED_VERIFIER_CONTEXTS``, when verifying) plus the contexts of
+    ``MICROCRED_VCAPI_CONTEXTS`` (one loader per pair, so the canonicalizer's per-loader
+    context cache is kept)."""
+    loader = runtime.loader if base is None else base
     entries = tuple(runtime.settings.vcapi_contexts)
-    return _loader_with(runtime.loader, entries) if entries else runtime.loader
+    return _loader_with(loader, entries) if entries else loader
 
 
 def _refusal(error: Exception) -> Unprocessable | None:
