@@ -50,7 +50,7 @@ from pydantic import (
 )
 
 from schemas.dates import format_datetime
-from schemas.json_values import as_list, strings
+from schemas.json_values import as_list, strings, type_names
 
 # --------------------------------------------------------------------------- constants
 
@@ -75,6 +75,18 @@ CREDENTIAL_REFRESH_TYPE = "1EdTechCredentialRefresh"
 OB_CREDENTIAL_TYPES = frozenset(
     {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"}
 )
+
+
+def is_open_badge(document: Mapping[str, Any]) -> bool:
+    """Whether the Open Badges 3.0 profile applies: the credential is typed
+    OpenBadgeCredential, AchievementCredential or EndorsementCredential, or it uses the OB 3.0
+    context (it claims OB's vocabulary, so a mistyped Open Badge is judged as one and fails
+    its schema rather than passing as some other VC)."""
+    if not OB_CREDENTIAL_TYPES.isdisjoint(type_names(document)):
+        return True
+    context = document.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    return any(isinstance(c, str) and OB_CONTEXT_PATTERN.match(c) for c in contexts)
 
 ACHIEVEMENT_TYPES: tuple[str, ...] = (
     "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree",

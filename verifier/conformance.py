@@ -22,20 +22,19 @@ from typing import Any
 
 from schemas.canonical import to_quads
 from schemas.errors import ContextNotBundled, SchemaNotBundled, SchemasError
-from schemas.json_values import type_names
 from schemas.models import (
     JSON_SCHEMA_VALIDATOR_TYPE,
     OB_CONTEXT_PATTERN,
-    OB_CREDENTIAL_TYPES,
     VC2_CONTEXT,
     VC11_CONTEXT,
+    is_open_badge,
 )
 from schemas.validation import schema_id_for, validate_credential
 from schemas.vcdm import VC11_PROFILE, data_model_profile, validate_data_model
 from verifier.context import VerificationContext
 from verifier.report import CheckId, CheckResult, Outcome
 
-__all__ = ["check_context", "check_schema", "is_open_badge"]
+__all__ = ["check_context", "check_schema"]
 
 #: The unversioned OB context: accepted, but its meaning changes under the credential's feet.
 OB_UNVERSIONED_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
@@ -143,18 +142,6 @@ def _declared_schemas(document: Mapping[str, Any]) -> list[str]:
         if JSON_SCHEMA_VALIDATOR_TYPE in types:
             found.append(entry["id"])
     return found
-
-
-def is_open_badge(document: Mapping[str, Any]) -> bool:
-    """Whether the Open Badges 3.0 profile applies: the credential is typed
-    OpenBadgeCredential, AchievementCredential or EndorsementCredential, or it uses the OB 3.0
-    context (it claims OB's vocabulary, so a mistyped Open Badge is judged as one and fails
-    its schema rather than passing as some other VC)."""
-    if not OB_CREDENTIAL_TYPES.isdisjoint(type_names(document)):
-        return True
-    context = document.get("@context")
-    contexts = context if isinstance(context, list) else [context]
-    return any(isinstance(c, str) and OB_CONTEXT_PATTERN.match(c) for c in contexts)
 
 
 def check_schema(ctx: VerificationContext) -> CheckResult:

@@ -2,9 +2,10 @@
 
 Two questions, kept apart on purpose because a credential can pass one and fail the other:
 
-* ``proof``: does every proof verify, i.e. is the content exactly what the
-  key holder signed? Every proof is verified and listed, and every one must verify (Data
-  Integrity's rule for proof sets and chains).
+* ``proof``: do the proofs verify, i.e. is the content exactly what the key holder signed?
+  Every proof is verified and listed. A proof found wrong fails; one that cannot be checked
+  (unknown suite) makes a VC indeterminate (Data Integrity: every proof must verify) and is
+  set aside for an Open Badge with another verified proof (OB 3.0, as the 1EdTech validator).
 * ``issuer_key``: is the key that verified it the *issuer's*? It is when the verification
   method's controller is the issuer (a did:key / did:jwk issuer is its own controller; a did:web
   or https issuer lists the method under ``assertionMethod`` in its document, which the resolver
@@ -45,6 +46,7 @@ from keys.suites import ProofExpectations, ProofResult, proofs_of, verify_proofs
 from keys.suites.base import AUTHENTICATION
 from schemas.canonical import DocumentLoader
 from schemas.errors import CanonicalizationError, ContextNotBundled
+from schemas.models import is_open_badge
 from verifier.context import PresentationOutcome, VerificationContext, is_retrieval_failure
 from verifier.inputs import Presentation
 from verifier.report import CheckId, CheckResult, Outcome
@@ -106,28 +108,42 @@ def _proof_entry(result: ProofResult) -> dict[str, Any]:
 
 
 def _judge_results(
-    results: list[ProofResult], what: str
+    results: list[ProofResult], what: str, *, open_badge: bool = False
 ) -> tuple[Outcome, str, list[dict[str, Any]]]:
-    """Data Integrity's rule for a proof set or a ``previousProof`` chain: it holds only if
-    every proof does. A proof found wrong fails the credential whatever the others say (a bad
-    proof beside a good one is a tampering sign, not noise); a proof microcred cannot check (an
-    unknown suite, a key it could not fetch) makes it indeterminate, never passed."""
+    """A proof set or ``previousProof`` chain, judged by the credential's profile.
+
+    Every profile: a proof found *wrong* (a known suite whose signature does not hold) fails the
+    credential whatever the others say — a bad proof beside a good one is a tampering sign.
+    A proof microcred *cannot check* (a suite it does not know, a key it could not fetch):
+
+    * VC Data Integrity (any VC): every proof must verify, so it leaves the credential
+      indeterminate, never passed;
+    * Open Badges 3.0: one verified proof suffices and a proof of a type the verifier does not
+      support is set aside, as the 1EdTech validator does (its ``simple-multiple-proofs``
+      fixture is valid).
+    """
     entries = [_proof_entry(r) for r in results]
     verified = [r for r in results if r.verified]
     failures = [r.error for r in results if not r.verified]
-    if not failures:
-        first = verified[0]
-        assert first.method is not None
-        used = f"{first.suite}, key {first.method.id}"
-        message = f"The {what} verifies ({used})."
-        if len(verified) > 1:
-            message = f"All {len(verified)} proofs verify (the first: {used})."
-        return Outcome.PASSED, message, entries
     wrong = [e for e in failures if not _cannot_be_checked(e)]
-    some = f" {len(verified)} of {len(results)} proofs verify; every one must." if verified else ""
-    if not wrong:
+    counted = f" {len(verified)} of {len(results)} proofs verify; every one must."
+    some = counted if verified else ""
+    if wrong:
+        return Outcome.FAILED, explain_proof_error(wrong[0]) + some, entries
+    if failures and not (verified and open_badge):
         return Outcome.INDETERMINATE, explain_proof_error(failures[0]) + some, entries
-    return Outcome.FAILED, explain_proof_error(wrong[0]) + some, entries
+    first = verified[0]
+    assert first.method is not None
+    used = f"{first.suite}, key {first.method.id}"
+    message = f"The {what} verifies ({used})."
+    if len(verified) > 1:
+        message = f"All {len(verified)} proofs verify (the first: {used})."
+    if failures:
+        message += (
+            f" {len(failures)} other proof(s) could not be checked and are set aside (Open "
+            "Badges 3.0: one verified proof suffices)."
+        )
+    return Outcome.PASSED, message, entries
 
 
 def _cannot_be_checked(error: BaseException | None) -> bool:
@@ -143,7 +159,9 @@ def _embedded_proof(ctx: VerificationContext) -> CheckResult:
             "The credential has no proof: nothing shows who issued it or that it is unchanged.",
             {"format": "ldp", "proofs": []},
         )
-    outcome, message, entries = _judge_results(results, "signature")
+    outcome, message, entries = _judge_results(
+        results, "signature", open_badge=is_open_badge(ctx.document)
+    )
     return CheckResult(CheckId.PROOF, outcome, message, {"format": "ldp", "proofs": entries})
 
 

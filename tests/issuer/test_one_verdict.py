@@ -28,7 +28,7 @@ from keys.did import did_key
 from microcred.cli import app
 from tests.issuer.test_vcapi import open_badge, vc2
 from tests.issuer.test_vcapi_verify import ISSUER_KEY, sign
-from verifier.report import HEADLINE_INVALID, HEADLINE_UNRECOGNISED
+from verifier.report import HEADLINE_INDETERMINATE, HEADLINE_INVALID, HEADLINE_UNRECOGNISED
 
 HTML = {"accept": "text/html"}
 ISSUER = did_key(ISSUER_KEY.public_key)
@@ -54,6 +54,19 @@ def _plain_vc_without_issuer() -> dict[str, Any]:
     return sign(document)
 
 
+def _with_an_unknown_proof(credential: dict[str, Any]) -> dict[str, Any]:
+    unknown = {"type": "SomeProofType", "proofPurpose": "assertionMethod"}
+    return {**credential, "proof": [unknown, credential["proof"]]}
+
+
+def _open_badge_with_an_unknown_proof() -> dict[str, Any]:
+    return _with_an_unknown_proof(_open_badge())
+
+
+def _plain_vc_with_an_unknown_proof() -> dict[str, Any]:
+    return _with_an_unknown_proof(_plain_vc())
+
+
 def _expired() -> dict[str, Any]:
     return sign(vc2(ISSUER, validFrom="2026-01-01T00:00:00Z", validUntil="2026-02-01T00:00:00Z"))
 
@@ -65,8 +78,23 @@ CASES = [
     ("plain VC valid", _plain_vc, "valid", set(), "vc-data-model"),
     ("plain VC missing issuer", _plain_vc_without_issuer, "invalid", None, "vc-data-model"),
     ("expired", _expired, "invalid", {"validity"}, "vc-data-model"),
+    # A proof of a suite microcred does not know beside a good one: set aside for an Open
+    # Badge (OB 3.0), unconfirmed for any other VC (Data Integrity) — on every surface.
+    ("OB + unknown proof", _open_badge_with_an_unknown_proof, "valid", set(), "open-badges"),
+    (
+        "plain VC + unknown proof",
+        _plain_vc_with_an_unknown_proof,
+        "indeterminate",
+        set(),
+        "vc-data-model",
+    ),
 ]
-HEADLINES = {"valid": HEADLINE_UNRECOGNISED, "invalid": HEADLINE_INVALID}
+HEADLINES = {
+    "valid": HEADLINE_UNRECOGNISED,
+    "invalid": HEADLINE_INVALID,
+    "indeterminate": HEADLINE_INDETERMINATE,
+}
+EXIT_CODES = {"valid": 0, "invalid": 1, "indeterminate": 2}
 
 
 def _failed(report: dict[str, Any]) -> set[str]:
@@ -91,7 +119,7 @@ def test_every_surface_gives_the_same_verdict(
     # The CLI, as a person runs it.
     result = CliRunner().invoke(app, ["verify", str(path), "--json"])
     cli = json.loads(result.output)
-    assert result.exit_code == (0 if verdict == "valid" else 1), result.output
+    assert result.exit_code == EXIT_CODES[verdict], result.output
     readable = CliRunner().invoke(app, ["verify", str(path)]).output
     # POST /verify (the JSON report) and the page (HTML), on the service.
     http = client.post("/verify", json=credential).json()
@@ -113,7 +141,9 @@ def test_every_surface_gives_the_same_verdict(
     assert _failed(cli) == _failed(http) == _failed(vcapi["report"])
     assert vcapi["verified"] is (verdict == "valid")
     assert response.status_code == (200 if verdict == "valid" else 400)
-    assert {e["check"] for e in vcapi["errors"]} == _failed(cli)
+    # The VC-API's errors: every check that failed or could not be carried out.
+    undecided = {c["id"] for c in cli["checks"] if c["outcome"] == "indeterminate"}
+    assert {e["check"] for e in vcapi["errors"]} == _failed(cli) | undecided
     # The words a person reads.
     words = HEADLINES[verdict]
     assert words in readable

@@ -199,26 +199,44 @@ def test_unknown_suite_beside_a_bad_signature_is_invalid(world: World) -> None:
     assert "signature does not match" in report.check(CheckId.PROOF).message
 
 
-def test_every_proof_of_a_set_must_verify(world: World) -> None:
-    """Data Integrity's rule, on every surface: a proof microcred cannot check beside a good one
-    leaves the credential unconfirmed; a wrong proof beside a good one makes it invalid (this
-    was "one valid proof suffices" before, which the VC-API contradicted)."""
-    credential = world.signed()
-    good = credential["proof"]
-    credential["proof"] = [{"type": "SomeProofType", "proofPurpose": "assertionMethod"}, good]
-    report = world.verify(credential)
-    assert report.verdict is Verdict.INDETERMINATE
-    assert outcomes(report)["proof"] == "indeterminate"
-    assert "1 of 2 proofs verify; every one must" in report.check(CheckId.PROOF).message
+def test_a_proof_set_by_the_credentials_profile(world: World) -> None:
+    """A wrong proof beside a good one fails any credential. A proof of a suite microcred does
+    not know beside a good one: an Open Badge is valid (OB 3.0, as the 1EdTech validator's
+    ``simple-multiple-proofs`` fixture), any other VC indeterminate (Data Integrity: every proof
+    must verify). Every surface gives the same answer (tests/issuer/test_one_verdict.py)."""
+    badge = world.signed()
+    good = badge["proof"]
+    unknown = {"type": "SomeProofType", "proofPurpose": "assertionMethod"}
+    badge["proof"] = [unknown, good]
+    report = world.verify(badge)
+    assert report.verdict is Verdict.VALID
+    assert "set aside" in report.check(CheckId.PROOF).message
     proofs = report.check(CheckId.PROOF).details["proofs"]
     assert [p["verified"] for p in proofs] == [False, True]
     wrong = dict(good, proofValue=good["proofValue"][:-4] + "1111")
-    credential["proof"] = [good, wrong]
-    report = world.verify(credential)
+    badge["proof"] = [good, wrong]
+    report = world.verify(badge)
     assert report.verdict is Verdict.INVALID
     assert outcomes(report)["proof"] == "failed"
-    credential["proof"] = [good, good]
-    assert world.verify(credential).verdict is Verdict.VALID
+    assert "1 of 2 proofs verify; every one must" in report.check(CheckId.PROOF).message
+    badge["proof"] = [good, good]
+    assert world.verify(badge).verdict is Verdict.VALID
+
+    plain = world.sign(
+        {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": world.did_a,
+            "validFrom": "2026-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:teacher"},
+        }
+    )
+    assert world.verify(plain).verdict is Verdict.VALID
+    plain["proof"] = [unknown, plain["proof"]]
+    report = world.verify(plain)
+    assert report.verdict is Verdict.INDETERMINATE
+    assert outcomes(report)["proof"] == "indeterminate"
+    assert "1 of 2 proofs verify; every one must" in report.check(CheckId.PROOF).message
 
 
 def test_no_proof(world: World) -> None:
