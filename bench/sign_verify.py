@@ -34,6 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 SUITES = (
     "eddsa-rdfc-2022",
+    "ecdsa-rdfc-2019/P-256",
+    "ecdsa-rdfc-2019/P-384",
+    "eddsa-jcs-2022",
+    "ecdsa-jcs-2019/P-256",
     "Ed25519Signature2020",
     "jwt-EdDSA",
     "jwt-ES256",
@@ -76,10 +80,12 @@ def _measure(suite: str, seconds: float) -> dict[str, Any]:
 
     loader = bundled_loader()
     resolver = KeyResolver()
+    # "suite/curve": the suite's variant for that key type (ECDSA on P-256 or P-384).
+    suite, _, curve = suite.partition("/")
     key_type = {
         "jwt-ES256": KeyType.P256,
         "jwt-RS256": KeyType.RSA,
-    }.get(suite, KeyType.ED25519)
+    }.get(suite, {"P-256": KeyType.P256, "P-384": KeyType.P384}.get(curve, KeyType.ED25519))
     key = SigningKey.generate(key_type)
     if key_type is KeyType.RSA:
         did = did_jwk(key.public_key)
@@ -120,7 +126,7 @@ def _measure(suite: str, seconds: float) -> dict[str, Any]:
     verify_per_s = _rate(verify, seconds)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
-        "suite": suite,
+        "suite": f"{suite}/{curve}" if curve else suite,
         "sign_per_s": round(sign_per_s, 1),
         "verify_per_s": round(verify_per_s, 1),
         "peak_rss_mb": round(peak, 1),
