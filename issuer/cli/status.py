@@ -187,7 +187,7 @@ def status_events(
         rows = status_service.events(session, issuer=owner, award=award, limit=limit)
         views = [status_service.event_view(runtime, r) for r in rows]
     if json_output:
-        echo_json([v.to_json() for v in views])
+        echo_json([{**v.model_dump(), "at": format_datetime(v.at)} for v in views])
         return
     for view in views:
         change = (

@@ -74,6 +74,7 @@ from issuer.models import (
     StatusAction,
     StatusAllocation,
     StatusEvent,
+    StatusEventPublic,
     StatusList,
     StatusPurpose,
 )
@@ -756,29 +757,9 @@ def events(
     return session.exec(query).all()
 
 
-@dataclass(frozen=True)
-class StatusEventView:
+def event_view(runtime: Runtime, row: StatusEvent) -> StatusEventPublic:
     """An audit log entry as the API and the CLI show it."""
-
-    id: int
-    credential_id: str
-    action: str
-    reason: str
-    actor: str
-    previous_status: str
-    new_status: str
-    #: False for a request that found the credential already in that state.
-    changed: bool
-    at: datetime
-    #: The component whose change made this one (a stack credential following it), if any.
-    cause_credential_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {**vars(self), "at": format_datetime(self.at)}
-
-
-def event_view(runtime: Runtime, row: StatusEvent) -> StatusEventView:
-    return StatusEventView(
+    return StatusEventPublic(
         id=row.id or 0,
         credential_id=runtime.urls.credential(row.award_id),
         action=row.action,

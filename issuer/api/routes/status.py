@@ -227,12 +227,7 @@ def status_events(
     """The audit log of status changes, oldest first: who, when, why, before and after."""
     award = status_service.find_award(session, credential, issuer) if credential else None
     rows = status_service.events(session, issuer=issuer, award=award, limit=limit, offset=offset)
-    return [
-        StatusEventPublic.model_validate(
-            status_service.event_view(runtime, r), from_attributes=True
-        )
-        for r in rows
-    ]
+    return [status_service.event_view(runtime, r) for r in rows]
 
 
 @router.get(_ADMIN + "/status/revocations", tags=["status"])
