@@ -39,8 +39,8 @@ from issuer.models import Award, AwardStatus, StackRuleRecord, StatusAction, Sta
 from issuer.services.context import Runtime
 from issuer.services.stacks import counted_components, evaluate_for, stack_version_of
 from issuer.services.status_machine import (
-    StatusHolder,
     apply_transitions,
+    award_audit,
     chunks,
     load_allocations,
 )
@@ -260,20 +260,7 @@ def _apply(
     verb = _VERB[request.action]
     reason = f"{_named(request.runtime, causes)} {verb}: {request.reason}"
 
-    def audit(
-        holder: StatusHolder, previous: AwardStatus, status: AwardStatus, at: datetime
-    ) -> StatusEvent:
-        return StatusEvent(
-            award_id=holder.id,
-            issuer_id=holder.issuer_id,
-            action=action.value,
-            reason=reason,
-            actor=request.actor,
-            previous_status=previous.value,
-            new_status=status.value,
-            at=at,
-            cause_award_id=causes[0].id,
-        )
+    audit = award_audit(action, reason, request.actor, cause_award_id=causes[0].id)
 
     [transition] = apply_transitions(
         session,

@@ -83,8 +83,8 @@ from issuer.services.errors import InvalidInput, IssuanceFailed, NotFound
 from issuer.services.signing import sign_credential, signer_for
 from issuer.services.stack_status import StackEffect, follow_components
 from issuer.services.status_machine import (
-    StatusHolder,
     apply_transitions,
+    award_audit,
     chunks,
     load_allocations,
 )
@@ -624,19 +624,7 @@ def change_statuses(
         awards = _lock_awards(session, credentials, issuer)
         allocations = load_allocations(session, [a.id for a in awards])
 
-        def audit(
-            holder: StatusHolder, previous: AwardStatus, status: AwardStatus, at: datetime
-        ) -> StatusEvent:
-            return StatusEvent(
-                award_id=holder.id,
-                issuer_id=holder.issuer_id,
-                action=action.value,
-                reason=reason,
-                actor=actor,
-                previous_status=previous.value,
-                new_status=status.value,
-                at=at,
-            )
+        audit = award_audit(action, reason, actor)
 
         transitions = apply_transitions(
             session,

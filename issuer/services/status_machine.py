@@ -27,7 +27,14 @@ import sqlalchemy as sa
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from issuer.models import AwardStatus, StatusAction, StatusAllocation, StatusList, StatusPurpose
+from issuer.models import (
+    AwardStatus,
+    StatusAction,
+    StatusAllocation,
+    StatusEvent,
+    StatusList,
+    StatusPurpose,
+)
 from issuer.services.errors import Conflict
 
 __all__ = [
@@ -38,6 +45,7 @@ __all__ = [
     "AuditRow",
     "AuditWriter",
     "apply_transitions",
+    "award_audit",
     "chunks",
     "load_allocations",
     "next_status",
@@ -135,6 +143,30 @@ class Transition:
 
 #: Makes the audit row of a request: ``(holder, previous, new, at)`` → a row to add.
 AuditWriter = Callable[[StatusHolder, AwardStatus, AwardStatus, datetime], AuditRow]
+
+
+def award_audit(
+    action: StatusAction, reason: str, actor: str, *, cause_award_id: uuid.UUID | None = None
+) -> AuditWriter:
+    """The audit writer of a status request on awards: one ``StatusEvent`` per credential,
+    naming the component that caused it when a stack credential follows one."""
+
+    def audit(
+        holder: StatusHolder, previous: AwardStatus, status: AwardStatus, at: datetime
+    ) -> StatusEvent:
+        return StatusEvent(
+            award_id=holder.id,
+            issuer_id=holder.issuer_id,
+            action=action.value,
+            reason=reason,
+            actor=actor,
+            previous_status=previous.value,
+            new_status=status.value,
+            at=at,
+            cause_award_id=cause_award_id,
+        )
+
+    return audit
 
 
 def apply_transitions(
