@@ -17,7 +17,7 @@ W3C VC Data Model's rules (:mod:`schemas.vcdm`), by its ``@context[0]``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from schemas.canonical import to_quads
@@ -29,7 +29,7 @@ from schemas.models import (
     VC11_CONTEXT,
     is_open_badge,
 )
-from schemas.validation import schema_id_for, validate_credential
+from schemas.validation import SchemaIssue, schema_id_for, validate_credential
 from schemas.vcdm import VC11_PROFILE, data_model_profile, validate_data_model
 from verifier.context import VerificationContext
 from verifier.report import CheckId, CheckResult, Outcome
@@ -156,16 +156,7 @@ def _check_data_model(document: Mapping[str, Any]) -> CheckResult:
     issues = validate_data_model(document)
     version = "1.1" if data_model_profile(document) == VC11_PROFILE else "2.0"
     model = f"VC Data Model {version}"
-    details: dict[str, Any] = {
-        "profile": "vc-data-model",
-        "schemas": [data_model_profile(document)],
-        "unchecked": [],
-        "issueCount": len(issues),
-        "issues": [
-            {"path": i.path, "message": i.message, "schema": i.schema_id}
-            for i in issues[:MAX_LISTED_ISSUES]
-        ],
-    }
+    details = _schema_details("vc-data-model", [data_model_profile(document)], [], issues)
     if issues:
         return CheckResult(
             CheckId.SCHEMA,
@@ -182,6 +173,22 @@ def _check_data_model(document: Mapping[str, Any]) -> CheckResult:
     )
 
 
+def _schema_details(
+    profile: str, schemas: list[str], unchecked: list[str], issues: Sequence[SchemaIssue]
+) -> dict[str, Any]:
+    """The ``schema`` check's details, whichever profile judged the credential."""
+    return {
+        "profile": profile,
+        "schemas": schemas,
+        "unchecked": unchecked,
+        "issueCount": len(issues),
+        "issues": [
+            {"path": i.path, "message": i.message, "schema": i.schema_id}
+            for i in issues[:MAX_LISTED_ISSUES]
+        ],
+    }
+
+
 def _check_open_badge(document: dict[str, Any]) -> CheckResult:
     default_id = schema_id_for(document)
     to_apply: dict[str, str | None] = {default_id: None}  # our schema id → declared id
@@ -196,16 +203,7 @@ def _check_open_badge(document: dict[str, Any]) -> CheckResult:
     issues = []
     for named in to_apply.values():
         issues.extend(validate_credential(document, schema_id=named))
-    details: dict[str, Any] = {
-        "profile": "open-badges",
-        "schemas": list(to_apply),
-        "unchecked": unchecked,
-        "issueCount": len(issues),
-        "issues": [
-            {"path": i.path, "message": i.message, "schema": i.schema_id}
-            for i in issues[:MAX_LISTED_ISSUES]
-        ],
-    }
+    details = _schema_details("open-badges", list(to_apply), unchecked, issues)
     if issues:
         return CheckResult(
             CheckId.SCHEMA,
