@@ -26,6 +26,7 @@ __all__ = [
     "StatusChangeRequest",
     "StatusChangesRequest",
     "StatusEvent",
+    "StatusEventBase",
     "StatusEventPublic",
     "StackEffectPublic",
     "StatusList",
@@ -127,13 +128,10 @@ class StatusAllocation(SQLModel, table=True):
     is_set: bool = False
 
 
-class StatusEvent(SQLModel, table=True):
-    """The audit log of status changes: who did what to which credential, when and why."""
+class StatusEventBase(SQLModel):
+    """What every audit entry of a status change says: who did what, when and why (the
+    awards' :class:`StatusEvent` and the VC-API's ``VcApiStatusEvent`` add which credential)."""
 
-    __tablename__ = "status_event"
-
-    id: int | None = Field(default=None, primary_key=True)
-    award_id: uuid.UUID = Field(foreign_key="award.id", index=True)
     issuer_id: int = Field(foreign_key="issuer.id", index=True)
     action: str = Field(max_length=16)
     reason: str
@@ -143,6 +141,15 @@ class StatusEvent(SQLModel, table=True):
     previous_status: str = Field(max_length=16)
     new_status: str = Field(max_length=16)
     at: datetime = timestamp(default_factory=utcnow)
+
+
+class StatusEvent(StatusEventBase, table=True):
+    """The audit log of status changes of awards."""
+
+    __tablename__ = "status_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    award_id: uuid.UUID = Field(foreign_key="award.id", index=True)
     #: The component credential whose change made this one (a stack credential revoked,
     #: suspended or unsuspended with it; :mod:`issuer.services.stack_status`); None when an
     #: operator asked. An unsuspended component lifts only a suspension it caused. No foreign

@@ -14,7 +14,7 @@ from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
 from issuer.models.fields import timestamp
-from issuer.models.status import AwardStatus, StackEffectPublic
+from issuer.models.status import AwardStatus, StackEffectPublic, StatusEventBase
 from schemas.dates import utcnow
 
 __all__ = [
@@ -53,20 +53,13 @@ class VcApiCredential(SQLModel, table=True):
     updated: datetime = timestamp(default_factory=utcnow)
 
 
-class VcApiStatusEvent(SQLModel, table=True):
-    """The audit log of status changes made to VC-API credentials (cf. :class:`StatusEvent`)."""
+class VcApiStatusEvent(StatusEventBase, table=True):
+    """The audit log of status changes made to VC-API credentials."""
 
     __tablename__ = "vcapi_status_event"
 
     id: int | None = Field(default=None, primary_key=True)
     credential_uuid: uuid.UUID = Field(foreign_key="vcapi_credential.id", index=True)
-    issuer_id: int = Field(foreign_key="issuer.id", index=True)
-    action: str = Field(max_length=16)
-    reason: str
-    actor: str
-    previous_status: str = Field(max_length=16)
-    new_status: str = Field(max_length=16)
-    at: datetime = timestamp(default_factory=utcnow)
 
 
 class IssueRequest(BaseModel):
