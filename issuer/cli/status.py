@@ -14,7 +14,6 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -233,7 +232,7 @@ def status_lists(
             [
                 {
                     k: format_datetime(v) if isinstance(v, datetime) else v
-                    for k, v in asdict(r).items()
+                    for k, v in r.model_dump().items()
                 }
                 for r in rows
             ]

@@ -76,6 +76,7 @@ from issuer.models import (
     StatusEvent,
     StatusEventPublic,
     StatusList,
+    StatusListPublic,
     StatusPurpose,
 )
 from issuer.services.context import Runtime, SigningContext
@@ -802,25 +803,9 @@ def export_revocation_list(
     }
 
 
-@dataclass(frozen=True)
-class ListSummary:
-    """What an operator may want to know about one list (never which index is whose)."""
-
-    url: str
-    issuer: str
-    purpose: str
-    size: int
-    allocated: int
-    set: int
-    full: bool
-    signed_at: datetime | None
-    valid_until: datetime | None
-    needs_signing: bool
-
-
 def list_summaries(
     session: Session, runtime: Runtime, *, issuer: Issuer | None = None
-) -> list[ListSummary]:
+) -> list[StatusListPublic]:
     """Every status list, oldest first."""
     policy = _policy(runtime)
     now = runtime.clock()
@@ -837,7 +822,7 @@ def list_summaries(
         ).all()
     )
     return [
-        ListSummary(
+        StatusListPublic(
             url=runtime.urls.status_list(r.public_id),
             issuer=slugs.get(r.issuer_id, "?"),
             purpose=r.purpose,

@@ -242,7 +242,4 @@ def status_lists(
     issuer: RevokeIssuer, session: SessionDep, runtime: RuntimeDep
 ) -> list[StatusListPublic]:
     """The issuer's status lists: fill, set bits, when signed (never which index is whose)."""
-    return [
-        StatusListPublic.model_validate(s, from_attributes=True)
-        for s in status_service.list_summaries(session, runtime, issuer=issuer)
-    ]
+    return status_service.list_summaries(session, runtime, issuer=issuer)
