@@ -55,6 +55,7 @@ from verifier.report import (
     VerificationReport,
     headline,
 )
+from verifier.safe_links import register_safe_url
 from verifier.service import Expectations, Verifier
 from verifier.settings import VerifierSettings, get_verifier_settings
 from verifier.stack import StackInput
@@ -77,6 +78,7 @@ _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencod
 #: What ``/verify`` answers with, in the order that breaks ties (API clients get JSON).
 _REPRESENTATIONS = ("application/json", "text/html")
 _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+register_safe_url(_TEMPLATES.env)  # rule ids and credential URLs become links only if http(s)
 
 
 # --------------------------------------------------------------------------- the verifier

@@ -14,18 +14,22 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from verifier.safe_links import register_safe_url
+
 __all__ = ["BadgeDesign", "badge_design", "badge_svg_text", "render_text"]
 
 
 @cache
 def _environment() -> Environment:
     """Autoescaped: every value in a page or a badge may come from a user."""
-    return Environment(
+    environment = Environment(
         loader=PackageLoader("issuer", "templates"),
         autoescape=select_autoescape(["html", "svg"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    register_safe_url(environment)  # only http(s) URLs of a credential's data become links
+    return environment
 
 
 def render_text(template: str, **context: Any) -> str:

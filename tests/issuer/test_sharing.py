@@ -14,6 +14,7 @@ import io
 import json
 import re
 import struct
+import uuid
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -27,7 +28,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from issuer.api.badge_page import standing
-from issuer.models import AwardStatus
+from issuer.models import Award, AwardStatus
 from issuer.runtime import Runtime
 from issuer.self_fetch import SelfFetcher
 from issuer.services import status
@@ -633,3 +634,36 @@ def test_the_verify_pages_link_form_verifies_a_badge_link(
     """The form sends ``recipient=`` empty when no email was typed: that is no recipient."""
     response = client.get("/verify", params={"url": issued["url"], "recipient": ""})
     assert response.json()["verdict"] == "valid", response.json()
+
+
+# ------------------------------------------------------------------------------ links from data
+
+_UNSAFE_URLS = ["JaVaScRiPt:alert(1)", " javascript:alert(1)", "data:text/html,<b>x</b>"]
+
+
+@pytest.mark.parametrize("url", _UNSAFE_URLS)
+def test_only_http_s_urls_of_the_credential_become_links(
+    client: TestClient, engine: Engine, issued: dict[str, Any], url: str
+) -> None:
+    """Issuer, alignment and evidence URLs and the achievement id are the credential's data:
+    a ``javascript:`` or ``data:`` one is shown as text, an https one stays a link."""
+    with Session(engine) as session:
+        row = session.get(Award, uuid.UUID(issued["id"]))
+        assert row is not None
+        document = json.loads(row.credential)
+        document["issuer"]["url"] = url
+        achievement = document["credentialSubject"]["achievement"]
+        achievement["id"] = url
+        achievement["alignment"] = [
+            {"type": ["Alignment"], "targetName": "Bad", "targetUrl": url},
+            {"type": ["Alignment"], "targetName": "Good", "targetUrl": "https://example.org/std"},
+        ]
+        document["evidence"] = [{"type": ["Evidence"], "id": url, "name": "Portfolio"}]
+        row.credential = json.dumps(document)
+        session.add(row)
+        session.commit()
+    html, page = _page(client, issued["id"])
+    hrefs = [link.get("href", "") for link in page.links]
+    assert not [h for h in hrefs if h.strip().lower().startswith(("javascript:", "data:"))]
+    assert "https://example.org/std" in hrefs
+    assert "Portfolio" in html and "Bad" in html  # shown, as text
