@@ -31,6 +31,11 @@ which rules out entity declarations (billion laughs, external entities / XXE) an
 default attributes; the plain ``<!DOCTYPE svg PUBLIC ...>`` line that SVG 1.1 editors write
 (as in the 1EdTech fixtures) is accepted, and expat never fetches the DTD it names.
 
+**Active content.** A baked SVG is served back (``POST /api/bake``), so :func:`bake_svg`
+refuses one with script, event handlers, ``javascript:`` URLs, ``<foreignObject>`` or external
+references (:mod:`schemas.svg_safety`); unbaking (verifying) reads any SVG, since it never
+shows it.
+
 **Limits.** Inputs (images and credentials) over :data:`MAX_INPUT_BYTES` are refused with
 :class:`BakingError`, as is an inflated compressed iTXt text over the same size.
 
@@ -52,6 +57,7 @@ from typing import Literal, NoReturn
 from xml.parsers import expat
 
 from schemas.errors import SchemasError
+from schemas.svg_safety import SvgSafety
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -262,8 +268,9 @@ def _refuse_declaration(*_args: object) -> NoReturn:
 class _SvgScanner:
     """expat handlers for one pass over an SVG; the findings accumulate in :attr:`scan`."""
 
-    def __init__(self, data: bytes, encoding: str | None) -> None:
+    def __init__(self, data: bytes, encoding: str | None, safety: SvgSafety | None) -> None:
         self.data = data
+        self.safety = safety
         # offsets into the input are only meaningful when expat reads it as UTF-8 (baking)
         self.locate = encoding == "utf-8"
         self.scan = _SvgScan()
@@ -276,6 +283,8 @@ class _SvgScanner:
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
         self.parser.CharacterDataHandler = self.text
+        if safety is not None:
+            self.parser.ProcessingInstructionHandler = safety.processing_instruction
 
     def _harden(self) -> None:
         """No internal DTD subset, no declarations, no external entities, ever."""
@@ -293,6 +302,11 @@ class _SvgScanner:
             self.parser.Parse(self.data, True)
         except expat.ExpatError as exc:
             raise BakingError(f"SVG is not well-formed XML: {exc}") from exc
+        if self.safety is not None and self.safety.problem is not None:
+            raise BakingError(
+                f"the SVG has {self.safety.problem}; SVGs with script, event handlers or "
+                "external references are not baked"
+            )
         if self.scan.root_start < 0:  # pragma: no cover - expat requires a root element
             raise BakingError("SVG has no root element")
         return self.scan
@@ -303,6 +317,8 @@ class _SvgScanner:
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         index = self.parser.CurrentByteIndex
+        if self.safety is not None:
+            self.safety.start(name, attrs)
         if self.depth == 0:
             if name not in (f"{_SVG_NS}{_NS_SEP}svg", "svg"):
                 raise BakingError(f"the root element is not <svg> but {name.split()[-1]!r}")
@@ -317,6 +333,8 @@ class _SvgScanner:
         self.depth += 1
 
     def end(self, name: str) -> None:
+        if self.safety is not None:
+            self.safety.end(name)
         self.depth -= 1
         if self.open and self.open[-1][1] == self.depth:
             element, _ = self.open.pop()
@@ -324,17 +342,22 @@ class _SvgScanner:
                 element.end = _element_end(self.data, element.start, self.parser.CurrentByteIndex)
 
     def text(self, chunk: str) -> None:
+        if self.safety is not None:
+            self.safety.text(chunk)
         if self.open:
             self.open[-1][0].text.append(chunk)
 
 
-def _scan_svg(data: bytes, encoding: str | None = None) -> _SvgScan:
+def _scan_svg(data: bytes, encoding: str | None = None, *, serving: bool = False) -> _SvgScan:
     """Parse ``data`` once with expat, safely, recording the root and credential elements.
+
+    ``serving``: the SVG will be served back (baking), so script, event handlers and external
+    references are refused too (:mod:`schemas.svg_safety`).
 
     Byte offsets are recorded for UTF-8 input read as UTF-8 (``encoding="utf-8"``, as baking
     passes it); when expat decodes bytes itself (unbaking), element ends are left at -1.
     """
-    return _SvgScanner(data, encoding).run()
+    return _SvgScanner(data, encoding, SvgSafety(_NS_SEP) if serving else None).run()
 
 
 def _start_tag_end(data: bytes, start: int) -> int:
@@ -407,7 +430,7 @@ def bake_svg(svg: str | bytes, credential: str) -> str:
     element = _credential_element(credential)
     data = _svg_bytes_for_baking(svg).encode("utf-8", "surrogatepass")
     _check_size(data, "SVG")
-    scan = _scan_svg(data, "utf-8")
+    scan = _scan_svg(data, "utf-8", serving=True)
     tag_end = _start_tag_end(data, scan.root_start)
     self_closing = data[tag_end - 2 : tag_end] == b"/>"
     edits: list[tuple[int, int, bytes]] = []  # (start, end, replacement), non-overlapping

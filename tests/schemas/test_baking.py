@@ -513,3 +513,79 @@ def test_size_limits() -> None:
 
 def test_error_is_a_schemas_error() -> None:
     assert issubclass(BakingError, SchemasError)
+
+
+# ------------------------------------------------------------------------------ active content
+
+_XLINK = 'xmlns:xlink="http://www.w3.org/1999/xlink"'
+
+
+def _svg(body: str, root_attrs: str = "") -> str:
+    return f'<svg xmlns="http://www.w3.org/2000/svg" {_XLINK} {root_attrs}>{body}</svg>'
+
+
+ACTIVE_SVGS = {
+    "script": _svg("<script>alert(1)</script>"),
+    "script in CDATA, other prefix": _svg(
+        '<s:script xmlns:s="http://www.w3.org/2000/svg"><![CDATA[alert(1)]]></s:script>'
+    ),
+    "SCRIPT uppercase, no namespace": "<svg><SCRIPT>alert(1)</SCRIPT></svg>",
+    "onload on the root": _svg("", 'onload="alert(1)"'),
+    "onclick on a child": _svg('<rect width="1" height="1" ONCLICK="alert(1)"/>'),
+    "javascript: link": _svg('<a href="javascript:alert(1)"><text>x</text></a>'),
+    "JaVaScRiPt: xlink with whitespace": _svg(
+        '<a xlink:href=" JaVa&#x09;ScRiPt:alert(1)"><text>x</text></a>'
+    ),
+    "foreignObject": _svg(
+        '<foreignObject><div xmlns="http://www.w3.org/1999/xhtml">x</div></foreignObject>'
+    ),
+    "http link": _svg('<a href="https://evil.example/"><text>x</text></a>'),
+    "protocol-relative use": _svg('<use href="//evil.example/s.svg#x"/>'),
+    "file use": _svg('<use xlink:href="file:///etc/passwd#x"/>'),
+    "use of another document": _svg('<use href="other.svg#icon"/>'),
+    "external image": _svg('<image href="https://evil.example/track.png"/>'),
+    "svg data image in use": _svg('<use href="data:image/svg+xml,&lt;svg/&gt;#x"/>'),
+    "style @import": _svg('<style>@import "https://evil.example/x.css";</style>'),
+    "style external url()": _svg("<style>rect { fill: url(https://evil.example/p) }</style>"),
+    "style attribute url()": _svg('<rect style="background:url(//evil.example/p)"/>'),
+    "fill attribute url()": _svg('<rect fill="url(http://evil.example/g.svg#g)"/>'),
+    "animation writes href": _svg(
+        '<a><set attributeName="href" to="javascript:alert(1)"/><text>x</text></a>'
+    ),
+    "animate values javascript": _svg(
+        '<a href="#x"><animate attributeName="xlink:href" values="javascript:alert(1)"/></a>'
+    ),
+    "xml-stylesheet": '<?xml-stylesheet href="https://evil.example/x.css"?>' + _svg(""),
+    "iframe": _svg('<iframe xmlns="http://www.w3.org/1999/xhtml" src="https://e.example"/>'),
+}
+
+
+@pytest.mark.parametrize("svg", ACTIVE_SVGS.values(), ids=ACTIVE_SVGS.keys())
+def test_bake_refuses_an_svg_with_script_handlers_or_external_references(svg: str) -> None:
+    with pytest.raises(BakingError, match="script, event handlers or external references"):
+        bake_svg(svg, CREDENTIAL_JSON)
+
+
+PASSIVE_SVGS = {
+    "internal use and gradient": _svg(
+        '<defs><linearGradient id="g"/><circle id="c" r="1"/></defs>'
+        '<use href="#c"/><use xlink:href="#c"/><rect fill="url(#g)" style="fill:url(\'#g\')"/>'
+    ),
+    "inline data image": _svg('<image href="data:image/png;base64,iVBORw0KGgo="/>'),
+    "inline style": _svg("<style>rect { fill: red } .a { stroke: url(#g) }</style><rect/>"),
+    "text that talks about script": _svg("<text>onload javascript: &lt;script&gt;</text>"),
+}
+
+
+@pytest.mark.parametrize("svg", PASSIVE_SVGS.values(), ids=PASSIVE_SVGS.keys())
+def test_bake_accepts_an_svg_without_active_content(svg: str) -> None:
+    assert unbake_svg(bake_svg(svg, CREDENTIAL_JSON)) == CREDENTIAL_JSON
+
+
+def test_unbaking_still_reads_an_svg_with_script() -> None:
+    """A verifier reads the credential from any SVG; it never serves the SVG back."""
+    svg = _svg(
+        f"<script>alert(1)</script><openbadges:credential xmlns:openbadges="
+        f'"{SVG_NAMESPACE}" verify="{CREDENTIAL_JWS}"/>'
+    )
+    assert unbake_svg(svg) == CREDENTIAL_JWS
