@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from issuer.api.errors import install_error_handlers
@@ -27,6 +26,7 @@ from issuer.runtime import Runtime, start
 from issuer.self_fetch import self_verifier
 from issuer.settings import Settings, get_settings
 from verifier import http as verifier_http
+from verifier.security_headers import SecurityHeadersMiddleware
 from verifier.settings import VerifierSettings, get_verifier_settings
 
 __all__ = ["create_app"]
@@ -64,9 +64,9 @@ def create_app(
     )
     app.state.engine = engine
     app.state.runtime = runtime
-    # Verifiers (and wallets) in browsers fetch public documents cross-origin; the admin API
-    # takes bearer tokens, not cookies, and allowing only GET keeps its writes same-origin.
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])
+    # Security headers on every response; CORS: anyone may read (GET/HEAD) cross-origin, no
+    # other method ever (no ACAO on a POST); see verifier.security_headers.
+    app.add_middleware(SecurityHeadersMiddleware, public_reads=True)
     install_error_handlers(app)
     for module in (issuers, catalog, awards, public, sharing):
         app.include_router(module.router)

@@ -56,6 +56,7 @@ from verifier.report import (
     headline,
 )
 from verifier.safe_links import register_safe_url
+from verifier.security_headers import SecurityHeadersMiddleware
 from verifier.service import Expectations, Verifier
 from verifier.settings import VerifierSettings, get_verifier_settings
 from verifier.stack import StackInput
@@ -484,6 +485,7 @@ def create_verifier_app(settings: VerifierSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
+    app.add_middleware(SecurityHeadersMiddleware)  # CSP, nosniff, no framing; no CORS here
     app.dependency_overrides[get_verifier] = lambda: verifier
 
     @app.get("/", include_in_schema=False)

@@ -10,6 +10,8 @@ more than the credential already does: a baked image carries the credential as s
 * ``GET /credentials/{id}/certificate``: one printable page with the QR code.
 * ``POST /api/bake``: bake any credential (JSON or JWS) into any PNG or SVG (multipart ``image``
   and ``credential``); the counterpart of ``microcred bake`` for scripts that have no CLI.
+  The result is an attachment; an SVG with script, event handlers, ``javascript:`` URLs,
+  ``<foreignObject>`` or external references is refused with 422 (``schemas.svg_safety``).
 """
 
 from __future__ import annotations
@@ -135,6 +137,20 @@ def certificate(
     return certificate_page(request, runtime, request.app.state.verifier, row)
 
 
+#: The certificate's Print button. A file of this origin, not an inline ``onclick``: the pages'
+#: CSP (verifier.security_headers) runs no inline script.
+_PRINT_JS = (
+    "document.querySelectorAll('[data-print]')"
+    ".forEach(b => b.addEventListener('click', () => window.print()));\n"
+)
+
+
+@router.get("/assets/print.js", include_in_schema=False)
+def print_script() -> Response:
+    """The certificate page's one script: its Print button."""
+    return Response(_PRINT_JS, media_type="text/javascript", headers=_IMMUTABLE)
+
+
 async def _read_upload(upload: UploadFile, what: str) -> bytes:
     """An uploaded file's bytes; 413 when it is larger than a baked badge may be."""
     data = await upload.read(MAX_INPUT_BYTES + 1)
@@ -151,7 +167,10 @@ async def _read_upload(upload: UploadFile, what: str) -> bytes:
     response_class=Response,
     responses={
         200: {"content": {"image/png": {}, "image/svg+xml": {}}},
-        422: {"description": "Not a PNG or SVG, or not a credential (JSON object or JWS)"},
+        422: {
+            "description": "Not a PNG or SVG, an SVG with script, event handlers or external "
+            "references, or not a credential (JSON object or JWS)"
+        },
     },
 )
 async def bake(
@@ -172,9 +191,12 @@ async def bake(
     else:
         raise HTTPException(422, "give the credential as the 'credential' field or file")
     text = text.strip()
+    kind: ImageKind = "png" if data.startswith(PNG_SIGNATURE) else "svg"
     try:
-        if data.startswith(PNG_SIGNATURE):
-            return Response(bake_png(data, text), media_type="image/png")
-        return Response(bake_svg(data, text).encode("utf-8"), media_type="image/svg+xml")
+        baked = bake_png(data, text) if kind == "png" else bake_svg(data, text).encode("utf-8")
     except BakingError as error:
         raise HTTPException(422, f"cannot bake: {error}") from None
+    # A download, never a page: the SVG is the caller's (the security-headers middleware adds
+    # nosniff and a CSP that forbids script; bake_svg refused script and external references).
+    headers = {"Content-Disposition": f'attachment; filename="baked.{kind}"'}
+    return Response(baked, media_type=_MEDIA[kind], headers=headers)
