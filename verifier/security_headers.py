@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["IMAGE_CSP", "PAGE_CSP", "SecurityHeadersMiddleware"]
 
 PAGE_CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
