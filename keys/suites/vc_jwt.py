@@ -71,6 +71,7 @@ from keys.keypairs import (
 from keys.suites.base import ASSERTION_METHOD, ProofExpectations, ProofOptions, ProofSuite
 from schemas.canonical import DocumentLoader
 from schemas.dates import format_datetime
+from schemas.json_values import parse_json
 from schemas.models import VC11_CONTEXT
 
 __all__ = [
@@ -279,7 +280,7 @@ def _json_part(part: str, what: str) -> dict[str, Any]:
     except KeyFormatError:
         raise InvalidProof(f"JWT {what} is not canonical base64url") from None
     try:
-        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        value = parse_json(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
     except (UnicodeDecodeError, ValueError) as exc:
         if isinstance(exc, InvalidProof):
             raise InvalidProof(f"JWT {what}: {exc}") from None
