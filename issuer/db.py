@@ -12,17 +12,24 @@ SQLite is the embedded default, so it is set up to behave under concurrent write
   so public pages never queue behind a batch of awards.
 
 On PostgreSQL :func:`begin_write` changes nothing; the unique constraints settle races.
+
+The SQLite file holds recipients' emails and the sealed signing keys, so it is private to the
+service's user: :func:`make_engine` creates the data directory ``0700`` and the file ``0600``
+before SQLite would create it ``0644`` (SQLite gives its ``-wal``/``-shm`` files the database
+file's mode), and takes group/other access away from a file an older release created.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlmodel import Session
 
 from issuer.settings import Settings
@@ -67,11 +74,38 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={_WRITE_OPTION: True})
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite database file (and its directory) readable by this user only, or take
+    group/other access away from the files already there. ``:memory:`` has no file."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return  # an empty file is an empty SQLite database
+    except FileExistsError:
+        pass
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(existing.stat().st_mode)
+            if mode & 0o077:
+                existing.chmod(mode & 0o700)
+                log.warning("%s was readable by others (%o); now %o", existing, mode, mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            log.warning("%s is readable by others and not ours to change", existing)
+
+
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
-    """An engine for ``settings.sqlalchemy_url``; creates the data directory for SQLite."""
+    """An engine for ``settings.sqlalchemy_url``; for SQLite, creates the data directory and the
+    database file private to this user (``0700``/``0600``)."""
     url = settings.sqlalchemy_url
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _private_sqlite_file(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},

@@ -27,7 +27,6 @@ from schemas.loader import bundled_loader
 keys_app = typer.Typer(help="Generate keys and show their DIDs.", no_args_is_help=True)
 
 
-
 class KeyChoice(StrEnum):
     ed25519 = "ed25519"
     p256 = "p256"

@@ -56,6 +56,7 @@ __all__ = [
     "b64url_decode",
     "b64url_encode",
     "dump_private_jwk",
+    "has_low_s",
 ]
 
 #: RSA below this size is refused everywhere (NIST SP 800-131A; RFC 7518 §3.3 says >= 2048).
@@ -354,6 +355,8 @@ class _ECVerificationKey(VerificationKey):
     curve: ClassVar[type[ec.EllipticCurve]]
     coordinate_length: ClassVar[int]
     hash_algorithm: ClassVar[type[hashes.HashAlgorithm]]
+    #: The order ``n`` of the curve's base point: ``(r, s)`` and ``(r, n - s)`` both verify.
+    order: ClassVar[int]
 
     def __init__(self, pyca_key: ec.EllipticCurvePublicKey) -> None:
         if not isinstance(pyca_key.curve, self.curve):
@@ -400,6 +403,7 @@ class P256VerificationKey(_ECVerificationKey):
     curve: ClassVar[type[ec.EllipticCurve]] = ec.SECP256R1
     coordinate_length: ClassVar[int] = _P256_COORD_LEN
     hash_algorithm: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA256
+    order: ClassVar[int] = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 class P384VerificationKey(_ECVerificationKey):
@@ -409,12 +413,29 @@ class P384VerificationKey(_ECVerificationKey):
     curve: ClassVar[type[ec.EllipticCurve]] = ec.SECP384R1
     coordinate_length: ClassVar[int] = _P384_COORD_LEN
     hash_algorithm: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA384
+    order: ClassVar[int] = int(
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973",
+        16,
+    )
 
 
 _EC_CURVES: dict[KeyType, type[_ECVerificationKey]] = {
     KeyType.P256: P256VerificationKey,
     KeyType.P384: P384VerificationKey,
 }
+
+
+def has_low_s(key: VerificationKey, signature: bytes) -> bool:
+    """Whether an ECDSA ``r || s`` signature for ``key`` has ``s <= n/2``.
+
+    ECDSA is malleable: ``(r, n - s)`` verifies wherever ``(r, s)`` does, so a verifier that
+    wants one signature per message (VC-JWT, where the token is an identifier) also requires
+    the low twin. True for keys that are not ECDSA, whose signatures have no such twin.
+    """
+    if not isinstance(key, _ECVerificationKey):
+        return True
+    size = key.coordinate_length
+    return int.from_bytes(signature[size:], "big") <= key.order // 2
 
 
 def _ec_class(curve: ec.EllipticCurve) -> type[_ECVerificationKey]:
@@ -609,6 +630,9 @@ class _ECSigningKey(SigningKey):
     def sign(self, data: bytes) -> bytes:
         der = self._pyca.sign(bytes(data), ec.ECDSA(self.public_class.hash_algorithm()))
         r, s = decode_dss_signature(der)
+        order = self.public_class.order
+        if s > order // 2:  # OpenSSL may emit either twin; ours is always the low-S one
+            s = order - s
         size = self.public_class.coordinate_length
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 

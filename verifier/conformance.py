@@ -4,7 +4,10 @@
 context second for VC 2.0), every context is one microcred carries, and the document expands
 completely in safe mode: no undefined term, no relative IRI. For an embedded proof that is a
 signature matter (an undefined term is an unsigned term), so it fails the check; a VC-JWT's
-signature covers the bytes whatever their JSON-LD meaning, so there it is a warning.
+signature covers the bytes whatever their JSON-LD meaning, so there it is a warning. Inline
+(object) contexts, at the top or in any node, fail it unless
+``VerifierSettings.allow_inline_contexts``: one that only sets ``@direction``, ``@version`` or
+``@propagate`` leaves the signed triples alone, so it can be added after signing.
 
 ``schema``: the profile follows the credential. An Open Badge (typed OpenBadgeCredential,
 AchievementCredential or EndorsementCredential) gets the OB 3.0 JSON Schema for its kind and
@@ -75,6 +78,30 @@ def _order_problems(document: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
+def _inline_contexts(document: Mapping[str, Any]) -> list[str]:
+    """Where the document (at any depth: a node may carry its own ``@context``) has an inline
+    context, an object in place of a context URL; as paths like ``@context[2]``."""
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(node))))
+        elif isinstance(node, Mapping):
+            for key, value in node.items():
+                where = f"{path}.{key}" if path else str(key)
+                if key == "@context":
+                    entries = value if isinstance(value, list) else [value]
+                    found.extend(
+                        where if not isinstance(value, list) else f"{where}[{i}]"
+                        for i, entry in enumerate(entries)
+                        if isinstance(entry, Mapping)
+                    )
+                else:
+                    stack.append((where, value))
+    return found
+
+
 def _jsonld_problem(ctx: VerificationContext) -> SchemasError | None:
     """The first safe-mode JSON-LD error of the document, if any.
 
@@ -95,6 +122,13 @@ def _jsonld_problem(ctx: VerificationContext) -> SchemasError | None:
 
 def check_context(ctx: VerificationContext) -> CheckResult:
     errors, warnings = _order_problems(ctx.document)
+    inline = _inline_contexts(ctx.document)
+    if inline and not ctx.tools.allow_inline_contexts:
+        errors.append(
+            f"inline contexts are not accepted (at {', '.join(inline[:5])}): an object in "
+            "@context can change the meaning of signed terms, or be added after signing "
+            "(MICROCRED_VERIFIER_ALLOW_INLINE_CONTEXTS=true accepts them)"
+        )
     problem = _jsonld_problem(ctx)
     details: dict[str, Any] = {"@context": ctx.document.get("@context")}
     if problem is not None:

@@ -53,6 +53,8 @@ class Tools:
     fetcher: Fetcher
     resolver: KeyResolver
     trust: TrustStore
+    #: Accept inline (object) contexts in credentials (``VerifierSettings``; off by default).
+    allow_inline_contexts: bool = False
 
 
 @dataclass(frozen=True)

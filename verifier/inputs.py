@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -122,7 +121,7 @@ def is_compact_jws(text: str) -> bool:
 def _b64url_json(part: str, what: str, source: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        value = json.loads(raw.decode("utf-8"))
+        value = parse_json(raw.decode("utf-8"))
     except (binascii.Error, ValueError) as exc:
         raise UnusableInput(
             f"the JWS {what} is not base64url JSON ({exc})", source=source

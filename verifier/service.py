@@ -87,6 +87,7 @@ class Verifier:
         trust: TrustStore | None = None,
         limits: Limits = Limits(),
         trust_source: Callable[[], Sequence[TrustList]] | None = None,
+        allow_inline_contexts: bool = False,
     ) -> None:
         self.fetcher = fetcher
         self.loader = loader if loader is not None else bundled_loader()
@@ -95,6 +96,7 @@ class Verifier:
         #: change while it runs: :mod:`issuer.own_trust`).
         self.trust_source = trust_source
         self.limits = limits
+        self.allow_inline_contexts = allow_inline_contexts
         self._limiter = anyio.CapacityLimiter(limits.max_concurrent_verifications)
 
     @classmethod
@@ -129,6 +131,7 @@ class Verifier:
             trust=trust,
             limits=settings.limits,
             trust_source=trust_source,
+            allow_inline_contexts=settings.allow_inline_contexts,
         )
 
     def with_loader(self, loader: DocumentLoader) -> Verifier:
@@ -148,6 +151,7 @@ class Verifier:
             fetcher=self.fetcher,
             resolver=KeyResolver(fetcher=self.fetcher),
             trust=self.current_trust(),
+            allow_inline_contexts=self.allow_inline_contexts,
         )
 
     def current_trust(self) -> TrustStore:

@@ -46,6 +46,11 @@ class VerifierSettings(BaseSettings):
     #: pinned by the SHA-256 of what was read (a context is never fetched; ``preloads`` feed
     #: the fetcher, not the JSON-LD loader).
     contexts: list[str] = Field(default_factory=list)
+    #: Accept credentials whose ``@context`` holds an object rather than URLs. Off by default:
+    #: an inline context that only sets ``@direction``, ``@version`` or ``@propagate`` changes
+    #: nothing the proof covers, so it can be added after signing; and an inline term
+    #: definition is a vocabulary no one publishes.
+    allow_inline_contexts: bool = False
     #: Largest request body accepted.
     max_body_bytes: int = Limits.max_body_bytes
     #: Verifications running at once per process; the rest wait their turn, first come first

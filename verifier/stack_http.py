@@ -17,7 +17,6 @@ files), ``rule_url`` and ``recipient``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from keys.errors import FetchBlocked, FetchError
+from schemas.json_values import parse_json
 from schemas.stack_rule import RuleError
 from verifier.inputs import MAX_PRESENTATION_CREDENTIALS, UnusableInput, parse_input
 from verifier.report import VerificationReport
@@ -84,9 +84,11 @@ class StackClaim:
 
 def claim_from_json(body: bytes) -> StackClaim:
     try:
-        request = StackRequest.model_validate(json.loads(body))
-    except json.JSONDecodeError as error:
+        document = parse_json(body)
+    except ValueError as error:  # JSONDecodeError (JsonTooDeep too), NaN, UnicodeDecodeError
         raise StackRequestError(f"The body is not JSON: {error}.") from None
+    try:
+        request = StackRequest.model_validate(document)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"

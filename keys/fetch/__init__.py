@@ -18,7 +18,9 @@ Threat model and what each defence is for:
   **any** resolved address is not globally routable: private, loopback, link-local (cloud
   metadata), unspecified, multicast, reserved, shared/CGN (``100.64.0.0/10``), documentation
   ranges, site-local, and IPv6 forms that embed such an IPv4 address (IPv4-mapped, NAT64,
-  6to4, Teredo). Legacy numeric host spellings that the C resolver accepts (``2130706433``,
+  6to4, Teredo), and every IANA special-purpose block, written out in
+  :mod:`keys.fetch.special_purpose` because Python's own tables lag the registries. Legacy
+  numeric host spellings that the C resolver accepts (``2130706433``,
   ``0x7f.1``, ``127.1``, octal) are decoded and judged as the address they denote. Exceptions are
   explicit: host names listed in ``allowed_private_hosts`` (an internal registry, say) and, with
   ``allow_http_localhost``, loopback addresses of ``localhost`` itself.

@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection
 import httpx
 
 from keys.errors import FetchBlocked, FetchError, FetchTimeout
+from keys.fetch.special_purpose import special_purpose_block
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -61,8 +62,10 @@ def forbidden_reason(address: IPAddress) -> str | None:
     """Why connecting to ``address`` could reach something internal, or ``None`` if it is public.
 
     Written as a deny list in front of ``is_global`` so that the error message can say *which*
-    rule matched, and so that IPv6 encodings of IPv4 addresses are judged by the IPv4 address
-    they lead to (a NAT64 gateway turns ``64:ff9b::a00:1`` into ``10.0.0.1``).
+    rule matched, with the explicit IANA table of :mod:`keys.fetch.special_purpose` checked
+    too (Python's flags follow whatever registry snapshot it shipped with), and so that IPv6
+    encodings of IPv4 addresses are judged by the IPv4 address they lead to (a NAT64 gateway
+    turns ``64:ff9b::a00:1`` into ``10.0.0.1``).
     """
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
@@ -97,6 +100,9 @@ def forbidden_reason(address: IPAddress) -> str | None:
         return "private"
     if address.is_reserved:
         return "reserved"
+    block = special_purpose_block(address)  # Python's tables lag IANA's (192.0.0.0/24 …)
+    if block is not None:
+        return f"special-purpose: {block}"
     if not address.is_global:
         return "not globally routable"
     return None

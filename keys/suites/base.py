@@ -22,6 +22,7 @@ from schemas.dates import format_datetime, is_xsd_datetime, utcnow
 ASSERTION_METHOD = "assertionMethod"
 AUTHENTICATION = "authentication"
 
+
 @dataclass(frozen=True)
 class ProofOptions:
     """The options a signer puts into a proof (everything but the signature itself)."""

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import json
 import math
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,10 +60,18 @@ from keys.errors import (
     KeysError,
     UnsupportedSuite,
 )
-from keys.keypairs import KeyType, SigningKey, VerificationKey, b64url_decode
+from keys.keypairs import (
+    KeyType,
+    SigningKey,
+    VerificationKey,
+    b64url_decode,
+    b64url_encode,
+    has_low_s,
+)
 from keys.suites.base import ASSERTION_METHOD, ProofExpectations, ProofOptions, ProofSuite
 from schemas.canonical import DocumentLoader
 from schemas.dates import format_datetime
+from schemas.json_values import parse_json
 from schemas.models import VC11_CONTEXT
 
 __all__ = [
@@ -203,20 +210,6 @@ def _jwcrypto_key(jwk: Mapping[str, Any]) -> jose_jwk.JWK:
     return jose_jwk.JWK(**dict(jwk))
 
 
-#: jwcrypto key objects per signing key. Building an RSA key from its JWK re-validates the
-#: private numbers (about 0.1 s for RSA-3072), which would dominate every RS256 signature.
-_private_jose_keys: weakref.WeakKeyDictionary[SigningKey, jose_jwk.JWK] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _jwcrypto_private_key(key: SigningKey) -> jose_jwk.JWK:
-    cached = _private_jose_keys.get(key)
-    if cached is None:
-        cached = _private_jose_keys[key] = _jwcrypto_key(key.private_jwk())
-    return cached
-
-
 def sign_jwt(
     credential: dict[str, Any],
     *,
@@ -258,14 +251,14 @@ def sign_jwt(
     else:
         payload = {**_claims_for(credential), "vc": credential}
 
-    token = jose_jws.JWS(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
-    token.add_signature(
-        _jwcrypto_private_key(key),
-        alg=key.jose_algorithm,
-        protected=json.dumps(header, separators=(",", ":")),
+    # Signed by the key itself (not jwcrypto), so an ES256/ES384 token carries the low-S
+    # signature :meth:`SigningKey.sign` guarantees, the only one :func:`verify_jwt` accepts.
+    signing_input = (
+        b64url_encode(json.dumps(header, separators=(",", ":")).encode())
+        + "."
+        + b64url_encode(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
     )
-    compact: str = token.serialize(compact=True)
-    return compact
+    return signing_input + "." + b64url_encode(key.sign(signing_input.encode("ascii")))
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,7 +280,7 @@ def _json_part(part: str, what: str) -> dict[str, Any]:
     except KeyFormatError:
         raise InvalidProof(f"JWT {what} is not canonical base64url") from None
     try:
-        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        value = parse_json(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
     except (UnicodeDecodeError, ValueError) as exc:
         if isinstance(exc, InvalidProof):
             raise InvalidProof(f"JWT {what}: {exc}") from None
@@ -405,6 +398,8 @@ def _issuer_method_for(
 def _verify_signature(token: str, alg: str, key: VerificationKey) -> None:
     if ACCEPTED_ALGORITHMS[alg] is not key.key_type:
         raise InvalidSignature(f"JWT alg {alg} cannot be verified with a {key.key_type} key")
+    if not has_low_s(key, b64url_decode(token.strip().rsplit(".", 1)[-1])):
+        raise InvalidSignature(f"JWT {alg} signature has a high S (only the low-S twin is valid)")
     jws = jose_jws.JWS()
     jws.allowed_algs = [alg]
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -97,6 +99,40 @@ def test_a_fresh_sqlite_database_migrates_and_downgrades(tmp_path: Path) -> None
         assert "award" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_sqlite_database_and_data_directory_are_private(tmp_path: Path) -> None:
+    """They hold emails and sealed keys: 0700/0600 even under a permissive umask, and SQLite's
+    WAL/shared-memory files inherit the database file's mode."""
+    old_umask = os.umask(0o022)
+    try:
+        settings = Settings(data_dir=tmp_path / "private" / "var")
+        engine = make_engine(settings)
+        try:
+            migrate(engine)
+            with engine.connect() as connection:  # WAL and SHM exist while a connection is open
+                connection.exec_driver_sql("SELECT count(*) FROM award").all()
+                files = sorted((tmp_path / "private" / "var").iterdir())
+                assert [f.name for f in files][:1] == ["microcred.db"]
+                assert {f.name: _mode(f) for f in files} == {f.name: 0o600 for f in files}
+        finally:
+            engine.dispose()
+    finally:
+        os.umask(old_umask)
+    assert _mode(tmp_path / "private" / "var") == 0o700
+
+
+def test_an_existing_world_readable_sqlite_file_is_made_private(tmp_path: Path) -> None:
+    """A database an older release created 0644 is tightened at the next start."""
+    (tmp_path / "microcred.db").touch(mode=0o644)
+    (tmp_path / "microcred.db").chmod(0o644)
+    engine = make_engine(Settings(data_dir=tmp_path))
+    engine.dispose()
+    assert _mode(tmp_path / "microcred.db") == 0o600
 
 
 # ------------------------------------------------------------------------------ base URL

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import ipaddress
 import json
 import socket
 import threading
@@ -43,6 +44,8 @@ from keys.fetch import (
     GuardedFetcher,
     parse_preload_args,
 )
+from keys.fetch.policy import forbidden_reason
+from keys.fetch.special_purpose import SPECIAL_PURPOSE_BLOCKS
 
 PUBLIC_IP = "93.184.216.34"
 NOW = 1_750_000_000.0
@@ -1059,3 +1062,31 @@ def test_real_https_pins_address_but_verifies_the_name(
             fetcher.fetch(f"https://other.test:{port}/did.json")
     assert sni[:2] == ["issuer.test", "other.test"]
     assert [seen["host"] for seen in server.seen] == [f"issuer.test:{port}"]
+
+
+#: Each IANA special-purpose block (keys.fetch.special_purpose), by its first and last address.
+SPECIAL_EDGES = [
+    pytest.param(str(edge), id=f"{network}-{which}")
+    for network, _ in SPECIAL_PURPOSE_BLOCKS
+    for which, edge in (("first", network[0]), ("last", network[-1]))
+]
+
+
+@pytest.mark.parametrize("address", SPECIAL_EDGES)
+def test_every_special_purpose_block_is_refused_edge_to_edge(address: str) -> None:
+    assert forbidden_reason(ipaddress.ip_address(address)) is not None, address
+
+
+@pytest.mark.parametrize(
+    "address", ["192.0.0.9", "192.0.0.10", "192.31.196.1", "192.52.193.1", "2620:4f:8000::1"]
+)
+def test_blocks_pythons_tables_call_global_are_refused_by_the_iana_table(address: str) -> None:
+    """Python 3.11 calls these globally reachable (IANA does too: anycast relays, AS112): a
+    credential's link has no business there, and only the explicit table says so."""
+    reason = forbidden_reason(ipaddress.ip_address(address))
+    assert reason is not None and reason.startswith("special-purpose: "), reason
+
+
+def test_public_neighbours_of_special_blocks_pass() -> None:
+    for address in ("192.0.1.1", "192.0.3.1", "198.20.0.1", "2606:4700::1111", "2001:200::1"):
+        assert forbidden_reason(ipaddress.ip_address(address)) is None, address

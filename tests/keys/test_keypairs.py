@@ -13,11 +13,14 @@ from keys.errors import InvalidSignature, KeyFormatError
 from keys.keyfile import load_key_file
 from keys.keypairs import (
     KeyType,
+    P256VerificationKey,
+    P384VerificationKey,
     SigningKey,
     VerificationKey,
     b64url_decode,
     b64url_encode,
     dump_private_jwk,
+    has_low_s,
 )
 
 # RFC 8032 §7.1, TEST 1 (empty message).
@@ -293,3 +296,18 @@ def test_load_errors_do_not_echo_content(tmp_path) -> None:
     big.write_bytes(b"{" + b" " * 70_000 + b"}")
     with pytest.raises(KeyFormatError, match="larger"):
         load_key_file(big)
+
+
+@pytest.mark.parametrize("key_type", [KeyType.P256, KeyType.P384], ids=str)
+def test_ecdsa_signatures_are_always_low_s(key_type: KeyType) -> None:
+    """OpenSSL returns either twin at random (about half are high-S); ours are all low-S."""
+    key = SigningKey.generate(key_type)
+    public = key.public_key
+    assert isinstance(public, (P256VerificationKey, P384VerificationKey))
+    size = public.coordinate_length
+    for i in range(200):
+        message = i.to_bytes(2, "big")
+        signature = key.sign(message)
+        assert int.from_bytes(signature[size:], "big") <= public.order // 2
+        assert has_low_s(public, signature)
+        public.verify(signature, message)

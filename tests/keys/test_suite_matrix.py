@@ -237,3 +237,36 @@ def test_an_rdfc_proof_with_its_own_context_is_read_under_the_documents() -> Non
     signed["proof"]["@context"] = "https://w3id.org/security/data-integrity/v2"
     [result] = verify_proofs(signed, loader=bundled_loader(), resolver=resolver)
     assert result.verified, result.error
+
+
+#: Second spellings of one proofValue: the ``base58`` package strips trailing whitespace, so
+#: each decodes to the very same signature bytes (base58 itself has one spelling per bytes).
+SAME_BYTES = {
+    "trailing space": lambda v: v + " ",
+    "trailing newline": lambda v: v + "\n",
+    "trailing tab and CRLF": lambda v: v + "\t\r\n",
+}
+
+
+@pytest.mark.parametrize("mangle", list(SAME_BYTES), ids=str)
+@pytest.mark.parametrize(
+    ("suite", "key_type"),
+    [
+        ("eddsa-rdfc-2022", KeyType.ED25519),
+        ("Ed25519Signature2020", KeyType.ED25519),
+        ("eddsa-jcs-2022", KeyType.ED25519),
+        ("ecdsa-rdfc-2019", KeyType.P256),
+        ("ecdsa-jcs-2019", KeyType.P384),
+    ],
+)
+def test_proof_value_is_decoded_strictly(suite: str, key_type: KeyType, mangle: str) -> None:
+    """One signature, one spelling: a proofValue whose base58 decodes (leniently) to the valid
+    signature's bytes is still refused, since decoding re-encodes and compares."""
+    signed, resolver = _sign(suite, key_type, "did:key")
+    proof_value = signed["proof"]["proofValue"]
+    mangled = SAME_BYTES[mangle](proof_value)
+    assert base58.b58decode(mangled[1:]) == base58.b58decode(proof_value[1:])
+    signed["proof"]["proofValue"] = mangled
+    [result] = verify_proofs(signed, loader=bundled_loader(), resolver=resolver)
+    assert isinstance(result.error, InvalidProof), result.error
+    assert "not canonical base58btc" in str(result.error)

@@ -893,3 +893,37 @@ def test_suite_refuses_a_key_bound_to_nobody(keys_by_type: dict[KeyType, Signing
             expected=ProofExpectations(),
         )
     assert not suite.handles({"type": "DataIntegrityProof"})
+
+
+# -- ECDSA malleability -----------------------------------------------------------------------
+
+_ORDERS = {
+    KeyType.P256: 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+    KeyType.P384: int(
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973",
+        16,
+    ),
+}
+
+
+def _high_s_twin(signature: bytes, key_type: KeyType) -> bytes:
+    """``(r, n - s)``: the other signature ECDSA accepts for the same message and key."""
+    size = len(signature) // 2
+    s = int.from_bytes(signature[size:], "big")
+    return signature[:size] + (_ORDERS[key_type] - s).to_bytes(size, "big")
+
+
+@pytest.mark.parametrize("key_type", [KeyType.P256, KeyType.P384], ids=str)
+def test_es_jwt_high_s_twin_is_refused(
+    key_type: KeyType, keys_by_type: dict[KeyType, SigningKey]
+) -> None:
+    """ES256/ES384 tokens are identifiers: the high-S twin of a valid signature (which plain
+    ECDSA also accepts) is a second token for the same claims, so it is invalid."""
+    issuer = Issuer(keys_by_type[key_type])
+    token = sign_jwt(issuer.credential(), key=issuer.key, kid=issuer.kid)
+    assert verify_jwt(token, resolver=KeyResolver()).key == issuer.key.public_key
+    signing_input, signature_part = token.rsplit(".", 1)
+    twin = _high_s_twin(b64url_decode(signature_part), key_type)
+    issuer.key.public_key.verify(twin, signing_input.encode())  # the twin is a valid ECDSA sig
+    with pytest.raises(InvalidSignature, match="high S"):
+        verify_jwt(signing_input + "." + b64url_encode(twin), resolver=KeyResolver())

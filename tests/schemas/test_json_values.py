@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from schemas.json_values import as_list, objects, parse_json, strings, type_names
+from schemas.json_values import JsonTooDeep, as_list, objects, parse_json, strings, type_names
 
 
 def test_as_list_reads_absent_single_and_array_members() -> None:
@@ -58,3 +60,30 @@ def test_parse_json_refuses_pythons_extensions(constant: str) -> None:
 def test_parse_json_raises_value_error_for_malformed_input() -> None:
     with pytest.raises(ValueError):
         parse_json(b"{")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        "[" * 100_000,  # unbalanced: still refused for its depth, before the decoder recurses
+        '{"a":' * 100_000,
+        "[" * 65 + "]" * 65,
+    ],
+    ids=["arrays", "unclosed", "objects", "65"],
+)
+def test_parse_json_refuses_nesting_beyond_the_limit(text: str) -> None:
+    with pytest.raises(JsonTooDeep, match="nested more than 64 levels deep"):
+        parse_json(text)
+    with pytest.raises(JsonTooDeep):
+        parse_json(text.encode("utf-16"))  # bytes are decoded as json.loads decodes them
+    assert issubclass(JsonTooDeep, json.JSONDecodeError)  # callers' "not JSON" handling
+
+
+def test_parse_json_depth_counts_brackets_not_string_content() -> None:
+    assert parse_json("[" * 64 + "]" * 64) == parse_json("[" * 64 + "]" * 64)
+    deep_text = json.dumps({"a": "[" * 500 + '\\"{' * 100, "b": [[["]"]]]})
+    assert parse_json(deep_text)["b"] == [[["]"]]]
+    assert parse_json("[[1]]", max_depth=2) == [[1]]
+    with pytest.raises(JsonTooDeep):
+        parse_json("[[[1]]]", max_depth=2)

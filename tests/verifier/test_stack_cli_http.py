@@ -236,3 +236,13 @@ def test_the_openapi_description_has_the_stack_endpoint(client: TestClient) -> N
     schema = client.get("/openapi.json").json()
     body = schema["paths"]["/verify/stack"]["post"]["requestBody"]["content"]
     assert "application/json" in body and "multipart/form-data" in body
+
+
+def test_http_a_deeply_nested_body_is_400(client: TestClient) -> None:
+    """100,000 nested arrays made the JSON decoder raise RecursionError (a 500)."""
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = client.post(
+        "/verify/stack", content=deep, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert "nested more than 64 levels deep" in response.json()["detail"]

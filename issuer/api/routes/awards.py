@@ -13,9 +13,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from issuer.api.deps import IssueIssuer, RuntimeDep, SessionDep
+from issuer.api.paging import ListLimit, ListOffset
 from issuer.models import AwardCreate, AwardPublic, BatchRequest, BatchResult
 from issuer.services import awards, batch
 from issuer.services.errors import InvalidInput, NotFound
+from schemas.json_values import parse_json
 
 router = APIRouter(prefix="/api/issuers/{issuer_slug}", tags=["awards"])
 
@@ -72,8 +74,8 @@ def list_awards(
     session: SessionDep,
     recipient_email: Annotated[str | None, Query(max_length=254)] = None,
     achievement: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: ListLimit = 100,
+    offset: ListOffset = 0,
 ) -> list[AwardPublic]:
     rows = awards.list_awards(
         session,
@@ -145,9 +147,11 @@ def create_batch(
         key = batch_id or _body_batch_id(text)
     elif media in ("application/json", ""):
         try:
-            parsed = BatchRequest.model_validate(json.loads(text))
-        except json.JSONDecodeError as error:
+            document = parse_json(text)
+        except ValueError as error:  # JSONDecodeError (JsonTooDeep too), NaN
             raise InvalidInput(("body",), f"is not JSON: {error}") from None
+        try:
+            parsed = BatchRequest.model_validate(document)
         except ValidationError as error:
             raise RequestValidationError(
                 [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]

@@ -26,6 +26,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep, require_scope
+from issuer.api.paging import ListLimit, ListOffset
 from issuer.models import (
     Issuer,
     Scope,
@@ -221,8 +222,8 @@ def status_events(
     credential: Annotated[
         str | None, Query(max_length=200, description="Only this credential's (id or prefix).")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: ListLimit = 100,
+    offset: ListOffset = 0,
 ) -> list[StatusEventPublic]:
     """The audit log of status changes, oldest first: who, when, why, before and after."""
     award = status_service.find_award(session, credential, issuer) if credential else None

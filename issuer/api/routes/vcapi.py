@@ -25,7 +25,6 @@ itself. Verification answers **200** when verified and **400** when not, with th
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -49,6 +48,7 @@ from issuer.models import (
 from issuer.runtime import Runtime
 from issuer.services import vcapi
 from issuer.services.apikeys import has_scope
+from schemas.json_values import parse_json
 from verifier import vcapi as vcapi_verify
 from verifier.http import VerifierDep
 from verifier.inputs import MAX_INPUT_BYTES
@@ -137,8 +137,8 @@ async def read_json(request: Request) -> Any:
     if not body.strip():
         return _NotJson("the request body is empty: send a JSON object")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return parse_json(body)
+    except ValueError as error:  # JSONDecodeError (JsonTooDeep too), NaN, UnicodeDecodeError
         return _NotJson(f"the request body is not JSON: {error}")
 
 
