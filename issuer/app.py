@@ -77,6 +77,7 @@ def create_app(
     # The verifier (POST/GET /verify and the page for people) in the same service, so an
     # office runs one process; it keeps its own settings (MICROCRED_VERIFIER_*).
     app.include_router(verifier_http.router)
+    verifier_http.install_busy_handler(app)
     # The W3C VC-API (and the DCC issuer-coordinator's /instance/{tenant} paths).
     app.include_router(vcapi_routes.router)
     # One verifier for /verify and the badge pages' live verdict. Its fetcher answers this
