@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
+from issuer.api.body_limit import BodyLimitMiddleware
 from issuer.api.errors import install_error_handlers
 from issuer.api.routes import awards, catalog, issuers, public, sharing
 from issuer.api.routes import stacks as stack_routes
@@ -67,6 +68,9 @@ def create_app(
     # Verifiers (and wallets) in browsers fetch public documents cross-origin; the admin API
     # takes bearer tokens, not cookies, and allowing only GET keeps its writes same-origin.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])
+    # Outermost: bodies are capped and admin writes authenticated before any body is read.
+    verifier_settings = verifier_settings or get_verifier_settings()
+    app.add_middleware(BodyLimitMiddleware, verify_limit=verifier_settings.max_body_bytes)
     install_error_handlers(app)
     for module in (issuers, catalog, awards, public, sharing):
         app.include_router(module.router)
@@ -88,7 +92,7 @@ def create_app(
     app.state.verifier = self_verifier(
         app,
         runtime.urls.base,
-        verifier_settings or get_verifier_settings(),
+        verifier_settings,
         trust_source=own_issuers_source(engine),
     )
     app.dependency_overrides[verifier_http.get_verifier] = lambda: app.state.verifier
