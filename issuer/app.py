@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from issuer.api.body_limit import BodyLimitMiddleware
 from issuer.api.errors import install_error_handlers
 from issuer.api.routes import awards, catalog, issuers, public, sharing
 from issuer.api.routes import stacks as stack_routes
@@ -64,8 +65,12 @@ def create_app(
     )
     app.state.engine = engine
     app.state.runtime = runtime
-    # Security headers on every response; CORS: anyone may read (GET/HEAD) cross-origin, no
-    # other method ever (no ACAO on a POST); see verifier.security_headers.
+    # Bodies are capped and admin writes authenticated before any body is read.
+    verifier_settings = verifier_settings or get_verifier_settings()
+    app.add_middleware(BodyLimitMiddleware, verify_limit=verifier_settings.max_body_bytes)
+    # Outermost, so every response has them (a 413 too): security headers; CORS: anyone may
+    # read (GET/HEAD) cross-origin, no other method ever (no ACAO on a POST); see
+    # verifier.security_headers.
     app.add_middleware(SecurityHeadersMiddleware, public_reads=True)
     install_error_handlers(app)
     for module in (issuers, catalog, awards, public, sharing):
@@ -77,6 +82,7 @@ def create_app(
     # The verifier (POST/GET /verify and the page for people) in the same service, so an
     # office runs one process; it keeps its own settings (MICROCRED_VERIFIER_*).
     app.include_router(verifier_http.router)
+    verifier_http.install_busy_handler(app)
     # The W3C VC-API (and the DCC issuer-coordinator's /instance/{tenant} paths).
     app.include_router(vcapi_routes.router)
     # One verifier for /verify and the badge pages' live verdict. Its fetcher answers this
@@ -87,7 +93,7 @@ def create_app(
     app.state.verifier = self_verifier(
         app,
         runtime.urls.base,
-        verifier_settings or get_verifier_settings(),
+        verifier_settings,
         trust_source=own_issuers_source(engine),
     )
     app.dependency_overrides[verifier_http.get_verifier] = lambda: app.state.verifier

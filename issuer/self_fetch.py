@@ -20,11 +20,19 @@ through the app needs neither.
 
 Limits of the in-process path:
 
-* Only ``GET`` of public documents: paths under :data:`NOT_IN_PROCESS` (the verifier itself —
-  ``/verify?url=<our /verify?url=…>`` would recurse —, the admin API and its docs) and paths
-  with dot segments are handed to the wrapped fetcher like any foreign URL.
-* Each in-process request runs on a fresh event loop in the calling thread (or, if that thread
-  already runs one, in a helper thread). That costs about a millisecond, and it keeps a page
+* Only ``GET`` of the documents a verifier needs — status lists, DID documents and JWKS,
+  issuer profiles and revocation lists, credentials (JSON and baked images), achievements and
+  their rules, VC-API credentials: :data:`DOCUMENT_ROUTES`. The decision is made on the
+  *normalised* path (percent-decoded once, dot segments resolved, repeated slashes collapsed),
+  the path the app would route, and the request is sent with that path. Any other URL of ours
+  — ``/verify`` itself however spelt (``/%76erify``, ``//verify``, ``/status/../verify``), the
+  admin API, its docs — is refused with :class:`keys.errors.FetchBlocked`, never fetched: a
+  verification must never wait on a verification (nested ``/verify?url=`` calls would hold
+  every verification slot and hang the verifier).
+* The in-process answer has the network fetch's limits: :data:`keys.fetch.DEFAULT_TIMEOUT`
+  (:class:`keys.errors.FetchTimeout` after it) and :data:`keys.fetch.DEFAULT_MAX_BYTES`.
+* Each in-process request runs on a fresh event loop in a helper thread, which the caller
+  leaves when the timeout passes. That costs about a millisecond, and it keeps a page
   that verifies from waiting on the server's own thread pool, which many such pages could
   otherwise exhaust while each waits for a did.json handler that needs a thread from it.
 * Redirects are followed only while they stay under the base URL (at most
@@ -33,22 +41,24 @@ Limits of the in-process path:
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import json
+import posixpath
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import anyio
 import httpx
 from starlette.types import ASGIApp
 
-from keys.errors import FetchError, FetchStatusError, FetchTooLarge
+from keys.errors import FetchBlocked, FetchError, FetchStatusError, FetchTimeout, FetchTooLarge
 from keys.fetch import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_REDIRECTS,
+    DEFAULT_TIMEOUT,
     USER_AGENT,
     FetchedDocument,
     Fetcher,
@@ -57,10 +67,25 @@ from verifier.service import Verifier
 from verifier.settings import VerifierSettings
 from verifier.trust import TrustList
 
-__all__ = ["NOT_IN_PROCESS", "SelfFetcher", "self_verifier"]
+__all__ = ["DOCUMENT_ROUTES", "SelfFetcher", "normalised_path", "self_verifier"]
 
-#: Path prefixes never answered in process (they go to the wrapped fetcher like foreign URLs).
-NOT_IN_PROCESS = ("/verify", "/api/", "/docs", "/redoc", "/openapi.json")
+_SEGMENT = r"[^/]+"
+#: Characters left as they are when the normalised path is sent (RFC 3986 pchar, less "%").
+_PATH_SAFE = "/:@!$&'()*+,;=~"
+#: The service's own paths (under its base URL, normalised) answered in process: the documents
+#: a verifier dereferences. Every other own path is refused (see the module docstring).
+DOCUMENT_ROUTES = tuple(
+    re.compile(pattern)
+    for pattern in (
+        rf"/status/{_SEGMENT}",
+        rf"/issuers/{_SEGMENT}",
+        rf"/issuers/{_SEGMENT}/(did|jwks|revocations)\.json",
+        rf"/credentials/{_SEGMENT}",
+        rf"/credentials/{_SEGMENT}/badge\.(png|svg)",
+        rf"/achievements/{_SEGMENT}(/{_SEGMENT}(/rule\.json|/image\.svg)?)?",
+        rf"/vc-api/credentials/{_SEGMENT}",
+    )
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -76,11 +101,31 @@ def _origin_and_path(url: str) -> tuple[str, int | None, str, str] | None:
     return parts.scheme, port, parts.hostname.lower(), parts.path or "/"
 
 
+def normalised_path(path: str) -> str | None:
+    """``path`` as the app routes it: percent-decoded once, repeated slashes collapsed, dot
+    segments resolved (a trailing slash kept). None if it still holds a ``%`` after decoding
+    (a double encoding no document of ours needs), bytes that are not UTF-8 or a control
+    character."""
+    try:
+        decoded = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    if "%" in decoded or any(ord(c) < 0x20 or c == "\x7f" for c in decoded):
+        return None
+    collapsed = re.sub("/{2,}", "/", decoded)
+    resolved = posixpath.normpath(collapsed) if collapsed != "/" else "/"
+    if resolved.startswith("//"):  # posixpath keeps a leading "//"
+        resolved = "/" + resolved.lstrip("/")
+    if collapsed.endswith("/") and resolved != "/":
+        resolved += "/"
+    return resolved
+
+
 class SelfFetcher:
     """The verifier's fetcher for a service at ``base_url``: its own URLs answered by ``app``.
 
-    ``fallback`` gets every other URL (and is closed by :meth:`close`). ``max_bytes`` bounds an
-    in-process body as the guard bounds a remote one.
+    ``fallback`` gets every foreign URL (and is closed by :meth:`close`). ``max_bytes`` and
+    ``timeout`` bound an in-process answer as the guard bounds a remote one.
     """
 
     def __init__(
@@ -90,6 +135,7 @@ class SelfFetcher:
         fallback: Fetcher,
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         base = _origin_and_path(base_url)
         if base is None:
@@ -99,6 +145,7 @@ class SelfFetcher:
         self._base_path = base[3].rstrip("/")
         self._fallback = fallback
         self._max_bytes = max_bytes
+        self._timeout = timeout
         #: In-process requests made (tests read it to tell the two paths apart).
         self.local_requests = 0
 
@@ -106,35 +153,49 @@ class SelfFetcher:
     def fallback(self) -> Fetcher:
         return self._fallback
 
-    def is_own(self, url: str) -> bool:
-        """Whether ``url`` is answered in process (see the module docstring for the rules)."""
+    def _local_url(self, url: str) -> str | None:
+        """For a URL of this service, the URL to ask the app for (its normalised path); None
+        for a foreign URL. Raises :class:`FetchBlocked` for an own URL that is not a document
+        (see :data:`DOCUMENT_ROUTES`)."""
         target = _origin_and_path(url.split("#", 1)[0])
         if target is None or target[:3] != self._base[:3]:
+            return None
+        path = normalised_path(target[3])
+        if path is not None and path.startswith(self._base_path + "/"):
+            local = path[len(self._base_path) :]
+            if any(route.fullmatch(local) for route in DOCUMENT_ROUTES):
+                parts = urlsplit(url.split("#", 1)[0])
+                query = f"?{parts.query}" if parts.query else ""
+                return f"{parts.scheme}://{parts.netloc}{quote(path, safe=_PATH_SAFE)}{query}"
+        if path is None or path.startswith(self._base_path + "/") or path == self._base_path:
+            raise FetchBlocked(
+                f"{url} is this service's own URL and not one of its documents", url=url
+            )
+        return None  # on our host but outside the service's base path: not ours
+
+    def is_own(self, url: str) -> bool:
+        """Whether ``url`` is answered in process (see the module docstring for the rules)."""
+        try:
+            return self._local_url(url) is not None
+        except FetchBlocked:
             return False
-        path = target[3]
-        if not path.startswith(self._base_path + "/"):
-            return False
-        local = path[len(self._base_path) :]
-        if local.startswith(NOT_IN_PROCESS) or local.rstrip("/") in ("/verify", "/api"):
-            return False
-        segments = unquote(local).split("/")
-        return not any(segment in (".", "..") for segment in segments)
 
     # ------------------------------------------------------------------ the Fetcher surface
 
     def fetch(self, url: str, *, accept: str = "application/json") -> FetchedDocument:
         """The document at ``url``: from the app itself if it is ours, else from the guard."""
-        if not self.is_own(url):
+        target = self._local_url(url)
+        if target is None:
             return self._fallback.fetch(url, accept=accept)
-        target = url.split("#", 1)[0]
         for _ in range(DEFAULT_MAX_REDIRECTS + 1):
             response = self._local_get(target, accept)
             if response.status_code not in (301, 302, 303, 307, 308):
                 break
             location = urljoin(target, response.headers.get("location", ""))
-            if not self.is_own(location):
+            local = self._local_url(location)
+            if local is None:
                 return self._fallback.fetch(location, accept=accept)
-            target = location
+            target = local
         else:
             raise FetchError(f"too many redirects from {url}", url=url)
         if not 200 <= response.status_code < 300:
@@ -157,7 +218,7 @@ class SelfFetcher:
         )
 
     def fetch_json(self, url: str, *, accept: str = "application/json") -> Any:
-        if not self.is_own(url):
+        if self._local_url(url) is None:
             return self._fallback.fetch_json(url, accept=accept)
         document = self.fetch(url, accept=accept)
         try:
@@ -178,14 +239,18 @@ class SelfFetcher:
             return await client.get(url, headers={"accept": accept, "user-agent": USER_AGENT})
 
     def _local_get(self, url: str, accept: str) -> httpx.Response:
+        """The app's answer to ``GET url``, on a fresh event loop in a helper thread (so a
+        caller that runs a loop itself is served too); given up after the timeout."""
         self.local_requests += 1
+        pool = concurrent.futures.ThreadPoolExecutor(1, "microcred-self-fetch")
         try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # the usual case: a worker thread, or a command
-            return anyio.run(self._get, url, accept)
-        # This thread runs an event loop already: make the request on a helper thread.
-        with concurrent.futures.ThreadPoolExecutor(1, "microcred-self-fetch") as pool:
-            return pool.submit(anyio.run, self._get, url, accept).result()
+            return pool.submit(anyio.run, self._get, url, accept).result(timeout=self._timeout)
+        except concurrent.futures.TimeoutError:
+            raise FetchTimeout(
+                f"fetching {url} in process took longer than {self._timeout}s", url=url
+            ) from None
+        finally:
+            pool.shutdown(wait=False)
 
 
 def self_verifier(

@@ -57,7 +57,7 @@ from verifier.report import (
 )
 from verifier.safe_links import register_safe_url
 from verifier.security_headers import SecurityHeadersMiddleware
-from verifier.service import Expectations, Verifier
+from verifier.service import Expectations, Verifier, VerifierBusy
 from verifier.settings import VerifierSettings, get_verifier_settings
 from verifier.stack import StackInput
 from verifier.stack_http import (
@@ -70,7 +70,7 @@ from verifier.stack_http import (
     run_claim,
 )
 
-__all__ = ["VerifierDep", "create_verifier_app", "get_verifier", "router"]
+__all__ = ["VerifierDep", "create_verifier_app", "get_verifier", "install_busy_handler", "router"]
 
 _JSON_TYPES = frozenset({"application/json", "application/vc+ld+json", "application/ld+json"})
 _JWS_TYPES = frozenset({"text/plain", "application/jwt", "application/vc+jwt"})
@@ -465,6 +465,19 @@ async def post_verify_stack(request: Request, verifier: VerifierDep) -> Response
 # --------------------------------------------------------------------------- stand-alone app
 
 
+def install_busy_handler(app: FastAPI) -> None:
+    """Answer :class:`VerifierBusy` (no verification slot freed in time) with 503 JSON and
+    ``Retry-After``, on every route that verifies (the apps include this router elsewhere too)."""
+
+    @app.exception_handler(VerifierBusy)
+    async def _busy(_: Request, error: VerifierBusy) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(error)},
+            status_code=503,
+            headers={"Retry-After": str(max(1, round(error.waited)))},
+        )
+
+
 def create_verifier_app(settings: VerifierSettings | None = None) -> FastAPI:
     """The verifier as an app of its own (``microcred serve --verifier-only``).
 
@@ -486,6 +499,7 @@ def create_verifier_app(settings: VerifierSettings | None = None) -> FastAPI:
     )
     app.include_router(router)
     app.add_middleware(SecurityHeadersMiddleware)  # CSP, nosniff, no framing; no CORS here
+    install_busy_handler(app)
     app.dependency_overrides[get_verifier] = lambda: verifier
 
     @app.get("/", include_in_schema=False)

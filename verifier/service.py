@@ -10,7 +10,8 @@ call: the input, the instant to verify at (``now``, default the clock) and the c
 ``Verifier.from_settings`` is the one place a fetcher, trust store and loader are built from
 configuration; the constructor takes ready-made collaborators (tests, a fetcher of one's own).
 A verifier is thread-safe; :meth:`Verifier.run` runs blocking work in a worker thread, at most
-``max_concurrent_verifications`` at once (the HTTP routes use it).
+``max_concurrent_verifications`` at once (the HTTP routes use it); a caller that waits longer
+than ``queue_timeout_seconds`` for a slot gets :class:`VerifierBusy` (HTTP: 503, ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ __all__ = [
     "Limits",
     "PresentationResult",
     "Verifier",
+    "VerifierBusy",
     "VerifierSettings",
 ]
 
@@ -71,6 +73,17 @@ class PresentationResult:
 
     holder: PresentationOutcome
     credentials: list[tuple[Parsed, VerificationReport]]
+
+
+class VerifierBusy(Exception):
+    """Every verification slot stayed busy for ``waited`` seconds: try again later.
+
+    A verification holds its slot while it fetches, so a flood of slow ones would otherwise
+    queue every later request indefinitely; a prompt refusal lets clients back off."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(f"every verification slot stayed busy for {waited:g}s; try again shortly")
+        self.waited = waited
 
 
 class Verifier:
@@ -97,7 +110,10 @@ class Verifier:
         self.trust_source = trust_source
         self.limits = limits
         self.allow_inline_contexts = allow_inline_contexts
-        self._limiter = anyio.CapacityLimiter(limits.max_concurrent_verifications)
+        #: The slots callers queue for (with a deadline), and the threads that run the work
+        #: (as many, so a caller holding a slot always finds a thread).
+        self._slots = anyio.Semaphore(limits.max_concurrent_verifications)
+        self._threads = anyio.CapacityLimiter(limits.max_concurrent_verifications)
 
     @classmethod
     def from_settings(
@@ -239,8 +255,18 @@ class Verifier:
 
     async def run(self, func: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
         """Run blocking work (a verification, a fetch) in a worker thread, at most
-        ``max_concurrent_verifications`` at once, first come first served."""
-        return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=self._limiter)
+        ``max_concurrent_verifications`` at once, first come first served. Raises
+        :class:`VerifierBusy` if no slot frees within ``queue_timeout_seconds``."""
+        with anyio.move_on_after(self.limits.queue_timeout_seconds) as waiting:
+            await self._slots.acquire()
+        if waiting.cancelled_caught:
+            raise VerifierBusy(self.limits.queue_timeout_seconds)
+        try:
+            return await anyio.to_thread.run_sync(
+                partial(func, *args, **kwargs), limiter=self._threads
+            )
+        finally:
+            self._slots.release()
 
     def close(self) -> None:
         close = getattr(self.fetcher, "close", None)

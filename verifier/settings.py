@@ -22,11 +22,13 @@ __all__ = ["Limits", "VerifierSettings", "get_verifier_settings"]
 
 @dataclass(frozen=True)
 class Limits:
-    """How much one verifier takes on: the largest input it reads, and how many verifications
-    run at once (see :attr:`VerifierSettings.max_concurrent_verifications` for why 2)."""
+    """How much one verifier takes on: the largest input it reads, how many verifications
+    run at once (see :attr:`VerifierSettings.max_concurrent_verifications` for why 2) and how
+    long a caller waits for one of those slots."""
 
     max_body_bytes: int = MAX_INPUT_BYTES
     max_concurrent_verifications: int = 2
+    queue_timeout_seconds: float = 10.0
 
 
 class VerifierSettings(BaseSettings):
@@ -59,10 +61,15 @@ class VerifierSettings(BaseSettings):
     #: close to p50 with 2). A slot waiting on a slow remote document is held for at most the
     #: fetcher's timeout; raise this if your issuers' servers are slow, or run more workers.
     max_concurrent_verifications: int = Field(default=Limits.max_concurrent_verifications, ge=1)
+    #: How long a request waits for a free verification slot before it is answered 503 with
+    #: ``Retry-After`` (a queue that never gives up turns a burst into a hang for everyone).
+    queue_timeout_seconds: float = Field(default=Limits.queue_timeout_seconds, gt=0)
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.max_body_bytes, self.max_concurrent_verifications)
+        return Limits(
+            self.max_body_bytes, self.max_concurrent_verifications, self.queue_timeout_seconds
+        )
 
 
 @lru_cache

@@ -28,6 +28,7 @@ __all__ = [
     "RuntimeDep",
     "SessionDep",
     "SettingsDep",
+    "api_key_of_header",
     "require_scope",
 ]
 
@@ -60,7 +61,13 @@ def _unauthorized(message: str) -> HTTPException:
 
 def get_api_key(request: Request, session: SessionDep) -> ApiKey:
     """The live API key of the ``Authorization: Bearer`` header, or 401."""
-    header = request.headers.get("authorization")
+    return api_key_of_header(session, request.headers.get("authorization"))
+
+
+def api_key_of_header(session: Session, header: str | None) -> ApiKey:
+    """The live API key an ``Authorization`` header value names; 401 (``HTTPException``)
+    otherwise. Shared by the dependency and :mod:`issuer.api.body_limit`, which asks before a
+    request body is read."""
     if not header:
         raise _unauthorized("an API key is required: Authorization: Bearer <key>")
     scheme, _, token = header.partition(" ")

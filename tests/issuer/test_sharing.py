@@ -482,15 +482,27 @@ def test_self_fetcher_answers_only_its_own_public_urls(
         "https://issuer.test.evil.example/credentials/x",
         "http://issuer.test/credentials/x",  # another scheme is another origin
         "https://user@issuer.test/credentials/x",
-        f"{BASE_URL}/verify?url={issued['url']}",  # would recurse
-        f"{BASE_URL}/api/issuers",
-        f"{BASE_URL}/credentials/../verify",
-        f"{BASE_URL}/credentials/%2e%2e/verify",
         "https://example.org/did.json",
     ):
         with pytest.raises(FetchBlocked):
             fetcher.fetch(foreign)
-    assert len(fallback.urls) == 8
+    assert fallback.urls == [
+        "https://issuer.test.evil.example/credentials/x",
+        "http://issuer.test/credentials/x",
+        "https://user@issuer.test/credentials/x",
+        "https://example.org/did.json",
+    ]
+    # Our own URLs that are not documents are refused outright, not fetched over the network
+    # (which would reach /verify again): see tests/issuer/test_self_fetch_limits.py.
+    for own in (
+        f"{BASE_URL}/verify?url={issued['url']}",  # would recurse
+        f"{BASE_URL}/api/issuers",
+        f"{BASE_URL}/credentials/../verify",
+        f"{BASE_URL}/credentials/%2e%2e/verify",
+    ):
+        with pytest.raises(FetchBlocked):
+            fetcher.fetch(own)
+    assert len(fallback.urls) == 4
 
 
 def test_self_fetcher_reports_a_missing_document(client: TestClient, issuer: Any) -> None:

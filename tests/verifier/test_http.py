@@ -6,14 +6,18 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from keys.errors import FetchBlocked
 from keys.suites import ProofOptions, add_proof
 from keys.suites.vc_jwt import sign_jwt
 from schemas.baking import bake_png
@@ -25,7 +29,7 @@ from tests.verifier.support import (
     World,
     vm_of,
 )
-from verifier.http import create_verifier_app, get_verifier, router
+from verifier.http import create_verifier_app, get_verifier, install_busy_handler, router
 from verifier.service import Limits, Verifier
 from verifier.settings import VerifierSettings, get_verifier_settings
 
@@ -395,3 +399,63 @@ def test_the_service_fetches_through_the_guarded_fetcher() -> None:
         assert isinstance(service.fetcher, GuardedFetcher)
     finally:
         service.close()
+
+
+# --------------------------------------------------------------------------- slot wait
+
+
+class _Blocking:
+    """A fetcher whose every fetch waits for ``release`` (a slow issuer holding a slot)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.entered = threading.Event()
+
+    def fetch(self, url: str, *, accept: str = "application/json") -> Any:
+        self.entered.set()
+        self.release.wait(30)
+        raise FetchBlocked(f"gave up on {url}", url=url)
+
+    def fetch_json(self, url: str, *, accept: str = "application/json") -> Any:
+        return self.fetch(url, accept=accept)
+
+
+def test_a_request_that_waits_too_long_for_a_slot_is_503(signed: dict) -> None:
+    """One slot, held by a verification stuck on a fetch: the next request gets 503 JSON with
+    Retry-After after ``queue_timeout_seconds`` instead of waiting indefinitely."""
+    blocking = _Blocking()
+    service = Verifier(
+        fetcher=blocking, limits=Limits(max_concurrent_verifications=1, queue_timeout_seconds=0.5)
+    )
+    app = FastAPI()
+    app.include_router(router)
+    install_busy_handler(app)
+    app.dependency_overrides[get_verifier] = lambda: service
+    with TestClient(app) as client:
+        held: list[int] = []
+
+        def hold() -> None:
+            held.append(client.get("/verify", params={"url": BADGE_LINK}).status_code)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert blocking.entered.wait(10)
+            started = time.monotonic()
+            response = client.post("/verify", json=signed)
+            waited = time.monotonic() - started
+        finally:
+            blocking.release.set()
+            holder.join(30)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert "busy" in response.json()["detail"]
+    assert 0.4 < waited < 5
+    assert held == [400]  # the stuck one finishes once its fetch gives up
+
+
+def test_the_queue_timeout_is_a_setting() -> None:
+    assert VerifierSettings().limits.queue_timeout_seconds == 10
+    assert VerifierSettings(queue_timeout_seconds=2.5).limits.queue_timeout_seconds == 2.5
+    with pytest.raises(ValueError):
+        VerifierSettings(queue_timeout_seconds=0)
