@@ -698,44 +698,29 @@ async function runOne(req) {
 }
 
 async function main() {
-  let local;
+  let req;
   try {
-    const req = JSON.parse(await readStdin());
-    // {"op": "batch", "requests": [...]}: one node process for many requests
-    // (each with its own documents), {"results": [...]} in the same order.
-    if(req.op === 'batch') {
-      const results = [];
-      for(const one of req.requests ?? []) {
-        results.push(await runOne(one));
-      }
-      process.stdout.write(JSON.stringify({ok: true, op: 'batch', results}) +
-        '\n');
-      return;
-    }
-    const op = ops[req.op];
-    if(!op) {
-      throw new TypeError(`unknown op "${req.op}"; ops: ` +
-        Object.keys(ops).join(', '));
-    }
-    local = new LocalDocuments({
-      documents: req.documents,
-      contextsDir: req.contextsDir ?
-        path.resolve(req.contextsDir) : DEFAULT_CONTEXTS_DIR,
-      bundled: await bundledContexts()
-    });
-    // any library that fetches gets local data or a 404, never the network
-    globalThis.fetch = local.fetch;
-    const result = await op(req, local);
-    process.stdout.write(JSON.stringify({
-      ok: true, op: req.op, ...result,
-      contexts: local.manifest.manifestPath ? 'manifest' : 'bundled',
-      ...local.report()
-    }) + '\n');
+    req = JSON.parse(await readStdin());
   } catch(error) {
     process.stderr.write(`interop harness: ${error?.stack ?? error}\n`);
-    process.stdout.write(JSON.stringify({
-      ok: false, error: toJson(error), ...(local && local.report())
-    }) + '\n');
+    process.stdout.write(JSON.stringify({ok: false, error: toJson(error)}) + '\n');
+    process.exitCode = 1;
+    return;
+  }
+  // {"op": "batch", "requests": [...]}: one node process for many requests
+  // (each with its own documents), {"results": [...]} in the same order.
+  if(req.op === 'batch') {
+    const results = [];
+    for(const one of req.requests ?? []) {
+      results.push(await runOne(one));
+    }
+    process.stdout.write(JSON.stringify({ok: true, op: 'batch', results}) + '\n');
+    return;
+  }
+  // any library that fetches gets local data or a 404, never the network
+  const result = await runOne(req);
+  process.stdout.write(JSON.stringify(result) + '\n');
+  if(!result.ok) {
     process.exitCode = 1;
   }
 }

@@ -17,12 +17,14 @@ from typing import Any
 
 __all__ = [
     "MAX_JSON_DEPTH",
+    "DuplicateMember",
     "JsonTooDeep",
     "as_list",
     "objects",
     "parse_json",
     "strings",
     "type_names",
+    "unique_members",
 ]
 
 #: Deepest nesting of arrays/objects :func:`parse_json` reads. RFC 8259 §9 lets a parser limit
@@ -73,6 +75,21 @@ def parse_json(
         text = bytes(text).decode(json.detect_encoding(text), "surrogatepass")
     _check_depth(text, max_depth)
     return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=object_pairs_hook)
+
+
+class DuplicateMember(ValueError):
+    """A JSON object names one member twice: readers disagree on which value counts (Python
+    keeps the last), so a signed header or payload that does this is refused."""
+
+
+def unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for :func:`parse_json` that raises :class:`DuplicateMember`."""
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise DuplicateMember(f"duplicate JSON member {name!r}")
+        result[name] = value
+    return result
 
 
 def as_list(value: Any) -> list[Any]:

@@ -25,6 +25,7 @@ from keys.suites.base import ProofOptions
 from keys.suites.data_integrity import LinkedDataSignature
 from keys.suites.eddsa_rdfc_2022 import EDDSA_RDFC_2022
 from schemas.canonical import DocumentLoader
+from schemas.json_values import DuplicateMember, parse_json, unique_members
 
 ED25519_2018_CONTEXT = "https://w3id.org/security/suites/ed25519-2018/v1"
 #: The only header this proof may carry (RFC 7797 unencoded payload, EdDSA).
@@ -39,7 +40,10 @@ class DetachedJwsSignature(LinkedDataSignature):
     def decode_signature(self, value: str) -> bytes:
         header_part, signature_part = _split_jws(value)
         try:
-            header = json.loads(b64url_decode(header_part))
+            # Duplicate members refused: {"alg":"none","alg":"EdDSA",…} must not pass as EdDSA.
+            header = parse_json(b64url_decode(header_part), object_pairs_hook=unique_members)
+        except DuplicateMember as error:
+            raise InvalidProof(f"{self.name} jws header: {error}") from error
         except (KeyFormatError, ValueError) as error:
             raise InvalidProof(f"{self.name} jws header is not base64url JSON") from error
         if header != JWS_HEADER:

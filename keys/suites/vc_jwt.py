@@ -71,7 +71,7 @@ from keys.keypairs import (
 from keys.suites.base import ASSERTION_METHOD, ProofExpectations, ProofOptions, ProofSuite
 from schemas.canonical import DocumentLoader
 from schemas.dates import format_datetime
-from schemas.json_values import parse_json
+from schemas.json_values import DuplicateMember, parse_json, unique_members
 from schemas.models import VC11_CONTEXT
 
 __all__ = [
@@ -265,24 +265,15 @@ def sign_jwt(
 # Verification
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in result:
-            raise InvalidProof(f"duplicate JSON member {name!r}")
-        result[name] = value
-    return result
-
-
 def _json_part(part: str, what: str) -> dict[str, Any]:
     try:
         raw = b64url_decode(part)
     except KeyFormatError:
         raise InvalidProof(f"JWT {what} is not canonical base64url") from None
     try:
-        value = parse_json(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        value = parse_json(raw.decode("utf-8"), object_pairs_hook=unique_members)
     except (UnicodeDecodeError, ValueError) as exc:
-        if isinstance(exc, InvalidProof):
+        if isinstance(exc, DuplicateMember):
             raise InvalidProof(f"JWT {what}: {exc}") from None
         raise InvalidProof(f"JWT {what} is not UTF-8 JSON") from None
     if not isinstance(value, dict):

@@ -84,6 +84,17 @@ def test_only_the_one_header_is_accepted(signed: dict[str, Any], header: dict[st
     assert "jws header must be" in str(result.error)
 
 
+def test_a_header_naming_a_member_twice_is_refused(signed: dict[str, Any]) -> None:
+    """Readers disagree on which of two same-named members counts: ambiguity is refused (before,
+    Python's last-one-wins read this as the one allowed header)."""
+    header = b'{"alg":"none","alg":"EdDSA","b64":false,"crit":["b64"]}'
+    _, _, signature = signed["proof"]["jws"].partition("..")
+    signed["proof"]["jws"] = encode(header) + ".." + signature
+    [result] = verify_proofs(signed, loader=bundled_loader(), resolver=KeyResolver())
+    assert isinstance(result.error, InvalidProof)
+    assert "duplicate JSON member 'alg'" in str(result.error)
+
+
 @pytest.mark.parametrize("jws", ["abc", "a.b.c", "a..b.c", "..sig", "hdr..", "é..x"])
 def test_a_jws_that_is_not_detached_is_refused(signed: dict[str, Any], jws: str) -> None:
     signed["proof"]["jws"] = jws
