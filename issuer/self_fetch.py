@@ -173,12 +173,6 @@ class SelfFetcher:
             )
         return None  # on our host but outside the service's base path: not ours
 
-    def is_own(self, url: str) -> bool:
-        """Whether ``url`` is answered in process (see the module docstring for the rules)."""
-        try:
-            return self._local_url(url) is not None
-        except FetchBlocked:
-            return False
 
     # ------------------------------------------------------------------ the Fetcher surface
 

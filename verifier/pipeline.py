@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from schemas.json_values import objects
+from schemas.json_values import objects, type_names
 from schemas.models import IdentityObject
 from verifier.conformance import check_context, check_schema
 from verifier.context import (
@@ -255,8 +255,7 @@ def _endorsement_summary(
             raise UnusableInput("endorsementJwt holds no compact JWS", source=path)
     except (UnusableInput, ValueError) as error:
         return {"path": path, "verdict": str(Verdict.INVALID), "problems": [str(error)]}
-    types = parsed.document.get("type")
-    if "EndorsementCredential" not in (types if isinstance(types, list) else [types]):
+    if "EndorsementCredential" not in type_names(parsed.document):
         return {
             "path": path,
             "verdict": str(Verdict.INVALID),
@@ -268,11 +267,7 @@ def _endorsement_summary(
         "id": report.credential.get("id"),
         "issuer": report.credential.get("issuer", {}).get("id"),
         "verdict": str(report.verdict),
-        "problems": [
-            f"{c.id}: {c.message}"
-            for c in report.checks
-            if c.outcome in (Outcome.FAILED, Outcome.INDETERMINATE)
-        ],
+        "problems": report.problems(),
     }
 
 

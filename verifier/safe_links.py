@@ -32,6 +32,5 @@ def safe_url(value: object) -> str | None:
 
 
 def register_safe_url(environment: Any) -> None:
-    """Add :func:`safe_url` as a filter and a global of a Jinja ``environment``."""
+    """Add :func:`safe_url` as a filter of a Jinja ``environment`` (``{{ url | safe_url }}``)."""
     environment.filters["safe_url"] = safe_url
-    environment.globals["safe_url"] = safe_url

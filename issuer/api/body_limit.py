@@ -52,7 +52,8 @@ FORM_OVERHEAD = 64 * 1024
 KEYLESS_API = ("/api/bake",)
 
 _BATCHES = re.compile(r"/api/issuers/[^/]+/batches/?")
-_VERIFY = ("/verify", "/credentials/verify", "/presentations/verify")
+#: The verify endpoints, exactly (a suffix match would give any ``…/verify`` path their limit).
+_VERIFY = frozenset({"/verify", "/verify/stack", "/credentials/verify", "/presentations/verify"})
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -62,7 +63,7 @@ def body_limit_for(path: str, verify_limit: int = MAX_INPUT_BYTES) -> int:
         return BATCH_BODY_LIMIT
     if path == "/api/bake":
         return 2 * MAX_BAKE_BYTES + FORM_OVERHEAD
-    if path.rstrip("/").endswith(_VERIFY):
+    if path.rstrip("/") in _VERIFY:
         return verify_limit + FORM_OVERHEAD
     return DEFAULT_BODY_LIMIT
 
@@ -102,7 +103,7 @@ class BodyLimitMiddleware:
         if (
             scope["method"] in _WRITES
             and path.startswith("/api/")
-            and not path.startswith(KEYLESS_API)
+            and path.rstrip("/") not in KEYLESS_API
         ):
             refusal = await _refuse_key(scope, headers.get("authorization"))
             if refusal is not None:

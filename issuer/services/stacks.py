@@ -85,6 +85,7 @@ from schemas.stack_rule import (
 )
 
 if TYPE_CHECKING:
+    from verifier.inputs import ParsedInput
     from verifier.report import VerificationReport
     from verifier.service import Expectations
 
@@ -651,7 +652,7 @@ class ComponentVerifier(Protocol):
     fits): verify an input against expectations (the recipient), and fetch a badge link."""
 
     def verify_many(
-        self, data: bytes | str, *, source: str, expect: Expectations
+        self, data: bytes | str | ParsedInput, *, source: str, expect: Expectations
     ) -> list[VerificationReport]: ...
 
     def fetch_badge(self, url: str) -> bytes: ...
@@ -697,7 +698,7 @@ def submit_components(
         parsed = parse_input(raw, source=source)
     except UnusableInput as error:
         raise InvalidInput(("credential",), error.message) from None
-    reports = verifier.verify_many(raw, source=source, expect=Expectations(recipient=email))
+    reports = verifier.verify_many(parsed, source=source, expect=Expectations(recipient=email))
     accepted: list[StackSubmission] = []
     rejected: list[dict[str, Any]] = []
     pending: list[StackSubmission] = []

@@ -600,6 +600,11 @@ def test_an_id_under_our_base_url_is_served_there(client: TestClient, auth, did:
     assert served.status_code == 200
     assert served.headers["content-type"].startswith("application/vc+ld+json")
     assert served.json() == signed
+    # The one Accept parser: q=0 means "not this type" (a substring test served it anyway).
+    refused = client.get(
+        credential_id, headers={"accept": "application/vc+ld+json;q=0, application/json"}
+    )
+    assert refused.headers["content-type"].startswith("application/json")
     assert client.get(f"{BASE_URL}/vc-api/credentials/other").status_code == 404
 
 

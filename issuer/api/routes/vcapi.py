@@ -52,6 +52,7 @@ from schemas.json_values import parse_json
 from verifier import vcapi as vcapi_verify
 from verifier.http import VerifierDep
 from verifier.inputs import MAX_INPUT_BYTES
+from verifier.negotiation import best_match
 
 __all__ = ["router"]
 
@@ -458,6 +459,7 @@ def issued_credential(
     row = vcapi.get_credential(session, runtime, name)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no credential {name!r}")
-    accept = request.headers.get("accept", "")
-    media = "application/vc+ld+json" if "application/vc+ld+json" in accept else "application/json"
+    # Either type is the same bytes; ties (and no preference) keep application/json.
+    offers = ("application/json", "application/vc+ld+json")
+    media = best_match(request.headers.get("accept"), offers) or offers[0]
     return Response(row.credential, media_type=media)
