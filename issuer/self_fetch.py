@@ -121,6 +121,10 @@ def normalised_path(path: str) -> str | None:
     return resolved
 
 
+#: Helper threads for in-process requests, per fetcher (verifications run a few at a time).
+_LOCAL_WORKERS = 8
+
+
 class SelfFetcher:
     """The verifier's fetcher for a service at ``base_url``: its own URLs answered by ``app``.
 
@@ -148,6 +152,11 @@ class SelfFetcher:
         self._timeout = timeout
         #: In-process requests made (tests read it to tell the two paths apart).
         self.local_requests = 0
+        #: The helper threads in-process requests run on: a fixed few, shared, so requests
+        #: that time out cannot pile up threads (a thread per request did).
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            _LOCAL_WORKERS, thread_name_prefix="microcred-self-fetch"
+        )
 
     @property
     def fallback(self) -> Fetcher:
@@ -221,6 +230,7 @@ class SelfFetcher:
             raise FetchError(f"{document.url} did not return JSON: {error}", url=url) from error
 
     def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
         close = getattr(self._fallback, "close", None)
         if callable(close):
             close()
@@ -236,15 +246,14 @@ class SelfFetcher:
         """The app's answer to ``GET url``, on a fresh event loop in a helper thread (so a
         caller that runs a loop itself is served too); given up after the timeout."""
         self.local_requests += 1
-        pool = concurrent.futures.ThreadPoolExecutor(1, "microcred-self-fetch")
+        future = self._pool.submit(anyio.run, self._get, url, accept)
         try:
-            return pool.submit(anyio.run, self._get, url, accept).result(timeout=self._timeout)
+            return future.result(timeout=self._timeout)
         except concurrent.futures.TimeoutError:
+            future.cancel()
             raise FetchTimeout(
                 f"fetching {url} in process took longer than {self._timeout}s", url=url
             ) from None
-        finally:
-            pool.shutdown(wait=False)
 
 
 def self_verifier(
