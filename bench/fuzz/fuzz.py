@@ -16,10 +16,11 @@ finding too; it is saved once per distinct ``Type at file:line`` under
 (``var/fuzz/<target>/corpus``) persists between runs, so a longer soak continues where the last
 one stopped.
 
-``--all`` prints one JSON line per target: ``{"target", "seconds", "executions", "exec_per_s",
-"coverage", "features", "corpus", "findings", "crashed"}`` (coverage and features are libFuzzer's
-``cov``/``ft`` counters over the instrumented project modules) and exits 1 if any target had
-a finding.
+``--all`` prints one JSON line per target: ``{"target", "seconds", "wall_seconds",
+"executions", "exec_per_s", "coverage", "features", "corpus", "findings", "crashed"}``
+(``wall_seconds`` adds start-up: instrumenting and building the seeds; coverage and features
+are libFuzzer's ``cov``/``ft`` counters over the instrumented project modules) and exits 1 if
+any target had a finding.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ _STATS = re.compile(
     r"#(?P<runs>\d+)\s+\w+\s+cov: (?P<cov>\d+) ft: (?P<ft>\d+) corp: (?P<corp>\d+)/"
 )
 _FINAL_RUNS = re.compile(r"stat::number_of_executed_units: (\d+)")
+_FINAL_RATE = re.compile(r"stat::average_exec_per_sec: +(\d+)")
 
 
 def _pin_to_one_core() -> None:
@@ -148,7 +150,9 @@ def _replay(name: str, files: list[str]) -> int:
     return 1 if failed else 0
 
 
-def _summary(name: str, seconds: int, log: str, findings_dir: Path, code: int) -> dict[str, Any]:
+def _summary(
+    name: str, seconds: int, wall: int, log: str, findings_dir: Path, code: int
+) -> dict[str, Any]:
     stats = [m.groupdict() for m in _STATS.finditer(log)]
     last = stats[-1] if stats else {"runs": "0", "cov": "0", "ft": "0", "corp": "0"}
     final = _FINAL_RUNS.findall(log)
@@ -166,11 +170,13 @@ def _summary(name: str, seconds: int, log: str, findings_dir: Path, code: int) -
         if findings_dir.exists()
         else []
     )
+    rate = _FINAL_RATE.findall(log)
     return {
         "target": name,
         "seconds": seconds,
+        "wall_seconds": wall,
         "executions": runs,
-        "exec_per_s": round(runs / seconds) if seconds else 0,
+        "exec_per_s": int(rate[-1]) if rate else 0,
         "coverage": int(last["cov"]),
         "features": int(last["ft"]),
         "corpus": int(last["corp"]),
@@ -193,8 +199,8 @@ def _run_all(names: list[str], seconds: int, workdir: Path, extra: list[str]) ->
         started = time.monotonic()
         with log_path.open("w") as log:
             code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT).returncode
-        elapsed = round(time.monotonic() - started)
-        summary = _summary(name, elapsed, log_path.read_text(), findings_dir, code)
+        wall = round(time.monotonic() - started)
+        summary = _summary(name, seconds, wall, log_path.read_text(), findings_dir, code)
         print(json.dumps(summary), flush=True)
         bad += bool(summary["findings"]) or summary["crashed"]
     return 1 if bad else 0
