@@ -46,7 +46,7 @@ WRONG_KEK = base64.urlsafe_b64encode(bytes(range(100, 132))).decode()
 DB_PASSWORD = "s3cret-Db-Passw0rd-never-shown"
 
 
-class Session_:
+class ScannedRun:
     """One scanned session: the scanner, and a client whose every response it records."""
 
     def __init__(self, client: TestClient, scanner: SecretScanner) -> None:
@@ -117,7 +117,7 @@ def test_no_secret_reaches_a_response_a_log_an_error_or_the_database(
     scanner.secret("wrong KEK", WRONG_KEK)
     scanner.secret("database password", DB_PASSWORD)
     scanner.secret("admin API key", admin_token)
-    run = Session_(client, scanner)
+    run = ScannedRun(client, scanner)
     admin = admin_token
 
     # issuers and keys
