@@ -38,5 +38,13 @@ test: $(STAMP) interop/node_modules/.stamp
 bench: $(STAMP)
 	$(BIN)/python bench/sign_verify.py --seconds 3
 
+# Coverage-guided fuzzing of every parser (bench/fuzz/fuzz.py: atheris, one core, each input
+# bounded in time and memory), FUZZ_SECONDS per target; findings land in var/fuzz/.
+.PHONY: fuzz
+FUZZ_SECONDS ?= 120
+fuzz: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,soak]'
+	$(BIN)/python bench/fuzz/fuzz.py --all --seconds $(FUZZ_SECONDS)
+
 clean:
 	rm -rf $(VENV) var

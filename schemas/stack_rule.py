@@ -82,6 +82,9 @@ RULE_MEDIA_TYPE = "application/json"
 MAX_DEPTH = 6
 #: Most requirements in one rule, counted through every group.
 MAX_REQUIREMENTS = 200
+#: Digits a result value may have, and its exponent's bound either way: a percent or a score
+#: needs a few; ``1e999999999`` would overflow and ``1e999999`` would be written out in full.
+_MAX_RESULT_DIGITS = 30
 _SRI = re.compile(r"^(sha256|sha384|sha512)-([A-Za-z0-9+/]+={0,2})$")
 _DIGESTS = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 
@@ -106,6 +109,9 @@ def _decimal_text(value: Any) -> Any:
             raise ValueError(f"{value!r} is not a number") from None
         if not number.is_finite():
             raise ValueError(f"{value!r} is not a finite number")
+        digits = len(number.as_tuple().digits)
+        if digits > _MAX_RESULT_DIGITS or abs(number.adjusted()) > _MAX_RESULT_DIGITS:
+            raise ValueError(f"{str(value)[:40]!r} has more digits than a result value needs")
         return format(number.normalize(), "f")
     return value
 

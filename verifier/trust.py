@@ -17,7 +17,6 @@ list typo must stop the verifier at start-up, not silently trust or distrust som
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 from keys.errors import KeysError
 from keys.keypairs import VerificationKey
+from schemas.json_values import parse_json
 
 __all__ = [
     "MAX_TRUST_LIST_BYTES",
@@ -205,7 +205,7 @@ def load_trust_list(path: str | Path) -> TrustList:
     except UnicodeDecodeError:
         raise TrustListError(f"{path}: a trust list must be UTF-8 JSON") from None
     try:
-        document = json.loads(text)
+        document = parse_json(text)  # strict, and nesting bounded (not a RecursionError)
     except ValueError as exc:
         raise TrustListError(f"{path}: not valid JSON: {exc}") from None
     return parse_trust_list(document, source=str(path))

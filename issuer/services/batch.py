@@ -63,7 +63,18 @@ def rows_from_csv(text: str, *, achievement: str | None = None) -> list[dict[str
     make one evidence item; ``achievement`` fills rows without an achievement column."""
     if len(text.encode("utf-8")) > MAX_CSV_BYTES:
         raise InvalidInput(("body",), f"CSV is larger than {MAX_CSV_BYTES // 1024 // 1024} MB")
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    # newline="": csv itself reads CR, LF and CRLF line ends (and newlines inside quotes)
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        return _rows(reader, achievement)
+    except csv.Error as error:  # a cell over csv's size limit, a stray quote …
+        raise InvalidInput(
+            ("body",), f"is not readable CSV (line {reader.line_num}): {error}"
+        ) from None
+
+
+def _rows(reader: csv.DictReader[str], achievement: str | None) -> list[dict[str, Any]]:
+    """The award rows a CSV reader yields (see :func:`rows_from_csv`)."""
     if not reader.fieldnames:
         raise InvalidInput(("body",), "CSV has no header row")
     rows = []

@@ -21,9 +21,11 @@ Threat model and what each defence is for:
   6to4, Teredo), and every IANA special-purpose block, written out in
   :mod:`keys.fetch.special_purpose` because Python's own tables lag the registries. Legacy
   numeric host spellings that the C resolver accepts (``2130706433``,
-  ``0x7f.1``, ``127.1``, octal) are decoded and judged as the address they denote. Exceptions are
-  explicit: host names listed in ``allowed_private_hosts`` (an internal registry, say) and, with
-  ``allow_http_localhost``, loopback addresses of ``localhost`` itself.
+  ``0x7f.1``, ``127.1``, octal) are decoded and judged as the address they denote; ``localhost``
+  and ``*.localhost`` (RFC 6761: loopback by definition) are refused without asking a
+  resolver. Exceptions are explicit: host names listed in ``allowed_private_hosts`` (an
+  internal registry, say) and, with ``allow_http_localhost``, loopback addresses of
+  ``localhost`` itself.
 * **DNS rebinding.** A name can resolve to a public address when checked and to ``127.0.0.1``
   when the HTTP library resolves it again a millisecond later. So the library never resolves:
   the default transport is built on an ``httpcore`` network backend that connects only to the

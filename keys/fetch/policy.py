@@ -210,16 +210,19 @@ class AddressPolicy:
             literal = ip_literal(host)
         except FetchBlocked as exc:
             raise FetchBlocked(f"refusing {text}: {exc}", url=text) from None
+        dev_local = self._allow_http_localhost and is_localhost_name(host)
+        privileged = host in self._allowed_private_hosts
         if literal is not None:
             addresses = [literal]
         else:
             labels = host.split(".")
             if len(host) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
                 raise FetchBlocked(f"refusing {text}: invalid host name {host!r}", url=text)
+            if labels[-1] == "localhost" and not (dev_local or privileged):
+                # RFC 6761 §6.3: loopback by definition, whatever a resolver answers for it
+                raise FetchBlocked(f"refusing {text}: {host} is a localhost name", url=text)
             addresses = self._resolve(raw_host, port, text, deadline)
 
-        dev_local = self._allow_http_localhost and is_localhost_name(host)
-        privileged = host in self._allowed_private_hosts
         for address in addresses:
             reason = forbidden_reason(address)
             if reason is None or privileged or (dev_local and address.is_loopback):

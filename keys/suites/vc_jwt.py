@@ -176,9 +176,20 @@ def _epoch(value: Any, name: str) -> int:
     return math.floor(moment.timestamp())
 
 
-def _numeric_date_text(seconds: int) -> str:
-    """A JWT NumericDate (``nbf``/``exp``, seconds since the epoch) as a credential date."""
-    return format_datetime(datetime.fromtimestamp(seconds, UTC))
+def _numeric_date(value: Any, claim: str) -> int:
+    """A JWT NumericDate claim (``nbf``/``exp``: a finite JSON number of seconds since the
+    epoch), floored to whole seconds. JSON reads ``1e400`` as infinity, hence the check."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidProof(f"JWT claim {claim!r} is not a NumericDate")
+    return math.floor(value)
+
+
+def _numeric_date_text(seconds: int, claim: str) -> str:
+    """A JWT NumericDate as a credential date; one outside the years 1–9999 is refused."""
+    try:
+        return format_datetime(datetime.fromtimestamp(seconds, UTC))
+    except (OverflowError, OSError, ValueError):
+        raise InvalidProof(f"JWT claim {claim!r} is not a date a credential can hold") from None
 
 
 def _claims_for(credential: Mapping[str, Any]) -> dict[str, Any]:
@@ -416,11 +427,10 @@ def _check_time_claim(
         if present and required_if_set:
             raise InvalidProof(f"JWT claim 'exp' is missing but the credential has {member}")
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidProof(f"JWT claim {claim!r} is not a NumericDate")
+    seconds = _numeric_date(value, claim)
     if not present:
         raise InvalidProof(f"JWT claim {claim!r} is set but the credential has no {member}")
-    if math.floor(value) != _epoch(credential[member], member):
+    if seconds != _epoch(credential[member], member):
         raise InvalidProof(f"JWT claim {claim!r} does not match the credential's {member}")
 
 
@@ -463,20 +473,15 @@ def _vc11_credential(
     """VC 1.1 §6.3.1: JWT claims stand for credential members the ``vc`` claim may omit."""
     credential = dict(vc)
     start, end = _time_fields(credential)
-    fills: dict[str, tuple[str, Callable[[Any], Any]]] = {
-        "issuer": ("iss", lambda v: v),
-        "id": ("jti", lambda v: v),
-        start: ("nbf", _numeric_date_text),
-        end: ("exp", _numeric_date_text),
+    fills: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
+        "issuer": ("iss", lambda v, _: v),
+        "id": ("jti", lambda v, _: v),
+        start: ("nbf", lambda v, claim: _numeric_date_text(_numeric_date(v, claim), claim)),
+        end: ("exp", lambda v, claim: _numeric_date_text(_numeric_date(v, claim), claim)),
     }
     for member, (claim, convert) in fills.items():
         if member not in credential and claim in claims:
-            value = claims[claim]
-            if claim in ("nbf", "exp") and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
-                raise InvalidProof(f"JWT claim {claim!r} is not a NumericDate")
-            credential[member] = convert(math.floor(value) if claim in ("nbf", "exp") else value)
+            credential[member] = convert(claims[claim], claim)
             warnings.append(f"credential {member} taken from the JWT claim {claim!r}")
     subject = credential.get("credentialSubject")
     if "sub" in claims and isinstance(subject, dict) and "id" not in subject:

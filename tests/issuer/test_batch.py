@@ -191,3 +191,29 @@ def test_batch_requests_that_cannot_be_read(client: TestClient, auth, issuer) ->
     assert xml.status_code == 415
     empty = client.post(BATCHES, content="", headers={**auth, "content-type": "text/csv"})
     assert empty.status_code == 422 and "no header" in empty.json()["detail"][0]["msg"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'recipient_name\n"' + "x" * 140_000 + '"\n',  # a cell past csv's field size limit
+        "recipient_name,score\r\nAna,90\n" + "x" * 140_000 + "\n",
+    ],
+)
+def test_csv_the_csv_module_cannot_read_is_invalid_input(text: str) -> None:
+    """Found by the fuzzer (bench/fuzz, target csv): csv.Error escaped rows_from_csv, a 500."""
+    with pytest.raises(InvalidInput, match="not readable CSV"):
+        rows_from_csv(text)
+
+
+def test_csv_line_ends_may_be_cr_lf_or_crlf() -> None:
+    """Found by the fuzzer: a bare CR was 'new-line character seen in unquoted field' (a 500);
+    CR is a line end (old spreadsheets write it), as csv reads it when given the raw text."""
+    for newline in ("\n", "\r\n", "\r"):
+        text = newline.join(["recipient_name,score", "Ana,90", "Ben,80", ""])
+        assert rows_from_csv(text) == [
+            {"recipient_name": "Ana", "score": "90"},
+            {"recipient_name": "Ben", "score": "80"},
+        ]
+    [quoted] = rows_from_csv('recipient_name,evidence_narrative\nAna,"two\r\nlines"\n')
+    assert quoted["evidence"] == [{"narrative": "two\r\nlines"}]

@@ -927,3 +927,17 @@ def test_es_jwt_high_s_twin_is_refused(
     issuer.key.public_key.verify(twin, signing_input.encode())  # the twin is a valid ECDSA sig
     with pytest.raises(InvalidSignature, match="high S"):
         verify_jwt(signing_input + "." + b64url_encode(twin), resolver=KeyResolver())
+
+
+@pytest.mark.parametrize("claim", ["nbf", "exp"])
+@pytest.mark.parametrize("value", ["1e400", "-1e400", "1e18", "-1e18", "253402300800"])
+def test_vc11_numeric_dates_no_credential_can_hold_are_invalid(
+    ed_issuer: Issuer, claim: str, value: str
+) -> None:
+    """Found by the fuzzer (bench/fuzz, target jws): JSON reads ``1e400`` as infinity and a
+    NumericDate past the year 9999 has no datetime; filling a VC 1.1 credential's dates from
+    them escaped as OverflowError / ValueError (a 500) before the signature was checked."""
+    header = b64url_encode(json.dumps({"alg": "EdDSA", "kid": ed_issuer.kid}).encode())
+    payload = b64url_encode(f'{{"vc": {{"credentialSubject": {{}}}}, "{claim}": {value}}}'.encode())
+    with pytest.raises(InvalidProof, match=f"'{claim}'"):
+        verify_jwt(f"{header}.{payload}.", resolver=KeyResolver())

@@ -432,3 +432,19 @@ def test_met_only_with_valid_components_that_pass(items: list[tuple[str, Any, in
     valid = {c.achievement_id.split("/")[-2] for c in components
              if c.state is ComponentState.VALID and int(c.results[0].value) >= 85}  # fmt: skip
     assert evaluation.met == (valid == set(APL))
+
+
+@pytest.mark.parametrize("value", ["1e999999999", "1E+999999", "1e-999999", "9" * 40, 1e300])
+def test_a_minimum_result_with_absurd_digits_is_refused(value: Any) -> None:
+    """Found while writing the fuzz harness (bench/fuzz, target rule): ``1e999999999`` raised
+    decimal.Overflow out of parse_rule, and ``1e999999`` became a million-digit string."""
+    minimum = {"resultType": "Percent", "value": value}
+    with pytest.raises(RuleError, match="more digits than a result value needs"):
+        parse_rule(rule_doc(component_req("a", minResult=minimum)))
+
+
+def test_ordinary_minimum_results_still_read() -> None:
+    for given_value, read in (("85", "85"), (85.5, "85.5"), ("3.50", "3.5"), ("1e2", "100")):
+        minimum = {"resultType": "Percent", "value": given_value}
+        rule = parse_rule(rule_doc(component_req("a", minResult=minimum)))
+        assert rule.requirements[0].minResult.value == read

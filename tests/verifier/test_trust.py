@@ -126,3 +126,15 @@ def test_a_credential_without_an_issuer_id_is_on_no_list(world: World) -> None:
     assert outcomes(report)["trust"] == "warning"  # the schema check is what fails it
     assert report.verdict.value == "invalid"
     assert "names no issuer id" in report.check(CheckId.TRUST).message
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 100_000, '{"registry": ' * 2000 + "{}" + "}" * 2000, '{"name": NaN}']
+)
+def test_a_list_nested_past_any_limit_or_with_nan_is_not_json(tmp_path: Path, text: str) -> None:
+    """Found while writing the fuzz harness (bench/fuzz, target trust): json.loads raised
+    RecursionError on deep nesting, which escaped as a crash at start-up."""
+    deep = tmp_path / "deep.json"
+    deep.write_text(text)
+    with pytest.raises(TrustListError, match="deep.json: not valid JSON"):
+        load_trust_list(deep)
