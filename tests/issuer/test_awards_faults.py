@@ -12,21 +12,25 @@ import dataclasses
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, func
+from sqlalchemy import Engine, event, func, inspect
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
+from issuer.db import alembic_config, make_engine
 from issuer.models import Award, AwardCreate, Issuer
 from issuer.runtime import Runtime, start
 from issuer.services import status
 from issuer.services.awards import DERIVED_KEY_PREFIX, award
 from issuer.services.context import PostAwardContext
+from issuer.services.demo import load_demo_catalog
 from issuer.settings import Settings
 from tests.issuer.stack_support import APL_I_II, EDUCATOR, award_to, stack_awards
-from tests.issuer.support import GOOD_AWARD, ISSUER
+from tests.issuer.support import BASE_URL, GOOD_AWARD, ISSUER, TEST_KEK, make_issuer
 
 AWARDS = f"/api/issuers/{ISSUER}/awards"
 
@@ -177,3 +181,29 @@ def test_an_identical_request_without_a_key_returns_the_award_in_force(
     assert created
     status.revoke(session, runtime, keyed.id, "awarded in error", "test")
     assert issue(idempotency_key="lms-4411")[0].id == keyed.id
+
+
+def test_revision_0006_marks_the_awards_before_it_done_and_downgrades(tmp_path: Path) -> None:
+    """Awards issued before the marker existed had their hooks run at the time: the upgrade
+    stamps them with their creation time, so the first start does not redo them all."""
+    settings = Settings(data_dir=tmp_path / "fresh", base_url=BASE_URL, key_encryption_key=TEST_KEK)
+    engine = make_engine(settings)
+    try:
+        runtime = start(settings, engine)
+        with Session(engine) as fresh:
+            load_demo_catalog(session=fresh, runtime=runtime, issuer=make_issuer(fresh, runtime))
+            first = award(
+                session=fresh,
+                runtime=runtime,
+                issuer=ISSUER,
+                request=AwardCreate.model_validate(GOOD_AWARD),
+            ).award
+        config = alembic_config(engine)
+        command.downgrade(config, "0005")
+        assert "post_award_done_at" not in {c["name"] for c in inspect(engine).get_columns("award")}
+        command.upgrade(config, "0006")
+        with Session(engine) as fresh:
+            row = fresh.get(Award, first.id)
+            assert row is not None and row.post_award_done_at == row.created
+    finally:
+        engine.dispose()
