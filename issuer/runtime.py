@@ -7,7 +7,10 @@ every CLI command that works on the data directory, and the tests:
 2. migrate the database to the newest schema;
 3. settle the public base URL: ``MICROCRED_BASE_URL`` if set, else the one recorded in the
    database by the first start or ``microcred init --base-url``;
-4. assemble the hooks every award runs (:data:`PRE_SIGN_HOOKS`, :data:`POST_AWARD_HOOKS`).
+4. assemble the hooks every award runs (:data:`PRE_SIGN_HOOKS`, :data:`POST_AWARD_HOOKS`);
+5. finish the post-award work a crash or an outage left owed
+   (:func:`issuer.services.awards.finish_owed_work`: the stack credentials of components whose
+   process died between their commit and their stack evaluation).
 
 The hooks are chosen here, where the service starts, and not in the services: the award service
 runs whatever hooks its :class:`Runtime` carries, so it never imports the status or stack
@@ -24,6 +27,7 @@ from sqlmodel import Session, select
 from issuer.crypto_at_rest import load_kek
 from issuer.db import begin_write, migrate
 from issuer.models import Instance, Issuer
+from issuer.services.awards import finish_owed_work
 from issuer.services.context import PostAwardHook, PreSignHook, Runtime
 from issuer.services.errors import Conflict
 from issuer.services.stacks import add_rule_digest, after_award
@@ -74,7 +78,8 @@ def start(
     default_base_url: str | None = None,
     clock: Clock = system_clock,
 ) -> Runtime:
-    """Load the KEK, migrate, and settle the base URL (see the module docstring).
+    """Load the KEK, migrate, settle the base URL, finish owed post-award work (see the module
+    docstring).
 
     ``default_base_url`` is recorded on first start when ``MICROCRED_BASE_URL`` is not set:
     ``microcred serve --port 9000`` makes ids on the address it actually serves.
@@ -84,7 +89,7 @@ def start(
         migrate(engine)
     with Session(engine) as session:
         base = _base_url(session, settings, default_base_url)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         urls=Urls(base),
         kek=kek,
@@ -93,6 +98,9 @@ def start(
         post_award_hooks=POST_AWARD_HOOKS,
         clock=clock,
     )
+    with Session(engine) as session:
+        finish_owed_work(session=session, runtime=runtime)
+    return runtime
 
 
 def record_base_url(session: Session, base_url: str) -> str:

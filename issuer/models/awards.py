@@ -4,6 +4,10 @@
   those bytes; a JSON column type could reorder or renumber it (PostgreSQL ``jsonb`` does).
 * **Idempotency in the schema.** ``(issuer_id, idempotency_key)`` is unique, so two concurrent
   retries cannot both insert: the loser reads the winner's row.
+* **Owed work is durable.** ``post_award_done_at`` is NULL from an award's commit until its
+  post-award hooks (the stack credentials it completes) have run to the end, so work a crash or
+  an outage interrupted is found again (partial index ``ix_award_post_award_owed``) and done by
+  a retry, a batch rerun or the next start (:mod:`issuer.services.awards`).
 
 Awards are our own concept and use snake_case, which is also what the CSV columns are called.
 """
@@ -54,6 +58,14 @@ class Award(SQLModel, table=True):
     __tablename__ = "award"
     __table_args__ = (
         sa.UniqueConstraint("issuer_id", "idempotency_key", name="uq_award_idempotency"),
+        # Only the awards whose post-award work is owed: normally none, so the start-up sweep
+        # reads an index that is (nearly) empty.
+        sa.Index(
+            "ix_award_post_award_owed",
+            "created",
+            sqlite_where=sa.text("post_award_done_at IS NULL"),
+            postgresql_where=sa.text("post_award_done_at IS NULL"),
+        ),
     )
 
     #: The credential's uuid: its id is ``{base}/credentials/{id}``.
@@ -83,6 +95,9 @@ class Award(SQLModel, table=True):
     signed_by: str
     status: str = Field(default=AwardStatus.active, max_length=16)
     created: datetime = timestamp(default_factory=utcnow)
+    #: When the post-award hooks finished for this award; None while they are owed (from the
+    #: commit until they have all run without an error).
+    post_award_done_at: datetime | None = timestamp(default=None, nullable=True)
 
 
 class Batch(SQLModel, table=True):

@@ -4,8 +4,9 @@ The sequence of :func:`award`:
 
 1. find the issuer and the *current* version of the achievement (the credential embeds that
    version's snapshot);
-2. with an idempotency key: if it was used before, return that award (a retry) or refuse with
-   :class:`Conflict` (the same key for a different request);
+2. settle the request's idempotency key: the caller's (``Idempotency-Key``, a batch row's), or
+   one derived from the request's content (below). If the key was used before, return that
+   award (a retry) or refuse with :class:`Conflict` (the same key for a different request);
 3. check the score and rubric level against the pass rule (:mod:`issuer.services.results`);
 4. build the unsigned credential, run the pre-sign hooks the runtime carries
    (:mod:`issuer.services.context`; :func:`issuer.runtime.start` chooses them),
@@ -13,12 +14,48 @@ The sequence of :func:`award`:
 5. sign it with the issuer's current Ed25519 key (DataIntegrityProof / eddsa-rdfc-2022), then
    wrap the signed credential as a VC-JWT (OB 3.0 adds the LD proof before the JWT), both
    through :mod:`issuer.services.signing`;
-6. insert. If a concurrent retry inserted the same idempotency key first, the unique
+6. insert and commit. If a concurrent retry inserted the same idempotency key first, the unique
    constraint refuses ours and we return theirs: one row, one credential, whoever wins;
-7. once committed, the post-award hooks (stack credentials the award completes).
+7. once committed, the post-award hooks (stack credentials the award completes), then the
+   award is marked done (``post_award_done_at``).
 
 Both forms are made at issue time (the JWT costs well under a millisecond) so they are signed by
 keys current at the same moment and a public GET never has to sign anything.
+
+**The answer is what was committed, from memory.** The new row is detached from the session
+before the commit, so the commit does not expire it, and :class:`AwardOutcome` carries the
+issuer's slug and the achievement's version read before it: nothing after the commit reads the
+database to answer (:meth:`AwardOutcome.public`). A database that goes away right after the
+commit (an outage: the post-commit refresh used to fail, and a committed award was reported as
+an error) no longer turns a stored credential into a failed request.
+
+**Post-award work is owed until done, durably.** Step 7 runs after the commit; a process killed
+there (or a hook that fails: the database gone, a bug) used to lose the stack credential the
+award completed, and a batch rerun found the row issued and never ran the hook again. Now the
+row is inserted with ``post_award_done_at`` NULL and stamped only when every hook has run, so
+the work is found again: an idempotent replay of the award (a retried request, a rerun batch)
+runs the hooks of a row still owing them, and :func:`finish_owed_work` (called by
+:func:`issuer.runtime.start`, so every start of the service or of a CLI command) does it for
+any left. Hooks are therefore idempotent (stack credentials have a unique key per educator and
+stack version). A hook failure is logged; it never fails the award, which is stored.
+
+Evaluating stacks *inside* the award's transaction instead (atomic with the component) was
+rejected: on PostgreSQL (read committed) two last components awarded at the same moment each
+evaluate without seeing the other's uncommitted row and neither issues the stack, unless every
+award took a per-educator lock; and a stack that cannot be signed would then refuse the
+component. The post-commit evaluation sees every committed component (the last committer sees
+them all), and the marker makes it survive crashes, on SQLite and PostgreSQL alike.
+
+**Retries without a key are safe.** A request without its own idempotency key gets one derived
+from its content: ``auto:`` + SHA-256 of the issuer, the achievement and its current version,
+and :func:`request_hash` (recipient, result, evidence, assessor, dates) — as the batch path
+derives its rows' keys. An identical request is a retry of the award it made *while that award
+is in force*: a retry after a timeout or a 503 returns the same credential (200) instead of a
+second one. Once that award is revoked or suspended, the same content is a new award (the
+educator earned it again) and takes the next key of the series, ``…:r1``, ``…:r2``: retries of
+*that* request return it in turn. A new version of the achievement is a new award too. To issue
+a second identical award on purpose while the first is in force, give it a different
+``awarded_date`` or an ``Idempotency-Key`` of its own.
 """
 
 from __future__ import annotations
@@ -33,7 +70,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
@@ -41,6 +79,7 @@ from issuer.models import (
     Award,
     AwardCreate,
     AwardPublic,
+    AwardStatus,
     CatalogAchievement,
     Issuer,
     KeyPurpose,
@@ -64,12 +103,16 @@ from schemas.models import (
 from schemas.validation import validate_credential
 
 __all__ = [
+    "DERIVED_KEY_PREFIX",
     "AwardOutcome",
     "award",
     "award_public",
     "build_credential",
+    "derived_key",
+    "finish_owed_work",
     "get_award",
     "list_awards",
+    "public_award",
     "request_hash",
 ]
 
@@ -77,14 +120,32 @@ log = logging.getLogger("microcred.issuer.awards")
 
 #: How far in the future an awarded date may be (clock skew between an LMS and us).
 MAX_FUTURE_SKEW = timedelta(minutes=5)
+#: How a key derived from a request's content begins (a request without a key of its own).
+DERIVED_KEY_PREFIX = "auto:"
 
 
 @dataclass(frozen=True)
 class AwardOutcome:
-    """The stored award, and whether this call created it (False: an idempotent replay)."""
+    """The stored award, and whether this call created it (False: an idempotent replay).
+
+    ``award`` is detached from the session with every column loaded, and the two values its
+    admin view needs from other tables come with it: reading the outcome never touches the
+    database (see the module docstring).
+    """
 
     award: Award
     created: bool
+    issuer_slug: str
+    achievement_version: int
+
+    def public(self, *, with_documents: bool = False) -> AwardPublic:
+        """The award's admin view, from memory."""
+        return public_award(
+            self.award,
+            issuer_slug=self.issuer_slug,
+            achievement_version=self.achievement_version,
+            with_documents=with_documents,
+        )
 
 
 def request_hash(request: AwardCreate) -> str:
@@ -92,6 +153,13 @@ def request_hash(request: AwardCreate) -> str:
     body = request.model_dump(mode="json", exclude={"idempotency_key"})
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def derived_key(issuer: Issuer, achievement: CatalogAchievement, fingerprint: str) -> str:
+    """The first key of the series a request without a key of its own is issued under:
+    ``auto:`` + a digest of the issuer, the achievement version and :func:`request_hash`."""
+    content = f"{issuer.slug}\n{achievement.slug}\nv{achievement.version}\n{fingerprint}"
+    return DERIVED_KEY_PREFIX + hashlib.sha256(content.encode("utf-8")).hexdigest()[:48]
 
 
 def _public_evidence(request: AwardCreate) -> list[dict[str, Any]]:
@@ -158,13 +226,100 @@ def _existing(session: Session, issuer: Issuer, key: str) -> Award | None:
     ).first()
 
 
-def _replay(existing: Award, fingerprint: str) -> AwardOutcome:
+def _settle_key(
+    session: Session,
+    issuer: Issuer,
+    achievement: CatalogAchievement,
+    request: AwardCreate,
+    fingerprint: str,
+) -> tuple[str, Award | None]:
+    """The key to issue ``request`` under, and the award already holding it (a replay).
+
+    The caller's key names one request, whatever became of its award. A derived key's series
+    is walked until an award in force or a free key: revoked and suspended awards are passed
+    over (see the module docstring). Each step is one lookup on the unique index.
+    """
+    if request.idempotency_key is not None:
+        return request.idempotency_key, _existing(session, issuer, request.idempotency_key)
+    base = derived_key(issuer, achievement, fingerprint)
+    generation = 0
+    while True:
+        key = f"{base}:r{generation}" if generation else base
+        existing = _existing(session, issuer, key)
+        if existing is None or existing.status == AwardStatus.active:
+            return key, existing
+        generation += 1
+
+
+def _detached(
+    session: Session, row: Award, *, created: bool, issuer: Issuer
+) -> tuple[AwardOutcome, CatalogAchievement]:
+    """``row`` as an outcome readable without the database, and its achievement version.
+    Call before the transaction ends (while ``row`` is loaded)."""
+    achievement = session.get(CatalogAchievement, row.achievement_id)
+    assert achievement is not None  # foreign key
+    outcome = AwardOutcome(row, created, issuer.slug, achievement.version)
+    session.expunge(row)
+    return outcome, achievement
+
+
+def _replay(
+    session: Session, runtime: Runtime, existing: Award, fingerprint: str, issuer: Issuer
+) -> AwardOutcome:
+    """The award an earlier identical request made, its owed post-award work done now."""
     if existing.request_hash != fingerprint:
         raise Conflict(
             f"idempotency key {existing.idempotency_key!r} was already used for a different "
             f"award ({existing.id}); use a new key for a new award"
         )
-    return AwardOutcome(existing, created=False)
+    outcome, achievement = _detached(session, existing, created=False, issuer=issuer)
+    session.commit()  # nothing written: ends the read (or releases the write lock)
+    _follow_up(session, runtime, outcome.award, issuer=issuer, achievement=achievement)
+    return outcome
+
+
+def _rollback_quietly(session: Session) -> None:
+    """Roll back after a failed post-commit step; the database may be the thing that failed."""
+    try:
+        session.rollback()
+    except SQLAlchemyError:
+        log.debug("rollback after a failed post-award step failed too", exc_info=True)
+
+
+def _follow_up(
+    session: Session,
+    runtime: Runtime,
+    row: Award,
+    *,
+    issuer: Issuer,
+    achievement: CatalogAchievement,
+) -> bool:
+    """Run ``row``'s post-award hooks if they are owed, then mark them done. False when a hook
+    or the mark failed: the work stays owed (a replay or :func:`finish_owed_work` does it)."""
+    if row.post_award_done_at is not None or not runtime.post_award_hooks:
+        return True  # done, or nothing this runtime could do (the work stays owed)
+    context = PostAwardContext(
+        session=session, runtime=runtime, issuer=issuer, achievement=achievement
+    )
+    try:
+        for hook in runtime.post_award_hooks:
+            hook(row, context)
+        done = runtime.clock()
+        begin_write(session)
+        session.connection().execute(
+            update(Award).where(col(Award.id) == row.id).values(post_award_done_at=done)
+        )
+        session.commit()
+    except Exception:  # noqa: BLE001 - the award is committed and must stand; the work is owed
+        _rollback_quietly(session)
+        log.exception(
+            "credential %s is issued, but its post-award work (stack credentials) failed; a "
+            "retry of the request, a rerun of its batch or the next start does it",
+            row.id,
+        )
+        return False
+    row.post_award_done_at = done
+    return True
 
 
 def award(
@@ -176,7 +331,7 @@ def award(
     batch_id: str | None = None,
 ) -> AwardOutcome:
     """Issue ``request`` as a signed credential, or return the award an earlier identical
-    request (same idempotency key) made. See the module docstring for the steps."""
+    request (same idempotency key, given or derived) made. See the module docstring."""
     issuer = get_issuer(session, issuer) if isinstance(issuer, str) else issuer
     try:
         achievement = get_achievement(session, request.achievement)
@@ -186,9 +341,9 @@ def award(
         message = f"no achievement {request.achievement!r} in the catalog of {issuer.slug}"
         raise InvalidInput(("achievement",), message)
     fingerprint = request_hash(request)
-    key = request.idempotency_key
-    if key is not None and (existing := _existing(session, issuer, key)) is not None:
-        return _replay(existing, fingerprint)
+    key, existing = _settle_key(session, issuer, achievement, request, fingerprint)
+    if existing is not None:
+        return _replay(session, runtime, existing, fingerprint, issuer)
 
     now = runtime.clock()
     awarded = request.awarded_date or now
@@ -200,9 +355,9 @@ def award(
     # Everything above only read. From here on one write transaction: on SQLite it holds the
     # write lock, so the idempotency check, the hooks' allocations and the insert are atomic.
     begin_write(session)
-    if key is not None and (existing := _existing(session, issuer, key)) is not None:
-        session.commit()  # nothing written: just release the write lock
-        return _replay(existing, fingerprint)
+    key, existing = _settle_key(session, issuer, achievement, request, fingerprint)
+    if existing is not None:
+        return _replay(session, runtime, existing, fingerprint, issuer)
     # The award owns this transaction: if anything below fails (a hook, the schema, signing),
     # undo what the hooks allocated and release the write lock, so a caller that goes on
     # with the same session (a batch) never commits a failed row's status indexes.
@@ -228,6 +383,8 @@ def award(
             credential="",
             credential_jwt="",
             signed_by="",
+            # Nothing is owed when the runtime runs no post-award hooks.
+            post_award_done_at=None if runtime.post_award_hooks else now,
         )
         unsigned = build_credential(
             runtime=runtime,
@@ -264,26 +421,55 @@ def award(
         raise
     session.add(row)
     try:
+        session.flush()  # the insert: a concurrent retry's key is refused here
+        outcome, _ = _detached(session, row, created=True, issuer=issuer)
         session.commit()
     except IntegrityError:
         session.rollback()
-        if key is not None and (existing := _existing(session, issuer, key)) is not None:
-            return _replay(existing, fingerprint)
+        if (existing := _existing(session, issuer, key)) is not None:
+            return _replay(session, runtime, existing, fingerprint, issuer)
         raise
-    session.refresh(row)
     log.info(
         "issued credential %s (%s v%s) by %s",
         row.id,
-        achievement.slug,
-        achievement.version,
-        issuer.slug,
+        row.achievement_slug,
+        outcome.achievement_version,
+        outcome.issuer_slug,
     )
-    post = PostAwardContext(
-        session=session, runtime=runtime, issuer=issuer, achievement=achievement
-    )
-    for post_hook in runtime.post_award_hooks:
-        post_hook(row, post)
-    return AwardOutcome(row, created=True)
+    _follow_up(session, runtime, row, issuer=issuer, achievement=achievement)
+    return outcome
+
+
+def finish_owed_work(*, session: Session, runtime: Runtime) -> int:
+    """Run the post-award hooks every award still owes (its process died, or its database went
+    away, between its commit and the end of its hooks), oldest first; how many were finished.
+
+    :func:`issuer.runtime.start` calls it, so any start of the service or a CLI command is the
+    worker that completes what a crash left. Awards another process is finishing at the same
+    moment are harmless: the hooks are idempotent.
+    """
+    if not runtime.post_award_hooks:
+        return 0
+    owed = session.exec(
+        select(Award.id)
+        .where(col(Award.post_award_done_at).is_(None))
+        .order_by(col(Award.created), col(Award.id))
+    ).all()
+    finished = 0
+    for award_id in owed:
+        row = session.get(Award, award_id)
+        if row is None or row.post_award_done_at is not None:
+            continue
+        issuer = session.get(Issuer, row.issuer_id)
+        assert issuer is not None  # foreign key
+        outcome, achievement = _detached(session, row, created=False, issuer=issuer)
+        session.commit()
+        finished += _follow_up(
+            session, runtime, outcome.award, issuer=issuer, achievement=achievement
+        )
+    if finished:
+        log.info("finished the post-award work of %d award(s) a crash or outage left", finished)
+    return finished
 
 
 # ------------------------------------------------------------------------------ reads
@@ -334,14 +520,26 @@ def award_public(session: Session, row: Award, *, with_documents: bool = False) 
     issuer = session.get(Issuer, row.issuer_id)
     achievement = session.get(CatalogAchievement, row.achievement_id)
     assert issuer is not None and achievement is not None  # foreign keys
+    return public_award(
+        row,
+        issuer_slug=issuer.slug,
+        achievement_version=achievement.version,
+        with_documents=with_documents,
+    )
+
+
+def public_award(
+    row: Award, *, issuer_slug: str, achievement_version: int, with_documents: bool = False
+) -> AwardPublic:
+    """The admin view of an award from the row and the two values it does not hold."""
     credential = json.loads(row.credential)
     return public_view(
         AwardPublic,
         row,
         url=credential["id"],
-        issuer=issuer.slug,
+        issuer=issuer_slug,
         achievement=row.achievement_slug,
-        achievement_version=achievement.version,
+        achievement_version=achievement_version,
         awarded=as_utc(row.awarded),
         credential=credential if with_documents else None,
         jwt=row.credential_jwt if with_documents else None,

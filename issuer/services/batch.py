@@ -8,7 +8,9 @@ previous run got (even if it died between signing a row and recording the batch 
 A row's key is its own ``idempotency_key`` column when given (the caller's id for the row, e.g.
 an LMS submission id); otherwise it is derived from the batch id and the row's *content*, not
 its position, so a rerun after fixing a bad row, or with rows re-sorted, still skips what was
-issued. Two identical rows in one batch are one award.
+issued. Two identical rows in one batch are one award. (A single award without a key derives
+one from its content the same way: :mod:`issuer.services.awards`.) A rerun also finishes the
+post-award work — the stack credentials — that a crash left owed on the rows it replays.
 
 The batch's per-row outcome is recorded (tables ``batch`` / ``batch_row``) so it can be read
 back with ``GET …/batches/{batch_id}``.

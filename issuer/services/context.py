@@ -11,9 +11,13 @@ in order, validates the result against the OB schema, then signs. A hook runs in
 database transaction (``context.session``), so what it allocates (a status-list index, say) is
 committed together with the award or not at all.
 
-Post-award hooks run after a *new* award is committed (not for an idempotent replay), in the
-same session: stacks use one to issue the stack credentials an award completes. A post-award
-hook must not raise for the award's sake: the award is already stored.
+Post-award hooks run after a new award is committed, in the same session: stacks use one to
+issue the stack credentials an award completes. Their work is owed durably
+(``Award.post_award_done_at`` stays NULL until every hook has run), so a hook runs again when
+an earlier run did not finish — a crash, an outage, an error — on an idempotent replay of the
+award or at the next start (:func:`issuer.services.awards.finish_owed_work`): a post-award hook
+must be idempotent. One that raises is logged by the award service and never fails the award,
+which is already stored.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ class PostAwardContext:
     achievement: CatalogAchievement
 
 
-#: Called with the committed award.
+#: Called with the committed award (detached from the session, every column loaded).
 PostAwardHook = Callable[[Award, PostAwardContext], None]
 
 
@@ -84,6 +88,7 @@ class Runtime:
     kek: KeyEncryptionKey
     loader: DocumentLoader
     pre_sign_hooks: tuple[PreSignHook, ...] = ()
-    #: Run after each new award is committed (stack credentials it completes).
+    #: Run after each new award is committed (stack credentials it completes), and again
+    #: for an award whose earlier run did not finish.
     post_award_hooks: tuple[PostAwardHook, ...] = ()
     clock: Clock = system_clock

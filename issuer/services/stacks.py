@@ -22,8 +22,12 @@ same moment, both evaluations may find the rule met, but only one insert wins; t
 the winner's row back (:func:`issue_stack`). An educator who already holds an active
 credential for any version of the stack gets no other.
 
-Failures here never undo the component award that triggered them (it is committed first): they
-are logged, and ``microcred stacks check`` or the next award or submission tries again.
+**Never lost, never at the component's expense.** The component is committed first and marked
+as owing its post-award work; a failure here (or a process killed here) leaves the mark, and a
+retry of the component's request, a rerun of its batch or the next start evaluates again
+(:mod:`issuer.services.awards`, ``post_award_done_at``). Evaluating again is harmless: the
+educator already holding the stack, or its key being taken, issues nothing.
+``microcred stacks check`` or the next award or submission for the educator also tries again.
 """
 
 from __future__ import annotations
@@ -606,20 +610,15 @@ def issue_completed_stacks(
 
 
 def after_award(award: Award, context: PostAwardContext) -> None:
-    """Post-award hook: issue the stacks this award completes (never fails the award)."""
-    try:
-        issue_completed_stacks(
-            session=context.session,
-            runtime=context.runtime,
-            recipient_email=award.recipient_email,
-            trigger=context.achievement.document,
-        )
-    except Exception:  # noqa: BLE001 - the component award is committed and must stand
-        context.session.rollback()
-        log.exception(
-            "could not evaluate stacks after award %s; `microcred stacks check` retries",
-            award.id,
-        )
+    """Post-award hook: issue the stacks this award completes. Idempotent, as a post-award
+    hook must be; an error is raised to :func:`issuer.services.awards.award`, which logs it and
+    leaves the work owed (the component award stands)."""
+    issue_completed_stacks(
+        session=context.session,
+        runtime=context.runtime,
+        recipient_email=award.recipient_email,
+        trigger=context.achievement.document,
+    )
 
 
 def add_rule_digest(credential: dict[str, Any], context: SigningContext) -> dict[str, Any]:

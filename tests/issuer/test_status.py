@@ -169,7 +169,7 @@ def test_an_award_that_fails_frees_its_indexes(
         award(session=session, runtime=crashing, issuer=ISSUER, request=request)
     # No rollback by the caller: award() undoes its own failed transaction, so the next award
     # on the same session (as in a batch) commits only its own indexes.
-    issue(session, runtime)
+    issue(session, runtime, recipient_email="another.educator@schools.nm.example")
     with Session(engine) as check:
         assert len(check.exec(select(StatusAllocation)).all()) == 4
         assert {r.allocated for r in check.exec(select(StatusList))} == {2}

@@ -6,7 +6,7 @@ import hashlib
 import json
 import uuid
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -27,8 +27,8 @@ class Format(StrEnum):
     jwt = "jwt"
 
 
-def _view(session: SessionDep, row: Any, fmt: Format) -> AwardPublic:
-    view = awards.award_public(session, row, with_documents=True)
+def _shaped(view: AwardPublic, fmt: Format) -> AwardPublic:
+    """The view with the one form of the credential asked for."""
     if fmt is Format.jwt:
         return view.model_copy(update={"credential": None})
     return view.model_copy(update={"jwt": None})
@@ -55,7 +55,9 @@ def create_award(
     ),
 ) -> AwardPublic:
     """Issue one credential (201), or return the one an earlier request with the same
-    idempotency key issued (200). A score below the pass rule is refused with 422."""
+    idempotency key issued (200). Without a key, an identical request returns the award the
+    first made while it is in force (a retry is safe). A score below the pass rule is refused
+    with 422. The answer is built from the committed award without reading it back."""
     if idempotency_key is not None:
         if data.idempotency_key not in (None, idempotency_key):
             raise InvalidInput(
@@ -65,7 +67,7 @@ def create_award(
     outcome = awards.award(session=session, runtime=runtime, issuer=issuer, request=data)
     if not outcome.created:
         response.status_code = status.HTTP_200_OK
-    return _view(session, outcome.award, format)
+    return _shaped(outcome.public(with_documents=True), format)
 
 
 @router.get("/awards", response_model=list[AwardPublic], response_model_exclude_none=True)
@@ -98,7 +100,7 @@ def get_award(
     row = awards.get_award(session, credential_id)
     if row.issuer_id != issuer.id:
         raise NotFound(f"no credential {credential_id} issued by {issuer.slug}")
-    return _view(session, row, format)
+    return _shaped(awards.award_public(session, row, with_documents=True), format)
 
 
 async def _raw_body(request: Request) -> bytes:
