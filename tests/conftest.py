@@ -9,6 +9,7 @@ that use it fail, rather than skip, when it is missing.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +20,19 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[1]
 #: Reference data (contexts, schemas, vectors) sits beside the checkout, never inside it.
 VENDOR = PROJECT.parent / "shared" / "vendor-data"
+
+
+@pytest.fixture(autouse=True)
+def _microcred_logger_restored() -> Any:
+    """Each test starts with the ``microcred`` logger as it found it: a CLI command run
+    in-process sets its level to WARNING (``issuer.cli.common.setup_logging``), which would
+    hide INFO from every later test's ``caplog``, so a log-reading test's verdict would depend
+    on the order tests ran in."""
+    logger = logging.getLogger("microcred")
+    level, handlers = logger.level, list(logger.handlers)
+    yield
+    logger.setLevel(level)
+    logger.handlers[:] = handlers
 
 
 @pytest.fixture(scope="session")
