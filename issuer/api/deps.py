@@ -29,6 +29,7 @@ __all__ = [
     "SessionDep",
     "SettingsDep",
     "api_key_of_header",
+    "release_connection",
     "require_scope",
 ]
 
@@ -44,6 +45,29 @@ def get_app_settings(request: Request) -> Settings:
 def get_session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine) as session:
         yield session
+
+
+def release_connection(session: Session) -> None:
+    """Give the session's connection back to the pool before a verification.
+
+    A verification fetches this service's own documents (status lists, DID documents, badge
+    links) in process, and each of those requests takes a pooled connection of its own: a
+    request that kept one meanwhile needs two at once, and enough of them at once starve the
+    pool (every database access then waits out the pool's timeout).
+
+    The open read transaction is committed without expiring what it loaded: reading a loaded
+    row afterwards must not take a connection again (an expired attribute reloads, inside a
+    new transaction, which would then be held through the verification). The session stays
+    usable; its next query takes a connection anew.
+    """
+    if not session.in_transaction():
+        return
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -101,7 +101,7 @@ def credential(
         return PlainTextResponse(row.credential_jwt, media_type=chosen, headers=vary)
     if chosen != "text/html":
         return Response(row.credential, media_type=chosen, headers=vary)
-    return credential_page(request, runtime, request.app.state.verifier, row)
+    return credential_page(request, runtime, request.app.state.verifier, row, session=session)
 
 
 # ------------------------------------------------------------------------------ achievements
