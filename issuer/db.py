@@ -13,6 +13,10 @@ SQLite is the embedded default, so it is set up to behave under concurrent write
 
 On PostgreSQL :func:`begin_write` changes nothing; the unique constraints settle races.
 
+**Outages.** :func:`is_unavailable` tells a database that cannot be used just now
+(unreachable, restarting, locked, read-only, damaged, or no pooled connection free in time)
+from an error in our own SQL; the HTTP API answers the first with 503 and ``Retry-After``.
+
 The SQLite file holds recipients' emails and the sealed signing keys, so it is private to the
 service's user: :func:`make_engine` creates the data directory ``0700`` and the file ``0600``
 before SQLite would create it ``0644`` (SQLite gives its ``-wal``/``-shm`` files the database
@@ -30,11 +34,21 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import exc as sa_exc
 from sqlmodel import Session
 
 from issuer.settings import Settings
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "begin_write", "make_engine", "migrate"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "UNAVAILABLE_ERRORS",
+    "alembic_config",
+    "begin_write",
+    "is_unavailable",
+    "make_engine",
+    "migrate",
+    "ping",
+]
 
 log = logging.getLogger("microcred.issuer.db")
 
@@ -43,6 +57,28 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
 #: Execution option marking a transaction that will write (see :func:`begin_write`).
 _WRITE_OPTION = "microcred_write"
+#: DB-API errors that are our own mistakes (a constraint, a malformed statement or value),
+#: not the database being unavailable.
+_OUR_MISTAKES = (
+    sa_exc.IntegrityError,
+    sa_exc.ProgrammingError,
+    sa_exc.DataError,
+    sa_exc.NotSupportedError,
+)
+#: Errors that mean the database cannot be used just now (see :func:`is_unavailable`).
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.DatabaseError,  # OperationalError, InternalError, SQLite's "malformed", ...
+    sa_exc.InterfaceError,  # the connection is gone
+    sa_exc.TimeoutError,  # no pooled connection freed within the pool's timeout
+    sa_exc.DisconnectionError,
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when ``error`` says the database cannot be used just now (unreachable, restarting,
+    out of connections, locked, read-only, damaged), False for a mistake in our own SQL (a
+    constraint, a malformed statement), which is a bug and stays one."""
+    return isinstance(error, UNAVAILABLE_ERRORS) and not isinstance(error, _OUR_MISTAKES)
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -132,3 +168,10 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (``alembic upgrade head``); idempotent."""
     command.upgrade(alembic_config(engine), "head")
     log.debug("database schema is at head (%s)", engine.url.render_as_string(hide_password=True))
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database (``SELECT 1``) on a pooled connection; raises what the
+    driver or the pool raises (:func:`is_unavailable` tells which)."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")

@@ -8,6 +8,7 @@ not 404, for an issuer that does not exist: it must not learn which issuers do.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -33,6 +34,8 @@ __all__ = [
     "require_scope",
 ]
 
+log = logging.getLogger("microcred.issuer.api")
+
 
 def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
@@ -43,8 +46,27 @@ def get_app_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine) as session:
+    """A session for the request, closed after the response has been sent.
+
+    Closing rolls back what was not committed and gives the connection back; if the database
+    went away meanwhile, that can fail — and an exception then, with the response already
+    sent, would make the server drop the client's keep-alive connection. So a failure to
+    close is logged, never raised (the pool discards a connection it could not reset).
+    """
+    session = Session(request.app.state.engine)
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except Exception as error:  # noqa: BLE001 - after the response: the log is all we have
+            log.warning(
+                "closing the database session of %s %s failed: %s: %s",
+                request.method,
+                request.url.path,
+                type(error).__name__,
+                " ".join(str(getattr(error, "orig", None) or error).split()),
+            )
 
 
 def release_connection(session: Session) -> None:
