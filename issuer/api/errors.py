@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 
 from issuer.db import UNAVAILABLE_ERRORS, is_unavailable
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
+from issuer.services.status_machine import CannotPublish
 
 __all__ = [
     "DATABASE_RETRY_AFTER_S",
@@ -72,10 +73,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IssuanceFailed)
     async def _failed(_: Request, error: IssuanceFailed) -> JSONResponse:
         log.error("issuance failed: %s", error)
-        return JSONResponse(
-            {"detail": f"the credential could not be issued: {error}"},
-            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        # A status list that cannot be signed says so in its own words: no credential was
+        # being issued.
+        detail = (
+            str(error)
+            if isinstance(error, CannotPublish)
+            else f"the credential could not be issued: {error}"
         )
+        return JSONResponse({"detail": detail}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
     async def _database(request: Request, error: Exception) -> JSONResponse:
         if not is_unavailable(error):

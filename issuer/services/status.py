@@ -84,6 +84,7 @@ from issuer.services.errors import InvalidInput, IssuanceFailed, NotFound
 from issuer.services.signing import sign_credential, signer_for
 from issuer.services.stack_status import StackEffect, follow_components
 from issuer.services.status_machine import (
+    CannotPublish,
     apply_transitions,
     award_audit,
     chunks,
@@ -466,14 +467,26 @@ def _resign(session: Session, runtime: Runtime, list_id: int, *, force: bool = F
 
 
 def published_list(session: Session, runtime: Runtime, public_id: str) -> PublishedList:
-    """The signed list with this public id, re-signed first if it changed or runs out soon."""
+    """The signed list with this public id, re-signed first if it changed or runs out soon.
+
+    A list that cannot be signed is a :class:`CannotPublish` in words fit for anyone who
+    asks (the list is public); the reason, which names keys and files, goes to the log.
+    """
     policy = _policy(runtime)
     row = session.exec(select(StatusList).where(StatusList.public_id == public_id)).first()
     if row is None:
         raise NotFound(f"no status list {public_id!r}")
     if not _is_current(row, runtime.clock(), policy):
         assert row.id is not None
-        row = _resign(session, runtime, row.id)
+        try:
+            row = _resign(session, runtime, row.id)
+        except IssuanceFailed as error:
+            log.error("status list %s cannot be signed: %s", public_id, error)
+            raise CannotPublish(
+                f"the status list {public_id} cannot be signed just now: its issuer's signing "
+                "key cannot be used by this service (its operator will find why in the "
+                "service's log)"
+            ) from error
     return _published(row, policy)
 
 
@@ -678,6 +691,7 @@ def change_statuses(
             audit=audit,
             now=runtime.clock(),
             name=lambda holder: str(holder.id),
+            runtime=runtime,
         )
         # The stack credentials that counted a changed component follow it, in this
         # transaction: all of it commits, or none.
