@@ -13,6 +13,7 @@ current (:mod:`issuer.own_lists`); the second half of this file holds it to that
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -63,6 +64,7 @@ def test_32_badge_page_viewers_while_awarding(
     credential = _award(session, runtime, issuer)
     list_url = credential["credentialStatus"][0]["statusListCredential"]
     client = _per_thread_client()
+    numbers = itertools.count()
     pages_seen: list[str] = []
     with serving(app) as base:
         page = credential["id"].replace(BASE_URL, base)
@@ -75,8 +77,11 @@ def test_32_badge_page_viewers_while_awarding(
             return str(response.status_code)
 
         def award() -> str:
+            email = f"educator{next(numbers)}@schools.nm.example"  # a new award each time
             response = client().post(
-                f"{base}/api/issuers/{ISSUER}/awards", json=GOOD_AWARD, headers=auth
+                f"{base}/api/issuers/{ISSUER}/awards",
+                json={**GOOD_AWARD, "recipient_email": email},
+                headers=auth,
             )
             return str(response.status_code)
 
