@@ -1,6 +1,7 @@
 """Verification throughput: the library on one core, and ``POST /verify`` under concurrent load.
 
     .venv/bin/python bench/verify_http.py [--seconds N] [--concurrency 32] [--workers 1]
+    .venv/bin/python bench/verify_http.py --target issuer [--seconds N] [--concurrency 32]
 
 Prints one JSON object per line, one figure each:
 
@@ -18,6 +19,12 @@ validity, two signed status lists (proof, issuer key, validity, decoding), trust
 Its controller document and status lists are served by a local HTTP server in a third process
 (``Cache-Control: max-age=60``; plain http to localhost, hence ``allow_http_localhost``), so
 the guarded fetcher's cache answers most lookups, as it would in production.
+
+``--target issuer`` measures ``POST /verify`` on the *issuing* service instead (``microcred
+serve``, one worker pinned to one CPU, SQLite), of a credential it issued itself: its DID and
+status lists are the service's own, answered in process (:mod:`issuer.self_fetch`), and kept
+while their rows say they are current (:mod:`issuer.own_lists`). It prints the same three
+``http_*`` figures with ``"target": "issuer"``.
 """
 
 from __future__ import annotations
@@ -263,11 +270,58 @@ def _child(*args: str) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def issuer_target(seconds: float, concurrency: int) -> None:
+    """``POST /verify`` on the issuing service, of a credential it issued (see the docstring)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import httpx
+    from issue_http import Server
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        server = Server("sqlite", root, workers=1)
+        try:
+            if hasattr(os, "sched_setaffinity"):
+                os.sched_setaffinity(server.process.pid, {min(os.sched_getaffinity(0))})
+            awarded = httpx.post(
+                f"{server.base}/api/issuers/{server.issuer}/awards",
+                json={
+                    "achievement": "classroom-environment",
+                    "recipient_name": "María López",
+                    "recipient_email": "maria@schools.nm.example",
+                    "score": 92,
+                    "rubric_level": "proficient",
+                },
+                headers={"Authorization": f"Bearer {server.token}"},
+                timeout=60,
+            )
+            awarded.raise_for_status()
+            credential_file = root / "credential.json"
+            credential_file.write_text(json.dumps(awarded.json()["credential"]))
+            load = _child("--role", "load", "--url", f"{server.base}/verify",
+                          "--file", str(credential_file), "--concurrency", str(concurrency),
+                          "--seconds", str(seconds))  # fmt: skip
+        finally:
+            server.stop()
+    common = {"target": "issuer", "concurrency": concurrency, "workers": 1}
+    _emit("http_p50_ms", load["p50_ms"], "ms", **common)
+    _emit("http_p99_ms", load["p99_ms"], "ms", **common)
+    _emit(
+        "http_requests_per_s",
+        load["per_s"],
+        "1/s",
+        **common,
+        count=load["count"],
+        errors=load["errors"],
+        verdicts=load["verdicts"],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--target", choices=["verifier", "issuer"], default="verifier")
     parser.add_argument("--role", choices=["main", "library", "load", "docs"], default="main")
     parser.add_argument("--file")
     parser.add_argument("--url")
@@ -279,6 +333,8 @@ def main() -> None:
         return load_generator(args.url, Path(args.file), args.concurrency, args.seconds)
     if args.role == "docs":
         return serve_documents(Path(args.file), args.port)
+    if args.target == "issuer":
+        return issuer_target(args.seconds, args.concurrency)
 
     docs_port, app_port = _free_port(), _free_port()
     base = f"http://localhost:{docs_port}"

@@ -22,6 +22,7 @@ from issuer.api.routes import status as status_routes
 from issuer.api.routes import vcapi as vcapi_routes
 from issuer.crypto_at_rest import warn_if_development
 from issuer.db import make_engine
+from issuer.own_lists import own_list_etags
 from issuer.own_trust import own_issuers_source
 from issuer.runtime import Runtime, start
 from issuer.self_fetch import self_verifier
@@ -90,11 +91,13 @@ def create_app(
     # other URL through the SSRF guard (see issuer.self_fetch).
     # Its own issuers are a trust list it relies on ("this service's issuers"), after any
     # given by MICROCRED_VERIFIER_TRUST_LISTS: a forged "Demo Education Office" is not ours.
+    # It keeps the service's own status lists while their rows say they are current.
     app.state.verifier = self_verifier(
         app,
         runtime.urls.base,
         verifier_settings,
         trust_source=own_issuers_source(engine),
+        current_etag=own_list_etags(engine, runtime),
     )
     app.dependency_overrides[verifier_http.get_verifier] = lambda: app.state.verifier
     return app

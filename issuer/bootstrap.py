@@ -2,6 +2,8 @@
 
 ``microcred serve`` and ``microcred init`` both call :func:`prepare`; only the call that creates
 the first issuer gets an admin token back (it is stored hashed, so it can be shown only then).
+Two processes preparing one PostgreSQL database at once take turns (:func:`issuer.db.startup_lock`):
+the second finds the issuer and the catalog made, instead of dying on a unique violation.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from issuer.db import startup_lock
 from issuer.models import CatalogAchievement, DidMethod, Issuer, IssuerCreate, Scope
 from issuer.runtime import Runtime
 from issuer.services.apikeys import create_api_key
@@ -49,21 +52,23 @@ def prepare(
     demo: bool = True,
 ) -> Prepared:
     """Make the first issuer (with keys) and admin key if there is no issuer yet, and load the
-    demo catalog if ``demo`` and the catalog is empty. Safe to call on every start."""
-    first = session.exec(select(Issuer).order_by(col(Issuer.id))).first()
-    token = None
-    if first is None:
-        data = IssuerCreate(
-            slug=issuer_slug or slugify(issuer_name), name=issuer_name, did_method=did_method
-        )
-        first = create_issuer(session=session, runtime=runtime, data=data)
-        _, token = create_api_key(
-            session=session, name="first admin key", scopes=[Scope.admin], issuer=None
-        )
-    loaded = 0
-    if demo and session.exec(select(CatalogAchievement.id).limit(1)).first() is None:
-        loaded = len(load_demo_catalog(session=session, runtime=runtime, issuer=first))
-    session.refresh(first)  # loaded now, so it can still be read after the session closes
+    demo catalog if ``demo`` and the catalog is empty. Safe to call on every start, and from
+    several processes at once."""
+    with startup_lock(session.get_bind()):
+        first = session.exec(select(Issuer).order_by(col(Issuer.id))).first()
+        token = None
+        if first is None:
+            data = IssuerCreate(
+                slug=issuer_slug or slugify(issuer_name), name=issuer_name, did_method=did_method
+            )
+            first = create_issuer(session=session, runtime=runtime, data=data)
+            _, token = create_api_key(
+                session=session, name="first admin key", scopes=[Scope.admin], issuer=None
+            )
+        loaded = 0
+        if demo and session.exec(select(CatalogAchievement.id).limit(1)).first() is None:
+            loaded = len(load_demo_catalog(session=session, runtime=runtime, issuer=first))
+        session.refresh(first)  # loaded now, so it can still be read after the session closes
     return Prepared(
         issuer=first, first_start=token is not None, admin_token=token, achievements_loaded=loaded
     )

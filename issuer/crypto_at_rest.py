@@ -6,7 +6,10 @@ must not be enough to sign credentials as the state office. The KEK comes from
 
 * **Development** (the default): if neither is set, a KEK file is made in the data directory
   (mode 600) and the service warns on every start (:func:`warn_if_development`), because that
-  file sits next to the database it protects.
+  file sits next to the database it protects. A file made while the database already holds
+  keys sealed by another KEK (the file was deleted, the database copied elsewhere) would open
+  none of them: start-up refuses then (:func:`issuer.runtime.check_sealed_keys`) and removes
+  the new file again (:func:`discard_generated`).
 * **Production**: no KEK, or a KEK file inside the data directory, is a :class:`KekError`: the
   service refuses to start rather than run with keys one copy away from theft.
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import logging
@@ -39,6 +43,7 @@ __all__ = [
     "KekError",
     "KeyEncryptionKey",
     "SealedDataError",
+    "discard_generated",
     "load_kek",
     "warn_if_development",
 ]
@@ -86,13 +91,22 @@ def _decode_key(text: str, source: str) -> bytes:
 class KeyEncryptionKey:
     """An AES-256-GCM key that seals and opens private keys. Never shows its bytes."""
 
-    def __init__(self, key: bytes, *, source: str, development: bool = False) -> None:
+    def __init__(
+        self,
+        key: bytes,
+        *,
+        source: str,
+        development: bool = False,
+        generated: Path | None = None,
+    ) -> None:
         if len(key) != _KEY_BYTES:
             raise KekError("a key-encryption key is exactly 32 bytes")
         self._aead = AESGCM(key)
         self.source = source
         #: True for the KEK file made in the data directory (see :func:`warn_if_development`).
         self.development = development
+        #: The development KEK file this very load wrote (it did not exist before), else None.
+        self.generated = generated
         self.key_id = hashlib.sha256(b"microcred-kek-id\x00" + key).hexdigest()[:16]
 
     def __repr__(self) -> str:
@@ -140,29 +154,48 @@ def _inside(path: Path, directory: Path) -> bool:
     return path.resolve().is_relative_to(directory.resolve())
 
 
-def _read_kek_file(path: Path, *, development: bool = False) -> KeyEncryptionKey:
+def _read_kek_file(
+    path: Path, *, development: bool = False, generated: bool = False
+) -> KeyEncryptionKey:
     try:
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as error:
         raise KekError(f"cannot read the key-encryption key file {path}: {error}") from None
     return KeyEncryptionKey(
-        _decode_key(text, str(path)), source=f"file {path}", development=development
+        _decode_key(text, str(path)),
+        source=f"file {path}",
+        development=development,
+        generated=path if generated else None,
     )
 
 
 def _development_kek(data_dir: Path) -> KeyEncryptionKey:
     """Read, or create once, the development KEK file (O_EXCL: two starting processes agree)."""
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = data_dir / DEV_KEK_FILE
     try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(_KEY_BYTES)).decode() + "\n")
-        log.warning("created a development key-encryption key at %s", path)
-    return _read_kek_file(path, development=True)
+        return _read_kek_file(path, development=True)
+    except OSError as error:
+        raise KekError(
+            f"cannot create the development key-encryption key file {path}: "
+            f"{error.strerror or error} (is the data directory writable?)"
+        ) from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(base64.urlsafe_b64encode(secrets.token_bytes(_KEY_BYTES)).decode() + "\n")
+    log.warning("created a development key-encryption key at %s", path)
+    return _read_kek_file(path, development=True, generated=True)
+
+
+def discard_generated(kek: KeyEncryptionKey) -> None:
+    """Remove the development KEK file ``kek`` was just written to (if it was): the start it
+    was made for is refused, and a later start must not mistake it for the lost one."""
+    if kek.generated is None:
+        return
+    with contextlib.suppress(FileNotFoundError):
+        kek.generated.unlink()
+    log.warning("removed the development key-encryption key just made at %s", kek.generated)
 
 
 def warn_if_development(kek: KeyEncryptionKey) -> None:

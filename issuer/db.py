@@ -13,6 +13,19 @@ SQLite is the embedded default, so it is set up to behave under concurrent write
 
 On PostgreSQL :func:`begin_write` changes nothing; the unique constraints settle races.
 
+**Start-up** is serialised between processes by :func:`startup_lock` (a PostgreSQL advisory
+lock, a lock file beside a SQLite database): two first starts on one database would otherwise
+both migrate, record the base URL and create the first issuer and the demo catalog, and the
+second die on a unique violation (or, on SQLite, on "database is locked"). A
+SQLite file is checked by :func:`check_integrity` (``PRAGMA quick_check``) before anything is
+written into it: a damaged file stops the start (:class:`DatabaseDamaged`) instead of
+collecting new writes.
+
+**Outages.** :func:`is_unavailable` tells a database that cannot be used just now
+(unreachable, restarting, locked, read-only, damaged, or no pooled connection free in time)
+from an error in our own SQL; the HTTP API answers the first with 503 and ``Retry-After``,
+the CLI with :data:`microcred.exit_codes.EXIT_UNAVAILABLE`.
+
 The SQLite file holds recipients' emails and the sealed signing keys, so it is private to the
 service's user: :func:`make_engine` creates the data directory ``0700`` and the file ``0600``
 before SQLite would create it ``0644`` (SQLite gives its ``-wal``/``-shm`` files the database
@@ -21,20 +34,37 @@ file's mode), and takes group/other access away from a file an older release cre
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import exc as sa_exc
 from sqlmodel import Session
 
 from issuer.settings import Settings
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "begin_write", "make_engine", "migrate"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "UNAVAILABLE_ERRORS",
+    "DataDirectoryError",
+    "DatabaseDamaged",
+    "alembic_config",
+    "begin_write",
+    "check_integrity",
+    "is_unavailable",
+    "make_engine",
+    "migrate",
+    "ping",
+    "startup_lock",
+]
 
 log = logging.getLogger("microcred.issuer.db")
 
@@ -43,6 +73,43 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
 #: Execution option marking a transaction that will write (see :func:`begin_write`).
 _WRITE_OPTION = "microcred_write"
+#: The PostgreSQL advisory lock key of :func:`startup_lock` (advisory locks are per database,
+#: so other databases on the same server never contend for it).
+STARTUP_LOCK_KEY = 0x6D6963726F637264  # "microcrd"
+#: Problems of ``PRAGMA quick_check`` quoted in :class:`DatabaseDamaged`.
+_QUOTED_PROBLEMS = 3
+
+
+class DatabaseDamaged(Exception):
+    """The SQLite file fails its integrity check (or is not a database at all)."""
+
+
+class DataDirectoryError(Exception):
+    """The data directory or the SQLite file in it cannot be created or opened for writing."""
+
+
+#: DB-API errors that are our own mistakes (a constraint, a malformed statement or value),
+#: not the database being unavailable.
+_OUR_MISTAKES = (
+    sa_exc.IntegrityError,
+    sa_exc.ProgrammingError,
+    sa_exc.DataError,
+    sa_exc.NotSupportedError,
+)
+#: Errors that mean the database cannot be used just now (see :func:`is_unavailable`).
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.DatabaseError,  # OperationalError, InternalError, SQLite's "malformed", ...
+    sa_exc.InterfaceError,  # the connection is gone
+    sa_exc.TimeoutError,  # no pooled connection freed within the pool's timeout
+    sa_exc.DisconnectionError,
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when ``error`` says the database cannot be used just now (unreachable, restarting,
+    out of connections, locked, read-only, damaged), False for a mistake in our own SQL (a
+    constraint, a malformed statement), which is a bug and stays one."""
+    return isinstance(error, UNAVAILABLE_ERRORS) and not isinstance(error, _OUR_MISTAKES)
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -101,11 +168,18 @@ def _private_sqlite_file(url: str) -> None:
 
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     """An engine for ``settings.sqlalchemy_url``; for SQLite, creates the data directory and the
-    database file private to this user (``0700``/``0600``)."""
+    database file private to this user (``0700``/``0600``). Raises :class:`DataDirectoryError`
+    when they cannot be made (a read-only directory, say)."""
     url = settings.sqlalchemy_url
     if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _private_sqlite_file(url)
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _private_sqlite_file(url)
+        except OSError as error:
+            raise DataDirectoryError(
+                f"cannot use the data directory {settings.data_dir}: "
+                f"{error.strerror or error}" + (f" ({error.filename})" if error.filename else "")
+            ) from None
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
@@ -132,3 +206,92 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (``alembic upgrade head``); idempotent."""
     command.upgrade(alembic_config(engine), "head")
     log.debug("database schema is at head (%s)", engine.url.render_as_string(hide_password=True))
+
+
+def check_integrity(engine: Engine) -> None:
+    """Refuse a damaged SQLite file (:class:`DatabaseDamaged`); nothing to check elsewhere.
+
+    ``PRAGMA quick_check`` reads every page (about a second per few hundred megabytes) but not
+    the indexes' contents, which ``integrity_check`` would compare too and take far longer.
+    A file that is not a database at all fails already when the connection is set up.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    where = engine.url.database or "the SQLite database"
+    try:
+        with engine.connect() as connection:
+            rows = [str(row[0]) for row in connection.exec_driver_sql("PRAGMA quick_check")]
+    except sa_exc.OperationalError:
+        raise  # locked, unreadable, read-only: unavailable, not damaged
+    except sa_exc.DatabaseError as error:
+        rows = [str(error.orig or error)]
+    if rows == ["ok"]:
+        return
+    problems = "; ".join(rows[:_QUOTED_PROBLEMS]) + (" …" if len(rows) > _QUOTED_PROBLEMS else "")
+    raise DatabaseDamaged(
+        f"the database file {where} is damaged (SQLite's integrity check: {problems}). The "
+        "service will not start on it, so nothing more is written into it: restore it from a "
+        "backup, or move it away to start with an empty database"
+    )
+
+
+@contextmanager
+def startup_lock(engine: Engine | Connection) -> Iterator[None]:
+    """Hold the start-up lock of ``engine``'s database while the block runs, so the block's
+    work — migrations, the first issuer, the demo catalog — is done by one process at a time
+    and the next one finds it done.
+
+    PostgreSQL: a session advisory lock (:data:`STARTUP_LOCK_KEY`) on a connection of its own.
+    SQLite: an exclusive ``flock`` on ``<database>-start.lock`` beside the file (never on the
+    database file itself: closing any descriptor of it would drop SQLite's own locks); none
+    for an in-memory database, or when the directory cannot take the file (a read-only one:
+    nothing will be written there anyway).
+    """
+    if isinstance(engine, Connection):
+        engine = engine.engine
+    if engine.dialect.name == "sqlite":
+        with _file_lock(engine.url.database):
+            yield
+        return
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+        connection.commit()
+        try:
+            yield
+        finally:
+            try:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY}
+                )
+                connection.commit()
+            except sa_exc.DBAPIError:
+                # The connection is gone, and its session-level lock with it.
+                connection.invalidate()
+
+
+@contextmanager
+def _file_lock(database: str | None) -> Iterator[None]:
+    """An exclusive ``flock`` on the start-up lock file of a SQLite ``database`` (a path)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    try:
+        descriptor = os.open(f"{database}-start.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database (``SELECT 1``) on a pooled connection; raises what the
+    driver or the pool raises (:func:`is_unavailable` tells which)."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")

@@ -4,11 +4,17 @@
 every CLI command that works on the data directory, and the tests:
 
 1. load the key-encryption key first, so production without a KEK stops before touching data;
-2. migrate the database to the newest schema;
-3. settle the public base URL: ``MICROCRED_BASE_URL`` if set, else the one recorded in the
-   database by the first start or ``microcred init --base-url``;
-4. assemble the hooks every award runs (:data:`PRE_SIGN_HOOKS`, :data:`POST_AWARD_HOOKS`);
-5. finish the post-award work a crash or an outage left owed
+2. check a SQLite file's integrity (:func:`issuer.db.check_integrity`): a damaged file stops
+   the start before anything is written into it;
+3. under the start-up lock (:func:`issuer.db.startup_lock`: two processes starting on one
+   PostgreSQL database take turns), migrate the database to the newest schema and settle the
+   public base URL: ``MICROCRED_BASE_URL`` if set, else the one recorded in the database by
+   the first start or ``microcred init --base-url``;
+4. refuse a KEK that did not seal the issuers' current keys (:func:`check_sealed_keys`): a
+   development KEK file that went missing would otherwise be regenerated silently, and every
+   signature — awards, status lists — fail from then on;
+5. assemble the hooks every award runs (:data:`PRE_SIGN_HOOKS`, :data:`POST_AWARD_HOOKS`);
+6. finish the post-award work a crash or an outage left owed
    (:func:`issuer.services.awards.finish_owed_work`: the stack credentials of components whose
    process died between their commit and their stack evaluation).
 
@@ -22,11 +28,11 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from issuer.crypto_at_rest import load_kek
-from issuer.db import begin_write, migrate
-from issuer.models import Instance, Issuer
+from issuer.crypto_at_rest import KekError, KeyEncryptionKey, discard_generated, load_kek
+from issuer.db import begin_write, check_integrity, migrate, startup_lock
+from issuer.models import Instance, Issuer, IssuerKey
 from issuer.services.awards import finish_owed_work
 from issuer.services.context import PostAwardHook, PreSignHook, Runtime
 from issuer.services.errors import Conflict
@@ -37,7 +43,14 @@ from issuer.urls import Urls
 from schemas.dates import Clock, system_clock
 from schemas.loader import bundled_loader
 
-__all__ = ["POST_AWARD_HOOKS", "PRE_SIGN_HOOKS", "Runtime", "record_base_url", "start"]
+__all__ = [
+    "POST_AWARD_HOOKS",
+    "PRE_SIGN_HOOKS",
+    "Runtime",
+    "check_sealed_keys",
+    "record_base_url",
+    "start",
+]
 
 log = logging.getLogger("microcred.issuer")
 
@@ -78,17 +91,28 @@ def start(
     default_base_url: str | None = None,
     clock: Clock = system_clock,
 ) -> Runtime:
-    """Load the KEK, migrate, settle the base URL, finish owed post-award work (see the module
-    docstring).
+    """Load the KEK, check, migrate, settle the base URL, finish owed post-award work (see the
+    module docstring).
 
     ``default_base_url`` is recorded on first start when ``MICROCRED_BASE_URL`` is not set:
     ``microcred serve --port 9000`` makes ids on the address it actually serves.
+    Raises :class:`~issuer.crypto_at_rest.KekError` (no usable KEK, or not the one that sealed
+    the keys) and :class:`~issuer.db.DatabaseDamaged`.
     """
     kek = load_kek(settings)
-    if migrate_schema:
-        migrate(engine)
-    with Session(engine) as session:
-        base = _base_url(session, settings, default_base_url)
+    check_integrity(engine)
+    with startup_lock(engine):
+        if migrate_schema:
+            migrate(engine)
+        with Session(engine) as session:
+            base = _base_url(session, settings, default_base_url)
+            try:
+                check_sealed_keys(session, kek)
+            except KekError:
+                # Made for this start, it opens nothing: the next start must find the file
+                # missing again (and say so), not read this one.
+                discard_generated(kek)
+                raise
     runtime = Runtime(
         settings=settings,
         urls=Urls(base),
@@ -101,6 +125,40 @@ def start(
     with Session(engine) as session:
         finish_owed_work(session=session, runtime=runtime)
     return runtime
+
+
+def check_sealed_keys(session: Session, kek: KeyEncryptionKey) -> None:
+    """Raise :class:`KekError` unless ``kek`` sealed every current issuer key.
+
+    Each key row records the id of the KEK that sealed it. A KEK that sealed none of them
+    opens none of them: every award and every status list would fail to sign (and revocations
+    could not be published), so the service must not start with it. Retired keys are never
+    opened, so they do not count.
+    """
+    sealed_with = sorted(
+        set(
+            session.exec(
+                select(IssuerKey.kek_id).where(col(IssuerKey.retired).is_(None)).distinct()
+            )
+        )
+        - {kek.key_id}
+    )
+    if not sealed_with:
+        return
+    if kek.generated is not None:
+        where = (
+            f"the development key-encryption key file {kek.generated} was missing (a new one "
+            "was about to be made, which opens none of them)"
+        )
+    else:
+        where = f"the configured one is {kek.key_id} (from {kek.source})"
+    raise KekError(
+        "the issuers' private keys in this database were sealed with key-encryption key "
+        f"{', '.join(sealed_with)}, but {where}. Nothing could be signed: not a credential, "
+        "not a status list. Restore the key-encryption key they were sealed with "
+        "(MICROCRED_KEY_ENCRYPTION_KEY, MICROCRED_KEK_FILE, or the development file in the "
+        "data directory)"
+    )
 
 
 def record_base_url(session: Session, base_url: str) -> str:

@@ -11,6 +11,14 @@ it, and says where that comes from.
 
 :func:`standing` turns the report into the one banner a person reads first; every check is
 listed below it in plain words.
+
+**No database connection is held while verifying.** The live check fetches the service's own
+status lists, and each of those in-process requests takes a pooled connection of its own; a
+page that still held its request's connection meanwhile needed two at once, and sixteen
+viewers (the SQLite pool's fifteen, PostgreSQL's thirty with the in-process helpers) starved
+the pool until every request waited out its 30 s timeout. So the pages take the award row,
+then give the request's connection back (:func:`issuer.api.deps.release_connection`) before
+verifying.
 """
 
 from __future__ import annotations
@@ -23,7 +31,9 @@ from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 
+from issuer.api.deps import release_connection
 from issuer.api.pages import html_page
 from issuer.models import Award, AwardStatus
 from issuer.runtime import Runtime
@@ -303,9 +313,11 @@ def _context(
 
 
 def credential_page(
-    request: Request, runtime: Runtime, verifier: Verifier, row: Award
+    request: Request, runtime: Runtime, verifier: Verifier, row: Award, *, session: Session
 ) -> HTMLResponse:
-    """The badge page (``/credentials/{id}`` for browsers)."""
+    """The badge page (``/credentials/{id}`` for browsers). ``session`` (the request's,
+    ``row``'s) gives its connection back first (:func:`issuer.api.deps.release_connection`)."""
+    release_connection(session)
     report = verify_award(verifier, row)
     response = html_page("credential.html", **_context(request, runtime, row, report))
     response.headers["Vary"] = "Accept"
@@ -314,9 +326,11 @@ def credential_page(
 
 
 def certificate_page(
-    request: Request, runtime: Runtime, verifier: Verifier, row: Award
+    request: Request, runtime: Runtime, verifier: Verifier, row: Award, *, session: Session
 ) -> HTMLResponse:
-    """The printable certificate (``/credentials/{id}/certificate``): one page with the QR."""
+    """The printable certificate (``/credentials/{id}/certificate``): one page with the QR.
+    ``session`` gives its connection back first, as for :func:`credential_page`."""
+    release_connection(session)
     report = verify_award(verifier, row)
     response = html_page("certificate.html", **_context(request, runtime, row, report))
     response.headers["Cache-Control"] = "no-store"

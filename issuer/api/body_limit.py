@@ -26,10 +26,13 @@ from collections.abc import Mapping
 
 import anyio
 from fastapi import HTTPException
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from issuer.api.deps import api_key_of_header
+from issuer.api.errors import database_unavailable
+from issuer.db import is_unavailable
 from schemas.baking import MAX_INPUT_BYTES as MAX_BAKE_BYTES
 from verifier.inputs import MAX_INPUT_BYTES
 
@@ -147,15 +150,19 @@ class BodyLimitMiddleware:
 
 async def _refuse_key(scope: Scope, header: str | None) -> HTTPException | None:
     """The 401 for a missing or dead key (None if the key is live), asked of the database in
-    a worker thread."""
+    a worker thread; the 503 when the database cannot be asked."""
     engine = scope["app"].state.engine
 
     def check() -> HTTPException | None:
-        with Session(engine) as session:
-            try:
+        try:
+            with Session(engine) as session:
                 api_key_of_header(session, header)
-            except HTTPException as error:
-                return error
+        except HTTPException as error:
+            return error
+        except SQLAlchemyError as error:
+            if not is_unavailable(error):
+                raise
+            return database_unavailable(error, f"{scope['method']} {scope['path']}")
         return None
 
     return await anyio.to_thread.run_sync(check)

@@ -8,6 +8,7 @@ not 404, for an issuer that does not exist: it must not learn which issuers do.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -29,8 +30,11 @@ __all__ = [
     "SessionDep",
     "SettingsDep",
     "api_key_of_header",
+    "release_connection",
     "require_scope",
 ]
+
+log = logging.getLogger("microcred.issuer.api")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -42,8 +46,50 @@ def get_app_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine) as session:
+    """A session for the request, closed after the response has been sent.
+
+    Closing rolls back what was not committed and gives the connection back; if the database
+    went away meanwhile, that can fail — and an exception then, with the response already
+    sent, would make the server drop the client's keep-alive connection. So a failure to
+    close is logged, never raised (the pool discards a connection it could not reset).
+    """
+    session = Session(request.app.state.engine)
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except Exception as error:  # noqa: BLE001 - after the response: the log is all we have
+            log.warning(
+                "closing the database session of %s %s failed: %s: %s",
+                request.method,
+                request.url.path,
+                type(error).__name__,
+                " ".join(str(getattr(error, "orig", None) or error).split()),
+            )
+
+
+def release_connection(session: Session) -> None:
+    """Give the session's connection back to the pool before a verification.
+
+    A verification fetches this service's own documents (status lists, DID documents, badge
+    links) in process, and each of those requests takes a pooled connection of its own: a
+    request that kept one meanwhile needs two at once, and enough of them at once starve the
+    pool (every database access then waits out the pool's timeout).
+
+    The open read transaction is committed without expiring what it loaded: reading a loaded
+    row afterwards must not take a connection again (an expired attribute reloads, inside a
+    new transaction, which would then be held through the verification). The session stays
+    usable; its next query takes a connection anew.
+    """
+    if not session.in_transaction():
+        return
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

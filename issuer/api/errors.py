@@ -3,20 +3,57 @@
 ``InvalidInput`` becomes a 422 shaped exactly like FastAPI's request-validation errors
 (``{"detail": [{"loc": ["body", "score"], "msg": ..., "type": ...}]}``), so a client handles a
 refused score and a malformed email the same way.
+
+A database that cannot be used just now (:func:`issuer.db.is_unavailable`: unreachable,
+restarting, out of pooled connections, locked, damaged) is a **503** ``{"detail": ...}`` with
+``Retry-After``, never a bare 500: answered by a handler, the response leaves the keep-alive
+connection open, where an unhandled exception makes the server drop it (and the client's next
+request on it is reset). The driver's words go to the log only: they name hosts and users.
 """
 
 from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
+from issuer.db import UNAVAILABLE_ERRORS, is_unavailable
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
+from issuer.services.status_machine import CannotPublish
 
-__all__ = ["install_error_handlers"]
+__all__ = [
+    "DATABASE_RETRY_AFTER_S",
+    "DATABASE_UNAVAILABLE",
+    "database_unavailable",
+    "install_error_handlers",
+]
 
 log = logging.getLogger("microcred.issuer.api")
+
+#: Seconds a client is asked to wait after a 503 for the database (a restart, a fail-over).
+DATABASE_RETRY_AFTER_S = 5
+#: The detail of that 503.
+DATABASE_UNAVAILABLE = (
+    "the service cannot use its database just now; try again in a few seconds "
+    "(if this persists, the operator will find why in the service's log)"
+)
+
+
+def database_unavailable(error: BaseException, where: str) -> HTTPException:
+    """The 503 for a database that cannot be used (``where``: the request, for the log)."""
+    cause = getattr(error, "orig", None) or error
+    log.warning(
+        "database unavailable (%s): %s: %s",
+        where,
+        type(cause).__name__,
+        " ".join(str(cause).split()),
+    )
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        DATABASE_UNAVAILABLE,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -36,7 +73,22 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IssuanceFailed)
     async def _failed(_: Request, error: IssuanceFailed) -> JSONResponse:
         log.error("issuance failed: %s", error)
-        return JSONResponse(
-            {"detail": f"the credential could not be issued: {error}"},
-            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        # A status list that cannot be signed says so in its own words: no credential was
+        # being issued.
+        detail = (
+            str(error)
+            if isinstance(error, CannotPublish)
+            else f"the credential could not be issued: {error}"
         )
+        return JSONResponse({"detail": detail}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+    async def _database(request: Request, error: Exception) -> JSONResponse:
+        if not is_unavailable(error):
+            raise error  # a mistake in our own SQL: a bug, with its traceback
+        refusal = database_unavailable(error, f"{request.method} {request.url.path}")
+        return JSONResponse(
+            {"detail": refusal.detail}, status_code=refusal.status_code, headers=refusal.headers
+        )
+
+    for error_type in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error_type, _database)

@@ -8,9 +8,11 @@ scripts (credentials, JWTs, ``--json``) goes to stdout; progress, notices and ``
 go to stderr.
 
 Exit statuses (:mod:`microcred.exit_codes`): 0 done; 1 refused (a service error, nothing
-found, a row that failed); 64 unusable input or arguments, which includes a short credential
-id that matches several credentials. This module imports no command module, so each command
-group can import it without a cycle.
+found, a row that failed, no usable key-encryption key); 64 unusable input or arguments, which
+includes a short credential id that matches several credentials; 69 the data directory or the
+database cannot be used (unreachable, damaged, read-only), said in one line, never a
+traceback. This module imports no command module, so each command group can import it without
+a cycle.
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ from typing import Any, ParamSpec, TextIO, TypeVar
 import typer
 from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
 from issuer.bootstrap import Prepared
 from issuer.crypto_at_rest import KekError
-from issuer.db import make_engine
+from issuer.db import DatabaseDamaged, DataDirectoryError, is_unavailable, make_engine
 from issuer.models import Award, DidMethod, Issuer
 from issuer.runtime import Runtime, start
 from issuer.services import issuers
@@ -41,10 +43,11 @@ from issuer.services.batch import describe_validation_error
 from issuer.services.errors import ServiceError
 from issuer.services.status import AmbiguousCredential
 from issuer.settings import Settings
-from microcred.exit_codes import EXIT_INVALID, EXIT_USAGE
+from microcred.exit_codes import EXIT_INVALID, EXIT_UNAVAILABLE, EXIT_USAGE
 
 __all__ = [
     "CredentialFormat",
+    "database_problem",
     "echo_credential",
     "echo_json",
     "fail",
@@ -73,7 +76,8 @@ def fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
 
 def handle_errors(function: Callable[P, R]) -> Callable[P, R]:
     """Service errors and invalid values become one ``error:`` line and exit status 1; an
-    ambiguous short credential id is a usage error (64), with the candidates in the line."""
+    ambiguous short credential id is a usage error (64), with the candidates in the line; a
+    data directory or database that cannot be used is 69 (see the module docstring)."""
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -85,10 +89,24 @@ def handle_errors(function: Callable[P, R]) -> Callable[P, R]:
             raise fail(describe_validation_error(error)) from None
         except (ServiceError, KekError) as error:
             raise fail(str(error)) from None
-        except OperationalError as error:
-            raise fail(f"cannot use the database: {error.orig or error}") from None
+        except (DatabaseDamaged, DataDirectoryError) as error:
+            raise fail(str(error), EXIT_UNAVAILABLE) from None
+        except SQLAlchemyError as error:
+            if not is_unavailable(error):
+                raise  # a mistake in our own SQL: a bug, with its traceback
+            raise fail(database_problem(error), EXIT_UNAVAILABLE) from None
 
     return wrapper
+
+
+def database_problem(error: SQLAlchemyError) -> str:
+    """One line for a database that cannot be used: the driver's own words (not the SQL
+    statement or its parameters, which may hold personal data)."""
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    words = " ".join(str(cause).split()) or type(cause).__name__
+    if "readonly" in words or "read-only" in words:
+        words += " (is the data directory writable by this user?)"
+    return f"cannot use the database: {words}"
 
 
 # ------------------------------------------------------------------------------ the database

@@ -270,6 +270,7 @@ def _apply(
         audit=audit,
         now=request.now,
         name=lambda holder: str(holder.id),
+        runtime=request.runtime,
     )
     return StackEffect(
         row.id,

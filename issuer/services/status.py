@@ -84,6 +84,7 @@ from issuer.services.errors import InvalidInput, IssuanceFailed, NotFound
 from issuer.services.signing import sign_credential, signer_for
 from issuer.services.stack_status import StackEffect, follow_components
 from issuer.services.status_machine import (
+    CannotPublish,
     apply_transitions,
     award_audit,
     chunks,
@@ -106,6 +107,7 @@ __all__ = [
     "change_status",
     "change_statuses",
     "clean_reason",
+    "current_etag",
     "entry_for",
     "event_view",
     "events",
@@ -363,12 +365,32 @@ class PublishedList:
 
 
 def _is_current(row: StatusList, now: datetime, policy: StatusPolicy) -> bool:
-    valid_until = as_utc(row.valid_until)
+    return _signed_and_current(
+        row.signed_credential is not None,
+        row.version,
+        row.signed_version,
+        row.valid_until,
+        now,
+        policy,
+    )
+
+
+def _signed_and_current(
+    signed: bool,
+    version: int,
+    signed_version: int,
+    valid_until: datetime | None,
+    now: datetime,
+    policy: StatusPolicy,
+) -> bool:
+    """Whether a list's signed credential can be served as it is: it says every change made,
+    and more than the refresh margin of its validity is left."""
+    until = as_utc(valid_until)
     return (
-        row.signed_credential is not None
-        and row.signed_version == row.version
-        and valid_until is not None
-        and valid_until - now > policy.refresh_margin
+        signed
+        and signed_version == version
+        and until is not None
+        and until - now > policy.refresh_margin
     )
 
 
@@ -445,15 +467,49 @@ def _resign(session: Session, runtime: Runtime, list_id: int, *, force: bool = F
 
 
 def published_list(session: Session, runtime: Runtime, public_id: str) -> PublishedList:
-    """The signed list with this public id, re-signed first if it changed or runs out soon."""
+    """The signed list with this public id, re-signed first if it changed or runs out soon.
+
+    A list that cannot be signed is a :class:`CannotPublish` in words fit for anyone who
+    asks (the list is public); the reason, which names keys and files, goes to the log.
+    """
     policy = _policy(runtime)
     row = session.exec(select(StatusList).where(StatusList.public_id == public_id)).first()
     if row is None:
         raise NotFound(f"no status list {public_id!r}")
     if not _is_current(row, runtime.clock(), policy):
         assert row.id is not None
-        row = _resign(session, runtime, row.id)
+        try:
+            row = _resign(session, runtime, row.id)
+        except IssuanceFailed as error:
+            log.error("status list %s cannot be signed: %s", public_id, error)
+            raise CannotPublish(
+                f"the status list {public_id} cannot be signed just now: its issuer's signing "
+                "key cannot be used by this service (its operator will find why in the "
+                "service's log)"
+            ) from error
     return _published(row, policy)
+
+
+def current_etag(session: Session, runtime: Runtime, public_id: str) -> str | None:
+    """The ``ETag`` :func:`published_list` would answer with now, read without the list's body;
+    None if it would re-sign first (a change since, or it runs out soon) or there is no such
+    list. The service's own verifier checks its cached copy of a list with it
+    (:mod:`issuer.own_lists`)."""
+    found = session.exec(
+        select(
+            StatusList.etag,
+            StatusList.version,
+            StatusList.signed_version,
+            StatusList.valid_until,
+        ).where(StatusList.public_id == public_id)
+    ).first()
+    if found is None:
+        return None
+    etag, version, signed_version, valid_until = found
+    current = _signed_and_current(
+        etag is not None, version, signed_version, valid_until, runtime.clock(), _policy(runtime)
+    )
+    return etag if current else None
 
 
 def refresh_lists(session: Session, runtime: Runtime, *, force: bool = False) -> list[str]:
@@ -635,6 +691,7 @@ def change_statuses(
             audit=audit,
             now=runtime.clock(),
             name=lambda holder: str(holder.id),
+            runtime=runtime,
         )
         # The stack credentials that counted a changed component follow it, in this
         # transaction: all of it commits, or none.

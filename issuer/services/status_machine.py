@@ -8,6 +8,9 @@ both change status through :func:`apply_transitions`, so they follow the same ru
 * suspending or unsuspending a revoked credential is refused (:class:`RevokedForGood`);
 * a change flips the credential's bit on its list of that purpose (:data:`STATUS_BITS`) and
   bumps that list's ``version`` once per flipped bit, so it is re-signed at its next fetch;
+* a change no list could show is refused (:class:`CannotPublish`), before anything is
+  written: if the issuer of a list to flip cannot sign it (its key does not open with the
+  service's key-encryption key), a revocation accepted now would reach no verifier;
 * every request is written to the audit log, the ones that changed nothing too.
 
 The caller locks the credential rows and owns the transaction; this module only decides and
@@ -29,16 +32,20 @@ from sqlmodel import Session, col, select
 
 from issuer.models import (
     AwardStatus,
+    Issuer,
     StatusAction,
     StatusAllocation,
     StatusEvent,
     StatusList,
     StatusPurpose,
 )
-from issuer.services.errors import Conflict
+from issuer.services.context import Runtime
+from issuer.services.errors import Conflict, IssuanceFailed
+from issuer.services.signing import signer_for
 
 __all__ = [
     "STATUS_BITS",
+    "CannotPublish",
     "RevokedForGood",
     "StatusHolder",
     "Transition",
@@ -94,6 +101,11 @@ class RevokedForGood(Conflict):
         super().__init__(
             f"credential {credential} is revoked, and revocation is permanent: it cannot be {verb}"
         )
+
+
+class CannotPublish(IssuanceFailed):
+    """A status list cannot be signed, so what it should say cannot be published. Its message
+    is a whole sentence saying which and why (nothing here was issuing a credential)."""
 
 
 def next_status(action: StatusAction, current: AwardStatus, credential: str) -> AwardStatus:
@@ -178,15 +190,29 @@ def apply_transitions(
     audit: AuditWriter,
     now: datetime,
     name: Callable[[StatusHolder], str],
+    runtime: Runtime,
 ) -> list[Transition]:
     """Apply ``action`` to ``holders`` (locked by the caller), in the caller's transaction.
 
     All transitions are decided before anything is written, so a :class:`RevokedForGood` for
-    one credential leaves every one unchanged. ``name`` names a credential in that error.
+    one credential, or a :class:`CannotPublish` for one list, leaves every one unchanged.
+    ``name`` names a credential in that error.
     """
     decided = [(holder, AwardStatus(holder.status)) for holder in holders]
     targets = [next_status(action, previous, name(holder)) for holder, previous in decided]
     purpose, bit = STATUS_BITS[action]
+    _ensure_publishable(
+        session,
+        runtime,
+        action,
+        {
+            allocation.list_id
+            for (holder, previous), status in zip(decided, targets, strict=True)
+            if status is not previous
+            for allocation, _ in allocations.get(holder.id, [])
+            if allocation.purpose == purpose.value and allocation.is_set != bit
+        },
+    )
     bumps: Counter[int] = Counter()
     transitions = []
     for (holder, previous), status in zip(decided, targets, strict=True):
@@ -210,3 +236,25 @@ def apply_transitions(
         )
     session.flush()
     return transitions
+
+
+def _ensure_publishable(
+    session: Session, runtime: Runtime, action: StatusAction, list_ids: set[int]
+) -> None:
+    """Raise :class:`CannotPublish` if the issuer of a list in ``list_ids`` cannot sign it now
+    (its current key does not open): the change would be recorded and never published."""
+    if not list_ids:
+        return
+    issuer_ids = session.exec(
+        select(StatusList.issuer_id).where(col(StatusList.id).in_(sorted(list_ids))).distinct()
+    ).all()
+    for issuer_id in sorted(issuer_ids):
+        issuer = session.get(Issuer, issuer_id)
+        assert issuer is not None
+        try:
+            signer_for(session, runtime, issuer)
+        except IssuanceFailed as error:
+            raise CannotPublish(
+                f"the {action.value} was refused and nothing was changed: the status lists of "
+                f"{issuer.slug} cannot be signed, so no verifier would ever learn of it ({error})"
+            ) from error

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -62,16 +63,39 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'issuer-tests.db'}"
         return
+    with _pg_database() as url:
+        yield url
+
+
+@contextmanager
+def _pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database (its SQLAlchemy URL), dropped afterwards."""
     name = f"microcred_test_{secrets.token_hex(6)}"
     with _pg_connect() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     dsn = dict(p.split("=", 1) for p in PG_ADMIN_DSN.split())
-    yield (
-        f"postgresql+psycopg://{dsn.get('user', 'postgres')}@{dsn.get('host', '127.0.0.1')}:"
-        f"{dsn.get('port', '5432')}/{name}"
-    )
+    try:
+        yield (
+            f"postgresql+psycopg://{dsn.get('user', 'postgres')}@{dsn.get('host', '127.0.0.1')}:"
+            f"{dsn.get('port', '5432')}/{name}"
+        )
+    finally:
+        with _pg_connect() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_postgres() -> Iterator[str]:
+    """A PostgreSQL database of its own for one test (never migrated): first starts, outages."""
+    with _pg_database() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_admin() -> Iterator[psycopg.Connection]:
+    """An autocommit superuser connection to the server (to refuse or end connections)."""
     with _pg_connect() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield admin
 
 
 @pytest.fixture(scope="session")

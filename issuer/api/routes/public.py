@@ -13,13 +13,17 @@ import re
 import uuid
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from issuer.api.badge_page import credential_page
 from issuer.api.deps import RuntimeDep, SessionDep
+from issuer.api.errors import database_unavailable
 from issuer.api.pages import badge_svg, html_page
+from issuer.db import is_unavailable, ping
 from issuer.models import DidMethod, Issuer
 from issuer.services import catalog, issuers
 from issuer.services.awards import get_award
@@ -61,7 +65,41 @@ def _json(document: dict[str, Any], media_type: str = "application/json") -> Res
 
 @router.get("/healthz", include_in_schema=False)
 def healthz() -> dict[str, str]:
+    """Liveness: the process answers requests. It does not ask the database, on purpose — a
+    restart would not bring that back; whether requests can be served is ``/readyz``."""
     return {"status": "ok"}
+
+
+#: Seconds ``/readyz`` waits for the database's answer before saying it is not ready.
+READY_TIMEOUT_S = 2.0
+
+
+@router.get("/readyz", include_in_schema=False)
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: 200 when the database answers a query within :data:`READY_TIMEOUT_S`, else
+    503 with ``Retry-After`` — the probe a load balancer should use. One check at a time: a
+    check stuck waiting for a pooled connection is not joined by more of them."""
+    state = request.app.state
+    if getattr(state, "readiness", None) is None:
+        state.readiness = anyio.CapacityLimiter(1)
+    try:
+        with anyio.fail_after(READY_TIMEOUT_S):
+            await anyio.to_thread.run_sync(
+                ping, state.engine, limiter=state.readiness, abandon_on_cancel=True
+            )
+    except TimeoutError:
+        refusal = database_unavailable(
+            TimeoutError(f"no answer within {READY_TIMEOUT_S:g} s"), "GET /readyz"
+        )
+    except SQLAlchemyError as error:
+        if not is_unavailable(error):
+            raise
+        refusal = database_unavailable(error, "GET /readyz")
+    else:
+        return JSONResponse({"status": "ready", "database": "ok"})
+    return JSONResponse(
+        {"detail": refusal.detail}, status_code=refusal.status_code, headers=refusal.headers
+    )
 
 
 @router.get("/", include_in_schema=False)
@@ -101,7 +139,7 @@ def credential(
         return PlainTextResponse(row.credential_jwt, media_type=chosen, headers=vary)
     if chosen != "text/html":
         return Response(row.credential, media_type=chosen, headers=vary)
-    return credential_page(request, runtime, request.app.state.verifier, row)
+    return credential_page(request, runtime, request.app.state.verifier, row, session=session)
 
 
 # ------------------------------------------------------------------------------ achievements

@@ -134,7 +134,7 @@ def certificate(
 ) -> HTMLResponse:
     """One page for offices that file paper: the verdict as of now, and the QR to recheck."""
     row = _award(session, credential_id)
-    return certificate_page(request, runtime, request.app.state.verifier, row)
+    return certificate_page(request, runtime, request.app.state.verifier, row, session=session)
 
 
 #: The certificate's Print button. A file of this origin, not an inline ``onclick``: the pages'

@@ -29,6 +29,7 @@ from issuer.api.deps import (
     ReadIssuer,
     RuntimeDep,
     SessionDep,
+    release_connection,
 )
 from issuer.models import (
     Email,
@@ -173,6 +174,7 @@ def submit(
     given = [v for v in (body.credential, body.presentation, body.url) if v is not None]
     if len(given) != 1:
         raise InvalidInput(("credential",), "give exactly one of credential, presentation, url")
+    release_connection(session)  # fetching and verifying may ask this service in process
     data: bytes | str | dict[str, Any]
     source = "submission"
     if body.url is not None:

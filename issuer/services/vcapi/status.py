@@ -189,6 +189,7 @@ def change_status(
             audit=audit,
             now=now,
             name=lambda _: credential_id,
+            runtime=runtime,
         )
         if transition.changed:
             row.updated = now
