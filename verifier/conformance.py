@@ -7,7 +7,10 @@ signature matter (an undefined term is an unsigned term), so it fails the check;
 signature covers the bytes whatever their JSON-LD meaning, so there it is a warning. Inline
 (object) contexts, at the top or in any node, fail it unless
 ``VerifierSettings.allow_inline_contexts``: one that only sets ``@direction``, ``@version`` or
-``@propagate`` leaves the signed triples alone, so it can be added after signing.
+``@propagate`` leaves the signed triples alone, so it can be added after signing. A document
+that asks for more context processing than microcred does (:mod:`schemas.jsonld_limits`: too
+many contexts, one listed twice, too many inline definitions) fails it, whatever its format,
+and is neither expanded nor held to a JSON Schema: refusing it costs one pass over the JSON.
 
 ``schema``: the profile follows the credential. An Open Badge (typed OpenBadgeCredential,
 AchievementCredential or EndorsementCredential) gets the OB 3.0 JSON Schema for its kind and
@@ -24,7 +27,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from schemas.canonical import to_quads
-from schemas.errors import ContextNotBundled, SchemaNotBundled, SchemasError
+from schemas.errors import (
+    ContextNotBundled,
+    JsonLdLimitExceeded,
+    SchemaNotBundled,
+    SchemasError,
+)
+from schemas.jsonld_limits import check_jsonld_limits
 from schemas.models import (
     JSON_SCHEMA_VALIDATOR_TYPE,
     OB_CONTEXT_PATTERN,
@@ -43,6 +52,8 @@ __all__ = ["check_context", "check_schema"]
 OB_UNVERSIONED_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
 #: Most schema issues listed in a report; the count says how many there were.
 MAX_LISTED_ISSUES = 25
+#: Most ``@context`` entries echoed in the ``context`` check's details.
+MAX_LISTED_CONTEXTS = 8
 
 
 def _order_problems(document: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -102,6 +113,15 @@ def _inline_contexts(document: Mapping[str, Any]) -> list[str]:
     return found
 
 
+def _limits_problem(document: Mapping[str, Any]) -> JsonLdLimitExceeded | None:
+    """The processing limit the document goes over, if any (checked before anything else)."""
+    try:
+        check_jsonld_limits(document)
+    except JsonLdLimitExceeded as error:
+        return error
+    return None
+
+
 def _jsonld_problem(ctx: VerificationContext) -> SchemasError | None:
     """The first safe-mode JSON-LD error of the document, if any.
 
@@ -129,9 +149,16 @@ def check_context(ctx: VerificationContext) -> CheckResult:
             "@context can change the meaning of signed terms, or be added after signing "
             "(MICROCRED_VERIFIER_ALLOW_INLINE_CONTEXTS=true accepts them)"
         )
-    problem = _jsonld_problem(ctx)
-    details: dict[str, Any] = {"@context": ctx.document.get("@context")}
-    if problem is not None:
+    limit = _limits_problem(ctx.document)
+    problem = limit or _jsonld_problem(ctx)
+    details: dict[str, Any] = {"@context": _context_summary(ctx.document.get("@context"))}
+    if limit is not None:
+        details["jsonld"] = {"error": str(limit), "errorType": type(limit).__name__}
+        errors.append(
+            "it asks for more JSON-LD processing than microcred does for one credential, so it "
+            f"was not processed: {limit}"
+        )
+    elif problem is not None:
         details["jsonld"] = {"error": str(problem), "errorType": type(problem).__name__}
         if isinstance(problem, ContextNotBundled):
             text = f"it uses a context microcred does not carry ({problem.url})"
@@ -164,6 +191,14 @@ def check_context(ctx: VerificationContext) -> CheckResult:
     )
 
 
+def _context_summary(context: Any) -> Any:
+    """The ``@context`` for the report: as given, unless it is over the per-list limit (a
+    report must not echo 5,000 entries back)."""
+    if isinstance(context, list) and len(context) > MAX_LISTED_CONTEXTS:
+        return [*context[:MAX_LISTED_CONTEXTS], f"… {len(context) - MAX_LISTED_CONTEXTS} more"]
+    return context
+
+
 def _declared_schemas(document: Mapping[str, Any]) -> list[str]:
     entries = document.get("credentialSchema")
     entries = entries if isinstance(entries, list) else [entries]
@@ -180,7 +215,18 @@ def _declared_schemas(document: Mapping[str, Any]) -> list[str]:
 
 def check_schema(ctx: VerificationContext) -> CheckResult:
     """The profile the credential claims: OB 3.0's schema for an Open Badge, the VC Data
-    Model's rules for every other VC (the OB schema says nothing about a plain VC)."""
+    Model's rules for every other VC (the OB schema says nothing about a plain VC). A document
+    over microcred's JSON-LD limits is not validated (the ``context`` check fails it):
+    indeterminate, never passed."""
+    limit = _limits_problem(ctx.document)
+    if limit is not None:
+        return CheckResult(
+            CheckId.SCHEMA,
+            Outcome.INDETERMINATE,
+            "The credential was not checked against a schema, being over microcred's JSON-LD "
+            f"processing limits: {limit}.",
+            {"jsonld": {"error": str(limit), "errorType": type(limit).__name__}},
+        )
     if not is_open_badge(ctx.document):
         return _check_data_model(ctx.document)
     return _check_open_badge(ctx.document)

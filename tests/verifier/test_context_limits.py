@@ -1,0 +1,146 @@
+"""Credentials that ask for too much JSON-LD context work are refused, quickly, with a reason.
+
+The defect: a genuine credential whose ``@context`` repeats the VC 2.0 context 5,000 times
+(200 kB; RDFC signs the same dataset, so the signature still holds) took 17 s to verify and was
+reported valid. Now the ``context`` check fails naming the limit, the proof is not computed,
+and the whole verification takes milliseconds. The time bound below is generous (2 s): it
+tells "refused before the work" from "did the work", not how fast the machine is.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from keys.did import did_key
+from keys.keypairs import KeyType, SigningKey
+from tests.verifier.support import NOW, World, outcomes
+from verifier.report import CheckId, Verdict, VerificationReport
+from verifier.service import Verifier
+
+VC2 = "https://www.w3.org/ns/credentials/v2"
+VC11 = "https://www.w3.org/2018/credentials/v1"
+OB = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+#: Far above what refusing costs, far below what processing the abuse costs (17 s and more).
+TIME_BOUND_S = 2.0
+SUITES = ("eddsa-rdfc-2022", "ecdsa-rdfc-2019", "eddsa-jcs-2022", "Ed25519Signature2020")
+
+
+def _timed(world: World, document: Any, **options: Any) -> tuple[VerificationReport, float]:
+    world.verify(world.signed())  # contexts loaded and processed once, as in a running service
+    started = time.perf_counter()
+    report = world.verify(document, **options)
+    return report, time.perf_counter() - started
+
+
+def _signed(world: World, suite: str) -> dict[str, Any]:
+    if suite.startswith("ecdsa"):
+        key = SigningKey.generate(KeyType.P256)
+        return world.sign(world.credential(issuer=did_key(key.public_key)), key=key, suite=suite)
+    return world.sign(world.credential(), suite=suite)
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_a_genuine_credential_with_its_context_repeated_5000_times_is_refused(
+    world: World, suite: str
+) -> None:
+    signed = _signed(world, suite)
+    listed = len(signed["@context"])  # Ed25519Signature2020 adds its own context
+    signed["@context"] = [*signed["@context"], *[VC2] * 5000]
+    report, elapsed = _timed(world, signed)
+    assert report.verdict is Verdict.INVALID
+    assert elapsed < TIME_BOUND_S, f"{elapsed:.1f}s: the context list was processed"
+    context = report.check(CheckId.CONTEXT)
+    assert outcomes(report)["context"] == "failed"
+    assert "more JSON-LD processing than microcred does" in context.message
+    assert f"{listed + 5000} entries in one @context at $.@context; the limit is 32" in (
+        context.message
+    )
+    assert context.details["jsonld"]["errorType"] == "JsonLdLimitExceeded"
+    assert len(context.details["@context"]) < 10  # the report does not echo 5,000 entries
+    assert outcomes(report)["schema"] == "indeterminate"  # not validated, never passed
+
+
+def test_the_rdfc_proof_says_why_it_was_not_checked(world: World) -> None:
+    signed = world.signed()
+    signed["@context"] = [*signed["@context"], *[VC2] * 5000]
+    report, _ = _timed(world, signed)
+    proof = report.check(CheckId.PROOF)
+    assert proof.outcome.value == "failed"
+    assert proof.message.startswith(
+        "The credential asks for more JSON-LD processing than microcred does for one credential"
+    )
+    assert "MAX_CONTEXT_ENTRIES" in proof.message
+
+
+def test_a_context_listed_twice_is_refused(world: World) -> None:
+    """One repeat is already refused: the signature (RDFC) still holds, the credential does not."""
+    signed = world.signed()
+    signed["@context"] = [*signed["@context"], VC2]
+    report = world.verify(signed)
+    assert report.verdict is Verdict.INVALID
+    assert "is listed twice in one @context" in report.check(CheckId.CONTEXT).message
+
+
+def test_many_node_level_contexts_are_refused(world: World) -> None:
+    """The budget is per document: 40 evidence entries each carrying the two contexts already
+    in force (the RDF, so the signature, is unchanged by them)."""
+    credential = world.credential()
+    evidence = credential["evidence"][0]
+    credential["evidence"] = [{**evidence, "name": f"part {n}"} for n in range(40)]
+    signed = world.sign(credential)
+    for entry in signed["evidence"]:
+        entry["@context"] = [VC2, OB]
+    report, elapsed = _timed(world, signed)
+    assert report.verdict is Verdict.INVALID
+    assert elapsed < TIME_BOUND_S
+    assert "MAX_TOTAL_CONTEXT_ENTRIES" in report.check(CheckId.CONTEXT).message
+
+
+def _scoped(depth: int, terms: int) -> dict[str, Any]:
+    """An inline context: ``terms`` definitions, and a term whose scoped context nests
+    ``depth`` levels."""
+    context: dict[str, Any] = {"leaf": "https://vocab.example/leaf"}
+    for level in range(depth):
+        context = {"nest": {"@id": f"https://vocab.example/n{level}", "@context": context}}
+    return {**context, **{f"t{n}": f"https://vocab.example/{n}" for n in range(terms)}}
+
+
+@pytest.mark.parametrize(
+    ("depth", "terms", "limit"),
+    [(12, 0, "MAX_SCOPED_CONTEXT_NESTING"), (1, 5000, "MAX_INLINE_CONTEXT_TERMS")],
+    ids=["deep", "wide"],
+)
+def test_nested_scoped_context_abuse_is_refused_even_where_inline_contexts_are_allowed(
+    world: World, depth: int, terms: int, limit: str
+) -> None:
+    signed = world.signed()
+    signed["@context"] = [*signed["@context"], _scoped(depth, terms)]
+    signed["credentialSubject"]["@context"] = [_scoped(depth, terms)]
+    with Verifier(fetcher=world.fetcher(), loader=world.loader, allow_inline_contexts=True) as v:
+        v.verify(world.signed(), now=NOW)
+        started = time.perf_counter()
+        report = v.verify(signed, now=NOW)
+        elapsed = time.perf_counter() - started
+    assert report.verdict is Verdict.INVALID
+    assert elapsed < TIME_BOUND_S
+    assert limit in report.check(CheckId.CONTEXT).message
+
+
+def test_a_vc_jwt_over_the_limits_is_refused_too(world: World) -> None:
+    """A JWT's signature covers its bytes, so JSON-LD problems are only warnings there; a
+    document over the limits is not looked at, whatever its format."""
+    from tests.verifier.support import raw_jwt, vm_of
+
+    credential = world.credential()
+    credential["@context"] = [*credential["@context"], *[VC2] * 100]
+    token = raw_jwt(
+        {"alg": "EdDSA", "kid": vm_of(world.key_a)},
+        {"vc": credential, "iss": world.did_a, "jti": credential["id"], "nbf": 1790726400},
+        world.key_a,
+    )
+    report = world.verify(token)
+    assert report.verdict is Verdict.INVALID
+    assert "MAX_CONTEXT_ENTRIES" in report.check(CheckId.CONTEXT).message
