@@ -125,11 +125,12 @@ def _limits_problem(document: Mapping[str, Any]) -> JsonLdLimitExceeded | None:
 def _jsonld_problem(ctx: VerificationContext) -> SchemasError | None:
     """The first safe-mode JSON-LD error of the document, if any.
 
-    A verified embedded proof already canonicalized the document, and a proof that failed in
-    canonicalization carries the error; otherwise the document is expanded here.
+    A verified RDFC proof already expanded the document in safe mode, and a proof that failed
+    in canonicalization carries the error; otherwise (no proof, a JWT, a JCS proof, which signs
+    the JSON without reading a context) the document is expanded here.
     """
     for result in ctx.proof_results:
-        if result.verified:
+        if result.verified and result.expanded_jsonld:
             return None
         if isinstance(result.error, SchemasError):
             return result.error

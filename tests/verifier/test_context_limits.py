@@ -5,6 +5,10 @@ The defect: a genuine credential whose ``@context`` repeats the VC 2.0 context 5
 reported valid. Now the ``context`` check fails naming the limit, the proof is not computed,
 and the whole verification takes milliseconds. The time bound below is generous (2 s): it
 tells "refused before the work" from "did the work", not how fast the machine is.
+
+Also here: a credential signed with a JCS suite (which reads no JSON-LD) used to skip the
+safe-mode expansion of the ``context`` check whenever its proof verified, so an unknown context
+or an undefined term passed as "every term is defined".
 """
 
 from __future__ import annotations
@@ -144,3 +148,39 @@ def test_a_vc_jwt_over_the_limits_is_refused_too(world: World) -> None:
     report = world.verify(token)
     assert report.verdict is Verdict.INVALID
     assert "MAX_CONTEXT_ENTRIES" in report.check(CheckId.CONTEXT).message
+
+
+# ------------------------------------------------------------------ JCS proofs and the context
+
+
+def test_a_jcs_credential_with_an_unknown_context_is_not_valid(world: World) -> None:
+    """JCS signs the JSON, so the proof verifies; but nothing vouches for what the terms mean:
+    the context check must still expand the document, and an unbundled context fails it."""
+    credential = world.credential()
+    credential["@context"] = [*credential["@context"], "https://evil.example/context"]
+    report = world.verify(world.sign(credential, suite="eddsa-jcs-2022"))
+    assert outcomes(report)["proof"] == "passed"
+    assert report.verdict is Verdict.INVALID
+    assert "context microcred does not carry" in report.check(CheckId.CONTEXT).message
+
+
+def test_a_jcs_credential_with_an_undefined_term_is_not_valid(world: World) -> None:
+    credential = {
+        "@context": [VC11],
+        "type": ["VerifiableCredential"],
+        "issuer": world.did_a,
+        "issuanceDate": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:subject", "undefinedThing": "not signed as meant"},
+    }
+    report = world.verify(world.sign(credential, suite="eddsa-jcs-2022"))
+    assert outcomes(report)["proof"] == "passed"
+    assert report.verdict is Verdict.INVALID
+    context = report.check(CheckId.CONTEXT)
+    assert "undefinedThing" in context.message
+    assert "every term is defined" not in context.message
+
+
+def test_a_genuine_jcs_credential_is_still_valid(world: World) -> None:
+    report = world.verify(world.sign(world.credential(), suite="eddsa-jcs-2022"))
+    assert report.verdict is Verdict.VALID, report.to_json()
+    assert "every term is defined" in report.check(CheckId.CONTEXT).message
