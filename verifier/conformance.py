@@ -26,13 +26,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from schemas.canonical import to_quads
+from schemas.canonical import canonicalize, to_quads
 from schemas.errors import (
     ContextNotBundled,
     JsonLdLimitExceeded,
     SchemaNotBundled,
     SchemasError,
 )
+from schemas.json_values import as_list
 from schemas.jsonld_limits import check_jsonld_limits
 from schemas.models import (
     JSON_SCHEMA_VALIDATOR_TYPE,
@@ -141,6 +142,43 @@ def _jsonld_problem(ctx: VerificationContext) -> SchemasError | None:
     return None
 
 
+def _added_context_problem(ctx: VerificationContext) -> str | None:
+    """Whether contexts added after a JCS proof was made change what the signed terms mean.
+
+    A JCS proof carries the ``@context`` it was made under, and the document's may extend it
+    (vc-di-eddsa / vc-di-ecdsa §3.3: the proof verifies against the document read under the
+    proof's context). An added context that redefines a term the proof's contexts define
+    without ``@protected`` (the unversioned OB context over OB 3.0.1 on VC 1.1 does) would make
+    the credential say something its issuer never signed, under a verifying signature. So the
+    document must mean the same under its own ``@context`` as under the proof's: the same
+    RDF dataset, compared in canonical form. (An RDFC proof signs the dataset itself.)
+    """
+    document = ctx.document
+    for result in ctx.proof_results:
+        if not result.verified or result.expanded_jsonld:
+            continue
+        signed = result.proof.get("@context")
+        if signed is None or signed == document.get("@context"):
+            continue
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        added = as_list(document.get("@context"))[len(as_list(signed)) :]
+        shown = ", ".join(str(entry)[:100] for entry in added[:3])
+        try:
+            as_signed = canonicalize({**unsecured, "@context": signed}, loader=ctx.tools.loader)
+            as_given = canonicalize(unsecured, loader=ctx.tools.loader)
+        except SchemasError as error:
+            return (
+                f"read under the @context its proof was made with, without the contexts added "
+                f"after it ({shown}), it does not expand cleanly: {error}"
+            )
+        if as_signed != as_given:
+            return (
+                f"the contexts added after its proof was made ({shown}) change what the signed "
+                "terms mean"
+            )
+    return None
+
+
 def check_context(ctx: VerificationContext) -> CheckResult:
     errors, warnings = _order_problems(ctx.document)
     inline = _inline_contexts(ctx.document)
@@ -169,6 +207,10 @@ def check_context(ctx: VerificationContext) -> CheckResult:
             warnings.append(f"{text}; the JWT signature still covers the bytes")
         else:
             errors.append(text)
+    else:
+        added = _added_context_problem(ctx)
+        if added is not None:
+            errors.append(added)
     details["warnings"] = warnings
     if errors:
         return CheckResult(

@@ -6,9 +6,10 @@ reported valid. Now the ``context`` check fails naming the limit, the proof is n
 and the whole verification takes milliseconds. The time bound below is generous (2 s): it
 tells "refused before the work" from "did the work", not how fast the machine is.
 
-Also here: a credential signed with a JCS suite (which reads no JSON-LD) used to skip the
-safe-mode expansion of the ``context`` check whenever its proof verified, so an unknown context
-or an undefined term passed as "every term is defined".
+Also here, two JCS defects: a credential signed with a JCS suite (which reads no JSON-LD) used
+to skip the safe-mode expansion of the ``context`` check whenever its proof verified, so an
+unknown context or an undefined term passed as "every term is defined"; and a context added
+after signing that redefined signed terms was accepted (the tampering suite found it).
 """
 
 from __future__ import annotations
@@ -184,3 +185,41 @@ def test_a_genuine_jcs_credential_is_still_valid(world: World) -> None:
     report = world.verify(world.sign(world.credential(), suite="eddsa-jcs-2022"))
     assert report.verdict is Verdict.VALID, report.to_json()
     assert "every term is defined" in report.check(CheckId.CONTEXT).message
+
+
+def _ob_on_vc11(world: World) -> dict[str, Any]:
+    credential = world.credential()
+    credential["@context"] = [VC11, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json"]
+    credential["issuanceDate"] = credential.pop("validFrom")
+    del credential["credentialSchema"]  # its type is not a VC 1.1 / OB 3.0.1 term
+    return credential
+
+
+def test_a_jcs_credential_whose_added_context_redefines_signed_terms_is_not_valid(
+    world: World,
+) -> None:
+    """A JCS proof is verified against the document read under the proof's own @context, which
+    the document's may extend (vc-di-eddsa §3.3). The unversioned OB context, added after
+    signing an OB 3.0.1 credential on VC 1.1, gives its terms other IRIs and datatypes: the
+    signature still verifies, the credential no longer says what was signed."""
+    signed = world.sign(_ob_on_vc11(world), suite="eddsa-jcs-2022")
+    signed["@context"] = [
+        *signed["@context"],
+        "https://purl.imsglobal.org/spec/ob/v3p0/context.json",
+    ]
+    report = world.verify(signed)
+    assert outcomes(report)["proof"] == "passed"
+    assert report.verdict is Verdict.INVALID
+    assert "added after its proof was made" in report.check(CheckId.CONTEXT).message
+    assert "change what the signed terms mean" in report.check(CheckId.CONTEXT).message
+
+
+def test_a_jcs_credential_with_an_added_context_that_changes_nothing_is_valid(
+    world: World,
+) -> None:
+    """The same proof with a context added that defines none of the credential's terms: the
+    document means what was signed, as the suite's specification allows."""
+    signed = world.sign(_ob_on_vc11(world), suite="eddsa-jcs-2022")
+    signed["@context"] = [*signed["@context"], "https://w3id.org/security/multikey/v1"]
+    report = world.verify(signed)
+    assert report.verdict is Verdict.VALID, report.to_json()
