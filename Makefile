@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.stamp-install
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench soak clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: $(STAMP) interop/node_modules/.stamp
 
 bench: $(STAMP)
 	$(BIN)/python bench/sign_verify.py --seconds 3
+
+# Long runs that are not part of `make test`: one command per line.
+soak: $(STAMP)
+	$(BIN)/python bench/tamper.py
 
 clean:
 	rm -rf $(VENV) var
