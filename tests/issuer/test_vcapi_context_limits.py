@@ -1,6 +1,7 @@
-"""The VC-API refuses a credential that asks for too much JSON-LD context work: 422 to sign it,
+"""The VC-API refuses a credential that asks for too much JSON-LD work: 422 to sign it,
 ``invalid`` to verify it, in milliseconds rather than the 17 s and more that processing a
-``@context`` of 5,000 entries took (schemas.jsonld_limits)."""
+``@context`` of 5,000 entries took, or the 40 s of a member with 8,000 values
+(schemas.jsonld_limits)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,18 @@ def test_issuing_a_credential_listing_a_context_twice_is_422(
     response = client.post("/credentials/issue", json={"credential": credential}, headers=auth)
     assert response.status_code == 422, response.text
     assert "is listed twice in one @context" in response.json()["message"]
+
+
+def test_issuing_a_credential_with_8000_values_in_one_member_is_422(
+    client: TestClient, auth, did: str
+) -> None:
+    credential = vc2(did)
+    credential["credentialSubject"]["knows"] = [f"did:example:{n}" for n in range(8000)]
+    started = time.perf_counter()
+    response = client.post("/credentials/issue", json={"credential": credential}, headers=auth)
+    assert time.perf_counter() - started < TIME_BOUND_S
+    assert response.status_code == 422, response.text
+    assert "MAX_PROPERTY_VALUES" in response.json()["message"]
 
 
 def test_verifying_a_signed_credential_with_its_context_repeated_is_not_valid(

@@ -20,8 +20,11 @@ from schemas.json_values import MAX_JSON_DEPTH
 from schemas.jsonld_limits import (
     MAX_CONTEXT_ENTRIES,
     MAX_INLINE_CONTEXT_TERMS,
+    MAX_JSON_VALUES,
+    MAX_PROPERTY_VALUES,
     MAX_SCOPED_CONTEXT_NESTING,
     MAX_TOTAL_CONTEXT_ENTRIES,
+    MAX_VALUE_COMPARISONS,
     check_jsonld_limits,
 )
 from schemas.loader import bundled_loader
@@ -161,6 +164,64 @@ def test_json_nesting_is_bounded_for_documents_given_as_objects() -> None:
         document = {"child": [document]}
     error = _refused(document, "MAX_JSON_DEPTH")
     assert error.maximum == MAX_JSON_DEPTH
+
+
+# ------------------------------------------------------------------ values per property
+
+
+def test_a_credential_with_8000_tags_is_refused_in_milliseconds() -> None:
+    """pyld compares each value it adds to a property with those already there: 8,000 tags
+    (150 kB) took 40 s to canonicalize."""
+    credential = _credential()
+    credential["credentialSubject"]["achievement"]["tag"] = [f"tag {n}" for n in range(8000)]
+    started = time.perf_counter()
+    with pytest.raises(JsonLdLimitExceeded) as caught:
+        canonicalize(credential, loader=bundled_loader())
+    assert time.perf_counter() - started < 0.5
+    assert caught.value.limit == "MAX_PROPERTY_VALUES"
+    assert caught.value.where == "$.credentialSubject.achievement.tag"
+
+
+def test_one_array_may_hold_up_to_the_limit() -> None:
+    check_jsonld_limits({"tag": list(range(MAX_PROPERTY_VALUES))})
+    error = _refused({"tag": list(range(MAX_PROPERTY_VALUES + 1))}, "MAX_PROPERTY_VALUES")
+    assert f"{MAX_PROPERTY_VALUES + 1} items in one array" in str(error)
+
+
+def test_arrays_inside_arrays_are_bounded_too() -> None:
+    _refused({"list": [list(range(MAX_PROPERTY_VALUES + 1))]}, "MAX_PROPERTY_VALUES")
+
+
+def test_values_of_one_node_are_counted_across_the_document() -> None:
+    """Objects with one id are one node: pyld gathers their values into one property."""
+    half = MAX_PROPERTY_VALUES // 2 + 1
+    node = "https://example.org/achievements/1"
+    document = {"a": {"id": node, "tag": list(range(half))}, "b": [{"id": node, "tag": [0] * half}]}
+    error = _refused(document, "MAX_PROPERTY_VALUES")
+    assert node in str(error)
+    check_jsonld_limits(
+        {"a": {"id": node, "tag": list(range(half))}, "b": [{"id": node + "/2", "tag": [0] * half}]}
+    )
+
+
+def test_many_long_properties_are_bounded_in_all() -> None:
+    """Each property within its limit, their duplicate checks together over the budget."""
+    size = MAX_PROPERTY_VALUES // 2
+    count = MAX_VALUE_COMPARISONS // (size * size) - 1  # room left for the outer array
+    within = {"a": [{"tag": list(range(size))} for _ in range(count)]}
+    check_jsonld_limits(within)
+    within["a"].append({"tag": list(range(size))})
+    _refused(within, "MAX_VALUE_COMPARISONS")
+
+
+def test_the_document_has_a_budget_of_json_values() -> None:
+    """Many short properties: no square to speak of, but linear work with no end."""
+    members = 100
+    groups = MAX_JSON_VALUES // (members + 1)
+    document = {f"g{g}": {f"m{n}": n for n in range(members)} for g in range(groups)}
+    check_jsonld_limits(document)  # groups * (members + 1) values: within
+    document["more"] = {f"m{n}": n for n in range(members)}
+    _refused(document, "MAX_JSON_VALUES")
 
 
 def test_to_quads_refuses_before_loading_any_context() -> None:
