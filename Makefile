@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.stamp-install
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench soak clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,11 +40,16 @@ bench: $(STAMP)
 
 # Coverage-guided fuzzing of every parser (bench/fuzz/fuzz.py: atheris, one core, each input
 # bounded in time and memory), FUZZ_SECONDS per target; findings land in var/fuzz/.
-.PHONY: fuzz
+.PHONY: fuzz soak
 FUZZ_SECONDS ?= 120
 fuzz: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,soak]'
 	$(BIN)/python bench/fuzz/fuzz.py --all --seconds $(FUZZ_SECONDS)
+
+# Long runs that are not part of `make test`: one command per line.
+soak: $(STAMP)
+	$(BIN)/python bench/tamper.py
+	$(MAKE) fuzz
 
 clean:
 	rm -rf $(VENV) var

@@ -9,6 +9,8 @@ Three things a signature needs that plain ``pyld.jsonld.normalize`` does not giv
    silently drops what stays relative. We expand against a sentinel base and refuse any IRI
    that used it (:class:`RelativeIri`).
 3. **RDFC-1.0** with its exact escaping and a work budget (:mod:`schemas.rdfc`).
+4. **Bounded context work.** A document that lists too many contexts (or one twice, or too many
+   inline definitions) is refused before pyld processes any of it (:mod:`schemas.jsonld_limits`).
 
 The document loader is an argument (never a module global); per loader we keep one pyld
 context resolver so each bundled context is parsed and processed once per process, not once
@@ -29,6 +31,7 @@ from pyld.context_resolver import ContextResolver
 from pyld.jsonld import _is_absolute_iri, _is_keyword
 
 from schemas.errors import CanonicalizationError, RelativeIri, SchemasError, UndefinedTerm
+from schemas.jsonld_limits import check_jsonld_limits
 from schemas.loader import DocumentLoader, RemoteDocument
 from schemas.rdfc import (
     DEFAULT_WORK_FACTOR,
@@ -189,7 +192,11 @@ def _term(component: Mapping[str, str]) -> str:
 
 
 def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[Quad]:
-    """The RDF dataset of ``document`` as serialized quads, refusing anything safe mode refuses."""
+    """The RDF dataset of ``document`` as serialized quads, refusing anything safe mode refuses.
+
+    The document's context work is bounded first (:mod:`schemas.jsonld_limits`): a document over
+    a limit raises :class:`JsonLdLimitExceeded` before pyld sees it."""
+    check_jsonld_limits(document)
     memo = _memo_for(loader)
     processor = _Processor(memo)
     options = {

@@ -7,8 +7,9 @@
     ├── CanonicalizationError    the document has no single, complete canonical form
     │   ├── UndefinedTerm        a property or type the active contexts do not define
     │   ├── RelativeIri          an @id / @type / IRI value that is not absolute
-    │   └── CanonicalizationBudgetExceeded
-    │                            blank-node hashing needed more work than allowed (poisoned input)
+    │   ├── CanonicalizationBudgetExceeded
+    │   │                        blank-node hashing needed more work than allowed (poisoned input)
+    │   └── JsonLdLimitExceeded  more context work than one document may ask for (jsonld_limits)
     └── SchemaNotBundled         a credentialSchema id with no bundled JSON Schema
 """
 
@@ -50,6 +51,26 @@ class RelativeIri(CanonicalizationError):
 
 class CanonicalizationBudgetExceeded(CanonicalizationError):
     """Blank-node hashing exceeded its work budget (the RDFC-1.0 'poison graph' defence)."""
+
+
+class JsonLdLimitExceeded(CanonicalizationError):
+    """The document asks for more JSON-LD context processing than microcred does for one
+    document (:mod:`schemas.jsonld_limits`): refused before any of it is done.
+
+    ``limit`` names the limit (the constant in :mod:`schemas.jsonld_limits`, or ``duplicate
+    context``), ``maximum`` is its value, ``where`` the JSON path, ``found`` what was there."""
+
+    def __init__(self, limit: str, maximum: int, where: str, found: str) -> None:
+        super().__init__(
+            f"{found} at {where}; the limit is {maximum} ({limit} in schemas.jsonld_limits)"
+            if limit != "duplicate context"
+            else f"{found} at {where}: a context may be listed once in a @context "
+            "(schemas.jsonld_limits)"
+        )
+        self.limit = limit
+        self.maximum = maximum
+        self.where = where
+        self.found = found
 
 
 class SchemaNotBundled(SchemasError):

@@ -7,7 +7,10 @@ signature matter (an undefined term is an unsigned term), so it fails the check;
 signature covers the bytes whatever their JSON-LD meaning, so there it is a warning. Inline
 (object) contexts, at the top or in any node, fail it unless
 ``VerifierSettings.allow_inline_contexts``: one that only sets ``@direction``, ``@version`` or
-``@propagate`` leaves the signed triples alone, so it can be added after signing.
+``@propagate`` leaves the signed triples alone, so it can be added after signing. A document
+that asks for more context processing than microcred does (:mod:`schemas.jsonld_limits`: too
+many contexts, one listed twice, too many inline definitions) fails it, whatever its format,
+and is neither expanded nor held to a JSON Schema: refusing it costs one pass over the JSON.
 
 ``schema``: the profile follows the credential. An Open Badge (typed OpenBadgeCredential,
 AchievementCredential or EndorsementCredential) gets the OB 3.0 JSON Schema for its kind and
@@ -23,8 +26,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from schemas.canonical import to_quads
-from schemas.errors import ContextNotBundled, SchemaNotBundled, SchemasError
+from schemas.canonical import canonicalize, to_quads
+from schemas.errors import (
+    ContextNotBundled,
+    JsonLdLimitExceeded,
+    SchemaNotBundled,
+    SchemasError,
+)
+from schemas.json_values import as_list
+from schemas.jsonld_limits import check_jsonld_limits
 from schemas.models import (
     JSON_SCHEMA_VALIDATOR_TYPE,
     OB_CONTEXT_PATTERN,
@@ -43,6 +53,8 @@ __all__ = ["check_context", "check_schema"]
 OB_UNVERSIONED_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
 #: Most schema issues listed in a report; the count says how many there were.
 MAX_LISTED_ISSUES = 25
+#: Most ``@context`` entries echoed in the ``context`` check's details.
+MAX_LISTED_CONTEXTS = 8
 
 
 def _order_problems(document: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -102,14 +114,24 @@ def _inline_contexts(document: Mapping[str, Any]) -> list[str]:
     return found
 
 
+def _limits_problem(document: Mapping[str, Any]) -> JsonLdLimitExceeded | None:
+    """The processing limit the document goes over, if any (checked before anything else)."""
+    try:
+        check_jsonld_limits(document)
+    except JsonLdLimitExceeded as error:
+        return error
+    return None
+
+
 def _jsonld_problem(ctx: VerificationContext) -> SchemasError | None:
     """The first safe-mode JSON-LD error of the document, if any.
 
-    A verified embedded proof already canonicalized the document, and a proof that failed in
-    canonicalization carries the error; otherwise the document is expanded here.
+    A verified RDFC proof already expanded the document in safe mode, and a proof that failed
+    in canonicalization carries the error; otherwise (no proof, a JWT, a JCS proof, which signs
+    the JSON without reading a context) the document is expanded here.
     """
     for result in ctx.proof_results:
-        if result.verified:
+        if result.verified and result.expanded_jsonld:
             return None
         if isinstance(result.error, SchemasError):
             return result.error
@@ -117,6 +139,43 @@ def _jsonld_problem(ctx: VerificationContext) -> SchemasError | None:
         to_quads(ctx.document, loader=ctx.tools.loader)
     except SchemasError as error:
         return error
+    return None
+
+
+def _added_context_problem(ctx: VerificationContext) -> str | None:
+    """Whether contexts added after a JCS proof was made change what the signed terms mean.
+
+    A JCS proof carries the ``@context`` it was made under, and the document's may extend it
+    (vc-di-eddsa / vc-di-ecdsa §3.3: the proof verifies against the document read under the
+    proof's context). An added context that redefines a term the proof's contexts define
+    without ``@protected`` (the unversioned OB context over OB 3.0.1 on VC 1.1 does) would make
+    the credential say something its issuer never signed, under a verifying signature. So the
+    document must mean the same under its own ``@context`` as under the proof's: the same
+    RDF dataset, compared in canonical form. (An RDFC proof signs the dataset itself.)
+    """
+    document = ctx.document
+    for result in ctx.proof_results:
+        if not result.verified or result.expanded_jsonld:
+            continue
+        signed = result.proof.get("@context")
+        if signed is None or signed == document.get("@context"):
+            continue
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        added = as_list(document.get("@context"))[len(as_list(signed)) :]
+        shown = ", ".join(str(entry)[:100] for entry in added[:3])
+        try:
+            as_signed = canonicalize({**unsecured, "@context": signed}, loader=ctx.tools.loader)
+            as_given = canonicalize(unsecured, loader=ctx.tools.loader)
+        except SchemasError as error:
+            return (
+                f"read under the @context its proof was made with, without the contexts added "
+                f"after it ({shown}), it does not expand cleanly: {error}"
+            )
+        if as_signed != as_given:
+            return (
+                f"the contexts added after its proof was made ({shown}) change what the signed "
+                "terms mean"
+            )
     return None
 
 
@@ -129,9 +188,16 @@ def check_context(ctx: VerificationContext) -> CheckResult:
             "@context can change the meaning of signed terms, or be added after signing "
             "(MICROCRED_VERIFIER_ALLOW_INLINE_CONTEXTS=true accepts them)"
         )
-    problem = _jsonld_problem(ctx)
-    details: dict[str, Any] = {"@context": ctx.document.get("@context")}
-    if problem is not None:
+    limit = _limits_problem(ctx.document)
+    problem = limit or _jsonld_problem(ctx)
+    details: dict[str, Any] = {"@context": _context_summary(ctx.document.get("@context"))}
+    if limit is not None:
+        details["jsonld"] = {"error": str(limit), "errorType": type(limit).__name__}
+        errors.append(
+            "it asks for more JSON-LD processing than microcred does for one credential, so it "
+            f"was not processed: {limit}"
+        )
+    elif problem is not None:
         details["jsonld"] = {"error": str(problem), "errorType": type(problem).__name__}
         if isinstance(problem, ContextNotBundled):
             text = f"it uses a context microcred does not carry ({problem.url})"
@@ -141,6 +207,10 @@ def check_context(ctx: VerificationContext) -> CheckResult:
             warnings.append(f"{text}; the JWT signature still covers the bytes")
         else:
             errors.append(text)
+    else:
+        added = _added_context_problem(ctx)
+        if added is not None:
+            errors.append(added)
     details["warnings"] = warnings
     if errors:
         return CheckResult(
@@ -164,6 +234,14 @@ def check_context(ctx: VerificationContext) -> CheckResult:
     )
 
 
+def _context_summary(context: Any) -> Any:
+    """The ``@context`` for the report: as given, unless it is over the per-list limit (a
+    report must not echo 5,000 entries back)."""
+    if isinstance(context, list) and len(context) > MAX_LISTED_CONTEXTS:
+        return [*context[:MAX_LISTED_CONTEXTS], f"… {len(context) - MAX_LISTED_CONTEXTS} more"]
+    return context
+
+
 def _declared_schemas(document: Mapping[str, Any]) -> list[str]:
     entries = document.get("credentialSchema")
     entries = entries if isinstance(entries, list) else [entries]
@@ -180,7 +258,18 @@ def _declared_schemas(document: Mapping[str, Any]) -> list[str]:
 
 def check_schema(ctx: VerificationContext) -> CheckResult:
     """The profile the credential claims: OB 3.0's schema for an Open Badge, the VC Data
-    Model's rules for every other VC (the OB schema says nothing about a plain VC)."""
+    Model's rules for every other VC (the OB schema says nothing about a plain VC). A document
+    over microcred's JSON-LD limits is not validated (the ``context`` check fails it):
+    indeterminate, never passed."""
+    limit = _limits_problem(ctx.document)
+    if limit is not None:
+        return CheckResult(
+            CheckId.SCHEMA,
+            Outcome.INDETERMINATE,
+            "The credential was not checked against a schema, being over microcred's JSON-LD "
+            f"processing limits: {limit}.",
+            {"jsonld": {"error": str(limit), "errorType": type(limit).__name__}},
+        )
     if not is_open_badge(ctx.document):
         return _check_data_model(ctx.document)
     return _check_open_badge(ctx.document)

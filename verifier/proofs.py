@@ -45,7 +45,7 @@ from keys.keypairs import VerificationKey
 from keys.suites import ProofExpectations, ProofResult, proofs_of, verify_proofs
 from keys.suites.base import AUTHENTICATION
 from schemas.canonical import DocumentLoader
-from schemas.errors import CanonicalizationError, ContextNotBundled
+from schemas.errors import CanonicalizationError, ContextNotBundled, JsonLdLimitExceeded
 from schemas.models import is_open_badge
 from verifier.context import PresentationOutcome, VerificationContext, is_retrieval_failure
 from verifier.inputs import Presentation
@@ -74,6 +74,11 @@ def explain_proof_error(error: BaseException | None) -> str:
         return (
             "The credential uses a JSON-LD context microcred does not carry, so what it says "
             f"cannot be established: {reason}"
+        )
+    if isinstance(error, JsonLdLimitExceeded):
+        return (
+            "The credential asks for more JSON-LD processing than microcred does for one "
+            f"credential, so its signature was not checked and it is not accepted: {reason}"
         )
     if isinstance(error, CanonicalizationError):
         return (

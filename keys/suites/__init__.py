@@ -115,12 +115,16 @@ def add_proof(
 
 @dataclass(frozen=True)
 class ProofResult:
-    """The outcome for one proof: the key that verified it, or the error that stopped it."""
+    """The outcome for one proof: the key that verified it, or the error that stopped it.
+
+    ``expanded_jsonld``: verifying it expanded the document as JSON-LD in safe mode (an RDFC
+    suite), so a verified proof also vouches that every term is defined; a JCS one does not."""
 
     proof: Mapping[str, Any]
     suite: str | None
     method: VerificationMethod | None
     error: Exception | None
+    expanded_jsonld: bool = False
 
     @property
     def verified(self) -> bool:
@@ -210,6 +214,6 @@ def _verify_one(
         method = suite.verify_proof(
             target, proof, loader=loader, resolver=resolver, expected=expected
         )
-        return ProofResult(proof, name, method, None)
+        return ProofResult(proof, name, method, None, expanded_jsonld=suite.reads_jsonld)
     except (KeysError, SchemasError) as error:
         return ProofResult(proof, name, None, error)

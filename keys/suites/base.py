@@ -62,6 +62,12 @@ class ProofSuite(Protocol):
     #: The name used on the command line and in reports, e.g. ``eddsa-rdfc-2022``.
     name: str
 
+    @property
+    def reads_jsonld(self) -> bool:
+        """Whether verifying a proof expands the document as JSON-LD in safe mode (RDFC), so a
+        verified proof also shows every term is defined; JCS and JWS sign the JSON as written."""
+        ...
+
     def handles(self, proof: Mapping[str, Any]) -> bool:
         """Whether this suite is the one that verifies ``proof``."""
         ...

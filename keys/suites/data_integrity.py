@@ -54,6 +54,11 @@ class Cryptosuite:
     ``proof_carries_context``: the JCS suites copy the document's ``@context`` into the proof
     (vc-di-eddsa §3.3 / vc-di-ecdsa §3.3 and their test vectors), since JCS signs the JSON as
     written and the proof must say which contexts it was made under.
+
+    ``reads_jsonld``: whether ``canonicalize`` expands the document as JSON-LD in safe mode
+    (RDFC), so that a proof it verified shows every term is defined and every context bundled.
+    JCS reads no context: a verifier that wants those answers for a JCS proof must expand the
+    document itself.
     """
 
     name: str
@@ -62,6 +67,7 @@ class Cryptosuite:
     signature_length: int
     digest: Callable[[bytes], bytes] = sha256
     proof_carries_context: bool = False
+    reads_jsonld: bool = True
 
 
 def encode_proof_value(signature: bytes) -> str:
@@ -105,6 +111,12 @@ class LinkedDataSignature:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+    @property
+    def reads_jsonld(self) -> bool:
+        """Whether verifying a proof expands the document as JSON-LD (every variant of a
+        cryptosuite canonicalizes alike)."""
+        return self.cryptosuite.reads_jsonld
 
     #: The proof member that holds the signature.
     signature_member = "proofValue"

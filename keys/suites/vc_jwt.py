@@ -554,6 +554,8 @@ class VcJwtSuite:
     """
 
     name = "vc-jwt"
+    #: A JWS signs the bytes; no JSON-LD is read.
+    reads_jsonld = False
 
     def __init__(self, profile: JwtProfile = JwtProfile.OB3) -> None:
         self.profile = JwtProfile(profile)

@@ -8,29 +8,12 @@ from typing import Any
 
 import pytest
 
-from keys.did import did_document
-from schemas.loader import bundled_loader
-from tests.verifier.support import (
-    DCV,
-    DID_URL,
-    REVOCATION_URL,
-    SUSPENSION_URL,
-    WEB_DID,
-    World,
-    controller_documents,
-    seeded,
-)
+from tests.verifier.support import DCV, World, controller_documents, standard_world
 
 
 @pytest.fixture(scope="session")
 def world() -> World:
-    loader = bundled_loader()
-    web_key = seeded(3)
-    world = World(loader=loader, key_a=seeded(1), key_b=seeded(2), web_key=web_key)
-    world.published[DID_URL] = did_document(WEB_DID, [web_key.public_key], key_ids=["key-1"])
-    world.published[REVOCATION_URL] = world.status_list(REVOCATION_URL, "revocation", (99,))
-    world.published[SUSPENSION_URL] = world.status_list(SUSPENSION_URL, "suspension")
-    return world
+    return standard_world()
 
 
 @pytest.fixture(scope="session")

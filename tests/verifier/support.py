@@ -314,6 +314,20 @@ class World:
         return TrustStore([parse_trust_list({"name": name, "issuers": list(issuers)})])
 
 
+def standard_world() -> World:
+    """The world every verifier test shares: keys from fixed seeds, the did:web issuer's
+    document and its two status lists (index 99 revoked) published."""
+    from keys.did import did_document
+    from schemas.loader import bundled_loader
+
+    web_key = seeded(3)
+    world = World(loader=bundled_loader(), key_a=seeded(1), key_b=seeded(2), web_key=web_key)
+    world.published[DID_URL] = did_document(WEB_DID, [web_key.public_key], key_ids=["key-1"])
+    world.published[REVOCATION_URL] = world.status_list(REVOCATION_URL, "revocation", (99,))
+    world.published[SUSPENSION_URL] = world.status_list(SUSPENSION_URL, "suspension")
+    return world
+
+
 def outcomes(report: VerificationReport) -> dict[str, str]:
     """``{check id: outcome}`` for compact assertions."""
     return {str(check.id): str(check.outcome) for check in report.checks}
