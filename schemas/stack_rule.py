@@ -51,6 +51,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 __all__ = [
     "FORMAT_VERSION",
@@ -114,6 +115,17 @@ class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _type_required(schema: JsonDict) -> None:
+    """Requirements are a union told apart by ``type``, so a requirement without one is
+    refused: its JSON Schema says so (the default only names the kind, for the reader)."""
+    required = schema.get("required")
+    schema["required"] = ["type", *(required if isinstance(required, list) else [])]
+
+
+class _Requirement(_Part):
+    model_config = ConfigDict(json_schema_extra=_type_required)
+
+
 class MinResult(_Part):
     """The least result a component must show: every result of ``resultType`` (its
     ``result[]`` entries joined to the achievement's ``resultDescription`` by id) must be at
@@ -174,7 +186,7 @@ class _Matcher(_Part):
         return issuer_id is not None and issuer_id in {i.id for i in self.issuers}
 
 
-class ComponentRequirement(_Matcher):
+class ComponentRequirement(_Matcher, _Requirement):
     """One credential: a micro-credential by achievement id, or another kind by type."""
 
     type: Literal["component"] = "component"
@@ -191,7 +203,7 @@ class ComponentRequirement(_Matcher):
         return self
 
 
-class StackRequirement(_Matcher):
+class StackRequirement(_Matcher, _Requirement):
     """A nested stack: met by a credential for it, or by its own ``rule`` (embedded, so one
     digest covers the whole tree) met with the same components."""
 
@@ -207,7 +219,7 @@ class StackRequirement(_Matcher):
         return self
 
 
-class ChooseRequirement(_Part):
+class ChooseRequirement(_Requirement):
     """``n`` of the listed requirements (electives)."""
 
     type: Literal["choose"] = "choose"
@@ -223,7 +235,7 @@ class ChooseRequirement(_Part):
         return self
 
 
-class AllRequirement(_Part):
+class AllRequirement(_Requirement):
     """Every listed requirement (a group inside a ``choose``)."""
 
     type: Literal["all"] = "all"

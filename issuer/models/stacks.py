@@ -13,12 +13,22 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
 from issuer.models.catalog import AlignmentIn, ImageIn
-from issuer.models.fields import Email, InputModel, LanguageTag, LongText, Slug, Text, timestamp
+from issuer.models.fields import (
+    Email,
+    InputModel,
+    LanguageTag,
+    LongText,
+    Slug,
+    Text,
+    UtcDatetime,
+    given,
+    timestamp,
+)
 from schemas.dates import utcnow
 from schemas.stack_rule import Requirement, Window
 
@@ -147,6 +157,10 @@ class SubmissionCreate(InputModel):
     ``credential`` (a JSON credential, or a compact JWS as a string), ``presentation`` (a
     VerifiablePresentation: each credential in it) or ``url`` (a badge link, fetched)."""
 
+    model_config = ConfigDict(
+        json_schema_extra=given("credential", "presentation", "url", exactly_one=True)
+    )
+
     recipient_email: Email
     recipient_name: Text | None = None
     credential: dict[str, Any] | str | None = None
@@ -163,7 +177,7 @@ class SubmissionPublic(BaseModel):
     achievement_type: str | None
     component_issuer: str | None
     trusted: bool | None
-    created: datetime
+    created: UtcDatetime
 
 
 class SubmissionResult(BaseModel):

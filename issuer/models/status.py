@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
-from issuer.models.fields import timestamp
+from issuer.models.fields import UtcDatetime, timestamp
 from schemas.dates import utcnow
 
 __all__ = [
@@ -212,7 +212,7 @@ class StatusEventPublic(BaseModel):
     previous_status: str
     new_status: str
     changed: bool
-    at: datetime
+    at: UtcDatetime
     #: The component credential whose change made this one, for a stack credential.
     cause_credential_id: str | None = None
 
@@ -225,6 +225,6 @@ class StatusListPublic(BaseModel):
     allocated: int
     set: int
     full: bool
-    signed_at: datetime | None
-    valid_until: datetime | None
+    signed_at: UtcDatetime | None
+    valid_until: UtcDatetime | None
     needs_signing: bool
