@@ -60,41 +60,50 @@ def describe_validation_error(error: ValidationError) -> str:
 
 def rows_from_csv(text: str, *, achievement: str | None = None) -> list[dict[str, Any]]:
     """CSV (header row first) → award rows. Empty cells are omitted; ``evidence_*`` columns
-    make one evidence item; ``achievement`` fills rows without an achievement column."""
+    make one evidence item; ``achievement`` fills rows without an achievement column.
+
+    Line ends are whatever the file uses (``\\r\\n``, ``\\n`` or a lone ``\\r``: the reader is given
+    the text untranslated, as :mod:`csv` asks); what it still cannot read (a cell over
+    :func:`csv.field_size_limit`) is :class:`InvalidInput`, not an error of ours."""
     if len(text.encode("utf-8")) > MAX_CSV_BYTES:
         raise InvalidInput(("body",), f"CSV is larger than {MAX_CSV_BYTES // 1024 // 1024} MB")
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if not reader.fieldnames:
-        raise InvalidInput(("body",), "CSV has no header row")
-    rows = []
-    for record in reader:
-        row: dict[str, Any] = {}
-        evidence: dict[str, Any] = {}
-        for column, value in record.items():
-            if column is None:
-                row["cells_without_a_header"] = value  # refused by validation, which names it
-                continue
-            name = column.strip()
-            value = (value or "").strip()
-            if name.startswith("evidence_"):
-                field = name.removeprefix("evidence_")
-                if field == "contains_student_data":
-                    if value.lower() not in _TRUE | _FALSE:
-                        row[name] = value  # not a boolean: let validation name the column
-                    elif value.lower() in _TRUE:
-                        evidence[field] = True
-                elif value:
-                    evidence[field] = value
-            elif value:
-                row[name] = value
-        if evidence:
-            row["evidence"] = [evidence]
-        if achievement is not None:
-            row.setdefault("achievement", achievement)
-        rows.append(row)
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        if not reader.fieldnames:
+            raise InvalidInput(("body",), "CSV has no header row")
+        rows = [_csv_row(record, achievement) for record in reader]
+    except csv.Error as error:
+        raise InvalidInput(("body",), f"is not CSV we can read: {error}") from None
     if not rows:
         raise InvalidInput(("body",), "CSV has a header but no rows")
     return rows
+
+
+def _csv_row(record: dict[Any, Any], achievement: str | None) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    evidence: dict[str, Any] = {}
+    for column, value in record.items():
+        if column is None:
+            row["cells_without_a_header"] = value  # refused by validation, which names it
+            continue
+        name = column.strip()
+        value = (value or "").strip()
+        if name.startswith("evidence_"):
+            field = name.removeprefix("evidence_")
+            if field == "contains_student_data":
+                if value.lower() not in _TRUE | _FALSE:
+                    row[name] = value  # not a boolean: let validation name the column
+                elif value.lower() in _TRUE:
+                    evidence[field] = True
+            elif value:
+                evidence[field] = value
+        elif value:
+            row[name] = value
+    if evidence:
+        row["evidence"] = [evidence]
+    if achievement is not None:
+        row.setdefault("achievement", achievement)
+    return row
 
 
 def row_idempotency_key(batch_id: str, request: AwardCreate) -> str:

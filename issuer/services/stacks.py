@@ -38,6 +38,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -60,6 +61,7 @@ from issuer.models import (
     public_view,
 )
 from issuer.services.awards import award
+from issuer.services.batch import describe_validation_error
 from issuer.services.catalog import achievement_document, get_achievement
 from issuer.services.context import PostAwardContext, Runtime, SigningContext
 from issuer.services.errors import Conflict, InvalidInput, NotFound
@@ -157,20 +159,30 @@ def _build(
         within=content.within,
         order=content.order,
     )
-    achievement = AchievementContent.model_validate(
-        {
-            "name": content.name,
-            "description": content.description,
-            "achievementType": content.achievementType,
-            "criteria": {"id": rule.id, "narrative": rule_narrative(rule)},
-            "image": content.image.model_dump() if content.image else None,
-            "alignment": [a.model_dump() for a in content.alignment],
-            "tag": list(content.tag),
-            "fieldOfStudy": content.fieldOfStudy,
-            "humanCode": content.humanCode,
-            "inLanguage": content.inLanguage,
-        }
-    )
+    narrative = rule_narrative(rule)
+    try:
+        achievement = AchievementContent.model_validate(
+            {
+                "name": content.name,
+                "description": content.description,
+                "achievementType": content.achievementType,
+                "criteria": {"id": rule.id, "narrative": narrative},
+                "image": content.image.model_dump() if content.image else None,
+                "alignment": [a.model_dump() for a in content.alignment],
+                "tag": list(content.tag),
+                "fieldOfStudy": content.fieldOfStudy,
+                "humanCode": content.humanCode,
+                "inLanguage": content.inLanguage,
+            }
+        )
+    except ValidationError as error:
+        # The criteria are the rule in words, made of the requirements' names: a name with a
+        # control character, or words past an achievement's 10,000 characters, are the
+        # requirements' fault, not ours (this was a 500).
+        raise InvalidInput(
+            ("requirements",),
+            f"cannot be an achievement's criteria in words: {describe_validation_error(error)}",
+        ) from None
     return rule, achievement
 
 

@@ -371,7 +371,7 @@ def parse_status_request(body: Any) -> StatusUpdate:
             "credentialStatus.type",
         )
     wanted = item.get("status")
-    if wanted not in STATUS_ACTIONS:
+    if not isinstance(wanted, str) or wanted not in STATUS_ACTIONS:  # a dict is unhashable
         raise MalformedRequest(
             "invalid_request",
             f"Unsupported credential status: {wanted!r}; use revoked, suspended or unsuspended",
