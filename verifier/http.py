@@ -206,6 +206,8 @@ _ERRORS: Responses = {
     415: error_response("Unsupported content type"),
     **BUSY,
 }
+#: The page, for browsers (content negotiation: :func:`_wants_html`).
+_PAGE = {"schema": {"type": "string"}}
 #: ``GET /verify``'s ``url`` as API clients must send it (blank is the same as none).
 _URL_PARAMETER = {
     "name": "url",
@@ -389,7 +391,7 @@ router = APIRouter(tags=["verify"])
     response_model=ReportModel | list[ReportModel],
     responses={
         **_ERRORS,
-        200: {"content": {"text/html": {}}},
+        200: {"content": {"text/html": _PAGE}},
         502: error_response("The badge link (form field url) could not be retrieved"),
     },
     openapi_extra=_BODY_DOC,
@@ -451,7 +453,7 @@ async def post_verify(
     summary="Verify a badge link; browsers get the verification page",
     response_model=ReportModel | list[ReportModel],
     responses={
-        200: {"content": {"text/html": {}}, "description": "The report, or the page"},
+        200: {"content": {"text/html": _PAGE}, "description": "The report, or the page"},
         400: error_response("The badge link was refused"),
         502: error_response("The badge link could not be retrieved"),
         **BUSY,
@@ -487,7 +489,7 @@ async def get_verify(
     response_model=ReportModel,
     responses={
         **_ERRORS,
-        200: {"content": {"text/html": {}}},
+        200: {"content": {"text/html": _PAGE}},
         502: error_response("A rule URL or badge link could not be retrieved"),
     },
     openapi_extra=STACK_BODY_DOC,
