@@ -25,6 +25,7 @@ import secrets
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,10 +99,14 @@ def soak(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             elapsed = time.perf_counter() - started
         finally:
             engine.dispose()
-    for failure in run.failures[:20]:
-        print(failure, file=sys.stderr)
-    for error in run.errors[:20]:
-        print(error, file=sys.stderr)
+    # Each kind of failure once, with how often it happened (the first line names it).
+    kinds = Counter(text.splitlines()[0] for text in run.failures + run.errors)
+    shown: set[str] = set()
+    for text in run.failures + run.errors:
+        kind = text.splitlines()[0]
+        if kind not in shown:
+            shown.add(kind)
+            print(f"[{kinds[kind]}x] {text}", file=sys.stderr)
     return {
         "bench": "schemathesis_soak",
         "backend": backend,

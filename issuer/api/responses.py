@@ -14,9 +14,10 @@ with the body it carries. Each answer is made in one place, and declared here ne
 * **409** a conflict with what is stored (:class:`issuer.services.errors.Conflict`);
 * **413** a body over its path's limit (:mod:`issuer.api.body_limit`);
 * **415** a body of a media type the operation does not read;
-* **422** a request that parsed but is not valid — always FastAPI's validation-error shape,
-  also when a service refuses it (:mod:`issuer.api.errors`); FastAPI adds it by itself to every
-  operation with parameters or a body;
+* **422** a request that parsed but is not valid: FastAPI's validation-error shape, also when a
+  service refuses it (:mod:`issuer.api.errors`); FastAPI declares it by itself on every
+  operation with parameters or a body, and :func:`validation_error` where an operation says
+  more (a submission that counted nothing answers its own result; the VC-API its own body);
 * **503** the database (or, for the verify endpoints, a verification slot) could not be had in
   time: ``{"detail"}`` with ``Retry-After``. Every operation reads the database, so
   :func:`issuer.app.create_app` includes every router with :data:`SERVICE`.

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
@@ -129,7 +129,8 @@ class StackContent(InputModel):
     requirements: list[Requirement] = InputField(min_length=1, max_length=200)
     within: Window | None = None
     order: bool = False
-    rule_description: LongText | None = InputField(
+    #: A rule's description is at most 5,000 characters (``schemas.stack_rule.StackRule``).
+    rule_description: Annotated[LongText, StringConstraints(max_length=5000)] | None = InputField(
         default=None, description="more words about the rule, published in the rule"
     )
 

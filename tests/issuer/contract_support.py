@@ -3,14 +3,16 @@
 Shared by ``tests/issuer/test_openapi_contract.py`` (bounded, deterministic, in ``make test``)
 and ``bench/schemathesis_soak.py`` (thousands of requests, ``make contract``):
 
-* :func:`seeded_service` builds the issuer app over a fresh database holding real objects —
-  an issuer with the demo catalog (achievements and stacks), awards (one revoked, one
-  suspended), a batch whose id is ``"00"``, a VC-API credential served at one of the service's
-  own URLs — so that ``GET …/{id}`` paths reach real rows, not only 404s;
+* :func:`seeded_service` builds the issuer app over an empty database and makes real objects
+  through the API — an issuer with the demo catalog (achievements and stacks) and a second
+  one, awards (one revoked, one suspended), a batch whose id is ``"00"``, a VC-API credential
+  served at one of the service's own URLs — so that ``GET …/{id}`` paths reach real rows, not
+  only 404s; its verifier fetches nothing outside the service (:class:`_Offline`);
 * :func:`run_contract` loads ``/openapi.json`` from the app with schemathesis' ASGI loader and
   runs its engine (the phases ``schemathesis run`` runs: examples, coverage, fuzzing,
-  stateful) with an admin API key, path and query values drawn half the time from the seeded
-  ids (:func:`_seed_hooks`), and the checks in :data:`CHECKS`;
+  stateful) with an admin API key, path and query parameters and top-level body members
+  drawn half the time from the seeded values (:func:`_seed_hooks`), and the checks in
+  :data:`CHECKS`;
 * every request is counted, and every 5xx seen, by a thin ASGI wrapper around the app
   (:class:`_Counter`), not taken from schemathesis' own report.
 
@@ -19,7 +21,7 @@ the document to be accepted (2xx, or 401/403/404/409). A few operations refuse c
 requests for reasons no JSON Schema can state: a score below the achievement's pass rule
 (which lives in the database), an image that is not a PNG or SVG, a credential whose proof does
 not verify (the VC-API requires 400 for that). :data:`SEMANTIC_REFUSALS` lists them, each with
-the one status it may add and why; everything else the document can express, it does.
+the statuses it may add and why; everything else the document can express, it does.
 """
 
 from __future__ import annotations

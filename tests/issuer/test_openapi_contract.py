@@ -189,19 +189,29 @@ def test_a_vcapi_status_that_is_an_object_is_a_400(client: TestClient, auth, iss
     assert response.json()["field"] == "credentialStatus.status"
 
 
-def test_a_stack_whose_rule_cannot_be_criteria_is_a_422(client: TestClient, auth, issuer) -> None:
-    """The criteria are the rule in words: a requirement name with a control character made
-    the achievement invalid after the request was (a 500)."""
-    requirement = {
-        "type": "component",
-        "id": "a",
-        "name": "A\x01",
-        "anyVersionOf": ["https://issuer.test/achievements/classroom-environment"],
-    }
-    body = {"slug": "odd", "name": "Odd", "description": "D", "requirements": [requirement]}
+def _requirement(ident: str, name: str) -> dict[str, Any]:
+    anchor = "https://issuer.test/achievements/classroom-environment"
+    return {"type": "component", "id": ident, "name": name, "anyVersionOf": [anchor]}
+
+
+@pytest.mark.parametrize(
+    ("requirements", "message"),
+    [
+        # The criteria are the rule in words: a control character made them invalid.
+        ([_requirement("a", "A\x01")], "criteria in words"),
+        # Ids are unique through the rule: the request's model does not check it, the rule's does.
+        ([_requirement("a", "A"), _requirement("a", "B")], "two requirements have the id 'a'"),
+    ],
+)
+def test_a_stack_the_rule_model_refuses_is_a_422(
+    client: TestClient, auth, issuer, requirements: list[dict[str, Any]], message: str
+) -> None:
+    """Both were refused only after the request was accepted: a 500."""
+    body = {"slug": "odd", "name": "Odd", "description": "D", "requirements": requirements}
     response = client.post(f"{API}/stacks", json=body, headers=auth)
     assert response.status_code == 422, response.text
-    assert response.json()["detail"][0]["loc"] == ["body", "requirements"]
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "requirements"] and message in error["msg"]
 
 
 def test_get_verify_requires_a_url_of_api_clients(client: TestClient, doc: dict[str, Any]) -> None:
@@ -225,7 +235,7 @@ def test_get_verify_requires_a_url_of_api_clients(client: TestClient, doc: dict[
     ],
 )
 def test_a_404_is_documented_as_json_where_the_200_is_not(
-    client: TestClient, issuer, doc: dict[str, Any], path: str, media: str
+    client: TestClient, doc: dict[str, Any], path: str, media: str
 ) -> None:
     """The certificate's 404 was documented as text/html (its page's type), sent as JSON."""
     response = client.get(path.replace("{id}", str(uuid.uuid4())))
