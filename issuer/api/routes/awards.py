@@ -130,7 +130,7 @@ _CSV_SCHEMA = {
     "/batches",
     response_model=BatchResult,
     response_model_exclude_none=True,
-    responses=merged(JSON_BODY, CONFLICT, UNSUPPORTED_MEDIA_TYPE),
+    responses=merged(JSON_BODY, UNSUPPORTED_MEDIA_TYPE),
     openapi_extra={
         "requestBody": {
             "content": {

@@ -40,7 +40,7 @@ def list_issuers(key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep) -> li
     "",
     response_model=IssuerPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=merged(JSON_BODY, FORBIDDEN, NOT_FOUND, CONFLICT),
+    responses=merged(JSON_BODY, FORBIDDEN, CONFLICT),
 )
 def create_issuer(
     data: IssuerCreate, key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep
