@@ -137,6 +137,19 @@ class EvidenceIn(InputModel):
 class AwardCreate(InputModel):
     """One award: who earned which achievement, with what result and evidence."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "achievement": "assessment-literacy",
+                    "recipient_email": "maria@schools.nm.example",
+                    "recipient_name": "María López",
+                    "score": "88",
+                }
+            ]
+        }
+    )
+
     achievement: Slug
     recipient_name: Text
     recipient_email: Email

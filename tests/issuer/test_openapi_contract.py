@@ -96,6 +96,15 @@ def test_every_operation_declares_the_refusals_of_its_kind(doc: dict[str, Any]) 
     assert missing == []
 
 
+def test_the_documents_award_example_is_an_award(
+    client: TestClient, auth, issuer, doc: dict[str, Any]
+) -> None:
+    """Schemathesis' examples phase sends it; a client reads it: it must stay true."""
+    [example] = doc["components"]["schemas"]["AwardCreate"]["examples"]
+    response = client.post(f"{API}/awards", json=example, headers=auth)
+    assert response.status_code == 201, response.text
+
+
 # ------------------------------------------------------------------------------ schemathesis
 
 
