@@ -94,6 +94,7 @@ def soak(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                     phases=tuple(args.phases.split(",")),
                     max_steps=args.max_steps,
                     continue_on_failure=True,
+                    only=args.only,
                     on_event=_progress,
                 )
             elapsed = time.perf_counter() - started
@@ -126,6 +127,7 @@ def main() -> int:
     parser.add_argument("--phases", default=",".join(PHASES))
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--min-requests", type=int, default=5000)
+    parser.add_argument("--only", help="a regex the operations' names must match")
     args = parser.parse_args()
     failed = False
     for backend in args.backend or ["sqlite"]:

@@ -163,8 +163,9 @@ class _Matcher(_Part):
     #: OB ``achievementType`` values accepted, for components that are not micro-credentials
     #: (a ``MasterDegree`` from a university) and are recognised by kind, not by id.
     achievementType: list[Text] | None = Field(default=None, max_length=20)
-    #: Issuers accepted; ``null``: any issuer the evaluator trusts (its trust lists).
-    issuers: Issuers = Field(default=None, max_length=100)
+    #: Issuers accepted; ``null``: any issuer the evaluator trusts (its trust lists). Never
+    #: empty: no credential could meet the requirement (and its words had no issuer to name).
+    issuers: Issuers = Field(default=None, min_length=1, max_length=100)
 
     def matches_achievement(self, achievement_id: str | None, achievement_type: str | None) -> bool:
         """Does a credential for ``achievement_id`` (of ``achievement_type``) fit this?"""

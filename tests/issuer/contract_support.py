@@ -26,6 +26,7 @@ the statuses it may add and why; everything else the document can express, it do
 
 from __future__ import annotations
 
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -410,10 +411,12 @@ def run_contract(
     phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful"),
     max_steps: int = 10,
     continue_on_failure: bool = False,
+    only: str | None = None,
     on_event: Callable[[Any], None] | None = None,
 ) -> ContractRun:
     """Run schemathesis' engine against ``service`` in process; see the module docstring.
-    ``continue_on_failure``: keep testing an operation after its first failure (the soak)."""
+    ``continue_on_failure``: keep testing an operation after its first failure (the soak);
+    ``only``: a regular expression the operations' names (``POST /path``) must match."""
     run = ContractRun()
     config = _config(
         service.token,
@@ -426,6 +429,8 @@ def run_contract(
     schema = schemathesis.openapi.from_asgi(
         "/openapi.json", _Counter(service.app, run), config=config
     )
+    if only is not None:
+        schema = schema.include(name_regex=only)
     _seed_hooks(schema, service)
     for event in engine_for(schema).execute():
         if on_event is not None:
@@ -448,8 +453,16 @@ def run_contract(
 
 
 def _describe_error(event: Any) -> str:
-    label = getattr(event, "label", "")
-    return f"{type(event).__name__} {label}: {getattr(event, 'value', None) or event}"
+    """An engine error with where it was raised (the app's traceback, for a server error) and
+    the request that caused it."""
+    error = getattr(event, "value", None) or getattr(event, "exception", None)
+    lines = [f"{type(event).__name__} {getattr(event, 'label', '')}: {error or event}"]
+    if isinstance(error, BaseException):
+        lines.append(_indent("".join(traceback.format_exception(error))[-4000:]))
+    sample = getattr(getattr(event, "info", None), "code_sample", None)
+    if sample:
+        lines.append(_indent(sample))
+    return "\n".join(lines)
 
 
 def _indent(text: str) -> str:

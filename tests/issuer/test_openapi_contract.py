@@ -210,17 +210,19 @@ def _requirement(ident: str, name: str) -> dict[str, Any]:
         ([_requirement("a", "A\x01")], "criteria in words"),
         # Ids are unique through the rule: the request's model does not check it, the rule's does.
         ([_requirement("a", "A"), _requirement("a", "B")], "two requirements have the id 'a'"),
+        # No issuer accepted: a requirement nobody can meet, and its words named no issuer.
+        ([{**_requirement("a", "A"), "issuers": []}], "at least 1 item"),
     ],
 )
 def test_a_stack_the_rule_model_refuses_is_a_422(
     client: TestClient, auth, issuer, requirements: list[dict[str, Any]], message: str
 ) -> None:
-    """Both were refused only after the request was accepted: a 500."""
+    """Each was a 500: refused only after the request was accepted, or not at all."""
     body = {"slug": "odd", "name": "Odd", "description": "D", "requirements": requirements}
     response = client.post(f"{API}/stacks", json=body, headers=auth)
     assert response.status_code == 422, response.text
     [error] = response.json()["detail"]
-    assert error["loc"] == ["body", "requirements"] and message in error["msg"]
+    assert error["loc"][:2] == ["body", "requirements"] and message in error["msg"]
 
 
 def test_get_verify_requires_a_url_of_api_clients(client: TestClient, doc: dict[str, Any]) -> None:
