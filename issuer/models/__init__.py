@@ -56,6 +56,7 @@ from issuer.models.fields import (
     Text,
     UtcDatetime,
     given,
+    has_control_characters,
     public_view,
     timestamp,
 )
@@ -190,6 +191,7 @@ __all__ = [
     "VcApiCredential",
     "VcApiStatusEvent",
     "given",
+    "has_control_characters",
     "public_view",
     "timestamp",
 ]

@@ -44,6 +44,7 @@ View = TypeVar("View", bound=BaseModel)
 
 __all__ = [
     "BATCH_ID_PATTERN",
+    "NO_CONTROL_PATTERN",
     "SLUG_PATTERN",
     "AwareDatetime",
     "BatchId",
@@ -60,6 +61,7 @@ __all__ = [
     "Text",
     "UtcDatetime",
     "given",
+    "has_control_characters",
     "public_view",
     "timestamp",
 ]
@@ -76,6 +78,8 @@ _DID = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._:%-]*[A-Za-z0-9._%-])(?:#[A-Za
 _HTTP_URL = re.compile(rf"^https?://[^/?#{_SPACES}]+[^{_SPACES}]*$")
 _CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
 _CONTROL = re.compile(f"[{_CONTROLS}]")
+#: Text without a control character (tab, CR and LF are not).
+NO_CONTROL_PATTERN = rf"^[^{_CONTROLS}]*$"
 #: Text as :data:`Text` accepts it: no control character, and not blank (it is stripped).
 _TEXT_PATTERN = rf"^[^{_CONTROLS}]*[^{_SPACES}][^{_CONTROLS}]*$"
 
@@ -97,10 +101,16 @@ class _Documented:
         return {**handler(core_schema), **self.keywords}
 
 
+def has_control_characters(value: str) -> bool:
+    """Whether ``value`` holds a C0 control character other than tab, CR and LF, or DEL."""
+    return _CONTROL.search(value) is not None
+
+
 def _no_control_characters(value: str) -> str:
     # Control characters are where Python and JavaScript canonicalizers disagree (see the
-    # RDFC-1.0 escaping notes in schemas/rdfc.py): refuse them at the door.
-    if _CONTROL.search(value):
+    # RDFC-1.0 escaping notes in schemas/rdfc.py), and PostgreSQL stores no NUL in text:
+    # refuse them at the door.
+    if has_control_characters(value):
         raise ValueError("must not contain control characters")
     return value
 

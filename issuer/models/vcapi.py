@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
-from issuer.models.fields import timestamp
+from issuer.models.fields import NO_CONTROL_PATTERN, timestamp
 from issuer.models.status import AwardStatus, StackEffectPublic, StatusEventBase
 from schemas.dates import utcnow
 
@@ -124,7 +124,10 @@ class StatusRequest(BaseModel):
         },
     )
     reason: str | None = InputField(
-        default=None, max_length=1000, description="Kept in the audit log (optional)."
+        default=None,
+        max_length=1000,
+        pattern=NO_CONTROL_PATTERN,
+        description="Kept in the audit log (optional; no control characters).",
     )
 
 

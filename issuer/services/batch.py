@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -49,13 +50,20 @@ _FALSE = {"0", "false", "no", "n", ""}
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
+#: C0 controls and DEL: written as ``\\xNN`` in messages (PostgreSQL stores no NUL in text).
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def describe_validation_error(error: ValidationError) -> str:
-    """``field: message; field: message`` — pydantic's errors in one line for a row result."""
+    """``field: message; field: message`` — pydantic's errors in one line for a row result.
+
+    A field name is the caller's (an unknown CSV column, a JSON key): its control characters
+    are written out, so the message can be stored and shown (it was a 500 on PostgreSQL)."""
     parts = []
     for item in error.errors():
         loc = ".".join(str(p) for p in item["loc"]) or "row"
         parts.append(f"{loc}: {item['msg'].removeprefix('Value error, ')}")
-    return "; ".join(parts)
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", "; ".join(parts))
 
 
 def rows_from_csv(text: str, *, achievement: str | None = None) -> list[dict[str, Any]]:

@@ -198,6 +198,30 @@ def test_a_vcapi_status_that_is_an_object_is_a_400(client: TestClient, auth, iss
     assert response.json()["field"] == "credentialStatus.status"
 
 
+def test_a_nul_byte_from_the_caller_never_reaches_a_text_column(
+    client: TestClient, auth, issuer
+) -> None:
+    """PostgreSQL stores no NUL in text: a batch row with a key holding one (its error names
+    the key), a status reason, a VC-API reason were 500s there."""
+    row = {**GOOD_AWARD, "note\x00": "x"}
+    response = client.post(f"{API}/batches", json={"rows": [row]}, headers=auth)
+    assert response.status_code == 200, response.text
+    [result] = response.json()["results"]
+    assert not result["ok"] and "note\\x00" in result["error"]
+
+    award = client.post(f"{API}/awards", json=GOOD_AWARD, headers=auth).json()
+    change = client.post(
+        f"{API}/credentials/{award['id']}/suspend", json={"reason": "a\x00"}, headers=auth
+    )
+    assert change.status_code == 422, change.text
+    assert change.json()["detail"][0]["loc"] == ["body", "reason"]
+
+    body = {"credentialId": award["url"], "credentialStatus": [{"status": "suspended"}]}
+    vcapi = client.post("/credentials/status", json={**body, "reason": "b\x00"}, headers=auth)
+    assert vcapi.status_code == 400 and vcapi.json()["field"] == "reason", vcapi.text
+    assert client.get(f"{API}/status/events", headers=auth).json() == []
+
+
 def _requirement(ident: str, name: str) -> dict[str, Any]:
     anchor = "https://issuer.test/achievements/classroom-environment"
     return {"type": "component", "id": ident, "name": name, "anyVersionOf": [anchor]}
