@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from issuer.api.body_limit import BodyLimitMiddleware
 from issuer.api.errors import install_error_handlers
+from issuer.api.responses import SERVICE
 from issuer.api.routes import awards, catalog, issuers, public, sharing
 from issuer.api.routes import stacks as stack_routes
 from issuer.api.routes import status as status_routes
@@ -74,18 +75,19 @@ def create_app(
     # verifier.security_headers.
     app.add_middleware(SecurityHeadersMiddleware, public_reads=True)
     install_error_handlers(app)
+    # Every operation reads the database, so each may answer its 503 (issuer.api.responses).
     for module in (issuers, catalog, awards, public, sharing):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=SERVICE)
     # Stacks: each version's rule (public), the stack catalog, progress and submissions.
-    app.include_router(stack_routes.router)
+    app.include_router(stack_routes.router, responses=SERVICE)
     # Credential status: the published lists and the revoke/suspend admin API.
-    app.include_router(status_routes.router)
+    app.include_router(status_routes.router, responses=SERVICE)
     # The verifier (POST/GET /verify and the page for people) in the same service, so an
     # office runs one process; it keeps its own settings (MICROCRED_VERIFIER_*).
-    app.include_router(verifier_http.router)
+    app.include_router(verifier_http.router, responses=SERVICE)
     verifier_http.install_busy_handler(app)
     # The W3C VC-API (and the DCC issuer-coordinator's /instance/{tenant} paths).
-    app.include_router(vcapi_routes.router)
+    app.include_router(vcapi_routes.router, responses=SERVICE)
     # One verifier for /verify and the badge pages' live verdict. Its fetcher answers this
     # service's own URLs (DID documents, status lists, badge links) in process and sends every
     # other URL through the SSRF guard (see issuer.self_fetch).

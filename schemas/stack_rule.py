@@ -51,6 +51,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 __all__ = [
     "FORMAT_VERSION",
@@ -120,6 +121,17 @@ class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _type_required(schema: JsonDict) -> None:
+    """Requirements are a union told apart by ``type``, so a requirement without one is
+    refused: its JSON Schema says so (the default only names the kind, for the reader)."""
+    required = schema.get("required")
+    schema["required"] = ["type", *(required if isinstance(required, list) else [])]
+
+
+class _Requirement(_Part):
+    model_config = ConfigDict(json_schema_extra=_type_required)
+
+
 class MinResult(_Part):
     """The least result a component must show: every result of ``resultType`` (its
     ``result[]`` entries joined to the achievement's ``resultDescription`` by id) must be at
@@ -157,8 +169,9 @@ class _Matcher(_Part):
     #: OB ``achievementType`` values accepted, for components that are not micro-credentials
     #: (a ``MasterDegree`` from a university) and are recognised by kind, not by id.
     achievementType: list[Text] | None = Field(default=None, max_length=20)
-    #: Issuers accepted; ``null``: any issuer the evaluator trusts (its trust lists).
-    issuers: Issuers = Field(default=None, max_length=100)
+    #: Issuers accepted; ``null``: any issuer the evaluator trusts (its trust lists). Never
+    #: empty: no credential could meet the requirement (and its words had no issuer to name).
+    issuers: Issuers = Field(default=None, min_length=1, max_length=100)
 
     def matches_achievement(self, achievement_id: str | None, achievement_type: str | None) -> bool:
         """Does a credential for ``achievement_id`` (of ``achievement_type``) fit this?"""
@@ -180,7 +193,7 @@ class _Matcher(_Part):
         return issuer_id is not None and issuer_id in {i.id for i in self.issuers}
 
 
-class ComponentRequirement(_Matcher):
+class ComponentRequirement(_Matcher, _Requirement):
     """One credential: a micro-credential by achievement id, or another kind by type."""
 
     type: Literal["component"] = "component"
@@ -197,7 +210,7 @@ class ComponentRequirement(_Matcher):
         return self
 
 
-class StackRequirement(_Matcher):
+class StackRequirement(_Matcher, _Requirement):
     """A nested stack: met by a credential for it, or by its own ``rule`` (embedded, so one
     digest covers the whole tree) met with the same components."""
 
@@ -213,7 +226,7 @@ class StackRequirement(_Matcher):
         return self
 
 
-class ChooseRequirement(_Part):
+class ChooseRequirement(_Requirement):
     """``n`` of the listed requirements (electives)."""
 
     type: Literal["choose"] = "choose"
@@ -229,7 +242,7 @@ class ChooseRequirement(_Part):
         return self
 
 
-class AllRequirement(_Part):
+class AllRequirement(_Requirement):
     """Every listed requirement (a group inside a ``choose``)."""
 
     type: Literal["all"] = "all"

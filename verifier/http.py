@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
@@ -70,7 +71,17 @@ from verifier.stack_http import (
     run_claim,
 )
 
-__all__ = ["VerifierDep", "create_verifier_app", "get_verifier", "install_busy_handler", "router"]
+__all__ = [
+    "BUSY",
+    "ErrorModel",
+    "Responses",
+    "VerifierDep",
+    "create_verifier_app",
+    "error_response",
+    "get_verifier",
+    "install_busy_handler",
+    "router",
+]
 
 _JSON_TYPES = frozenset({"application/json", "application/vc+ld+json", "application/ld+json"})
 _JWS_TYPES = frozenset({"text/plain", "application/jwt", "application/vc+jwt"})
@@ -158,13 +169,53 @@ class ReportModel(BaseModel):
 
 
 class ErrorModel(BaseModel):
+    """Every refusal of the verify endpoints, and of the issuer's API but a validation error."""
+
     detail: str
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorModel, "description": "Unusable input: not a credential in any form"},
-    413: {"model": ErrorModel, "description": "Request body over the size limit"},
-    415: {"model": ErrorModel, "description": "Unsupported content type"},
+#: A route's ``responses=`` for the OpenAPI document: status -> FastAPI's response declaration.
+Responses = dict[int | str, dict[str, Any]]
+
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "string"}}
+}
+
+
+def error_response(
+    description: str, *, headers: Mapping[str, Any] | None = None, retry_after: bool = False
+) -> dict[str, Any]:
+    """One documented refusal: an :class:`ErrorModel` body (``{"detail": "..."}``), with the
+    headers it carries (``retry_after``: the ``Retry-After`` every 503 here sends)."""
+    declared: dict[str, Any] = {**(headers or {}), **(_RETRY_AFTER if retry_after else {})}
+    response: dict[str, Any] = {"model": ErrorModel, "description": description}
+    if declared:
+        response["headers"] = declared
+    return response
+
+
+#: :class:`VerifierBusy`: no verification slot freed in time (:func:`install_busy_handler`).
+BUSY: Responses = {
+    503: error_response(
+        "Every verification slot is busy: retry after `Retry-After` seconds", retry_after=True
+    )
+}
+_ERRORS: Responses = {
+    400: error_response("Unusable input: not a credential in any form"),
+    413: error_response("Request body over the size limit"),
+    415: error_response("Unsupported content type"),
+    **BUSY,
+}
+#: The page, for browsers (content negotiation: :func:`_wants_html`).
+_PAGE = {"schema": {"type": "string"}}
+#: ``GET /verify``'s ``url`` as API clients must send it (blank is the same as none).
+_URL_PARAMETER = {
+    "name": "url",
+    "in": "query",
+    "required": True,
+    "description": "A badge link (https). Browsers asking for the page (Accept: text/html) "
+    "may leave it out and get the form.",
+    "schema": {"type": "string", "pattern": r"\S"},
 }
 _BODY_DOC = {
     "requestBody": {
@@ -338,7 +389,11 @@ router = APIRouter(tags=["verify"])
     "/verify",
     summary="Verify a credential, presentation, JWS or baked badge",
     response_model=ReportModel | list[ReportModel],
-    responses={**_ERRORS, 200: {"content": {"text/html": {}}}},
+    responses={
+        **_ERRORS,
+        200: {"content": {"text/html": _PAGE}},
+        502: error_response("The badge link (form field url) could not be retrieved"),
+    },
     openapi_extra=_BODY_DOC,
 )
 async def post_verify(
@@ -398,16 +453,19 @@ async def post_verify(
     summary="Verify a badge link; browsers get the verification page",
     response_model=ReportModel | list[ReportModel],
     responses={
-        200: {"content": {"text/html": {}}, "description": "The report, or the page"},
-        400: {"model": ErrorModel, "description": "The badge link was refused"},
-        422: {"model": ErrorModel, "description": "No url given (API clients)"},
-        502: {"model": ErrorModel, "description": "The badge link could not be retrieved"},
+        200: {"content": {"text/html": _PAGE}, "description": "The report, or the page"},
+        400: error_response("The badge link was refused"),
+        502: error_response("The badge link could not be retrieved"),
+        **BUSY,
     },
+    # ``url`` is required of API clients, but browsers asking for the page leave it out: the
+    # route takes it as optional and the document says what API clients must send.
+    openapi_extra={"parameters": [_URL_PARAMETER]},
 )
 async def get_verify(
     request: Request,
     verifier: VerifierDep,
-    url: Annotated[str | None, Query(description="A badge link (https)")] = None,
+    url: Annotated[str | None, Query(include_in_schema=False)] = None,
     recipient: Annotated[str | None, Query(description="Email to match the recipient")] = None,
     at: Annotated[datetime | None, Query(description="Verify as of this instant")] = None,
 ) -> Response:
@@ -418,7 +476,10 @@ async def get_verify(
     if not url:
         if _wants_html(request):
             return _page(request)
-        return JSONResponse({"detail": "give the badge link as ?url=..."}, status_code=422)
+        # As FastAPI answers a missing required parameter (the document requires it).
+        raise RequestValidationError(
+            [{"type": "missing", "loc": ("query", "url"), "msg": "give the badge link as ?url="}]
+        )
     return await _verify_link(request, verifier, url, now=at, recipient=recipient)
 
 
@@ -426,7 +487,11 @@ async def get_verify(
     "/verify/stack",
     summary="Verify a stack-completion claim: a stack credential and/or its components",
     response_model=ReportModel,
-    responses={**_ERRORS, 200: {"content": {"text/html": {}}}, 502: {"model": ErrorModel}},
+    responses={
+        **_ERRORS,
+        200: {"content": {"text/html": _PAGE}},
+        502: error_response("A rule URL or badge link could not be retrieved"),
+    },
     openapi_extra=STACK_BODY_DOC,
 )
 async def post_verify_stack(request: Request, verifier: VerifierDep) -> Response:

@@ -39,8 +39,10 @@ from issuer.models.catalog import (
     RubricLevelIn,
 )
 from issuer.models.fields import (
+    BATCH_ID_PATTERN,
     SLUG_PATTERN,
     AwareDatetime,
+    BatchId,
     Did,
     Email,
     HttpUrl,
@@ -52,6 +54,9 @@ from issuer.models.fields import (
     ScalarText,
     Slug,
     Text,
+    UtcDatetime,
+    given,
+    has_control_characters,
     public_view,
     timestamp,
 )
@@ -108,6 +113,7 @@ from issuer.models.vcapi import (
 )
 
 __all__ = [
+    "BATCH_ID_PATTERN",
     "MAX_BULK",
     "MAX_REASON",
     "SLUG_PATTERN",
@@ -124,6 +130,7 @@ __all__ = [
     "AwardStatus",
     "AwareDatetime",
     "Batch",
+    "BatchId",
     "BatchRequest",
     "BatchResult",
     "BatchRow",
@@ -180,8 +187,11 @@ __all__ = [
     "SubmissionPublic",
     "SubmissionResult",
     "Text",
+    "UtcDatetime",
     "VcApiCredential",
     "VcApiStatusEvent",
+    "given",
+    "has_control_characters",
     "public_view",
     "timestamp",
 ]

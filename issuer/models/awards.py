@@ -19,12 +19,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
 from issuer.models.fields import (
     AwareDatetime,
+    BatchId,
     Did,
     Email,
     HttpUrl,
@@ -34,6 +35,8 @@ from issuer.models.fields import (
     ScalarText,
     Slug,
     Text,
+    UtcDatetime,
+    given,
     timestamp,
 )
 from issuer.models.status import AwardStatus
@@ -129,6 +132,8 @@ class BatchRow(SQLModel, table=True):
 class EvidenceIn(InputModel):
     """Evidence of the work. Items that may hold student data are kept but never published."""
 
+    model_config = ConfigDict(json_schema_extra=given("url", "name", "narrative", "description"))
+
     url: HttpUrl | None = None
     name: Text | None = None
     narrative: LongText | None = None
@@ -146,6 +151,19 @@ class EvidenceIn(InputModel):
 
 class AwardCreate(InputModel):
     """One award: who earned which achievement, with what result and evidence."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "achievement": "assessment-literacy",
+                    "recipient_email": "maria@schools.nm.example",
+                    "recipient_name": "María López",
+                    "score": "88",
+                }
+            ]
+        }
+    )
 
     achievement: Slug
     recipient_name: Text
@@ -179,8 +197,9 @@ class AwardPublic(BaseModel):
     status: str
     recipient_name: str
     recipient_email: str
-    awarded: datetime
-    idempotency_key: str | None
+    awarded: UtcDatetime
+    #: Left out when the award was made without one.
+    idempotency_key: str | None = None
     signed_by: str
     credential: dict[str, Any] | None = None
     jwt: str | None = None
@@ -190,7 +209,7 @@ class BatchRequest(InputModel):
     """A bulk award. Each row is validated on its own, so one bad row fails alone."""
 
     rows: list[dict[str, Any]] = InputField(min_length=1, max_length=10_000)
-    batch_id: IdempotencyKey | None = InputField(
+    batch_id: BatchId | None = InputField(
         default=None, description="names the batch; a rerun with the same id skips done rows"
     )
 

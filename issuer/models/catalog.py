@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
@@ -25,6 +25,8 @@ from issuer.models.fields import (
     ScalarText,
     Slug,
     Text,
+    UtcDatetime,
+    given,
     timestamp,
 )
 from schemas.dates import utcnow
@@ -69,6 +71,8 @@ class CatalogAchievement(SQLModel, table=True):
 
 
 class CriteriaIn(InputModel):
+    model_config = ConfigDict(json_schema_extra=given("id", "narrative"))
+
     id: HttpUrl | None = None
     narrative: LongText | None = None
 
@@ -146,4 +150,4 @@ class AchievementPublic(BaseModel):
     issuer: str
     id: str
     achievement: dict[str, Any]
-    created: datetime
+    created: UtcDatetime

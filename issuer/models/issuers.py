@@ -24,9 +24,11 @@ from issuer.models.fields import (
     LongText,
     Slug,
     Text,
+    UtcDatetime,
     timestamp,
 )
 from schemas.dates import utcnow
+from schemas.models import EXTENSION_VALUE, IDENTITY_TYPES
 
 __all__ = [
     "ApiKey",
@@ -142,7 +144,12 @@ class IdentifierEntryIn(InputModel):
     """Another identifier of the organization, e.g. an NCES district id."""
 
     identifier: Text
-    identifierType: Text = InputField(description="an OB identityType or an 'ext:' value")
+    identifierType: Text = InputField(
+        description="an OB identityType or an 'ext:' value",
+        json_schema_extra={
+            "anyOf": [{"enum": list(IDENTITY_TYPES)}, {"pattern": EXTENSION_VALUE.pattern}]
+        },
+    )
 
 
 class IssuerProfileIn(InputModel):
@@ -171,8 +178,8 @@ class KeyPublic(BaseModel):
     purpose: str
     key_type: str
     public_jwk: dict[str, Any]
-    created: datetime
-    retired: datetime | None
+    created: UtcDatetime
+    retired: UtcDatetime | None
 
 
 class IssuerPublic(BaseModel):

@@ -10,15 +10,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
 from issuer.models.catalog import AlignmentIn, ImageIn
-from issuer.models.fields import Email, InputModel, LanguageTag, LongText, Slug, Text, timestamp
+from issuer.models.fields import (
+    Email,
+    InputModel,
+    LanguageTag,
+    LongText,
+    Slug,
+    Text,
+    UtcDatetime,
+    given,
+    timestamp,
+)
 from schemas.dates import utcnow
 from schemas.stack_rule import Requirement, Window
 
@@ -119,7 +129,8 @@ class StackContent(InputModel):
     requirements: list[Requirement] = InputField(min_length=1, max_length=200)
     within: Window | None = None
     order: bool = False
-    rule_description: LongText | None = InputField(
+    #: A rule's description is at most 5,000 characters (``schemas.stack_rule.StackRule``).
+    rule_description: Annotated[LongText, StringConstraints(max_length=5000)] | None = InputField(
         default=None, description="more words about the rule, published in the rule"
     )
 
@@ -147,6 +158,10 @@ class SubmissionCreate(InputModel):
     ``credential`` (a JSON credential, or a compact JWS as a string), ``presentation`` (a
     VerifiablePresentation: each credential in it) or ``url`` (a badge link, fetched)."""
 
+    model_config = ConfigDict(
+        json_schema_extra=given("credential", "presentation", "url", exactly_one=True)
+    )
+
     recipient_email: Email
     recipient_name: Text | None = None
     credential: dict[str, Any] | str | None = None
@@ -163,7 +178,7 @@ class SubmissionPublic(BaseModel):
     achievement_type: str | None
     component_issuer: str | None
     trusted: bool | None
-    created: datetime
+    created: UtcDatetime
 
 
 class SubmissionResult(BaseModel):

@@ -7,13 +7,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
-from issuer.models.fields import timestamp
+from issuer.models.fields import LongText, UtcDatetime, timestamp
 from schemas.dates import utcnow
 
 __all__ = [
@@ -159,10 +160,15 @@ class StatusEvent(StatusEventBase, table=True):
     )
 
 
+#: Why a status changed: text as :data:`~issuer.models.fields.LongText` (no control character,
+#: which PostgreSQL could not even store as NUL), at most :data:`MAX_REASON` characters.
+_Reason = Annotated[LongText, StringConstraints(max_length=MAX_REASON)]
+
+
 class StatusChangeRequest(BaseModel):
     """Why: kept in the audit log (never published in the status list)."""
 
-    reason: str = InputField(min_length=1, max_length=MAX_REASON)
+    reason: _Reason
 
 
 class StatusChangesRequest(BaseModel):
@@ -170,7 +176,7 @@ class StatusChangesRequest(BaseModel):
 
     action: StatusAction
     credentials: list[str] = InputField(min_length=1, max_length=MAX_BULK)
-    reason: str = InputField(min_length=1, max_length=MAX_REASON)
+    reason: _Reason
 
 
 class StackEffectPublic(BaseModel):
@@ -212,7 +218,7 @@ class StatusEventPublic(BaseModel):
     previous_status: str
     new_status: str
     changed: bool
-    at: datetime
+    at: UtcDatetime
     #: The component credential whose change made this one, for a stack credential.
     cause_credential_id: str | None = None
 
@@ -225,6 +231,6 @@ class StatusListPublic(BaseModel):
     allocated: int
     set: int
     full: bool
-    signed_at: datetime | None
-    valid_until: datetime | None
+    signed_at: UtcDatetime | None
+    valid_until: UtcDatetime | None
     needs_signing: bool

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
-from issuer.models.fields import timestamp
+from issuer.models.fields import NO_CONTROL_PATTERN, timestamp
 from issuer.models.status import AwardStatus, StackEffectPublic, StatusEventBase
 from schemas.dates import utcnow
 
@@ -96,15 +96,39 @@ class ErrorResponse(BaseModel):
     field: str | None = None
 
 
+#: One status change as :func:`issuer.services.vcapi.parse_status_request` reads it.
+_STATUS_ITEM: dict[str, Any] = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {
+        "type": {"enum": ["BitstringStatusListCredential", "BitstringStatusListEntry"]},
+        "status": {"enum": ["revoked", "suspended", "unsuspended"]},
+    },
+}
+
+
 class StatusRequest(BaseModel):
     """DCC's status update (``credentialStatus`` may also be a single object)."""
 
-    credentialId: str = InputField(description="The credential's `id` as issued.")
-    credentialStatus: list[dict[str, Any]] = InputField(
-        description='`[{"type": "BitstringStatusListCredential", "status": "revoked" | '
-        '"suspended" | "unsuspended"}]`'
+    credentialId: str = InputField(
+        description="The credential's `id` as issued.", min_length=1, pattern=r"\S"
     )
-    reason: str | None = InputField(default=None, description="Kept in the audit log (optional).")
+    credentialStatus: list[dict[str, Any]] | dict[str, Any] = InputField(
+        description='`[{"type": "BitstringStatusListCredential", "status": "revoked" | '
+        '"suspended" | "unsuspended"}]` (`type` may be left out)',
+        json_schema_extra={
+            "anyOf": [
+                _STATUS_ITEM,
+                {"type": "array", "items": _STATUS_ITEM, "minItems": 1, "maxItems": 1},
+            ]
+        },
+    )
+    reason: str | None = InputField(
+        default=None,
+        max_length=1000,
+        pattern=NO_CONTROL_PATTERN,
+        description="Kept in the audit log (optional; no control characters).",
+    )
 
 
 class StatusResponse(BaseModel):

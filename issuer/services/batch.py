@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -51,18 +52,29 @@ _FALSE = {"0", "false", "no", "n", ""}
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
+#: C0 controls and DEL: written as ``\\xNN`` in messages (PostgreSQL stores no NUL in text).
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def describe_validation_error(error: ValidationError) -> str:
-    """``field: message; field: message`` — pydantic's errors in one line for a row result."""
+    """``field: message; field: message`` — pydantic's errors in one line for a row result.
+
+    A field name is the caller's (an unknown CSV column, a JSON key): its control characters
+    are written out, so the message can be stored and shown (it was a 500 on PostgreSQL)."""
     parts = []
     for item in error.errors():
         loc = ".".join(str(p) for p in item["loc"]) or "row"
         parts.append(f"{loc}: {item['msg'].removeprefix('Value error, ')}")
-    return "; ".join(parts)
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", "; ".join(parts))
 
 
 def rows_from_csv(text: str, *, achievement: str | None = None) -> list[dict[str, Any]]:
     """CSV (header row first) → award rows. Empty cells are omitted; ``evidence_*`` columns
-    make one evidence item; ``achievement`` fills rows without an achievement column."""
+    make one evidence item; ``achievement`` fills rows without an achievement column.
+
+    Line ends are whatever the file uses (``\\r\\n``, ``\\n`` or a lone ``\\r``: the reader is given
+    the text untranslated, as :mod:`csv` asks); what it still cannot read (a cell over
+    :func:`csv.field_size_limit`) is :class:`InvalidInput`, not an error of ours."""
     if len(text.encode("utf-8")) > MAX_CSV_BYTES:
         raise InvalidInput(("body",), f"CSV is larger than {MAX_CSV_BYTES // 1024 // 1024} MB")
     # newline="": csv itself reads CR, LF and CRLF line ends (and newlines inside quotes)
@@ -79,35 +91,38 @@ def _rows(reader: csv.DictReader[str], achievement: str | None) -> list[dict[str
     """The award rows a CSV reader yields (see :func:`rows_from_csv`)."""
     if not reader.fieldnames:
         raise InvalidInput(("body",), "CSV has no header row")
-    rows = []
-    for record in reader:
-        row: dict[str, Any] = {}
-        evidence: dict[str, Any] = {}
-        for column, value in record.items():
-            if column is None:
-                row["cells_without_a_header"] = value  # refused by validation, which names it
-                continue
-            name = column.strip()
-            value = (value or "").strip()
-            if name.startswith("evidence_"):
-                field = name.removeprefix("evidence_")
-                if field == "contains_student_data":
-                    if value.lower() not in _TRUE | _FALSE:
-                        row[name] = value  # not a boolean: let validation name the column
-                    elif value.lower() in _TRUE:
-                        evidence[field] = True
-                elif value:
-                    evidence[field] = value
-            elif value:
-                row[name] = value
-        if evidence:
-            row["evidence"] = [evidence]
-        if achievement is not None:
-            row.setdefault("achievement", achievement)
-        rows.append(row)
+    rows = [_csv_row(record, achievement) for record in reader]
     if not rows:
         raise InvalidInput(("body",), "CSV has a header but no rows")
     return rows
+
+
+def _csv_row(record: dict[Any, Any], achievement: str | None) -> dict[str, Any]:
+    """One CSV record as an award row: empty cells dropped, ``evidence_*`` cells gathered."""
+    row: dict[str, Any] = {}
+    evidence: dict[str, Any] = {}
+    for column, value in record.items():
+        if column is None:
+            row["cells_without_a_header"] = value  # refused by validation, which names it
+            continue
+        name = column.strip()
+        value = (value or "").strip()
+        if name.startswith("evidence_"):
+            field = name.removeprefix("evidence_")
+            if field == "contains_student_data":
+                if value.lower() not in _TRUE | _FALSE:
+                    row[name] = value  # not a boolean: let validation name the column
+                elif value.lower() in _TRUE:
+                    evidence[field] = True
+            elif value:
+                evidence[field] = value
+        elif value:
+            row[name] = value
+    if evidence:
+        row["evidence"] = [evidence]
+    if achievement is not None:
+        row.setdefault("achievement", achievement)
+    return row
 
 
 def row_idempotency_key(batch_id: str, request: AwardCreate) -> str:

@@ -42,6 +42,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -64,6 +65,7 @@ from issuer.models import (
     public_view,
 )
 from issuer.services.awards import award
+from issuer.services.batch import describe_validation_error
 from issuer.services.catalog import achievement_document, get_achievement
 from issuer.services.context import PostAwardContext, Runtime, SigningContext
 from issuer.services.errors import Conflict, InvalidInput, NotFound
@@ -148,33 +150,58 @@ def _version(achievement: CatalogAchievement, record: StackRuleRecord) -> StackV
 # ------------------------------------------------------------------------------ defining
 
 
+#: StackRule's members that StackContent names otherwise.
+_CONTENT_NAMES = {"description": "rule_description"}
+
+
+def _refused(error: ValidationError, what: str) -> InvalidInput:
+    """A request whose rule or criteria the models refuse, as the 422 naming its member; a
+    rule-wide problem (ids not unique, nesting too deep) is the requirements'."""
+    first = error.errors()[0]["loc"]
+    field = _CONTENT_NAMES.get(str(first[0]), str(first[0])) if first else "requirements"
+    return InvalidInput((field,), f"{what}: {describe_validation_error(error)}")
+
+
 def _build(
     urls_achievement_id: str, version: int, content: StackContent
 ) -> tuple[StackRule, AchievementContent]:
-    rule = StackRule(
-        id=rule_url(urls_achievement_id),
-        achievement=urls_achievement_id,
-        version=version,
-        name=content.name,
-        description=content.rule_description,
-        requirements=content.requirements,
-        within=content.within,
-        order=content.order,
-    )
-    achievement = AchievementContent.model_validate(
-        {
-            "name": content.name,
-            "description": content.description,
-            "achievementType": content.achievementType,
-            "criteria": {"id": rule.id, "narrative": rule_narrative(rule)},
-            "image": content.image.model_dump() if content.image else None,
-            "alignment": [a.model_dump() for a in content.alignment],
-            "tag": list(content.tag),
-            "fieldOfStudy": content.fieldOfStudy,
-            "humanCode": content.humanCode,
-            "inLanguage": content.inLanguage,
-        }
-    )
+    """The rule and the achievement a stack version is. Their models check more than the
+    request's (unique requirement ids, the criteria in words): what they refuse is a 422, not
+    an error of ours (it was a 500)."""
+    try:
+        rule = StackRule(
+            id=rule_url(urls_achievement_id),
+            achievement=urls_achievement_id,
+            version=version,
+            name=content.name,
+            description=content.rule_description,
+            requirements=content.requirements,
+            within=content.within,
+            order=content.order,
+        )
+    except ValidationError as error:
+        raise _refused(error, "is not a stack rule") from None
+    try:
+        achievement = AchievementContent.model_validate(
+            {
+                "name": content.name,
+                "description": content.description,
+                "achievementType": content.achievementType,
+                # The rule in words, made of the requirements' names.
+                "criteria": {"id": rule.id, "narrative": rule_narrative(rule)},
+                "image": content.image.model_dump() if content.image else None,
+                "alignment": [a.model_dump() for a in content.alignment],
+                "tag": list(content.tag),
+                "fieldOfStudy": content.fieldOfStudy,
+                "humanCode": content.humanCode,
+                "inLanguage": content.inLanguage,
+            }
+        )
+    except ValidationError as error:
+        raise InvalidInput(
+            ("requirements",),
+            f"cannot be an achievement's criteria in words: {describe_validation_error(error)}",
+        ) from None
     return rule, achievement
 
 

@@ -14,12 +14,13 @@ from pydantic import ValidationError
 
 from issuer.api.deps import IssueIssuer, RuntimeDep, SessionDep
 from issuer.api.paging import ListLimit, ListOffset
-from issuer.models import AwardCreate, AwardPublic, BatchRequest, BatchResult
+from issuer.api.responses import ADMIN, CONFLICT, JSON_BODY, UNSUPPORTED_MEDIA_TYPE, merged
+from issuer.models import BATCH_ID_PATTERN, AwardCreate, AwardPublic, BatchRequest, BatchResult
 from issuer.services import awards, batch
 from issuer.services.errors import InvalidInput, NotFound
 from schemas.json_values import parse_json
 
-router = APIRouter(prefix="/api/issuers/{issuer_slug}", tags=["awards"])
+router = APIRouter(prefix="/api/issuers/{issuer_slug}", tags=["awards"], responses=ADMIN)
 
 
 class Format(StrEnum):
@@ -39,7 +40,13 @@ def _shaped(view: AwardPublic, fmt: Format) -> AwardPublic:
     response_model=AwardPublic,
     response_model_exclude_none=True,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "a retry: the award this idempotency key already made"}},
+    responses={
+        200: {
+            "model": AwardPublic,
+            "description": "A retry: the award this idempotency key already made",
+        },
+        **merged(JSON_BODY, CONFLICT),
+    },
 )
 def create_award(
     data: AwardCreate,
@@ -112,15 +119,25 @@ def _body_batch_id(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+#: A CSV body as it is read: a header line, then rows (a cell is at most 131,072 characters).
+_CSV_SCHEMA = {
+    "type": "string",
+    "pattern": r'^(?:[^\r\n"]|"[^"\r\n]*")+[\r\n]+[^\r\n]',
+    "description": "A header row (the columns are AwardCreate's, `evidence_<field>` for one "
+    "evidence item), then one award per row",
+}
+
+
 @router.post(
     "/batches",
     response_model=BatchResult,
     response_model_exclude_none=True,
+    responses=merged(JSON_BODY, UNSUPPORTED_MEDIA_TYPE),
     openapi_extra={
         "requestBody": {
             "content": {
                 "application/json": {"schema": BatchRequest.model_json_schema()},
-                "text/csv": {"schema": {"type": "string"}},
+                "text/csv": {"schema": _CSV_SCHEMA},
             },
             "required": True,
         }
@@ -132,7 +149,17 @@ def create_batch(
     issuer: IssueIssuer,
     session: SessionDep,
     runtime: RuntimeDep,
-    batch_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    batch_id: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            pattern=BATCH_ID_PATTERN,
+            description="Names the batch (a CSV body's only way to); a rerun with the same id "
+            "issues only the rows still missing. A JSON body may name it instead, not both "
+            "differently.",
+        ),
+    ] = None,
     achievement: Annotated[
         str | None, Query(description="CSV only: for rows without an achievement column")
     ] = None,
@@ -158,6 +185,9 @@ def create_batch(
             raise RequestValidationError(
                 [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]
             ) from None
+        if batch_id is not None and parsed.batch_id not in (None, batch_id):
+            # Two names for one batch: whichever won, the other would not find it again.
+            raise InvalidInput(("batch_id",), "differs from the batch_id query parameter")
         rows = parsed.rows
         key = batch_id or parsed.batch_id or _body_batch_id(json.dumps(rows, sort_keys=True))
     else:

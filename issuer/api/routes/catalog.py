@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from issuer.api.deps import CatalogIssuer, ReadIssuer, RuntimeDep, SessionDep
+from issuer.api.responses import ADMIN, CONFLICT, JSON_BODY, merged
 from issuer.models import (
     AchievementContent,
     AchievementCreate,
@@ -16,7 +17,9 @@ from issuer.models import (
 from issuer.services import catalog
 from issuer.services.errors import NotFound
 
-router = APIRouter(prefix="/api/issuers/{issuer_slug}/achievements", tags=["catalog"])
+router = APIRouter(
+    prefix="/api/issuers/{issuer_slug}/achievements", tags=["catalog"], responses=ADMIN
+)
 
 
 def _public(row: CatalogAchievement, issuer: Issuer) -> AchievementPublic:
@@ -43,7 +46,12 @@ def list_achievements(issuer: ReadIssuer, session: SessionDep) -> list[Achieveme
     return [_public(r, issuer) for r in catalog.list_achievements(session, issuer=issuer)]
 
 
-@router.post("", response_model=AchievementPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=AchievementPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=merged(JSON_BODY, CONFLICT),
+)
 def create_achievement(
     data: AchievementCreate, issuer: CatalogIssuer, session: SessionDep, runtime: RuntimeDep
 ) -> AchievementPublic:
@@ -62,7 +70,12 @@ def list_versions(slug: str, issuer: ReadIssuer, session: SessionDep) -> list[Ac
     return [_public(r, issuer) for r in catalog.list_versions(session, slug)]
 
 
-@router.put("/{slug}", response_model=AchievementPublic, status_code=status.HTTP_201_CREATED)
+@router.put(
+    "/{slug}",
+    response_model=AchievementPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=merged(JSON_BODY, CONFLICT),
+)
 def edit_achievement(
     slug: str,
     content: AchievementContent,

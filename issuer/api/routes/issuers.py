@@ -5,6 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from issuer.api.deps import AdminIssuer, ApiKeyDep, ReadIssuer, RuntimeDep, SessionDep
+from issuer.api.responses import (
+    CONFLICT,
+    FORBIDDEN,
+    JSON_BODY,
+    NOT_FOUND,
+    UNAUTHORIZED,
+    merged,
+)
 from issuer.models import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -15,7 +23,9 @@ from issuer.models import (
 )
 from issuer.services import apikeys, issuers
 
-router = APIRouter(prefix="/api/issuers", tags=["issuers"])
+#: Every route needs a key; those on one issuer may also be 403 (scope, binding) or 404.
+router = APIRouter(prefix="/api/issuers", tags=["issuers"], responses=UNAUTHORIZED)
+_ONE_ISSUER = merged(FORBIDDEN, NOT_FOUND)
 
 
 @router.get("", response_model=list[IssuerPublic])
@@ -26,7 +36,12 @@ def list_issuers(key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep) -> li
     return [issuers.issuer_public(session, runtime, r) for r in visible]
 
 
-@router.post("", response_model=IssuerPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=IssuerPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=merged(JSON_BODY, FORBIDDEN, CONFLICT),
+)
 def create_issuer(
     data: IssuerCreate, key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep
 ) -> IssuerPublic:
@@ -39,12 +54,12 @@ def create_issuer(
     return issuers.issuer_public(session, runtime, row)
 
 
-@router.get("/{issuer_slug}", response_model=IssuerPublic)
+@router.get("/{issuer_slug}", response_model=IssuerPublic, responses=_ONE_ISSUER)
 def get_issuer(issuer: ReadIssuer, session: SessionDep, runtime: RuntimeDep) -> IssuerPublic:
     return issuers.issuer_public(session, runtime, issuer)
 
 
-@router.put("/{issuer_slug}", response_model=IssuerPublic)
+@router.put("/{issuer_slug}", response_model=IssuerPublic, responses=merged(_ONE_ISSUER, JSON_BODY))
 def update_issuer(
     data: IssuerProfileIn, issuer: AdminIssuer, session: SessionDep, runtime: RuntimeDep
 ) -> IssuerPublic:
@@ -53,7 +68,7 @@ def update_issuer(
     return issuers.issuer_public(session, runtime, row)
 
 
-@router.post("/{issuer_slug}/rotate-keys", response_model=IssuerPublic)
+@router.post("/{issuer_slug}/rotate-keys", response_model=IssuerPublic, responses=_ONE_ISSUER)
 def rotate_keys(issuer: AdminIssuer, session: SessionDep, runtime: RuntimeDep) -> IssuerPublic:
     """New signing keys from now on; the old ones stay published so old credentials verify."""
     issuers.rotate_keys(session=session, runtime=runtime, slug=issuer.slug)
@@ -62,7 +77,10 @@ def rotate_keys(issuer: AdminIssuer, session: SessionDep, runtime: RuntimeDep) -
 
 
 @router.post(
-    "/{issuer_slug}/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED
+    "/{issuer_slug}/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=merged(_ONE_ISSUER, JSON_BODY),
 )
 def create_api_key(data: ApiKeyCreate, issuer: AdminIssuer, session: SessionDep) -> ApiKeyCreated:
     """A key for this issuer. The token is in this response only; it is stored hashed."""

@@ -23,6 +23,7 @@ from issuer.api.badge_page import credential_page
 from issuer.api.deps import RuntimeDep, SessionDep
 from issuer.api.errors import database_unavailable
 from issuer.api.pages import badge_svg, html_page
+from issuer.api.responses import NOT_ACCEPTABLE, NOT_FOUND, OBJECT, TEXT, served
 from issuer.db import is_unavailable, ping
 from issuer.models import DidMethod, Issuer
 from issuer.services import catalog, issuers
@@ -45,6 +46,12 @@ _JSON_OFFERS = ("text/html", "application/ld+json", "application/json")
 _JWT_TYPES = {"application/vc+jwt", "application/jwt", "text/plain"}
 _VERSION = re.compile(r"^v([1-9][0-9]{0,5})(\.json)?$")
 _CACHE_KEYS = {"Cache-Control": "public, max-age=300"}
+#: Achievement versions and issuer profiles: OB JSON, or the page.
+_JSON_OR_PAGE = {
+    "text/html": TEXT,
+    "application/ld+json": OBJECT,
+    "application/json": OBJECT,
+}
 
 
 def _split_suffix(ref: str) -> tuple[str, str | None]:
@@ -112,7 +119,24 @@ def index(session: SessionDep, runtime: RuntimeDep) -> Response:
 # ------------------------------------------------------------------------------ credentials
 
 
-@router.get("/credentials/{credential_ref}")
+@router.get(
+    "/credentials/{credential_ref}",
+    response_class=Response,
+    responses=served(
+        "The signed credential (JSON or VC-JWT) or its badge page",
+        {
+            "text/html": TEXT,
+            "application/vc+ld+json": OBJECT,
+            "application/ld+json": OBJECT,
+            "application/json": OBJECT,
+            "application/vc+jwt": TEXT,
+            "application/jwt": TEXT,
+            "text/plain": TEXT,
+        },
+        NOT_FOUND,
+        NOT_ACCEPTABLE,
+    ),
+)
 def credential(
     credential_ref: str, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -145,7 +169,17 @@ def credential(
 # ------------------------------------------------------------------------------ achievements
 
 
-@router.get("/achievements/{slug}")
+@router.get(
+    "/achievements/{slug}",
+    response_class=Response,
+    responses={
+        302: {
+            "description": "The current version's URL (versions are the stable ids)",
+            "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+        },
+        **NOT_FOUND,
+    },
+)
 def current_achievement(slug: str, session: SessionDep, runtime: RuntimeDep) -> Response:
     """The current version (a redirect: versions are the stable ids)."""
     row = catalog.get_achievement(session, slug)
@@ -159,7 +193,11 @@ def _version(session: SessionDep, slug: str, version_ref: str) -> tuple[Any, boo
     return catalog.get_achievement(session, slug, int(match.group(1))), bool(match.group(2))
 
 
-@router.get("/achievements/{slug}/{version_ref}")
+@router.get(
+    "/achievements/{slug}/{version_ref}",
+    response_class=Response,
+    responses=served("The OB Achievement, or its page", _JSON_OR_PAGE, NOT_FOUND, NOT_ACCEPTABLE),
+)
 def achievement(
     slug: str, version_ref: str, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -186,7 +224,11 @@ def achievement(
     )
 
 
-@router.get("/achievements/{slug}/{version_ref}/image.svg")
+@router.get(
+    "/achievements/{slug}/{version_ref}/image.svg",
+    response_class=Response,
+    responses=served("The badge image", {"image/svg+xml": TEXT}, NOT_FOUND),
+)
 def achievement_image(slug: str, version_ref: str, session: SessionDep) -> Response:
     row, _ = _version(session, slug, version_ref)
     return badge_svg(row.document)
@@ -202,7 +244,13 @@ def _issuer(session: SessionDep, slug: str) -> Issuer:
     return row
 
 
-@router.get("/issuers/{slug}")
+@router.get(
+    "/issuers/{slug}",
+    response_class=Response,
+    responses=served(
+        "The issuer's OB Profile, or its page", _JSON_OR_PAGE, NOT_FOUND, NOT_ACCEPTABLE
+    ),
+)
 def issuer_profile(
     slug: str, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -231,6 +279,8 @@ def issuer_profile(
     "/issuers/{slug}/did.json",
     summary="Did Document",
     operation_id="did_document_issuers__slug__did_json_get",
+    response_class=Response,
+    responses=served("The DID document", {"application/did+json": OBJECT}, NOT_FOUND),
 )
 def get_did_document(slug: str, session: SessionDep) -> JSONResponse:
     """The did:web DID document: current keys first, retired keys still listed."""
@@ -238,7 +288,11 @@ def get_did_document(slug: str, session: SessionDep) -> JSONResponse:
     return JSONResponse(document, media_type="application/did+json", headers=_CACHE_KEYS)
 
 
-@router.get("/issuers/{slug}/jwks.json")
+@router.get(
+    "/issuers/{slug}/jwks.json",
+    response_class=Response,
+    responses=served("The JWK Set", {"application/jwk-set+json": OBJECT}, NOT_FOUND),
+)
 def jwks(slug: str, session: SessionDep) -> JSONResponse:
     """Every public key of the issuer (current and retired) as a JWK Set."""
     document = issuers.jwks_for(session, _issuer(session, slug))

@@ -25,9 +25,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from issuer.api.badge_page import certificate_page
 from issuer.api.deps import RuntimeDep, SessionDep
+from issuer.api.responses import BINARY, NOT_FOUND, TEXT, TOO_LARGE, served, validation_error
 from issuer.models import Award
 from issuer.services.awards import get_award
-from issuer.services.errors import NotFound
+from issuer.services.errors import InvalidInput, NotFound
 from issuer.services.sharing import ImageKind, baked_badge, download_name, qr_png, qr_svg
 from schemas.baking import MAX_INPUT_BYTES, PNG_SIGNATURE, BakingError, bake_png, bake_svg
 
@@ -47,9 +48,11 @@ def _award(session: SessionDep, credential_id: str) -> Award:
         raise NotFound(f"no credential {credential_id!r}") from None
 
 
-_IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"image/png": {}, "image/svg+xml": {}}}
-}
+def _image(kind: ImageKind, description: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of an image route: the image, or 404 for an unknown credential."""
+    return served(description, {_MEDIA[kind]: BINARY}, NOT_FOUND)
+
+
 PayloadQuery = Annotated[
     Literal["json", "jwt"],
     Query(alias="format", description="Bake the JSON credential (default) or its VC-JWT"),
@@ -69,7 +72,7 @@ def _badge(session: SessionDep, credential_id: str, kind: ImageKind, payload: st
     "/credentials/{credential_id}/badge.png",
     summary="The badge image (PNG) with the credential baked in",
     response_class=Response,
-    responses=_IMAGE_RESPONSES,
+    responses=_image("png", "The PNG, as a download"),
 )
 def badge_png(credential_id: str, session: SessionDep, payload: PayloadQuery = "json") -> Response:
     """The achievement's image with this credential in an ``iTXt`` chunk, as a download."""
@@ -80,7 +83,7 @@ def badge_png(credential_id: str, session: SessionDep, payload: PayloadQuery = "
     "/credentials/{credential_id}/badge.svg",
     summary="The badge image (SVG) with the credential baked in",
     response_class=Response,
-    responses=_IMAGE_RESPONSES,
+    responses=_image("svg", "The SVG, as a download"),
 )
 def badge_svg(credential_id: str, session: SessionDep, payload: PayloadQuery = "json") -> Response:
     """The achievement's image with this credential in ``<openbadges:credential>``."""
@@ -102,7 +105,7 @@ def _qr(session: SessionDep, credential_id: str, kind: ImageKind, download: bool
     "/credentials/{credential_id}/qr.png",
     summary="A QR code (PNG) of the badge link",
     response_class=Response,
-    responses=_IMAGE_RESPONSES,
+    responses=_image("png", "The QR code"),
 )
 def qr_code_png(
     credential_id: str, session: SessionDep, download: DownloadQuery = False
@@ -115,7 +118,7 @@ def qr_code_png(
     "/credentials/{credential_id}/qr.svg",
     summary="A QR code (SVG) of the badge link",
     response_class=Response,
-    responses=_IMAGE_RESPONSES,
+    responses=_image("svg", "The QR code"),
 )
 def qr_code_svg(
     credential_id: str, session: SessionDep, download: DownloadQuery = False
@@ -127,7 +130,8 @@ def qr_code_svg(
 @router.get(
     "/credentials/{credential_id}/certificate",
     summary="A printable one-page certificate with the QR code",
-    response_class=HTMLResponse,
+    response_class=Response,
+    responses=served("The page", {"text/html": TEXT}, NOT_FOUND),
 )
 def certificate(
     credential_id: str, request: Request, session: SessionDep, runtime: RuntimeDep
@@ -166,11 +170,15 @@ async def _read_upload(upload: UploadFile, what: str) -> bytes:
     summary="Bake a credential into a PNG or SVG image",
     response_class=Response,
     responses={
-        200: {"content": {"image/png": {}, "image/svg+xml": {}}},
-        422: {
-            "description": "Not a PNG or SVG, an SVG with script, event handlers or external "
-            "references, or not a credential (JSON object or JWS)"
-        },
+        **served(
+            "The image with the credential baked in, as a download",
+            {media: BINARY for media in _MEDIA.values()},
+            TOO_LARGE,
+        ),
+        422: validation_error(
+            "Not a PNG or SVG, an SVG with script, event handlers or external references, or "
+            "not a credential (JSON object or JWS)"
+        ),
     },
 )
 async def bake(
@@ -189,13 +197,13 @@ async def bake(
     elif credential is not None:
         text = credential
     else:
-        raise HTTPException(422, "give the credential as the 'credential' field or file")
+        raise InvalidInput(("credential",), "give the credential as the 'credential' field or file")
     text = text.strip()
     kind: ImageKind = "png" if data.startswith(PNG_SIGNATURE) else "svg"
     try:
         baked = bake_png(data, text) if kind == "png" else bake_svg(data, text).encode("utf-8")
     except BakingError as error:
-        raise HTTPException(422, f"cannot bake: {error}") from None
+        raise InvalidInput(("image",), f"cannot bake: {error}") from None
     # A download, never a page: the SVG is the caller's (the security-headers middleware adds
     # nosniff and a CSP that forbids script; bake_svg refused script and external references).
     headers = {"Content-Disposition": f'attachment; filename="baked.{kind}"'}

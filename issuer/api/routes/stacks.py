@@ -31,6 +31,16 @@ from issuer.api.deps import (
     SessionDep,
     release_connection,
 )
+from issuer.api.responses import (
+    ADMIN,
+    CONFLICT,
+    JSON_BODY,
+    NOT_FOUND,
+    OBJECT,
+    merged,
+    served,
+    validation_error,
+)
 from issuer.models import (
     Email,
     InputModel,
@@ -46,7 +56,8 @@ from issuer.services import stacks
 from issuer.services.awards import award_public
 from issuer.services.errors import InvalidInput, NotFound
 from keys.errors import FetchBlocked, FetchError
-from verifier.http import VerifierDep
+from schemas.stack_rule import RULE_MEDIA_TYPE
+from verifier.http import VerifierDep, error_response
 
 router = APIRouter(tags=["stacks"])
 
@@ -55,7 +66,12 @@ _VERSION = re.compile(r"^v([1-9][0-9]{0,5})$")
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
-@router.get("/achievements/{slug}/{version_ref}/rule.json", tags=["public"])
+@router.get(
+    "/achievements/{slug}/{version_ref}/rule.json",
+    tags=["public"],
+    response_class=Response,
+    responses=served("The rule, as its credentials pin it", {RULE_MEDIA_TYPE: OBJECT}, NOT_FOUND),
+)
 def stack_rule(slug: str, version_ref: str, session: SessionDep) -> Response:
     """A stack version's rule (``schemas/STACK_RULES.md``), as its credentials pin it."""
     match = _VERSION.match(version_ref)
@@ -63,7 +79,7 @@ def stack_rule(slug: str, version_ref: str, session: SessionDep) -> Response:
         raise NotFound(f"no achievement version {version_ref!r}")
     stack = stacks.get_stack(session, slug, int(match.group(1)))
     headers = {**_IMMUTABLE, "ETag": f'"{stack.record.digest}"'}
-    return Response(stack.record.rule, media_type="application/json", headers=headers)
+    return Response(stack.record.rule, media_type=RULE_MEDIA_TYPE, headers=headers)
 
 
 # ------------------------------------------------------------------------------ admin
@@ -78,13 +94,18 @@ def _owned(session: SessionDep, issuer: Issuer, slug: str) -> stacks.StackVersio
     return stack
 
 
-@router.get(_PREFIX + "/stacks", response_model=list[StackPublic])
+@router.get(_PREFIX + "/stacks", response_model=list[StackPublic], responses=ADMIN)
 def list_stacks(issuer: ReadIssuer, session: SessionDep) -> list[StackPublic]:
     """Current versions of the issuer's stacks, with their rules."""
     return [stacks.stack_public(session, s) for s in stacks.list_stacks(session, issuer=issuer)]
 
 
-@router.post(_PREFIX + "/stacks", response_model=StackPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    _PREFIX + "/stacks",
+    response_model=StackPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=merged(ADMIN, JSON_BODY, CONFLICT),
+)
 def create_stack(
     data: StackCreate, issuer: CatalogIssuer, session: SessionDep, runtime: RuntimeDep
 ) -> StackPublic:
@@ -93,7 +114,7 @@ def create_stack(
     return stacks.stack_public(session, stack)
 
 
-@router.get(_PREFIX + "/stacks/{slug}", response_model=StackPublic)
+@router.get(_PREFIX + "/stacks/{slug}", response_model=StackPublic, responses=ADMIN)
 def get_stack(
     slug: str,
     issuer: ReadIssuer,
@@ -107,7 +128,10 @@ def get_stack(
 
 
 @router.put(
-    _PREFIX + "/stacks/{slug}", response_model=StackPublic, status_code=status.HTTP_201_CREATED
+    _PREFIX + "/stacks/{slug}",
+    response_model=StackPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=merged(ADMIN, JSON_BODY, CONFLICT),
 )
 def edit_stack(
     slug: str,
@@ -124,7 +148,7 @@ def edit_stack(
     return stacks.stack_public(session, stack)
 
 
-@router.get(_PREFIX + "/stacks/{slug}/progress")
+@router.get(_PREFIX + "/stacks/{slug}/progress", responses=ADMIN)
 def stack_progress(
     slug: str,
     issuer: IssueIssuer,
@@ -142,7 +166,7 @@ class CheckRequest(InputModel):
     recipient_email: Email
 
 
-@router.post(_PREFIX + "/stacks/check")
+@router.post(_PREFIX + "/stacks/check", responses=merged(ADMIN, JSON_BODY))
 def check_stacks(
     body: CheckRequest, issuer: IssueIssuer, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -157,7 +181,14 @@ def check_stacks(
     _PREFIX + "/submissions",
     response_model=SubmissionResult,
     status_code=status.HTTP_201_CREATED,
-    responses={422: {"description": "no credential counts (the reports say why)"}},
+    responses={
+        **merged(ADMIN, JSON_BODY),
+        422: validation_error(
+            "No credential counts (`rejected`: the reports say why), or the body is not valid",
+            SubmissionResult,
+        ),
+        502: error_response("The badge link could not be retrieved"),
+    },
 )
 def submit(
     body: SubmissionCreate,
@@ -209,7 +240,7 @@ def submit(
     return JSONResponse(json.loads(result.model_dump_json()), status_code=code)
 
 
-@router.get(_PREFIX + "/submissions", response_model=list[SubmissionPublic])
+@router.get(_PREFIX + "/submissions", response_model=list[SubmissionPublic], responses=ADMIN)
 def list_submissions(
     issuer: IssueIssuer,
     session: SessionDep,

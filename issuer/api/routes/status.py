@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep, require_scope
 from issuer.api.paging import ListLimit, ListOffset
+from issuer.api.responses import ADMIN, JSON_BODY, NOT_FOUND, OBJECT, merged, served
 from issuer.models import (
     Issuer,
     Scope,
@@ -42,6 +43,7 @@ from issuer.models import (
 from issuer.services import status as status_service
 from issuer.services.errors import NotFound
 from issuer.services.issuers import get_issuer
+from verifier.http import error_response
 
 __all__ = ["router"]
 
@@ -64,7 +66,17 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
-@router.get("/status/{list_id}", tags=["public"])
+@router.get(
+    "/status/{list_id}",
+    tags=["public"],
+    response_class=Response,
+    responses=served(
+        "The signed BitstringStatusListCredential",
+        {LIST_MEDIA_TYPE: OBJECT},
+        {304: {"description": "Not modified since the ETag given in If-None-Match"}},
+        NOT_FOUND,
+    ),
+)
 def status_list(
     list_id: str, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -79,7 +91,12 @@ def status_list(
     return Response(published.body, media_type=LIST_MEDIA_TYPE, headers=headers)
 
 
-@router.get("/issuers/{slug}/revocations.json", tags=["public"])
+@router.get(
+    "/issuers/{slug}/revocations.json",
+    tags=["public"],
+    response_class=Response,
+    responses=served("The 1EdTechRevocationList", {"application/json": OBJECT}, NOT_FOUND),
+)
 def public_revocation_list(slug: str, session: SessionDep, runtime: RuntimeDep) -> Response:
     """The 1EdTech revocation list, when the operator chose to publish it (no reasons)."""
     if not runtime.settings.status_publish_revocation_list:
@@ -126,10 +143,14 @@ def _change(
 
 
 _ADMIN = "/api/issuers/{issuer_slug}"
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"description": "no such credential of this issuer"},
-    409: {"description": "the credential is revoked, which is permanent"},
-}
+_RESPONSES = merged(
+    ADMIN,
+    JSON_BODY,
+    {
+        404: error_response("No such issuer, or no such credential of this issuer"),
+        409: error_response("The credential is revoked, which is permanent"),
+    },
+)
 
 
 @router.post(
@@ -214,7 +235,12 @@ def bulk_change(
     return [_public(c) for c in changes]
 
 
-@router.get(_ADMIN + "/status/events", response_model=list[StatusEventPublic], tags=["status"])
+@router.get(
+    _ADMIN + "/status/events",
+    response_model=list[StatusEventPublic],
+    tags=["status"],
+    responses=ADMIN,
+)
 def status_events(
     issuer: RevokeIssuer,
     session: SessionDep,
@@ -231,14 +257,24 @@ def status_events(
     return [status_service.event_view(runtime, r) for r in rows]
 
 
-@router.get(_ADMIN + "/status/revocations", tags=["status"])
+@router.get(
+    _ADMIN + "/status/revocations",
+    tags=["status"],
+    response_class=Response,
+    responses=served("The 1EdTechRevocationList", {"application/json": OBJECT}, ADMIN),
+)
 def revocation_export(issuer: RevokeIssuer, session: SessionDep, runtime: RuntimeDep) -> Response:
     """The issuer's revocations as a 1EdTechRevocationList document, reasons included."""
     document = status_service.export_revocation_list(session, runtime, issuer)
     return Response(_dumps(document), media_type="application/json")
 
 
-@router.get(_ADMIN + "/status/lists", response_model=list[StatusListPublic], tags=["status"])
+@router.get(
+    _ADMIN + "/status/lists",
+    response_model=list[StatusListPublic],
+    tags=["status"],
+    responses=ADMIN,
+)
 def status_lists(
     issuer: RevokeIssuer, session: SessionDep, runtime: RuntimeDep
 ) -> list[StatusListPublic]:

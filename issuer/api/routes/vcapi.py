@@ -34,6 +34,15 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from issuer.api.deps import ApiKeyDep, RuntimeDep, SessionDep
+from issuer.api.responses import (
+    FORBIDDEN,
+    NOT_FOUND,
+    OBJECT,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    merged,
+    served,
+)
 from issuer.models import (
     ApiKey,
     ErrorResponse,
@@ -50,7 +59,7 @@ from issuer.services import vcapi
 from issuer.services.apikeys import has_scope
 from schemas.json_values import parse_json
 from verifier import vcapi as vcapi_verify
-from verifier.http import VerifierDep
+from verifier.http import BUSY, ErrorModel, VerifierDep, error_response
 from verifier.inputs import MAX_INPUT_BYTES
 from verifier.negotiation import best_match
 
@@ -106,12 +115,17 @@ def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse, "description": "Malformed body (names the field)"},
-    401: {"description": "No usable bearer token"},
-    403: {"description": "The token lacks the scope, or is for another issuer"},
-    422: {"model": ErrorResponse, "description": "Undefined term, unknown context, issuer"},
-}
+_AUTH_ERRORS = merged(
+    UNAUTHORIZED,
+    FORBIDDEN,
+    TOO_LARGE,
+    {
+        400: {"model": ErrorResponse, "description": "Malformed body (names the field)"},
+        422: {"model": ErrorResponse, "description": "Undefined term, unknown context, issuer"},
+    },
+)
+#: The tenant paths: an unknown tenant is 404 ``{"detail"}``, as any unknown object here.
+_NO_TENANT = error_response("No such tenant")
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -231,7 +245,10 @@ def _issue_response(outcome: vcapi.IssueOutcome, wrapped: bool) -> JSONResponse:
     summary="Issue a credential (W3C VC-API)",
     status_code=status.HTTP_201_CREATED,
     response_model=IssueResponse,
-    responses={**_AUTH_ERRORS, 409: {"model": ErrorResponse}},
+    responses={
+        **_AUTH_ERRORS,
+        409: {"model": ErrorResponse, "description": "The id was issued by another issuer"},
+    },
     openapi_extra=_body_doc(IssueRequest),
 )
 def issue(key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep, body: JsonBody) -> Response:
@@ -255,9 +272,12 @@ def issue(key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep, body: JsonBo
     response_model=IssueResponse,
     responses={
         **_AUTH_ERRORS,
-        200: {"description": "A bare credential was posted (DCC's shape): the signed credential"},
-        404: {"description": "No such tenant"},
-        409: {"model": ErrorResponse},
+        200: {
+            "description": "A bare credential was posted (DCC's shape): the signed credential",
+            "content": {"application/json": {"schema": OBJECT}},
+        },
+        404: _NO_TENANT,
+        409: {"model": ErrorResponse, "description": "The id was issued by another issuer"},
     },
     openapi_extra=_body_doc(IssueRequest),
 )
@@ -266,7 +286,7 @@ def issue_as_tenant(
     session: SessionDep,
     runtime: RuntimeDep,
     body: JsonBody,
-    tenant: Annotated[str, Path(max_length=64, description="The issuer's slug")],
+    tenant: Annotated[str, Path(description="The issuer's slug")],
 ) -> Response:
     """The issuer-coordinator's `POST /instance/:tenant/credentials/issue`: the tenant (an
     issuer's slug) signs, and the credential's issuer id is set to the tenant's DID, as DCC's
@@ -320,7 +340,10 @@ def _status(
 
 _STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {
     **_AUTH_ERRORS,
-    404: {"model": ErrorResponse, "description": "No such credential (for this token)"},
+    404: {
+        "model": ErrorResponse | ErrorModel,
+        "description": "No such credential (for this token), or no such tenant",
+    },
     409: {"model": ErrorResponse, "description": "Revoked (permanent), or issued without status"},
 }
 
@@ -356,7 +379,7 @@ def update_status_as_tenant(
     session: SessionDep,
     runtime: RuntimeDep,
     body: JsonBody,
-    tenant: Annotated[str, Path(max_length=64, description="The issuer's slug")],
+    tenant: Annotated[str, Path(description="The issuer's slug")],
 ) -> Response:
     """As `POST /credentials/status`, for the tenant's credentials only."""
     _require(key, Scope.revoke)
@@ -389,7 +412,11 @@ def _invalid(error: vcapi_verify.InvalidVerifyRequest) -> JSONResponse:
     operation_id="verify_credential_credentials_verify_post",
     summary="Verify a credential (W3C VC-API)",
     response_model=VerifyResponse,
-    responses={400: {"model": VerifyResponse, "description": "Not verified, or bad input"}},
+    responses={
+        400: {"model": VerifyResponse, "description": "Not verified, or bad input"},
+        **TOO_LARGE,
+        **BUSY,
+    },
     openapi_extra=_body_doc(VerifyCredentialRequest),
 )
 async def post_credentials_verify(
@@ -419,7 +446,11 @@ async def post_credentials_verify(
     operation_id="verify_presentation_presentations_verify_post",
     summary="Verify a presentation and its credentials (W3C VC-API)",
     response_model=PresentationVerifyResponse,
-    responses={400: {"model": VerifyResponse, "description": "Not verified, or bad input"}},
+    responses={
+        400: {"model": VerifyResponse, "description": "Not verified, or bad input"},
+        **TOO_LARGE,
+        **BUSY,
+    },
     openapi_extra=_body_doc(VerifyPresentationRequest),
 )
 async def post_presentations_verify(
@@ -448,6 +479,12 @@ async def post_presentations_verify(
 @router.get(
     vcapi.CREDENTIAL_PATH + "{name}",
     summary="A credential issued through the VC-API with an id under this service's URL",
+    response_class=Response,
+    responses=served(
+        "The credential as signed",
+        {"application/json": OBJECT, "application/vc+ld+json": OBJECT},
+        NOT_FOUND,
+    ),
 )
 def issued_credential(
     name: Annotated[str, Path(max_length=128)],

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from issuer.models import StatusAction, StatusPurpose
+from issuer.models import StatusAction, StatusPurpose, has_control_characters
 from issuer.services.signing import DEFAULT_SUITE
 from issuer.services.vcapi.errors import MalformedRequest, Unprocessable
 from issuer.urls import Urls
@@ -371,16 +371,20 @@ def parse_status_request(body: Any) -> StatusUpdate:
             "credentialStatus.type",
         )
     wanted = item.get("status")
-    if wanted not in STATUS_ACTIONS:
+    if not isinstance(wanted, str) or wanted not in STATUS_ACTIONS:  # a dict is unhashable
         raise MalformedRequest(
             "invalid_request",
             f"Unsupported credential status: {wanted!r}; use revoked, suspended or unsuspended",
             "credentialStatus.status",
         )
     reason = body.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 1000):
+    if reason is not None and (
+        not isinstance(reason, str) or len(reason) > 1000 or has_control_characters(reason)
+    ):
         raise MalformedRequest(
-            "invalid_request", "reason must be a string of at most 1000 characters", "reason"
+            "invalid_request",
+            "reason must be a string of at most 1000 characters, without control characters",
+            "reason",
         )
     return StatusUpdate(
         credential_id=credential_id.strip(),
