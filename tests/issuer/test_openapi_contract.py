@@ -141,12 +141,15 @@ def test_every_date_time_carries_its_zone(
 def test_an_award_without_an_idempotency_key_is_what_the_document_says(
     client: TestClient, auth, issuer, doc: dict[str, Any]
 ) -> None:
-    """The list leaves ``idempotency_key`` out when there is none; it was required."""
+    """An award made without a key carries the one derived from its content (``auto:…``), in
+    the list and in the 201, and both are what the document says (the key was once required
+    by the document and missing from responses)."""
     created = client.post(f"{API}/awards", json=GOOD_AWARD, headers=auth)
     assert created.status_code == 201, created.text
     listed = client.get(f"{API}/awards", headers=auth).json()
     assert [a["id"] for a in listed] == [created.json()["id"]]
-    assert "idempotency_key" not in listed[0]
+    assert listed[0]["idempotency_key"] == created.json()["idempotency_key"]
+    assert listed[0]["idempotency_key"].startswith("auto:")
     assert conforms(doc, "get", "/api/issuers/{issuer_slug}/awards", 200, listed) == []
     assert conforms(doc, "post", "/api/issuers/{issuer_slug}/awards", 201, created.json()) == []
 
