@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.stamp-install
 
-.PHONY: run test lint bench soak contract clean
+.PHONY: run test lint bench fuzz soak contract clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,7 +40,6 @@ bench: $(STAMP)
 
 # Coverage-guided fuzzing of every parser (bench/fuzz/fuzz.py: atheris, one core, each input
 # bounded in time and memory), FUZZ_SECONDS per target; findings land in var/fuzz/.
-.PHONY: fuzz soak
 FUZZ_SECONDS ?= 120
 fuzz: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,soak]'
