@@ -63,6 +63,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import String, cast, event, func, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
@@ -364,33 +365,20 @@ class PublishedList:
     valid_until: datetime
 
 
+#: The columns :func:`_is_current` reads (all :func:`current_etag` loads of a list's row).
+_CURRENCY_COLUMNS = ("etag", "version", "signed_version", "valid_until")
+
+
 def _is_current(row: StatusList, now: datetime, policy: StatusPolicy) -> bool:
-    return _signed_and_current(
-        row.signed_credential is not None,
-        row.version,
-        row.signed_version,
-        row.valid_until,
-        now,
-        policy,
-    )
-
-
-def _signed_and_current(
-    signed: bool,
-    version: int,
-    signed_version: int,
-    valid_until: datetime | None,
-    now: datetime,
-    policy: StatusPolicy,
-) -> bool:
-    """Whether a list's signed credential can be served as it is: it says every change made,
-    and more than the refresh margin of its validity is left."""
-    until = as_utc(valid_until)
+    """Whether a list's signed credential can be served as it is: it says every change made
+    (``etag`` is set with the signed credential), and more than the refresh margin of its
+    validity is left."""
+    valid_until = as_utc(row.valid_until)
     return (
-        signed
-        and signed_version == version
-        and until is not None
-        and until - now > policy.refresh_margin
+        row.etag is not None
+        and row.signed_version == row.version
+        and valid_until is not None
+        and valid_until - now > policy.refresh_margin
     )
 
 
@@ -495,21 +483,14 @@ def current_etag(session: Session, runtime: Runtime, public_id: str) -> str | No
     None if it would re-sign first (a change since, or it runs out soon) or there is no such
     list. The service's own verifier checks its cached copy of a list with it
     (:mod:`issuer.own_lists`)."""
-    found = session.exec(
-        select(
-            StatusList.etag,
-            StatusList.version,
-            StatusList.signed_version,
-            StatusList.valid_until,
-        ).where(StatusList.public_id == public_id)
+    row = session.exec(
+        select(StatusList)
+        .where(StatusList.public_id == public_id)
+        .options(load_only(*(getattr(StatusList, name) for name in _CURRENCY_COLUMNS)))
     ).first()
-    if found is None:
+    if row is None or not _is_current(row, runtime.clock(), _policy(runtime)):
         return None
-    etag, version, signed_version, valid_until = found
-    current = _signed_and_current(
-        etag is not None, version, signed_version, valid_until, runtime.clock(), _policy(runtime)
-    )
-    return etag if current else None
+    return row.etag
 
 
 def refresh_lists(session: Session, runtime: Runtime, *, force: bool = False) -> list[str]:

@@ -11,10 +11,11 @@ drop the client's keep-alive connection — and the service must come back by it
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -81,13 +82,17 @@ def service(fresh_postgres: str, tmp_path: Any) -> Iterator[Service]:
         engine.dispose()
 
 
-def _outage(admin: psycopg.Connection, database: str) -> None:
-    admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+def _end_connections(admin: psycopg.Connection, database: str) -> None:
     admin.execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE datname = %s AND pid <> pg_backend_pid()",
         (database,),
     )
+
+
+def _outage(admin: psycopg.Connection, database: str) -> None:
+    admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+    _end_connections(admin, database)
 
 
 def _back(admin: psycopg.Connection, database: str) -> None:
@@ -141,6 +146,21 @@ def _requests(service: Service) -> list[tuple[str, str, Any, dict[str, str]]]:
     ]
 
 
+def _round_robin(service: Service) -> Callable[[], tuple[str, int, dict[str, str], bytes]]:
+    """A load worker's next request: each thread on a kept-alive connection of its own, going
+    round :func:`_requests`; what was asked (``"GET /path"``) and the answer."""
+    requests = _requests(service)
+    local = threading.local()
+
+    def request() -> tuple[str, int, dict[str, str], bytes]:
+        if not hasattr(local, "client"):
+            local.client, local.turns = KeptAlive(service.base), itertools.cycle(requests)
+        method, path, body, headers = next(local.turns)
+        return (f"{method} {path}", *local.client.request(method, path, body=body, headers=headers))
+
+    return request
+
+
 def _assert_unavailable(status: int, headers: dict[str, str], body: bytes, what: str) -> None:
     assert status == 503, (what, status, body[:300])
     assert headers["content-type"].startswith("application/json"), (what, headers)
@@ -163,16 +183,11 @@ def test_an_outage_is_503_json_on_a_kept_connection_and_recovers_by_itself(
         assert client.request("GET", "/healthz")[0] == 200  # alive: a restart would not help
 
         # Under load, from clients of their own: every answer a 503, every connection kept.
-        local = threading.local()
+        next_request = _round_robin(service)
 
         def hammer() -> str:
-            if not hasattr(local, "client"):
-                local.client = KeptAlive(service.base)
-                local.turn = 0
-            method, path, body, headers = _requests(service)[local.turn % 6]
-            local.turn += 1
-            status, got, data = local.client.request(method, path, body=body, headers=headers)
-            _assert_unavailable(status, got, data, f"{method} {path}")
+            what, status, got, data = next_request()
+            _assert_unavailable(status, got, data, what)
             return str(status)
 
         tally = Tally()
@@ -201,24 +216,15 @@ def test_connections_ended_under_load_never_drop_a_client(
 
     def kill() -> None:
         while not stop.is_set():
-            pg_admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (service.database,),
-            )
+            _end_connections(pg_admin, service.database)
             time.sleep(0.01)
 
-    local = threading.local()
+    next_request = _round_robin(service)
 
     def request() -> str:
-        if not hasattr(local, "client"):
-            local.client = KeptAlive(service.base)
-            local.turn = 0
-        method, path, body, headers = _requests(service)[local.turn % 6]
-        local.turn += 1
-        status, got, data = local.client.request(method, path, body=body, headers=headers)
+        what, status, got, data = next_request()
         if status >= 500:
-            _assert_unavailable(status, got, data, f"{method} {path}")
+            _assert_unavailable(status, got, data, what)
         return str(status)
 
     killer = threading.Thread(target=kill, daemon=True)

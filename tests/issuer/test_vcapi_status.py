@@ -18,7 +18,7 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import Session, select
 
 from issuer.db import alembic_config, make_engine, migrate
-from issuer.models import Issuer, Scope, VcApiStatusEvent
+from issuer.models import MAX_REASON, Issuer, Scope, VcApiStatusEvent
 from issuer.runtime import Runtime
 from issuer.services.apikeys import create_api_key
 from issuer.settings import Settings
@@ -155,6 +155,10 @@ def test_an_award_can_be_revoked_by_its_id_too(client: TestClient, auth, issuer)
                      "credentialStatus.status", id="unknown status"),
         pytest.param({"credentialId": "urn:x:1", "credentialStatus": [{"status": "revoked"}],
                       "reason": 4}, "reason", id="reason number"),
+        pytest.param({"credentialId": "urn:x:1", "credentialStatus": [{"status": "revoked"}],
+                      "reason": "x" * (MAX_REASON + 1)}, "reason", id="reason too long"),
+        pytest.param({"credentialId": "urn:x:1", "credentialStatus": [{"status": "revoked"}],
+                      "reason": "a\x00b"}, "reason", id="reason control character"),
     ],
 )  # fmt: skip
 def test_a_malformed_status_request_is_400(client: TestClient, auth, issuer, body, field) -> None:
