@@ -20,14 +20,14 @@ the verifier's own ``max_body_bytes`` for the verify endpoints and two baked-ima
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
 
 import anyio
 from fastapi import HTTPException
+from fastapi.exception_handlers import http_exception_handler
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from issuer.api.deps import api_key_of_header
@@ -75,16 +75,6 @@ class _TooLarge(Exception):
     pass
 
 
-def _json(status: int, detail: str, headers: Mapping[str, str] | None = None) -> list[Message]:
-    body = json.dumps({"detail": detail}).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    return [
-        {"type": "http.response.start", "status": status, "headers": raw},
-        {"type": "http.response.body", "body": body},
-    ]
-
-
 class BodyLimitMiddleware:
     """See the module docstring. ``verify_limit``: the verifier's ``max_body_bytes``."""
 
@@ -99,9 +89,10 @@ class BodyLimitMiddleware:
         path: str = scope["path"]
         limit = body_limit_for(path, self.verify_limit)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        too_large = HTTPException(413, f"the request body is larger than {limit} bytes")
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await _reply(send, 413, f"the request body is larger than {limit} bytes")
+            await _reply(scope, receive, send, too_large)
             return
         if (
             scope["method"] in _WRITES
@@ -110,12 +101,11 @@ class BodyLimitMiddleware:
         ):
             refusal = await _refuse_key(scope, headers.get("authorization"))
             if refusal is not None:
-                await _reply(send, refusal.status_code, str(refusal.detail), refusal.headers)
+                await _reply(scope, receive, send, refusal)
                 return
 
         received = 0
         started = tripped = False
-        too_large = f"the request body is larger than {limit} bytes"
 
         async def counting_receive() -> Message:
             nonlocal received, tripped
@@ -124,7 +114,7 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > limit:
                     tripped = True
-                    raise _TooLarge(too_large)
+                    raise _TooLarge(too_large.detail)
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -134,7 +124,7 @@ class BodyLimitMiddleware:
             if tripped:
                 if not started:
                     started = True
-                    await _reply(send, 413, too_large)
+                    await _reply(scope, receive, send, too_large)
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -145,7 +135,7 @@ class BodyLimitMiddleware:
             if not tripped:
                 raise
         if tripped and not started:
-            await _reply(send, 413, too_large)
+            await _reply(scope, receive, send, too_large)
 
 
 async def _refuse_key(scope: Scope, header: str | None) -> HTTPException | None:
@@ -168,8 +158,8 @@ async def _refuse_key(scope: Scope, header: str | None) -> HTTPException | None:
     return await anyio.to_thread.run_sync(check)
 
 
-async def _reply(
-    send: Send, status: int, detail: str, headers: Mapping[str, str] | None = None
-) -> None:
-    for message in _json(status, detail, headers):
-        await send(message)
+async def _reply(scope: Scope, receive: Receive, send: Send, refusal: HTTPException) -> None:
+    """Answer ``refusal`` as the app answers a raised ``HTTPException`` (FastAPI's handler:
+    ``{"detail": ...}`` with its headers), though no route ran."""
+    response = await http_exception_handler(Request(scope), refusal)
+    await response(scope, receive, send)
