@@ -123,8 +123,18 @@ _AUTH_ERRORS = merged(
         422: {"model": ErrorResponse, "description": "Undefined term, unknown context, issuer"},
     },
 )
+_ISSUE_RESPONSES = merged(
+    _AUTH_ERRORS,
+    {409: {"model": ErrorResponse, "description": "The id was issued by another issuer"}},
+)
 #: The tenant paths: an unknown tenant is 404 ``{"detail"}``, as any unknown object here.
 _NO_TENANT = error_response("No such tenant")
+#: Both verify endpoints: the verdict's own 400, a body over the verifier's limit, no slot.
+_VERIFY_RESPONSES = merged(
+    {400: {"model": VerifyResponse, "description": "Not verified, or bad input"}},
+    TOO_LARGE,
+    BUSY,
+)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -249,10 +259,7 @@ def _issue_response(outcome: vcapi.IssueOutcome, wrapped: bool) -> JSONResponse:
     summary="Issue a credential (W3C VC-API)",
     status_code=status.HTTP_201_CREATED,
     response_model=IssueResponse,
-    responses={
-        **_AUTH_ERRORS,
-        409: {"model": ErrorResponse, "description": "The id was issued by another issuer"},
-    },
+    responses=_ISSUE_RESPONSES,
     openapi_extra=_body_doc(IssueRequest),
 )
 def issue(key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep, body: JsonBody) -> Response:
@@ -275,13 +282,12 @@ def issue(key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep, body: JsonBo
     status_code=status.HTTP_201_CREATED,
     response_model=IssueResponse,
     responses={
-        **_AUTH_ERRORS,
+        **_ISSUE_RESPONSES,
         200: {
             "description": "A bare credential was posted (DCC's shape): the signed credential",
             "content": {"application/json": {"schema": OBJECT}},
         },
         404: _NO_TENANT,
-        409: {"model": ErrorResponse, "description": "The id was issued by another issuer"},
     },
     openapi_extra=_body_doc(IssueRequest),
 )
@@ -416,11 +422,7 @@ def _invalid(error: vcapi_verify.InvalidVerifyRequest) -> JSONResponse:
     operation_id="verify_credential_credentials_verify_post",
     summary="Verify a credential (W3C VC-API)",
     response_model=VerifyResponse,
-    responses={
-        400: {"model": VerifyResponse, "description": "Not verified, or bad input"},
-        **TOO_LARGE,
-        **BUSY,
-    },
+    responses=_VERIFY_RESPONSES,
     openapi_extra=_body_doc(VerifyCredentialRequest),
 )
 async def post_credentials_verify(
@@ -450,11 +452,7 @@ async def post_credentials_verify(
     operation_id="verify_presentation_presentations_verify_post",
     summary="Verify a presentation and its credentials (W3C VC-API)",
     response_model=PresentationVerifyResponse,
-    responses={
-        400: {"model": VerifyResponse, "description": "Not verified, or bad input"},
-        **TOO_LARGE,
-        **BUSY,
-    },
+    responses=_VERIFY_RESPONSES,
     openapi_extra=_body_doc(VerifyPresentationRequest),
 )
 async def post_presentations_verify(
