@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from issuer.models import StatusAction, StatusPurpose, has_control_characters
+from issuer.models import MAX_REASON, StatusAction, StatusPurpose, has_control_characters
 from issuer.services.signing import DEFAULT_SUITE
 from issuer.services.vcapi.errors import MalformedRequest, Unprocessable
 from issuer.urls import Urls
@@ -379,11 +379,12 @@ def parse_status_request(body: Any) -> StatusUpdate:
         )
     reason = body.get("reason")
     if reason is not None and (
-        not isinstance(reason, str) or len(reason) > 1000 or has_control_characters(reason)
+        not isinstance(reason, str) or len(reason) > MAX_REASON or has_control_characters(reason)
     ):
         raise MalformedRequest(
             "invalid_request",
-            "reason must be a string of at most 1000 characters, without control characters",
+            f"reason must be a string of at most {MAX_REASON} characters, without control "
+            "characters",
             "reason",
         )
     return StatusUpdate(
