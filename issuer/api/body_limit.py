@@ -10,7 +10,9 @@ every route:
   request is answered 413 as soon as it passes the limit;
 * a write to the admin API (``/api/…``, except the keyless :data:`KEYLESS_API`) must carry a
   live API key — checked from the headers (:func:`issuer.api.deps.api_key_of_header`) — before
-  a byte of its body is read; scopes are still the routes' dependencies' business.
+  a byte of its body is read; the key found is the request's (``request.state.api_key``, which
+  :func:`issuer.api.deps.get_api_key` takes rather than asking the database again); scopes are
+  still the routes' dependencies' business.
 
 Limits (documented in ``issuer/VC_API.md``): :data:`DEFAULT_BODY_LIMIT` (2 MB, the VC-API's
 promise, and every admin JSON body), :data:`BATCH_BODY_LIMIT` for ``…/batches`` (JSON or CSV),
@@ -30,9 +32,10 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from issuer.api.deps import api_key_of_header
+from issuer.api.deps import API_KEY_STATE, api_key_of_header
 from issuer.api.errors import database_unavailable
 from issuer.db import is_unavailable
+from issuer.models import ApiKey
 from schemas.baking import MAX_INPUT_BYTES as MAX_BAKE_BYTES
 from verifier.inputs import MAX_INPUT_BYTES
 
@@ -99,10 +102,11 @@ class BodyLimitMiddleware:
             and path.startswith("/api/")
             and path.rstrip("/") not in KEYLESS_API
         ):
-            refusal = await _refuse_key(scope, headers.get("authorization"))
-            if refusal is not None:
-                await _reply(scope, receive, send, refusal)
+            checked = await _check_key(scope, headers.get("authorization"))
+            if isinstance(checked, HTTPException):
+                await _reply(scope, receive, send, checked)
                 return
+            scope.setdefault("state", {})[API_KEY_STATE] = checked
 
         received = 0
         started = tripped = False
@@ -138,22 +142,21 @@ class BodyLimitMiddleware:
             await _reply(scope, receive, send, too_large)
 
 
-async def _refuse_key(scope: Scope, header: str | None) -> HTTPException | None:
-    """The 401 for a missing or dead key (None if the key is live), asked of the database in
-    a worker thread; the 503 when the database cannot be asked."""
+async def _check_key(scope: Scope, header: str | None) -> ApiKey | HTTPException:
+    """The live key the header names, or the 401 for a missing or dead one, asked of the
+    database in a worker thread; the 503 when the database cannot be asked."""
     engine = scope["app"].state.engine
 
-    def check() -> HTTPException | None:
+    def check() -> ApiKey | HTTPException:
         try:
             with Session(engine) as session:
-                api_key_of_header(session, header)
+                return api_key_of_header(session, header)
         except HTTPException as error:
             return error
         except SQLAlchemyError as error:
             if not is_unavailable(error):
                 raise
             return database_unavailable(error, f"{scope['method']} {scope['path']}")
-        return None
 
     return await anyio.to_thread.run_sync(check)
 
