@@ -8,7 +8,7 @@ The same run as ``tests/issuer/test_openapi_contract.py`` (:mod:`tests.issuer.co
 a seeded database, an admin key, the checks in ``CHECKS``), with every phase and many more
 examples: the coverage phase alone sends tens of thousands of requests (every boundary value
 and every way to break each parameter). For each backend it prepares a fresh database (for
-PostgreSQL one of its own on 127.0.0.1:5432, dropped afterwards).
+PostgreSQL one of its own, made and dropped as the tests' are: ``tests/issuer/conftest.py``).
 
 Prints one JSON object per backend: requests the app received, its 5xx answers, the responses
 the document does not allow (status, media type, body, headers), every failed check by
@@ -19,15 +19,12 @@ fewer than ``--min-requests`` requests were sent.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
-import secrets
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -39,29 +36,11 @@ from schemathesis.engine import events  # noqa: E402
 from issuer.db import make_engine  # noqa: E402
 from issuer.runtime import start  # noqa: E402
 from issuer.settings import Settings  # noqa: E402
+from tests.issuer.conftest import _pg_database  # noqa: E402
 from tests.issuer.contract_support import run_contract, seeded_service  # noqa: E402
-from tests.issuer.support import BASE_URL  # noqa: E402
+from tests.issuer.support import BASE_URL, TEST_KEK  # noqa: E402
 
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
-
-
-@contextmanager
-def database(backend: str, directory: Path) -> Iterator[str | None]:
-    """A database URL for a fresh database (None: SQLite in ``directory``)."""
-    if backend == "sqlite":
-        yield None
-        return
-    import psycopg
-
-    name = f"microcred_contract_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _progress(event: Any) -> None:
@@ -74,13 +53,13 @@ def _progress(event: Any) -> None:
 def soak(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory(prefix="microcred-soak-") as tmp,
-        database(backend, Path(tmp)) as url,
+        nullcontext(None) if backend == "sqlite" else _pg_database() as url,
     ):
         settings = Settings(
             data_dir=Path(tmp) / "data",
             database_url=url,
             base_url=BASE_URL,
-            key_encryption_key=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            key_encryption_key=TEST_KEK,
         )
         engine = make_engine(settings)
         try:

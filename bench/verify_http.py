@@ -270,6 +270,27 @@ def _child(*args: str) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _http_figures(
+    url: str, credential_file: Path, seconds: float, concurrency: int, **extra: Any
+) -> None:
+    """Load ``POST url`` with the credential from a child process; print the three ``http_*``
+    figures (with ``concurrency`` and ``extra``)."""
+    load = _child("--role", "load", "--url", url, "--file", str(credential_file),
+                  "--concurrency", str(concurrency), "--seconds", str(seconds))  # fmt: skip
+    common = {**extra, "concurrency": concurrency}
+    _emit("http_p50_ms", load["p50_ms"], "ms", **common)
+    _emit("http_p99_ms", load["p99_ms"], "ms", **common)
+    _emit(
+        "http_requests_per_s",
+        load["per_s"],
+        "1/s",
+        **common,
+        count=load["count"],
+        errors=load["errors"],
+        verdicts=load["verdicts"],
+    )
+
+
 def issuer_target(seconds: float, concurrency: int) -> None:
     """``POST /verify`` on the issuing service, of a credential it issued (see the docstring)."""
     sys.path.insert(0, str(ROOT / "bench"))
@@ -297,23 +318,10 @@ def issuer_target(seconds: float, concurrency: int) -> None:
             awarded.raise_for_status()
             credential_file = root / "credential.json"
             credential_file.write_text(json.dumps(awarded.json()["credential"]))
-            load = _child("--role", "load", "--url", f"{server.base}/verify",
-                          "--file", str(credential_file), "--concurrency", str(concurrency),
-                          "--seconds", str(seconds))  # fmt: skip
+            url = f"{server.base}/verify"
+            _http_figures(url, credential_file, seconds, concurrency, target="issuer", workers=1)
         finally:
             server.stop()
-    common = {"target": "issuer", "concurrency": concurrency, "workers": 1}
-    _emit("http_p50_ms", load["p50_ms"], "ms", **common)
-    _emit("http_p99_ms", load["p99_ms"], "ms", **common)
-    _emit(
-        "http_requests_per_s",
-        load["per_s"],
-        "1/s",
-        **common,
-        count=load["count"],
-        errors=load["errors"],
-        verdicts=load["verdicts"],
-    )
 
 
 def main() -> None:
@@ -380,20 +388,9 @@ def main() -> None:
                 server = ["taskset", "-c", str(cpu), *server]
             processes.append(subprocess.Popen(server, cwd=ROOT, env=env))
             _wait_for(f"http://127.0.0.1:{app_port}/openapi.json")
-            load = _child("--role", "load", "--url", f"http://127.0.0.1:{app_port}/verify",
-                          "--file", str(credential_file), "--concurrency", str(args.concurrency),
-                          "--seconds", str(args.seconds))  # fmt: skip
-            common = {"concurrency": args.concurrency, "workers": args.workers}
-            _emit("http_p50_ms", load["p50_ms"], "ms", **common)
-            _emit("http_p99_ms", load["p99_ms"], "ms", **common)
-            _emit(
-                "http_requests_per_s",
-                load["per_s"],
-                "1/s",
-                **common,
-                count=load["count"],
-                errors=load["errors"],
-                verdicts=load["verdicts"],
+            url = f"http://127.0.0.1:{app_port}/verify"
+            _http_figures(
+                url, credential_file, args.seconds, args.concurrency, workers=args.workers
             )
         finally:
             for process in processes:

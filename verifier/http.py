@@ -80,6 +80,7 @@ __all__ = [
     "error_response",
     "get_verifier",
     "install_busy_handler",
+    "read_body",
     "router",
 ]
 
@@ -257,8 +258,9 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it is known to exceed ``limit``."""
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed ``limit`` (the
+    verify endpoints: ``/verify`` and the VC-API's, with the verifier's ``max_body_bytes``)."""
     declared = request.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"the request body is larger than {limit} bytes")
@@ -406,7 +408,7 @@ async def post_verify(
 ) -> Response:
     """Verify what the body holds; the verdict is in the report, the status is 200."""
     try:
-        body = await _read_body(request, verifier.limits.max_body_bytes)
+        body = await read_body(request, verifier.limits.max_body_bytes)
     except HTTPException as error:
         return _error(request, error.status_code, str(error.detail))
     media_type = _media_type(request)
@@ -498,7 +500,7 @@ async def post_verify_stack(request: Request, verifier: VerifierDep) -> Response
     """One report: the stack credential's checks and a ``stack`` check listing each
     requirement (see :mod:`verifier.stack_http` for the body)."""
     try:
-        body = await _read_body(request, verifier.limits.max_body_bytes)
+        body = await read_body(request, verifier.limits.max_body_bytes)
     except HTTPException as error:
         return _error(request, error.status_code, str(error.detail))
     media_type = _media_type(request)

@@ -10,7 +10,9 @@ every route:
   request is answered 413 as soon as it passes the limit;
 * a write to the admin API (``/api/…``, except the keyless :data:`KEYLESS_API`) must carry a
   live API key — checked from the headers (:func:`issuer.api.deps.api_key_of_header`) — before
-  a byte of its body is read; scopes are still the routes' dependencies' business.
+  a byte of its body is read; the key found is the request's (``request.state.api_key``, which
+  :func:`issuer.api.deps.get_api_key` takes rather than asking the database again); scopes are
+  still the routes' dependencies' business.
 
 Limits (documented in ``issuer/VC_API.md``): :data:`DEFAULT_BODY_LIMIT` (2 MB, the VC-API's
 promise, and every admin JSON body), :data:`BATCH_BODY_LIMIT` for ``…/batches`` (JSON or CSV),
@@ -20,19 +22,20 @@ the verifier's own ``max_body_bytes`` for the verify endpoints and two baked-ima
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
 
 import anyio
 from fastapi import HTTPException
+from fastapi.exception_handlers import http_exception_handler
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from issuer.api.deps import api_key_of_header
+from issuer.api.deps import API_KEY_STATE, api_key_of_header
 from issuer.api.errors import database_unavailable
 from issuer.db import is_unavailable
+from issuer.models import ApiKey
 from schemas.baking import MAX_INPUT_BYTES as MAX_BAKE_BYTES
 from verifier.inputs import MAX_INPUT_BYTES
 
@@ -75,16 +78,6 @@ class _TooLarge(Exception):
     pass
 
 
-def _json(status: int, detail: str, headers: Mapping[str, str] | None = None) -> list[Message]:
-    body = json.dumps({"detail": detail}).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    return [
-        {"type": "http.response.start", "status": status, "headers": raw},
-        {"type": "http.response.body", "body": body},
-    ]
-
-
 class BodyLimitMiddleware:
     """See the module docstring. ``verify_limit``: the verifier's ``max_body_bytes``."""
 
@@ -99,23 +92,24 @@ class BodyLimitMiddleware:
         path: str = scope["path"]
         limit = body_limit_for(path, self.verify_limit)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        too_large = HTTPException(413, f"the request body is larger than {limit} bytes")
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await _reply(send, 413, f"the request body is larger than {limit} bytes")
+            await _reply(scope, receive, send, too_large)
             return
         if (
             scope["method"] in _WRITES
             and path.startswith("/api/")
             and path.rstrip("/") not in KEYLESS_API
         ):
-            refusal = await _refuse_key(scope, headers.get("authorization"))
-            if refusal is not None:
-                await _reply(send, refusal.status_code, str(refusal.detail), refusal.headers)
+            checked = await _check_key(scope, headers.get("authorization"))
+            if isinstance(checked, HTTPException):
+                await _reply(scope, receive, send, checked)
                 return
+            scope.setdefault("state", {})[API_KEY_STATE] = checked
 
         received = 0
         started = tripped = False
-        too_large = f"the request body is larger than {limit} bytes"
 
         async def counting_receive() -> Message:
             nonlocal received, tripped
@@ -124,7 +118,7 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > limit:
                     tripped = True
-                    raise _TooLarge(too_large)
+                    raise _TooLarge(too_large.detail)
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -134,7 +128,7 @@ class BodyLimitMiddleware:
             if tripped:
                 if not started:
                     started = True
-                    await _reply(send, 413, too_large)
+                    await _reply(scope, receive, send, too_large)
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -145,31 +139,30 @@ class BodyLimitMiddleware:
             if not tripped:
                 raise
         if tripped and not started:
-            await _reply(send, 413, too_large)
+            await _reply(scope, receive, send, too_large)
 
 
-async def _refuse_key(scope: Scope, header: str | None) -> HTTPException | None:
-    """The 401 for a missing or dead key (None if the key is live), asked of the database in
-    a worker thread; the 503 when the database cannot be asked."""
+async def _check_key(scope: Scope, header: str | None) -> ApiKey | HTTPException:
+    """The live key the header names, or the 401 for a missing or dead one, asked of the
+    database in a worker thread; the 503 when the database cannot be asked."""
     engine = scope["app"].state.engine
 
-    def check() -> HTTPException | None:
+    def check() -> ApiKey | HTTPException:
         try:
             with Session(engine) as session:
-                api_key_of_header(session, header)
+                return api_key_of_header(session, header)
         except HTTPException as error:
             return error
         except SQLAlchemyError as error:
             if not is_unavailable(error):
                 raise
             return database_unavailable(error, f"{scope['method']} {scope['path']}")
-        return None
 
     return await anyio.to_thread.run_sync(check)
 
 
-async def _reply(
-    send: Send, status: int, detail: str, headers: Mapping[str, str] | None = None
-) -> None:
-    for message in _json(status, detail, headers):
-        await send(message)
+async def _reply(scope: Scope, receive: Receive, send: Send, refusal: HTTPException) -> None:
+    """Answer ``refusal`` as the app answers a raised ``HTTPException`` (FastAPI's handler:
+    ``{"detail": ...}`` with its headers), though no route ran."""
+    response = await http_exception_handler(Request(scope), refusal)
+    await response(scope, receive, send)

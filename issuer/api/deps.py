@@ -21,6 +21,7 @@ from issuer.services.apikeys import authenticate, has_scope
 from issuer.settings import Settings
 
 __all__ = [
+    "API_KEY_STATE",
     "ApiKeyDep",
     "CatalogIssuer",
     "IssueIssuer",
@@ -105,8 +106,18 @@ def _unauthorized(message: str) -> HTTPException:
     )
 
 
+#: Where :mod:`issuer.api.body_limit` leaves the key it authenticated a write with
+#: (``request.state``), so that the request asks the database for it once.
+API_KEY_STATE = "api_key"
+
+
 def get_api_key(request: Request, session: SessionDep) -> ApiKey:
-    """The live API key of the ``Authorization: Bearer`` header, or 401."""
+    """The live API key of the ``Authorization: Bearer`` header, or 401: the one
+    :mod:`issuer.api.body_limit` already found for a write (its columns loaded; the key has
+    no relationships to load later), else looked up here."""
+    checked: ApiKey | None = getattr(request.state, API_KEY_STATE, None)
+    if checked is not None:
+        return checked
     return api_key_of_header(session, request.headers.get("authorization"))
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, HTTPException, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 
 from issuer.db import UNAVAILABLE_ERRORS, is_unavailable
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
@@ -82,13 +83,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return JSONResponse({"detail": detail}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
-    async def _database(request: Request, error: Exception) -> JSONResponse:
+    async def _database(request: Request, error: Exception) -> Response:
         if not is_unavailable(error):
             raise error  # a mistake in our own SQL: a bug, with its traceback
         refusal = database_unavailable(error, f"{request.method} {request.url.path}")
-        return JSONResponse(
-            {"detail": refusal.detail}, status_code=refusal.status_code, headers=refusal.headers
-        )
+        return await http_exception_handler(request, refusal)
 
     for error_type in UNAVAILABLE_ERRORS:
         app.add_exception_handler(error_type, _database)

@@ -14,7 +14,7 @@ from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
 from issuer.models.fields import NO_CONTROL_PATTERN, timestamp
-from issuer.models.status import AwardStatus, StackEffectPublic, StatusEventBase
+from issuer.models.status import MAX_REASON, AwardStatus, StackEffectPublic, StatusEventBase
 from schemas.dates import utcnow
 
 __all__ = [
@@ -125,7 +125,7 @@ class StatusRequest(BaseModel):
     )
     reason: str | None = InputField(
         default=None,
-        max_length=1000,
+        max_length=MAX_REASON,
         pattern=NO_CONTROL_PATTERN,
         description="Kept in the audit log (optional; no control characters).",
     )

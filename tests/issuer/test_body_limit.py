@@ -5,10 +5,12 @@ read whole (1.7 GB of memory) before its 401."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import anyio
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.types import Message, Receive, Scope, Send
@@ -21,6 +23,7 @@ from issuer.api.body_limit import (
     body_limit_for,
 )
 from schemas.baking import MAX_INPUT_BYTES as MAX_BAKE_BYTES
+from tests.issuer.support import GOOD_AWARD
 from verifier.inputs import MAX_INPUT_BYTES
 
 MB = 1024 * 1024
@@ -143,3 +146,23 @@ def test_a_batch_larger_than_the_default_limit_is_read(
 def test_the_keyless_bake_endpoint_needs_no_key(client: TestClient, issuer: object) -> None:
     response = client.post("/api/bake", files={"image": ("x.png", b"not an image", "image/png")})
     assert response.status_code == 422
+
+
+def test_an_authenticated_write_looks_its_key_up_once(
+    client: TestClient, auth: dict[str, str], issuer: object, engine: Engine
+) -> None:
+    """The middleware's check is the request's: the routes' key dependency takes the key it
+    found instead of asking the database again."""
+    lookups: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM api_key" in statement:
+            lookups.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.post(AWARDS, json=GOOD_AWARD, headers=auth)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 201, response.text
+    assert len(lookups) == 1, lookups

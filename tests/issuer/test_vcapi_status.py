@@ -7,7 +7,6 @@ visible to a verifier at once (the list is re-signed on its next fetch), and in 
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -223,18 +222,12 @@ def fresh_engine(database_name: str, tmp_path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    from tests.issuer.conftest import PG_ADMIN_DSN, _pg_connect
+    from tests.issuer.conftest import _pg_database
 
-    name = f"microcred_vcapi_{secrets.token_hex(4)}"
-    with _pg_connect() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = dict(p.split("=", 1) for p in PG_ADMIN_DSN.split())
-    url = f"postgresql://{dsn.get('user', 'postgres')}@{dsn.get('host')}:{dsn.get('port')}/{name}"
-    engine = make_engine(Settings(data_dir=tmp_path, database_url=url))
-    yield engine
-    engine.dispose()
-    with _pg_connect() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _pg_database() as url:
+        engine = make_engine(Settings(data_dir=tmp_path, database_url=url))
+        yield engine
+        engine.dispose()
 
 
 def _award_fks(engine: Engine) -> list[Any]:

@@ -566,3 +566,25 @@ def test_operator_contexts_reach_the_vcapi_verifier(
     assert answers["without"].status_code == 400
     assert answers["with"].status_code == 200, answers["with"].json()
     assert answers["with"].json()["verified"] is True
+
+
+def test_the_verify_endpoints_take_the_verifiers_body_limit(settings, engine, runtime) -> None:
+    """``MICROCRED_VERIFIER_MAX_BODY_BYTES`` bounds ``/credentials/verify`` and
+    ``/presentations/verify`` exactly as it bounds ``/verify`` (the VC-API's reader once kept
+    a fixed 2 MB of its own, whatever the setting)."""
+    limit = 4096
+    app = create_app(
+        settings,
+        engine=engine,
+        runtime=runtime,
+        verifier_settings=VerifierSettings(max_body_bytes=limit),
+    )
+    signed = json.dumps({"verifiableCredential": sign(credential())})
+    headers = {"content-type": "application/json"}
+    with TestClient(app, base_url=BASE_URL) as client:
+        for path in ("/verify", "/credentials/verify", "/presentations/verify"):
+            read = client.post(path, content=signed.ljust(limit).encode(), headers=headers)
+            assert read.status_code != 413, (path, read.text)
+            over = client.post(path, content=signed.ljust(limit + 1).encode(), headers=headers)
+            assert over.status_code == 413, (path, over.text)
+            assert str(limit) in over.json()["detail"]

@@ -59,8 +59,7 @@ from issuer.services import vcapi
 from issuer.services.apikeys import has_scope
 from schemas.json_values import parse_json
 from verifier import vcapi as vcapi_verify
-from verifier.http import BUSY, ErrorModel, VerifierDep, error_response
-from verifier.inputs import MAX_INPUT_BYTES
+from verifier.http import BUSY, ErrorModel, VerifierDep, error_response, read_body
 from verifier.negotiation import best_match
 
 __all__ = ["router"]
@@ -124,8 +123,18 @@ _AUTH_ERRORS = merged(
         422: {"model": ErrorResponse, "description": "Undefined term, unknown context, issuer"},
     },
 )
+_ISSUE_RESPONSES = merged(
+    _AUTH_ERRORS,
+    {409: {"model": ErrorResponse, "description": "The id was issued by another issuer"}},
+)
 #: The tenant paths: an unknown tenant is 404 ``{"detail"}``, as any unknown object here.
 _NO_TENANT = error_response("No such tenant")
+#: Both verify endpoints: the verdict's own 400, a body over the verifier's limit, no slot.
+_VERIFY_RESPONSES = merged(
+    {400: {"model": VerifyResponse, "description": "Not verified, or bad input"}},
+    TOO_LARGE,
+    BUSY,
+)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -138,17 +147,9 @@ class _NotJson:
         self.message = message
 
 
-async def read_json(request: Request) -> Any:
-    """The request's JSON body, or a :class:`_NotJson` (never an exception: authentication,
-    declared before this dependency, must decide first)."""
-    declared = request.headers.get("content-length", "").strip()
-    if declared.isdigit() and int(declared) > MAX_INPUT_BYTES:
-        raise HTTPException(413, f"the request body is larger than {MAX_INPUT_BYTES} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_INPUT_BYTES:
-            raise HTTPException(413, f"the request body is larger than {MAX_INPUT_BYTES} bytes")
+def _parsed(body: bytes) -> Any:
+    """The JSON ``body`` holds, or a :class:`_NotJson` (never an exception: authentication,
+    declared before the body dependencies, must decide first)."""
     if not body.strip():
         return _NotJson("the request body is empty: send a JSON object")
     try:
@@ -157,7 +158,20 @@ async def read_json(request: Request) -> Any:
         return _NotJson(f"the request body is not JSON: {error}")
 
 
+async def read_json(request: Request) -> Any:
+    """An issue or status request's JSON body (see :func:`_parsed`). Its size is capped ahead
+    of the route, as every admin body's (:mod:`issuer.api.body_limit`)."""
+    return _parsed(await request.body())
+
+
+async def read_verify_json(request: Request, verifier: VerifierDep) -> Any:
+    """A verify request's JSON body (see :func:`_parsed`), within the verifier's
+    ``max_body_bytes`` as ``POST /verify``'s is (413 beyond)."""
+    return _parsed(await read_body(request, verifier.limits.max_body_bytes))
+
+
 JsonBody = Annotated[Any, Depends(read_json)]
+VerifyJsonBody = Annotated[Any, Depends(read_verify_json)]
 
 
 def _error_response(error: vcapi.VcApiError) -> JSONResponse:
@@ -245,10 +259,7 @@ def _issue_response(outcome: vcapi.IssueOutcome, wrapped: bool) -> JSONResponse:
     summary="Issue a credential (W3C VC-API)",
     status_code=status.HTTP_201_CREATED,
     response_model=IssueResponse,
-    responses={
-        **_AUTH_ERRORS,
-        409: {"model": ErrorResponse, "description": "The id was issued by another issuer"},
-    },
+    responses=_ISSUE_RESPONSES,
     openapi_extra=_body_doc(IssueRequest),
 )
 def issue(key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep, body: JsonBody) -> Response:
@@ -271,13 +282,12 @@ def issue(key: ApiKeyDep, session: SessionDep, runtime: RuntimeDep, body: JsonBo
     status_code=status.HTTP_201_CREATED,
     response_model=IssueResponse,
     responses={
-        **_AUTH_ERRORS,
+        **_ISSUE_RESPONSES,
         200: {
             "description": "A bare credential was posted (DCC's shape): the signed credential",
             "content": {"application/json": {"schema": OBJECT}},
         },
         404: _NO_TENANT,
-        409: {"model": ErrorResponse, "description": "The id was issued by another issuer"},
     },
     openapi_extra=_body_doc(IssueRequest),
 )
@@ -412,15 +422,11 @@ def _invalid(error: vcapi_verify.InvalidVerifyRequest) -> JSONResponse:
     operation_id="verify_credential_credentials_verify_post",
     summary="Verify a credential (W3C VC-API)",
     response_model=VerifyResponse,
-    responses={
-        400: {"model": VerifyResponse, "description": "Not verified, or bad input"},
-        **TOO_LARGE,
-        **BUSY,
-    },
+    responses=_VERIFY_RESPONSES,
     openapi_extra=_body_doc(VerifyCredentialRequest),
 )
 async def post_credentials_verify(
-    verifier: VerifierDep, runtime: RuntimeDep, body: JsonBody
+    verifier: VerifierDep, runtime: RuntimeDep, body: VerifyJsonBody
 ) -> Response:
     """200 `{"verified": true, "checks": [...], "warnings": [], "errors": []}` when every
     required check passes; 400 with `verified: false` and the failed checks in `errors`
@@ -446,15 +452,11 @@ async def post_credentials_verify(
     operation_id="verify_presentation_presentations_verify_post",
     summary="Verify a presentation and its credentials (W3C VC-API)",
     response_model=PresentationVerifyResponse,
-    responses={
-        400: {"model": VerifyResponse, "description": "Not verified, or bad input"},
-        **TOO_LARGE,
-        **BUSY,
-    },
+    responses=_VERIFY_RESPONSES,
     openapi_extra=_body_doc(VerifyPresentationRequest),
 )
 async def post_presentations_verify(
-    verifier: VerifierDep, runtime: RuntimeDep, body: JsonBody
+    verifier: VerifierDep, runtime: RuntimeDep, body: VerifyJsonBody
 ) -> Response:
     """The holder's `authentication` proof (with `options.challenge` / `options.domain` when
     given; a presentation without one is not verified), then every credential in it, each
