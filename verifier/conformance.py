@@ -27,14 +27,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from schemas.canonical import canonicalize, to_quads
-from schemas.errors import (
-    ContextNotBundled,
-    JsonLdLimitExceeded,
-    SchemaNotBundled,
-    SchemasError,
-)
+from schemas.errors import ContextNotBundled, SchemaNotBundled, SchemasError
 from schemas.json_values import as_list
-from schemas.jsonld_limits import check_jsonld_limits
 from schemas.models import (
     JSON_SCHEMA_VALIDATOR_TYPE,
     OB_CONTEXT_PATTERN,
@@ -114,15 +108,6 @@ def _inline_contexts(document: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def _limits_problem(document: Mapping[str, Any]) -> JsonLdLimitExceeded | None:
-    """The processing limit the document goes over, if any (checked before anything else)."""
-    try:
-        check_jsonld_limits(document)
-    except JsonLdLimitExceeded as error:
-        return error
-    return None
-
-
 def _jsonld_problem(ctx: VerificationContext) -> SchemasError | None:
     """The first safe-mode JSON-LD error of the document, if any.
 
@@ -188,7 +173,7 @@ def check_context(ctx: VerificationContext) -> CheckResult:
             "@context can change the meaning of signed terms, or be added after signing "
             "(MICROCRED_VERIFIER_ALLOW_INLINE_CONTEXTS=true accepts them)"
         )
-    limit = _limits_problem(ctx.document)
+    limit = ctx.jsonld_limit
     problem = limit or _jsonld_problem(ctx)
     details: dict[str, Any] = {"@context": _context_summary(ctx.document.get("@context"))}
     if limit is not None:
@@ -261,7 +246,7 @@ def check_schema(ctx: VerificationContext) -> CheckResult:
     Model's rules for every other VC (the OB schema says nothing about a plain VC). A document
     over microcred's JSON-LD limits is not validated (the ``context`` check fails it):
     indeterminate, never passed."""
-    limit = _limits_problem(ctx.document)
+    limit = ctx.jsonld_limit
     if limit is not None:
         return CheckResult(
             CheckId.SCHEMA,
