@@ -111,17 +111,20 @@ def _inline_contexts(document: Mapping[str, Any]) -> list[str]:
 def _jsonld_problem(ctx: VerificationContext) -> SchemasError | None:
     """The first safe-mode JSON-LD error of the document, if any.
 
-    A verified RDFC proof already expanded the document in safe mode, and a proof that failed
-    in canonicalization carries the error; otherwise (no proof, a JWT, a JCS proof, which signs
-    the JSON without reading a context) the document is expanded here.
+    A document over the processing limits is not expanded. A verified RDFC proof already
+    expanded the document in safe mode, and a proof that failed in canonicalization carries the
+    error; otherwise (no proof, a JWT, a JCS proof, which signs the JSON without reading a
+    context) the document is expanded here, its limits already walked (``ctx.jsonld_limit``).
     """
+    if ctx.jsonld_limit is not None:
+        return ctx.jsonld_limit
     for result in ctx.proof_results:
         if result.verified and result.expanded_jsonld:
             return None
         if isinstance(result.error, SchemasError):
             return result.error
     try:
-        to_quads(ctx.document, loader=ctx.tools.loader)
+        to_quads(ctx.document, loader=ctx.tools.loader, limits_checked=True)
     except SchemasError as error:
         return error
     return None
@@ -174,7 +177,7 @@ def check_context(ctx: VerificationContext) -> CheckResult:
             "(MICROCRED_VERIFIER_ALLOW_INLINE_CONTEXTS=true accepts them)"
         )
     limit = ctx.jsonld_limit
-    problem = limit or _jsonld_problem(ctx)
+    problem = _jsonld_problem(ctx)
     details: dict[str, Any] = {"@context": _context_summary(ctx.document.get("@context"))}
     if limit is not None:
         details["jsonld"] = {"error": str(limit), "errorType": type(limit).__name__}

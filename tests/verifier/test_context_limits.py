@@ -243,7 +243,7 @@ def test_a_jcs_credential_with_an_added_context_that_changes_nothing_is_valid(
 # ------------------------------------------------------------------ the limits' cost
 
 
-@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022"])
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
 def test_each_document_is_walked_once_per_verification(
     world: World, suite: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
