@@ -156,19 +156,15 @@ def _feed_json(data: bytes) -> None:
     parse_json(data, object_pairs_hook=unique_members)
 
 
-def _b64url(raw: bytes) -> str:
-    import base64
-
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
 def jws_token(data: bytes) -> str:
     """The compact JWS an input stands for: ``~`` then the token itself, or ``header NUL
     payload NUL signature`` (each part base64url-encoded here, so mutations hit the JSON)."""
+    from schemas import base64url
+
     if data.startswith(b"~"):
         return data[1:].decode("latin-1")
     parts = [*data.split(b"\x00", 2), b"", b""][:3]
-    return ".".join(_b64url(part) for part in parts)
+    return ".".join(base64url.encode(part) for part in parts)
 
 
 @cache
