@@ -191,12 +191,17 @@ def _term(component: Mapping[str, str]) -> str:
     return serialize_literal(value, datatype, component.get("language"))
 
 
-def to_quads(document: Mapping[str, Any], *, loader: DocumentLoader) -> list[Quad]:
+def to_quads(
+    document: Mapping[str, Any], *, loader: DocumentLoader, limits_checked: bool = False
+) -> list[Quad]:
     """The RDF dataset of ``document`` as serialized quads, refusing anything safe mode refuses.
 
     The document's context work is bounded first (:mod:`schemas.jsonld_limits`): a document over
-    a limit raises :class:`JsonLdLimitExceeded` before pyld sees it."""
-    check_jsonld_limits(document)
+    a limit raises :class:`JsonLdLimitExceeded` before pyld sees it. ``limits_checked``: the
+    caller has just run :func:`check_jsonld_limits` on this very document (the verifier's
+    ``context`` check has), so the pass over it is not made again."""
+    if not limits_checked:
+        check_jsonld_limits(document)
     memo = _memo_for(loader)
     processor = _Processor(memo)
     options = {

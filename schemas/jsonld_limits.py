@@ -123,10 +123,9 @@ class _Budget:
                 f"more than {MAX_JSON_VALUES} JSON values in the document",
             )
 
-    def add_property(self, before: int, after: int, where: str, what: str) -> None:
-        """A property that had ``before`` values now has ``after``."""
-        if after > MAX_PROPERTY_VALUES:
-            raise JsonLdLimitExceeded("MAX_PROPERTY_VALUES", MAX_PROPERTY_VALUES, where, what)
+    def add_property(self, before: int, after: int, where: str) -> None:
+        """A property that had ``before`` values now has ``after`` (at most
+        :data:`MAX_PROPERTY_VALUES`: the caller checks, saying what the values are)."""
         self.comparisons += after * after - before * before
         if self.comparisons > MAX_VALUE_COMPARISONS:
             raise JsonLdLimitExceeded(
@@ -143,11 +142,13 @@ class _Budget:
         before = self.node_values.get(slot, 0)
         after = before + (len(value) if isinstance(value, list) else 1)
         self.node_values[slot] = after
-        what = (
-            f"more than {MAX_PROPERTY_VALUES} values of {key[:100]} for the node "
-            f"{node_id[:200]} (objects with one id are one node)"
-        )
-        self.add_property(before, after, where, what)
+        if after > MAX_PROPERTY_VALUES:
+            what = (
+                f"more than {MAX_PROPERTY_VALUES} values of {key[:100]} for the node "
+                f"{node_id[:200]} (objects with one id are one node)"
+            )
+            raise JsonLdLimitExceeded("MAX_PROPERTY_VALUES", MAX_PROPERTY_VALUES, where, what)
+        self.add_property(before, after, where)
 
     def add_term(self, where: str) -> None:
         self.terms += 1
@@ -209,6 +210,13 @@ def _check_inline(context: Mapping[str, Any], where: str, nesting: int, budget: 
             _check_context_value(definition["@context"], f"{at}.@context", nesting + 1, budget)
 
 
+def _check_array(array: list[Any], where: str) -> None:
+    """One JSON array: at most :data:`MAX_PROPERTY_VALUES` items."""
+    if len(array) > MAX_PROPERTY_VALUES:
+        what = f"{len(array)} items in one array"
+        raise JsonLdLimitExceeded("MAX_PROPERTY_VALUES", MAX_PROPERTY_VALUES, where, what)
+
+
 def check_jsonld_limits(document: Any) -> None:
     """Raise :class:`JsonLdLimitExceeded` if ``document`` goes over one of the module's limits.
 
@@ -233,11 +241,8 @@ def check_jsonld_limits(document: Any) -> None:
                 if key == "@context":
                     _check_context_value(value, where, 0, budget)
                     continue
-                if isinstance(value, list) and len(value) > MAX_PROPERTY_VALUES:
-                    what = f"{len(value)} items in one array"
-                    raise JsonLdLimitExceeded(
-                        "MAX_PROPERTY_VALUES", MAX_PROPERTY_VALUES, where, what
-                    )
+                if isinstance(value, list):
+                    _check_array(value, where)
                 if is_node:
                     budget.add_node_values(str(node_id), key, value, where)
                 if isinstance(value, (Mapping, list)):
@@ -245,7 +250,8 @@ def check_jsonld_limits(document: Any) -> None:
         elif isinstance(node, list):
             budget.add_values(len(node), path)
             if not counted:
-                budget.add_property(0, len(node), path, f"{len(node)} items in one array")
+                _check_array(node, path)
+                budget.add_property(0, len(node), path)
             for index, item in enumerate(node):
                 if isinstance(item, (Mapping, list)):
                     stack.append((item, f"{path}[{index}]", depth + 1, False))

@@ -120,10 +120,12 @@ class SecretScanner:
             self.produced(f"log record of {record.name}", formatter.format(record))
 
     def exception(self, where: str, error: BaseException) -> None:
-        """An exception's message, its repr and its causes'."""
+        """An exception's message, its repr and its causes' (each once: a chain can loop)."""
         parts = []
+        seen: set[int] = set()
         current: BaseException | None = error
-        while current is not None:
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
             parts += [str(current), repr(current)]
             current = current.__cause__ or current.__context__
         self.produced(f"exception {type(error).__name__} from {where}", "\n".join(parts))

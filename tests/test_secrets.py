@@ -125,3 +125,16 @@ def test_public_material_is_not_a_leak() -> None:
 def test_short_values_are_refused_rather_than_matched_by_chance() -> None:
     with pytest.raises(ValueError, match="too short"):
         SecretScanner().secret("pin", "1234")
+
+
+def test_an_exception_whose_causes_loop_is_read_once() -> None:
+    """A cause chain can loop (``raise a from b`` where ``b`` came from ``a``, as pyld's
+    wrapping once made); the scanner reads each exception once instead of spinning."""
+    outer, inner = RuntimeError("cannot open the key store"), KeyError("k" * 43)
+    outer.__cause__, inner.__cause__ = inner, outer
+    scanner = SecretScanner()
+    scanner.secret("KEK", "k" * 43)
+    scanner.exception("opening keys", outer)
+    assert [str(leak) for leak in scanner.leaks()] == [
+        "KEK in exception RuntimeError from opening keys"
+    ]

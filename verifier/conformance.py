@@ -27,14 +27,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from schemas.canonical import canonicalize, to_quads
-from schemas.errors import (
-    ContextNotBundled,
-    JsonLdLimitExceeded,
-    SchemaNotBundled,
-    SchemasError,
-)
+from schemas.errors import ContextNotBundled, SchemaNotBundled, SchemasError
 from schemas.json_values import as_list
-from schemas.jsonld_limits import check_jsonld_limits
 from schemas.models import (
     JSON_SCHEMA_VALIDATOR_TYPE,
     OB_CONTEXT_PATTERN,
@@ -114,29 +108,23 @@ def _inline_contexts(document: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def _limits_problem(document: Mapping[str, Any]) -> JsonLdLimitExceeded | None:
-    """The processing limit the document goes over, if any (checked before anything else)."""
-    try:
-        check_jsonld_limits(document)
-    except JsonLdLimitExceeded as error:
-        return error
-    return None
-
-
 def _jsonld_problem(ctx: VerificationContext) -> SchemasError | None:
     """The first safe-mode JSON-LD error of the document, if any.
 
-    A verified RDFC proof already expanded the document in safe mode, and a proof that failed
-    in canonicalization carries the error; otherwise (no proof, a JWT, a JCS proof, which signs
-    the JSON without reading a context) the document is expanded here.
+    A document over the processing limits is not expanded. A verified RDFC proof already
+    expanded the document in safe mode, and a proof that failed in canonicalization carries the
+    error; otherwise (no proof, a JWT, a JCS proof, which signs the JSON without reading a
+    context) the document is expanded here, its limits already walked (``ctx.jsonld_limit``).
     """
+    if ctx.jsonld_limit is not None:
+        return ctx.jsonld_limit
     for result in ctx.proof_results:
         if result.verified and result.expanded_jsonld:
             return None
         if isinstance(result.error, SchemasError):
             return result.error
     try:
-        to_quads(ctx.document, loader=ctx.tools.loader)
+        to_quads(ctx.document, loader=ctx.tools.loader, limits_checked=True)
     except SchemasError as error:
         return error
     return None
@@ -188,8 +176,8 @@ def check_context(ctx: VerificationContext) -> CheckResult:
             "@context can change the meaning of signed terms, or be added after signing "
             "(MICROCRED_VERIFIER_ALLOW_INLINE_CONTEXTS=true accepts them)"
         )
-    limit = _limits_problem(ctx.document)
-    problem = limit or _jsonld_problem(ctx)
+    limit = ctx.jsonld_limit
+    problem = _jsonld_problem(ctx)
     details: dict[str, Any] = {"@context": _context_summary(ctx.document.get("@context"))}
     if limit is not None:
         details["jsonld"] = {"error": str(limit), "errorType": type(limit).__name__}
@@ -261,7 +249,7 @@ def check_schema(ctx: VerificationContext) -> CheckResult:
     Model's rules for every other VC (the OB schema says nothing about a plain VC). A document
     over microcred's JSON-LD limits is not validated (the ``context`` check fails it):
     indeterminate, never passed."""
-    limit = _limits_problem(ctx.document)
+    limit = ctx.jsonld_limit
     if limit is not None:
         return CheckResult(
             CheckId.SCHEMA,

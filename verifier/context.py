@@ -22,6 +22,8 @@ from keys.fetch import Fetcher
 from keys.suites import ProofResult, verify_proofs
 from keys.suites.vc_jwt import JwtVerification, verify_jwt
 from schemas.canonical import DocumentLoader
+from schemas.errors import JsonLdLimitExceeded
+from schemas.jsonld_limits import check_jsonld_limits
 from verifier.inputs import Parsed
 from verifier.trust import TrustStore
 
@@ -183,6 +185,16 @@ class VerificationContext:
         return verify_proofs(
             self.parsed.document, loader=self.tools.loader, resolver=self.tools.resolver
         )
+
+    @cached_property
+    def jsonld_limit(self) -> JsonLdLimitExceeded | None:
+        """The JSON-LD processing limit the document goes over (:mod:`schemas.jsonld_limits`),
+        if any: the ``context`` and ``schema`` checks both report it, from this one pass."""
+        try:
+            check_jsonld_limits(self.document)
+        except JsonLdLimitExceeded as error:
+            return error
+        return None
 
     @cached_property
     def jwt(self) -> JwtOutcome:

@@ -12,7 +12,6 @@ the parts itself, so mutations land in the JSON, not in base64); :func:`jws_seed
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import re
@@ -121,7 +120,9 @@ def _tiny_png() -> bytes:
 
 def jws_seed(token: str) -> bytes:
     """A compact JWS in the JWS target's form: decoded header, payload and signature."""
-    parts = [base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)) for p in token.split(".")]
+    from schemas import base64url
+
+    parts = [base64url.decode(part) for part in token.split(".")]
     return b"\x00".join(parts)
 
 
@@ -138,14 +139,14 @@ def json_seeds() -> list[bytes]:
 def _claims_only_vc11(token: str, key: Any) -> str:
     """A VC 1.1 JWT whose ``vc`` claim leaves issuer, id and dates to the JWT claims (VC 1.1
     §6.3.1 allows it), re-signed: the verifier fills them in from the claims."""
-    from keys.keypairs import b64url_encode
+    from schemas import base64url
 
     header, payload, _ = token.split(".")
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims = json.loads(base64url.decode(payload))
     for member in ("issuer", "id", "validFrom"):
         claims["vc"].pop(member, None)
-    signing_input = f"{header}.{b64url_encode(_dumps(claims))}"
-    return f"{signing_input}.{b64url_encode(key.sign(signing_input.encode('ascii')))}"
+    signing_input = f"{header}.{base64url.encode(_dumps(claims))}"
+    return f"{signing_input}.{base64url.encode(key.sign(signing_input.encode('ascii')))}"
 
 
 def jws_seeds() -> list[bytes]:

@@ -37,6 +37,7 @@ Used by ``bench/fuzz/fuzz.py`` (atheris, coverage-guided) and by ``tests/test_fu
 
 from __future__ import annotations
 
+import importlib
 import logging
 import tempfile
 import traceback
@@ -155,19 +156,15 @@ def _feed_json(data: bytes) -> None:
     parse_json(data, object_pairs_hook=unique_members)
 
 
-def _b64url(raw: bytes) -> str:
-    import base64
-
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
 def jws_token(data: bytes) -> str:
     """The compact JWS an input stands for: ``~`` then the token itself, or ``header NUL
     payload NUL signature`` (each part base64url-encoded here, so mutations hit the JSON)."""
+    from schemas import base64url
+
     if data.startswith(b"~"):
         return data[1:].decode("latin-1")
     parts = [*data.split(b"\x00", 2), b"", b""][:3]
-    return ".".join(_b64url(part) for part in parts)
+    return ".".join(base64url.encode(part) for part in parts)
 
 
 @cache
@@ -260,59 +257,31 @@ def _feed_csv(data: bytes) -> None:
             describe_validation_error(error)
 
 
-def _keys_errors() -> tuple[type[BaseException], ...]:
-    from keys.errors import KeysError
+def _errors(*names: str) -> Callable[[], tuple[type[BaseException], ...]]:
+    """The clean errors ``module:Class``, imported when the target runs, as its entry point
+    is: importing this module (``fuzz.py`` does, for the target names) loads none of them."""
 
-    return (KeysError,)
+    def clean() -> tuple[type[BaseException], ...]:
+        found = []
+        for name in names:
+            module, _, attribute = name.partition(":")
+            found.append(getattr(importlib.import_module(module), attribute))
+        return tuple(found)
 
-
-def _baking_errors() -> tuple[type[BaseException], ...]:
-    from schemas.baking import BakingError
-
-    return (BakingError,)
-
-
-def _input_errors() -> tuple[type[BaseException], ...]:
-    from verifier.inputs import UnusableInput
-
-    return (UnusableInput,)
-
-
-def _vcapi_errors() -> tuple[type[BaseException], ...]:
-    from verifier.vcapi import InvalidVerifyRequest
-
-    return (InvalidVerifyRequest,)
-
-
-def _trust_errors() -> tuple[type[BaseException], ...]:
-    from verifier.trust import TrustListError
-
-    return (TrustListError,)
-
-
-def _rule_errors() -> tuple[type[BaseException], ...]:
-    from schemas.stack_rule import RuleError
-
-    return (RuleError,)
-
-
-def _csv_errors() -> tuple[type[BaseException], ...]:
-    from issuer.services.errors import InvalidInput
-
-    return (InvalidInput,)
+    return clean
 
 
 TARGETS: dict[str, Target] = {
     target.name: target
     for target in (
-        Target("json", _feed_json, lambda: (ValueError,)),
-        Target("jws", _feed_jws, _keys_errors),
-        Target("baked", _feed_baked, _baking_errors),
-        Target("input", _feed_input, _input_errors),
-        Target("verify", _feed_verify, lambda: ()),
-        Target("vcapi", _feed_vcapi, _vcapi_errors),
-        Target("trust", _feed_trust, _trust_errors),
-        Target("rule", _feed_rule, _rule_errors),
-        Target("csv", _feed_csv, _csv_errors),
+        Target("json", _feed_json, _errors("builtins:ValueError")),
+        Target("jws", _feed_jws, _errors("keys.errors:KeysError")),
+        Target("baked", _feed_baked, _errors("schemas.baking:BakingError")),
+        Target("input", _feed_input, _errors("verifier.inputs:UnusableInput")),
+        Target("verify", _feed_verify, _errors()),
+        Target("vcapi", _feed_vcapi, _errors("verifier.vcapi:InvalidVerifyRequest")),
+        Target("trust", _feed_trust, _errors("verifier.trust:TrustListError")),
+        Target("rule", _feed_rule, _errors("schemas.stack_rule:RuleError")),
+        Target("csv", _feed_csv, _errors("issuer.services.errors:InvalidInput")),
     )
 }

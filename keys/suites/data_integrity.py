@@ -54,11 +54,6 @@ class Cryptosuite:
     ``proof_carries_context``: the JCS suites copy the document's ``@context`` into the proof
     (vc-di-eddsa §3.3 / vc-di-ecdsa §3.3 and their test vectors), since JCS signs the JSON as
     written and the proof must say which contexts it was made under.
-
-    ``reads_jsonld``: whether ``canonicalize`` expands the document as JSON-LD in safe mode
-    (RDFC), so that a proof it verified shows every term is defined and every context bundled.
-    JCS reads no context: a verifier that wants those answers for a JCS proof must expand the
-    document itself.
     """
 
     name: str
@@ -67,7 +62,16 @@ class Cryptosuite:
     signature_length: int
     digest: Callable[[bytes], bytes] = sha256
     proof_carries_context: bool = False
-    reads_jsonld: bool = True
+
+    @property
+    def reads_jsonld(self) -> bool:
+        """Whether ``canonicalize`` expands the document as JSON-LD in safe mode (RDFC), so
+        that a proof it verified shows every term is defined and every context bundled. It
+        does exactly when the proof does not carry the context: JCS reads no context, so a
+        verifier that wants those answers for a JCS proof must expand the document itself.
+        (One fact, so one field: a second flag defaulting to True could be left unset on a new
+        JCS suite, and the verifier would then skip expanding its credentials.)"""
+        return not self.proof_carries_context
 
 
 def encode_proof_value(signature: bytes) -> str:

@@ -21,7 +21,6 @@ ECDSA_JCS_2019_P256 = Cryptosuite(
     key_type=KeyType.P256,
     signature_length=64,
     proof_carries_context=True,
-    reads_jsonld=False,
 )
 ECDSA_JCS_2019_P384 = Cryptosuite(
     name="ecdsa-jcs-2019",
@@ -30,7 +29,6 @@ ECDSA_JCS_2019_P384 = Cryptosuite(
     signature_length=96,
     digest=sha384,
     proof_carries_context=True,
-    reads_jsonld=False,
 )
 
 #: DataIntegrityProof with the ecdsa-jcs-2019 cryptosuite (P-256 or P-384).

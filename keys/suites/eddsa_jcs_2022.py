@@ -13,7 +13,6 @@ EDDSA_JCS_2022 = Cryptosuite(
     key_type=KeyType.ED25519,
     signature_length=64,
     proof_carries_context=True,
-    reads_jsonld=False,
 )
 
 #: DataIntegrityProof with the eddsa-jcs-2022 cryptosuite.

@@ -184,8 +184,9 @@ def _numeric_date(value: Any, claim: str) -> int:
     return math.floor(value)
 
 
-def _numeric_date_text(seconds: int, claim: str) -> str:
-    """A JWT NumericDate as a credential date; one outside the years 1–9999 is refused."""
+def _numeric_date_text(value: Any, claim: str) -> str:
+    """A JWT NumericDate claim as a credential date; one outside the years 1–9999 is refused."""
+    seconds = _numeric_date(value, claim)
     try:
         return format_datetime(datetime.fromtimestamp(seconds, UTC))
     except (OverflowError, OSError, ValueError):
@@ -476,8 +477,8 @@ def _vc11_credential(
     fills: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
         "issuer": ("iss", lambda v, _: v),
         "id": ("jti", lambda v, _: v),
-        start: ("nbf", lambda v, claim: _numeric_date_text(_numeric_date(v, claim), claim)),
-        end: ("exp", lambda v, claim: _numeric_date_text(_numeric_date(v, claim), claim)),
+        start: ("nbf", _numeric_date_text),
+        end: ("exp", _numeric_date_text),
     }
     for member, (claim, convert) in fills.items():
         if member not in credential and claim in claims:

@@ -9,10 +9,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
+from typer.testing import CliRunner, Result
 
 from issuer.models import Issuer, IssuerCreate
 from issuer.runtime import Runtime
 from issuer.services.issuers import create_issuer
+from issuer.settings import Settings
 
 BASE_URL = "https://issuer.test"
 #: A fixed KEK for tests (never a real one): base64url of 32 bytes.
@@ -69,6 +71,30 @@ class AppFetcher:
         response = self.client.get(url, headers={"accept": accept})
         response.raise_for_status()
         return response.json()
+
+
+def cli_env(settings: Settings, **extra: str) -> dict[str, str | None]:
+    """The ``microcred`` CLI's environment for a test: the test's data directory and database,
+    the test KEK, and none of the variables (base URL, environment, KEK file) a developer's
+    shell might set; ``extra`` adds more (``MICROCRED_VERIFIER_TRUST_LISTS=...``)."""
+    return {
+        "MICROCRED_DATA_DIR": str(settings.data_dir),
+        "MICROCRED_DATABASE_URL": settings.database_url,
+        "MICROCRED_KEY_ENCRYPTION_KEY": TEST_KEK,
+        "MICROCRED_BASE_URL": None,
+        "MICROCRED_ENV": None,
+        "MICROCRED_KEK_FILE": None,
+        **extra,
+    }
+
+
+def run_cli(env: dict[str, Any] | None, *args: str, code: int = 0) -> Result:
+    """``microcred *args`` in process under ``env``, expecting exit status ``code``."""
+    from microcred.cli import app  # the whole command tree: only for the tests that run it
+
+    result = CliRunner().invoke(app, list(args), env=env or {})
+    assert result.exit_code == code, (args, result.stdout, result.stderr, result.exception)
+    return result
 
 
 def bearer(token: str) -> dict[str, str]:

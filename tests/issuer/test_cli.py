@@ -11,33 +11,17 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner, Result
 
 from issuer.runtime import Runtime
-from microcred.cli import app as microcred
 from schemas.validation import validate_credential
-from tests.issuer.support import BASE_URL, TEST_KEK, bearer
-
-runner = CliRunner()
+from tests.issuer.support import BASE_URL, bearer, cli_env
+from tests.issuer.support import run_cli as run
 
 
 @pytest.fixture
 def env(runtime: Runtime, settings) -> dict[str, str]:
     """The CLI's environment: the test database (cleaned by ``runtime``) and a KEK."""
-    return {
-        "MICROCRED_DATA_DIR": str(settings.data_dir),
-        "MICROCRED_DATABASE_URL": settings.database_url,
-        "MICROCRED_KEY_ENCRYPTION_KEY": TEST_KEK,
-        "MICROCRED_BASE_URL": None,
-        "MICROCRED_ENV": None,
-        "MICROCRED_KEK_FILE": None,
-    }
-
-
-def run(env: dict[str, Any], *args: str, code: int = 0) -> Result:
-    result = runner.invoke(microcred, list(args), env=env)
-    assert result.exit_code == code, (args, result.stdout, result.stderr, result.exception)
-    return result
+    return cli_env(settings)
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from issuer.runtime import Runtime
 from issuer.services.issuers import signing_key
 from issuer.settings import Settings
 from microcred.cli import app as microcred
-from tests.issuer.support import GOOD_AWARD, ISSUER, TEST_KEK, bearer
+from tests.issuer.support import GOOD_AWARD, ISSUER, TEST_KEK, bearer, cli_env
 from tests.secrets_scan import SecretScanner
 
 WRONG_KEK = base64.urlsafe_b64encode(bytes(range(100, 132))).decode()
@@ -194,14 +194,7 @@ def test_no_secret_reaches_a_response_a_log_an_error_or_the_database(
     assert scope.status_code == 403, scope.text
 
     # the CLI: a key shown once on stdout, listed and revoked by prefix, then refused
-    env = {
-        "MICROCRED_DATA_DIR": str(settings.data_dir),
-        "MICROCRED_DATABASE_URL": settings.database_url,
-        "MICROCRED_KEY_ENCRYPTION_KEY": TEST_KEK,
-        "MICROCRED_BASE_URL": None,
-        "MICROCRED_ENV": None,
-        "MICROCRED_KEK_FILE": None,
-    }
+    env = cli_env(settings)
     created = _cli(scanner, env, "apikey", "create", "--issuer", ISSUER, "--scope", "issue")
     assert created.exit_code == 0, created.stderr
     cli_token = created.stdout.strip()

@@ -13,35 +13,20 @@ from typing import Any
 import pytest
 import zxingcpp
 from PIL import Image
-from typer.testing import CliRunner, Result
 
 from issuer.runtime import Runtime
 from issuer.services.sharing import badge_png, qr_code
-from microcred.cli import app as microcred
 from schemas.baking import unbake
-from tests.issuer.support import TEST_KEK
+from tests.issuer.support import cli_env
+from tests.issuer.support import run_cli as run
 from tests.verifier.support import DCV, controller_documents
 
-runner = CliRunner()
 VENDOR = Path(__file__).resolve().parents[2].parent / "shared" / "vendor-data"
 
 
 @pytest.fixture
 def env(runtime: Runtime, settings: Any) -> dict[str, Any]:
-    return {
-        "MICROCRED_DATA_DIR": str(settings.data_dir),
-        "MICROCRED_DATABASE_URL": settings.database_url,
-        "MICROCRED_KEY_ENCRYPTION_KEY": TEST_KEK,
-        "MICROCRED_BASE_URL": None,
-        "MICROCRED_ENV": None,
-        "MICROCRED_KEK_FILE": None,
-    }
-
-
-def run(env: dict[str, Any] | None, *args: str, code: int = 0) -> Result:
-    result = runner.invoke(microcred, list(args), env=env or {})
-    assert result.exit_code == code, (args, result.stdout, result.stderr, result.exception)
-    return result
+    return cli_env(settings)
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from issuer.runtime import Runtime
-from microcred.cli import app as microcred
 from tests.issuer.stack_support import (
     APL_I_II,
     APL_II_III_ELECTIVES,
@@ -22,29 +20,14 @@ from tests.issuer.stack_support import (
     trust_list,
     university_did,
 )
-from tests.issuer.support import BASE_URL, TEST_KEK
-
-runner = CliRunner()
+from tests.issuer.support import BASE_URL, cli_env
+from tests.issuer.support import run_cli as run
 
 
 @pytest.fixture
 def env(runtime: Runtime, settings, tmp_path: Path) -> dict[str, Any]:
     trusted = trust_list(tmp_path / "universities.json", university_did())
-    return {
-        "MICROCRED_DATA_DIR": str(settings.data_dir),
-        "MICROCRED_DATABASE_URL": settings.database_url,
-        "MICROCRED_KEY_ENCRYPTION_KEY": TEST_KEK,
-        "MICROCRED_BASE_URL": None,
-        "MICROCRED_ENV": None,
-        "MICROCRED_KEK_FILE": None,
-        "MICROCRED_VERIFIER_TRUST_LISTS": json.dumps([str(trusted)]),
-    }
-
-
-def run(env: dict[str, Any], *args: str, code: int = 0) -> Result:
-    result = runner.invoke(microcred, list(args), env=env)
-    assert result.exit_code == code, (args, result.stdout, result.stderr, result.exception)
-    return result
+    return cli_env(settings, MICROCRED_VERIFIER_TRUST_LISTS=json.dumps([str(trusted)]))
 
 
 def award(env: dict[str, Any], slug: str, email: str = EDUCATOR, score: str = "91") -> None:

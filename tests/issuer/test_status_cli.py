@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from issuer.app import create_app
 from issuer.db import make_engine
@@ -19,27 +19,15 @@ from issuer.models import Award
 from issuer.settings import Settings
 from microcred.cli import app as microcred
 from tests.issuer.status_support import entries, list_bit, path_of, verify_here
-from tests.issuer.support import BASE_URL, TEST_KEK
+from tests.issuer.support import BASE_URL, cli_env
+from tests.issuer.support import run_cli as run
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def env(runtime, settings) -> dict[str, Any]:
-    return {
-        "MICROCRED_DATA_DIR": str(settings.data_dir),
-        "MICROCRED_DATABASE_URL": settings.database_url,
-        "MICROCRED_KEY_ENCRYPTION_KEY": TEST_KEK,
-        "MICROCRED_BASE_URL": None,
-        "MICROCRED_ENV": None,
-        "MICROCRED_KEK_FILE": None,
-    }
-
-
-def run(env: dict[str, Any], *args: str, code: int = 0) -> Result:
-    result = runner.invoke(microcred, list(args), env=env)
-    assert result.exit_code == code, (args, result.stdout, result.stderr, result.exception)
-    return result
+    return cli_env(settings)
 
 
 def award_cli(env: dict[str, Any], email: str) -> dict[str, Any]:

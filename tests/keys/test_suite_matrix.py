@@ -92,6 +92,30 @@ def test_signed_verifies(suite: str, key_type: KeyType, method: str) -> None:
     assert len(base58.b58decode(proof_value[1:])) == SIGNATURE_BYTES[key_type]
 
 
+@pytest.mark.parametrize("suite", list(SUITE_KEYS))
+def test_a_proof_says_it_expanded_the_document_only_if_it_did(
+    suite: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The verifier skips its own safe-mode expansion for a verified proof that says it
+    expanded the document (``ProofResult.expanded_jsonld``): a JCS suite claiming it would let
+    undefined terms pass. What each suite says is checked against what it does."""
+    import schemas.canonical
+
+    signed, resolver = _sign(suite, SUITE_KEYS[suite][0], "did:key")
+    expanded: list[Any] = []
+    to_quads = schemas.canonical.to_quads
+
+    def recording(document: Any, **kwargs: Any) -> Any:
+        expanded.append(document)
+        return to_quads(document, **kwargs)
+
+    monkeypatch.setattr(schemas.canonical, "to_quads", recording)
+    [result] = verify_proofs(signed, loader=bundled_loader(), resolver=resolver)
+    assert result.verified, result.error
+    unsecured = {k: v for k, v in signed.items() if k != "proof"}
+    assert result.expanded_jsonld == (unsecured in expanded)
+
+
 @pytest.mark.parametrize(("suite", "key_type", "method"), CASES)
 def test_tampered_is_invalid(suite: str, key_type: KeyType, method: str) -> None:
     signed, resolver = _sign(suite, key_type, method)

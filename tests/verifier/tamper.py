@@ -27,10 +27,8 @@ office verifying offline would.
 
 from __future__ import annotations
 
-import base64
 import json
 import random
-import secrets
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -42,6 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from keys.did import did_key, did_web_document_url
 from keys.keypairs import SigningKey
+from schemas.models import VC11_CONTEXT
 from tests.verifier.mutations import Effect, Mutation, mutations
 from tests.verifier.support import NOW, World
 from verifier.report import Verdict, VerificationReport
@@ -57,10 +56,8 @@ __all__ = [
     "verifier_for",
 ]
 
-VC11 = "https://www.w3.org/2018/credentials/v1"
 OB301 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json"
 LEGACY_2018 = Path(__file__).parents[1] / "keys" / "data" / "ed25519-signature-2018.json"
-ISSUER_BASE = "https://issuer.test"
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,7 @@ def _ec_key(curve: ec.EllipticCurve, secret: int) -> SigningKey:
 def _vc11(world: World, issuer: str) -> dict[str, Any]:
     """The sample micro-credential as an Open Badge on VC 1.1 (as 1EdTech's _v1 fixtures)."""
     credential = world.credential(issuer=issuer)
-    credential["@context"] = [VC11, OB301]
+    credential["@context"] = [VC11_CONTEXT, OB301]
     credential["issuanceDate"] = credential.pop("validFrom")
     credential["expirationDate"] = "2031-09-30T00:00:00Z"
     del credential["credentialSchema"]  # its type is not a VC 1.1 / OB 3.0.1 term
@@ -150,14 +147,10 @@ def issued_sources(workdir: Path) -> list[Source]:
     from issuer.db import make_engine
     from issuer.runtime import start
     from issuer.settings import Settings
-    from tests.issuer.support import GOOD_AWARD, bearer
+    from tests.issuer.support import BASE_URL, GOOD_AWARD, TEST_KEK, bearer
     from tests.issuer.test_vcapi import open_badge, vc2, vc11
 
-    settings = Settings(
-        data_dir=workdir,
-        base_url=ISSUER_BASE,
-        key_encryption_key=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-    )
+    settings = Settings(data_dir=workdir, base_url=BASE_URL, key_encryption_key=TEST_KEK)
     engine = make_engine(settings)
     try:
         runtime = start(settings, engine)
@@ -166,7 +159,7 @@ def issued_sources(workdir: Path) -> list[Source]:
         issuer, token = prepared.issuer, prepared.admin_token
         assert token is not None
         app = create_app(settings, engine=engine, runtime=runtime)
-        with TestClient(app, base_url=ISSUER_BASE) as client:
+        with TestClient(app, base_url=BASE_URL) as client:
             signed: list[tuple[str, str, dict[str, Any]]] = []
             response = client.post(
                 f"/api/issuers/{issuer.slug}/awards", json=GOOD_AWARD, headers=bearer(token)
@@ -219,15 +212,14 @@ def _needed_urls(credential: dict[str, Any]) -> Iterator[str]:
 
 def verifier_for(sources: Iterable[Source], directory: Path) -> Verifier:
     """One verifier, built from settings, whose preloads serve every source's documents."""
-    pairs = []
+    preloads: dict[str, Path] = {}
     for source in sources:
         for url, body in source.published.items():
-            path = directory / f"preload-{len(pairs)}.json"
-            path.write_bytes(body)
-            pairs.append((url, path))
-    unique = {url: path for url, path in pairs}
+            if url not in preloads:  # sources of one issuer publish the same documents
+                preloads[url] = directory / f"preload-{len(preloads)}.json"
+                preloads[url].write_bytes(body)
     return Verifier.from_settings(
-        VerifierSettings(preloads=[f"{url}={path}" for url, path in unique.items()])
+        VerifierSettings(preloads=[f"{url}={path}" for url, path in preloads.items()])
     )
 
 
