@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,8 @@ from issuer.models import Award  # noqa: E402
 from issuer.runtime import start  # noqa: E402
 from issuer.settings import Settings  # noqa: E402
 from tests.issuer.crash_support import tally  # noqa: E402
+from tests.issuer.support import pg_database  # noqa: E402
 
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 MICROCRED = Path(sys.executable).with_name("microcred")
 COLUMNS = ("achievement", "recipient_name", "recipient_email", "score", "rubric_level")
 
@@ -74,14 +75,16 @@ def _run(backend: str, rows: int, kills: int, rng: random.Random, workdir: Path)
         "MICROCRED_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "MICROCRED_BASE_URL": "https://issuer.bench.example",
     }
-    database = None
-    if backend == "postgresql":
-        import psycopg
+    with nullcontext(None) if backend == "sqlite" else pg_database("microcred_bench") as url:
+        if url is not None:
+            env["MICROCRED_DATABASE_URL"] = url
+        figures = _run_on(env, rows, kills, rng, workdir)
+    return {"bench": "crash_batch", "backend": backend, **figures}
 
-        database = f"microcred_bench_{secrets.token_hex(4)}"
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{database}"')
-        env["MICROCRED_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{database}"
+
+def _run_on(
+    env: dict[str, str], rows: int, kills: int, rng: random.Random, workdir: Path
+) -> dict[str, Any]:
     settings = Settings(**{k.removeprefix("MICROCRED_").lower(): v for k, v in env.items()})
     engine = make_engine(settings)
     try:
@@ -124,8 +127,6 @@ def _run(backend: str, rows: int, kills: int, rng: random.Random, workdir: Path)
         with Session(engine) as session:
             counts = tally(session, data)
         return {
-            "bench": "crash_batch",
-            "backend": backend,
             "kills": len(killed_at),
             "awards_stored_at_each_kill": killed_at,
             **counts,
@@ -134,11 +135,6 @@ def _run(backend: str, rows: int, kills: int, rng: random.Random, workdir: Path)
         }
     finally:
         engine.dispose()
-        if database is not None:
-            import psycopg
-
-            with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def main() -> None:

@@ -36,9 +36,8 @@ from schemathesis.engine import events  # noqa: E402
 from issuer.db import make_engine  # noqa: E402
 from issuer.runtime import start  # noqa: E402
 from issuer.settings import Settings  # noqa: E402
-from tests.issuer.conftest import _pg_database  # noqa: E402
 from tests.issuer.contract_support import run_contract, seeded_service  # noqa: E402
-from tests.issuer.support import BASE_URL, TEST_KEK  # noqa: E402
+from tests.issuer.support import BASE_URL, TEST_KEK, pg_database  # noqa: E402
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
@@ -53,7 +52,7 @@ def _progress(event: Any) -> None:
 def soak(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory(prefix="microcred-soak-") as tmp,
-        nullcontext(None) if backend == "sqlite" else _pg_database() as url,
+        nullcontext(None) if backend == "sqlite" else pg_database("microcred_contract") as url,
     ):
         settings = Settings(
             data_dir=Path(tmp) / "data",

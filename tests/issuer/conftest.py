@@ -12,8 +12,6 @@ skipped backend is a backend nobody tests.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,11 +31,17 @@ from issuer.services.apikeys import create_api_key
 from issuer.services.demo import load_demo_catalog
 from issuer.settings import Settings
 from keys.did import KeyResolver
-from tests.issuer.support import BASE_URL, TEST_KEK, AppFetcher, bearer, clean, make_issuer
-
-PG_ADMIN_DSN = os.environ.get(
-    "MICROCRED_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+from tests.issuer.support import (
+    BASE_URL,
+    PG_ADMIN_DSN,
+    TEST_KEK,
+    AppFetcher,
+    bearer,
+    clean,
+    make_issuer,
+    pg_database,
 )
+
 PG_START_HINT = (
     "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 )
@@ -69,19 +73,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @contextmanager
 def _pg_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database (its SQLAlchemy URL), dropped afterwards."""
-    name = f"microcred_test_{secrets.token_hex(6)}"
-    with _pg_connect() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = dict(p.split("=", 1) for p in PG_ADMIN_DSN.split())
-    try:
-        yield (
-            f"postgresql+psycopg://{dsn.get('user', 'postgres')}@{dsn.get('host', '127.0.0.1')}:"
-            f"{dsn.get('port', '5432')}/{name}"
-        )
-    finally:
-        with _pg_connect() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """:func:`tests.issuer.support.pg_database`, failing with how to start the server."""
+    _pg_connect().close()  # unreachable: fail saying how to start it
+    with pg_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
@@ -17,6 +22,30 @@ from issuer.services.issuers import create_issuer
 from issuer.settings import Settings
 
 BASE_URL = "https://issuer.test"
+
+#: The PostgreSQL server the tests and bench scripts make their databases on (trust auth).
+PG_ADMIN_DSN = os.environ.get(
+    "MICROCRED_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+)
+
+
+@contextmanager
+def pg_database(prefix: str = "microcred_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database (its SQLAlchemy URL), dropped afterwards, even while
+    connections to it are still open. Raises :class:`psycopg.OperationalError` when the server
+    cannot be reached (the fixtures turn that into a failure saying how to start it)."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    dsn = dict(p.split("=", 1) for p in PG_ADMIN_DSN.split())
+    try:
+        yield (
+            f"postgresql+psycopg://{dsn.get('user', 'postgres')}@{dsn.get('host', '127.0.0.1')}:"
+            f"{dsn.get('port', '5432')}/{name}"
+        )
+    finally:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 #: A fixed KEK for tests (never a real one): base64url of 32 bytes.
 TEST_KEK = base64.urlsafe_b64encode(bytes(range(32))).decode()
 ISSUER = "nm-ped"

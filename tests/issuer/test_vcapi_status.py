@@ -22,7 +22,7 @@ from issuer.runtime import Runtime
 from issuer.services.apikeys import create_api_key
 from issuer.settings import Settings
 from schemas.bitstring import Bitstring
-from tests.issuer.support import award_http, bearer, make_issuer
+from tests.issuer.support import award_http, bearer, make_issuer, pg_database
 from tests.issuer.test_vcapi import issue, vc2, verify
 
 
@@ -222,9 +222,7 @@ def fresh_engine(database_name: str, tmp_path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    from tests.issuer.conftest import _pg_database
-
-    with _pg_database() as url:
+    with pg_database() as url:
         engine = make_engine(Settings(data_dir=tmp_path, database_url=url))
         yield engine
         engine.dispose()
