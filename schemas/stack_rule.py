@@ -55,6 +55,7 @@ from pydantic.config import JsonDict
 
 __all__ = [
     "FORMAT_VERSION",
+    "MAX_DESCRIPTION",
     "RULE_MEDIA_TYPE",
     "AcceptedIssuer",
     "AllRequirement",
@@ -83,6 +84,8 @@ RULE_MEDIA_TYPE = "application/json"
 MAX_DEPTH = 6
 #: Most requirements in one rule, counted through every group.
 MAX_REQUIREMENTS = 200
+#: Longest rule description, in characters (the issuer's stack form holds it to the same).
+MAX_DESCRIPTION = 5000
 #: Digits a result value may have, and its exponent's bound either way: a percent or a score
 #: needs a few; ``1e999999999`` would overflow and ``1e999999`` would be written out in full.
 _MAX_RESULT_DIGITS = 30
@@ -292,7 +295,7 @@ class StackRule(_Part):
     #: The stack's version; a changed rule is a new version (rules are immutable once used).
     version: int = Field(ge=1)
     name: Text
-    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    description: Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)] | None = None
     requirements: list[Requirement] = Field(min_length=1, max_length=MAX_REQUIREMENTS)
     within: Window | None = None
     order: bool = False

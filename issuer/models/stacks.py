@@ -30,7 +30,10 @@ from issuer.models.fields import (
     timestamp,
 )
 from schemas.dates import utcnow
-from schemas.stack_rule import Requirement, Window
+from schemas.stack_rule import MAX_DESCRIPTION, Requirement, Window
+
+#: What a rule's ``description`` may be (the same bound as the rule itself).
+RuleDescription = Annotated[LongText, StringConstraints(max_length=MAX_DESCRIPTION)]
 
 __all__ = [
     "StackContent",
@@ -129,8 +132,8 @@ class StackContent(InputModel):
     requirements: list[Requirement] = InputField(min_length=1, max_length=200)
     within: Window | None = None
     order: bool = False
-    #: A rule's description is at most 5,000 characters (``schemas.stack_rule.StackRule``).
-    rule_description: Annotated[LongText, StringConstraints(max_length=5000)] | None = InputField(
+    #: A rule's description is held to the rule's own bound (``schemas.stack_rule.StackRule``).
+    rule_description: RuleDescription | None = InputField(
         default=None, description="more words about the rule, published in the rule"
     )
 
