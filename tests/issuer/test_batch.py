@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from issuer.runtime import Runtime
-from issuer.services.batch import award_batch, rows_from_csv
+from issuer.services.batch import award_batch, read_csv
 from issuer.services.context import SigningContext
 from issuer.services.errors import InvalidInput
 from schemas.validation import validate_credential
@@ -137,14 +137,14 @@ def test_fixing_a_row_and_rerunning_issues_just_that_row(
     )
     with Session(engine) as session:
         first = award_batch(
-            session=session, runtime=runtime, issuer=issuer, rows=rows_from_csv(text), batch_id="f"
+            session=session, runtime=runtime, issuer=issuer, rows=read_csv(text).rows, batch_id="f"
         )
     assert [r.ok for r in first.results] == [True, False, True]
     fixed = text.replace("E1,e1@x.example,70", "E1,e1@x.example,86")
     reordered = "\n".join([fixed.splitlines()[0], *reversed(fixed.splitlines()[1:])])
     with Session(engine) as session:
         second = award_batch(
-            session=session, runtime=runtime, issuer=issuer, rows=rows_from_csv(reordered),
+            session=session, runtime=runtime, issuer=issuer, rows=read_csv(reordered).rows,
             batch_id="f",
         )  # fmt: skip
     assert (second.ok, second.issued) == (3, 1)
@@ -162,22 +162,29 @@ def test_idempotency_key_column_is_the_rows_identity(runtime: Runtime, engine, i
     assert result.issued == 0 and count_awards(engine) == 2
 
 
+#: The columns every row needs, for the tests about something else.
+NEEDED = "achievement,recipient_name,recipient_email"
+ANA = "classroom-environment,Ana,ana@x.example"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("", "no header"),
-        ("recipient_name,recipient_email\n", "no rows"),
+        (",,\n", "no header"),
+        (f"{NEEDED}\n", "no rows"),
+        (f"{NEEDED}\n,,\n\n", "no rows"),
     ],
 )
 def test_unusable_csv_is_refused(text: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
-        rows_from_csv(text)
+        read_csv(text)
 
 
 def test_csv_cell_problems_name_the_column() -> None:
-    [extra] = rows_from_csv("recipient_name\nAna,unexpected\n")
-    assert "cells_without_a_header" in extra
-    [flag] = rows_from_csv("recipient_name,evidence_contains_student_data\nAna,perhaps\n")
+    [extra] = read_csv(f"{NEEDED}\n{ANA},unexpected,\n").rows
+    assert extra["cells_without_a_header"] == ["unexpected"]  # refused by validation
+    [flag] = read_csv(f"{NEEDED},evidence_contains_student_data\n{ANA},perhaps\n").rows
     assert flag["evidence_contains_student_data"] == "perhaps"
 
 
@@ -196,24 +203,24 @@ def test_batch_requests_that_cannot_be_read(client: TestClient, auth, issuer) ->
 @pytest.mark.parametrize(
     "text",
     [
-        'recipient_name\n"' + "x" * 140_000 + '"\n',  # a cell past csv's field size limit
-        "recipient_name,score\r\nAna,90\n" + "x" * 140_000 + "\n",
+        'recipient_name,email\n"' + "x" * 140_000 + '"\n',  # a cell past csv's field size limit
+        "recipient_name,email\r\nAna,a@x\n" + "x" * 140_000 + "\n",
     ],
 )
 def test_csv_the_csv_module_cannot_read_is_invalid_input(text: str) -> None:
     """Found by the fuzzer (bench/fuzz, target csv): csv.Error escaped rows_from_csv, a 500."""
     with pytest.raises(InvalidInput, match="not readable CSV"):
-        rows_from_csv(text)
+        read_csv(text, achievement="classroom-environment")
 
 
 def test_csv_line_ends_may_be_cr_lf_or_crlf() -> None:
     """Found by the fuzzer: a bare CR was 'new-line character seen in unquoted field' (a 500);
     CR is a line end (old spreadsheets write it), as csv reads it when given the raw text."""
     for newline in ("\n", "\r\n", "\r"):
-        text = newline.join(["recipient_name,score", "Ana,90", "Ben,80", ""])
-        assert rows_from_csv(text) == [
-            {"recipient_name": "Ana", "score": "90"},
-            {"recipient_name": "Ben", "score": "80"},
+        text = newline.join(["recipient_name,email,score", "Ana,a@x,90", "Ben,b@x,80", ""])
+        assert read_csv(text, achievement="x").rows == [
+            {"recipient_name": "Ana", "recipient_email": "a@x", "score": "90", "achievement": "x"},
+            {"recipient_name": "Ben", "recipient_email": "b@x", "score": "80", "achievement": "x"},
         ]
-    [quoted] = rows_from_csv('recipient_name,evidence_narrative\nAna,"two\r\nlines"\n')
+    quoted = read_csv(f'{NEEDED},evidence_narrative\n{ANA},"two\r\nlines"\n').rows[0]
     assert quoted["evidence"] == [{"narrative": "two\r\nlines"}]
