@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from issuer.services.batch import award_batch, read_csv
 from issuer.services.context import SigningContext
 from issuer.services.errors import InvalidInput
 from schemas.validation import validate_credential
+from tests.issuer.stack_support import APL_I_II, EDUCATOR, award_to, stack_awards
 from tests.issuer.support import GOOD_AWARD, ISSUER
 from tests.issuer.test_awards import count_awards
 
@@ -224,3 +226,41 @@ def test_csv_line_ends_may_be_cr_lf_or_crlf() -> None:
         ]
     quoted = read_csv(f'{NEEDED},evidence_narrative\n{ANA},"two\r\nlines"\n').rows[0]
     assert quoted["evidence"] == [{"narrative": "two\r\nlines"}]
+
+
+def test_a_csv_batch_over_http_names_its_stack_credentials_lines_and_ignored_columns(
+    client: TestClient, auth, issuer, session: Session, runtime: Runtime
+) -> None:
+    """The answer is extended, not changed: ``row`` still counts rows from 1; ``line`` (the
+    spreadsheet's), ``ignored_columns`` and ``stacks_issued`` are added."""
+    for slug in APL_I_II[:4]:
+        award_to(session, runtime, slug)
+    text = (
+        "Nombre;Correo;Logro;Puntuación (%);Notas\n"
+        f'María López;{EDUCATOR};{APL_I_II[0]};95;"two\nlines"\n'  # already held: replayed? no,
+        f"María López;{EDUCATOR};{APL_I_II[4]};91%;\n"  # a new award: the last component
+    )
+    csv_headers = {**auth, "content-type": "text/csv"}
+    response = client.post(BATCHES, content=text, params={"batch_id": "s"}, headers=csv_headers)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert [(r["row"], r["line"], r["ok"]) for r in result["results"]] == [
+        (1, 2, True),
+        (2, 3, True),
+    ]
+    assert result["ignored_columns"] == ["Notas"]
+    [stack] = result["stacks_issued"]
+    assert (stack["row"], stack["line"], stack["achievement"]) == (2, 3, "apl-i-ii")
+    assert (stack["recipient_name"], stack["recipient_email"]) == ("María López", EDUCATOR)
+    assert [s.id for s in stack_awards(session, "apl-i-ii")] == [uuid.UUID(stack["credential_id"])]
+    assert client.get(stack["url"].removeprefix("https://issuer.test") + ".json").status_code == 200
+
+    rerun = client.post(BATCHES, content=text, params={"batch_id": "s"}, headers=csv_headers)
+    assert rerun.json()["stacks_issued"] == [] and rerun.json()["issued"] == 0
+    read_back = client.get(f"{BATCHES}/s", headers=auth).json()
+    assert "stacks_issued" not in read_back  # what a run issued is told by that run only
+
+    wrong = client.post(BATCHES, content="Name;Mail\nAna;a@x\nBen;b@x\n", headers=csv_headers)
+    assert wrong.status_code == 422
+    [detail] = wrong.json()["detail"]
+    assert "no column for the educator's email" in detail["msg"]
