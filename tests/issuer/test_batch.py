@@ -237,7 +237,7 @@ def test_a_csv_batch_over_http_names_its_stack_credentials_lines_and_ignored_col
         award_to(session, runtime, slug)
     text = (
         "Nombre;Correo;Logro;Puntuación (%);Notas\n"
-        f'María López;{EDUCATOR};{APL_I_II[0]};95;"two\nlines"\n'  # already held: replayed? no,
+        f'María López;{EDUCATOR};{APL_I_II[0]};95;"two\nlines"\n'  # held already: a second award
         f"María López;{EDUCATOR};{APL_I_II[4]};91%;\n"  # a new award: the last component
     )
     csv_headers = {**auth, "content-type": "text/csv"}
