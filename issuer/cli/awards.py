@@ -60,7 +60,8 @@ def _award_csv(
     from rich.progress import Progress
 
     try:
-        table = batch.read_csv(batch.csv_text(read_bytes(csv_file)), achievement=achievement)
+        data = read_bytes(csv_file, limit=batch.MAX_CSV_BYTES, what="CSV file")
+        table = batch.read_csv(batch.csv_text(data), achievement=achievement)
     except InvalidInput as error:
         raise fail(f"{csv_file}: {error.message}", EXIT_USAGE) from None
     if table.ignored:
@@ -89,26 +90,30 @@ def _award_csv(
         f"[batch {result.batch_id}]",
         err=True,
     )
-    for stack in result.stacks_issued or []:
+    stacks = result.stacks_issued or []
+    for stack in stacks[:_MAX_NAMED]:
         typer.echo(
             f"stack credential {stack.achievement} for {stack.recipient_name} "
             f"<{stack.recipient_email}> (completed by row {stack.line}): {stack.url}",
             err=True,
         )
+    if len(stacks) > _MAX_NAMED:
+        more = len(stacks) - _MAX_NAMED
+        typer.echo(f"and {more} more stack credentials (--json lists every one)", err=True)
     if result.failed:
         raise typer.Exit(EXIT_INVALID)
 
 
-#: A group of failed rows names this many row numbers, then says how many more.
-_MAX_ROWS_NAMED = 12
+#: The summary names this many rows of a cause, or stack credentials, then says how many more.
+_MAX_NAMED = 12
 
 
 def _rows(numbers: list[int]) -> str:
-    """``row 4`` or ``rows 4, 7, 9`` (``…, and 40 more`` past :data:`_MAX_ROWS_NAMED`)."""
+    """``row 4`` or ``rows 4, 7, 9`` (``…, and 40 more`` past :data:`_MAX_NAMED`)."""
     if len(numbers) == 1:
         return f"row {numbers[0]}"
-    named = ", ".join(str(n) for n in numbers[:_MAX_ROWS_NAMED])
-    more = len(numbers) - _MAX_ROWS_NAMED
+    named = ", ".join(str(n) for n in numbers[:_MAX_NAMED])
+    more = len(numbers) - _MAX_NAMED
     return f"rows {named}" + (f", and {more} more" if more > 0 else "")
 
 

@@ -210,7 +210,7 @@ def test_batch_requests_that_cannot_be_read(client: TestClient, auth, issuer) ->
     ],
 )
 def test_csv_the_csv_module_cannot_read_is_invalid_input(text: str) -> None:
-    """Found by the fuzzer (bench/fuzz, target csv): csv.Error escaped rows_from_csv, a 500."""
+    """Found by the fuzzer (bench/fuzz, target csv): csv.Error escaped the CSV reader, a 500."""
     with pytest.raises(InvalidInput, match="not readable CSV"):
         read_csv(text, achievement="classroom-environment")
 

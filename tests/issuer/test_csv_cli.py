@@ -98,3 +98,11 @@ def test_the_example_file_completes_a_stack_and_names_it(env: dict[str, Any]) ->
     }
     again = json.loads(run(env, "award", "--csv", str(example), "--json").stdout)
     assert (again["issued"], again["stacks_issued"]) == (0, [])  # a rerun issues nothing
+
+
+def test_a_long_cause_names_twelve_rows_and_counts_the_rest() -> None:
+    from issuer.cli.awards import _rows
+
+    assert _rows([7]) == "row 7"
+    assert _rows([4, 7, 9]) == "rows 4, 7, 9"
+    assert _rows(list(range(2, 42))) == "rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, and 28 more"
