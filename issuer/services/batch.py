@@ -181,7 +181,7 @@ def _letters(index: int) -> str:
     return letters
 
 
-def _score(value: str, delimiter: str) -> str:
+def _score_as_typed(value: str, delimiter: str) -> str:
     """``90%`` → ``90``; ``90,5`` → ``90.5`` only where a comma cannot be the separator (a
     semicolon or tab file; in a comma file it would be a thousands mark as often as not, and
     ``results`` refuses it as not a number). Anything else is left for the award to judge."""
@@ -229,7 +229,7 @@ def _csv_row(
             elif value:
                 evidence[field] = value
         elif value:
-            row[name] = _score(value, delimiter) if name == "score" else value
+            row[name] = _score_as_typed(value, delimiter) if name == "score" else value
     if evidence:
         row["evidence"] = [evidence]
     if achievement is not None:
