@@ -13,7 +13,13 @@ one from its content the same way: :mod:`issuer.services.awards`.) A rerun also 
 post-award work — the stack credentials — that a crash left owed on the rows it replays.
 
 The batch's per-row outcome is recorded (tables ``batch`` / ``batch_row``) so it can be read
-back with ``GET …/batches/{batch_id}``.
+back with ``GET …/batches/{batch_id}``; the answer to the run itself also names the stack
+credentials the rows completed.
+
+A CSV is read by :func:`read_csv` as a person wrote it in a spreadsheet: headers as
+:mod:`issuer.services.csv_columns` knows them, any of the usual separators, a score's ``%``. A
+header row that cannot be used refuses the whole file (one error, nothing awarded); everything
+after that is per row, numbered as the spreadsheet numbers its rows.
 """
 
 from __future__ import annotations
