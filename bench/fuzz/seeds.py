@@ -246,6 +246,10 @@ def csv_seeds() -> list[bytes]:
         b"evidence_contains_student_data,awarded_date,idempotency_key\n"
         b'"Ana ""A"" Li",ana@x.example,https://lms.example/s/1,Portfolio,yes,'
         b"2026-09-30T00:00:00Z,sub-1\n",
+        # human headers, Excel's separator line, a semicolon file's decimal comma, a blank row
+        "sep=;\nNombre;Correo electrónico;Logro;Puntuación (%);Notas;\n"
+        "Ana;a@x.example;classroom-environment;90,5 %;late;\n;;;;;\n"
+        'Ben;"b@x\n.example";family-engagement;70%;;x\n'.encode(),
     ]
 
 

@@ -18,8 +18,9 @@ target      entry point                                     clean errors
 ``trust``   :func:`verifier.trust.load_trust_list`          ``TrustListError``
 ``rule``    :func:`schemas.stack_rule.parse_rule` (and      ``RuleError``
             its narrative and round trip)
-``csv``     :func:`issuer.services.batch.rows_from_csv`,    ``InvalidInput``, pydantic's
-            then ``AwardCreate`` per row                    ``ValidationError``
+``csv``     :func:`issuer.services.batch.read_csv`,         ``InvalidInput``, pydantic's
+            then ``AwardCreate`` per row, and the           ``ValidationError``
+            failures grouped as the CLI shows them
 ==========  ==============================================  =====================================
 
 Anything else escaping (``KeyError``, ``TypeError``, ``OverflowError``, ``RecursionError``,
@@ -243,18 +244,33 @@ def _feed_rule(data: bytes) -> None:
 def _feed_csv(data: bytes) -> None:
     from pydantic import ValidationError
 
-    from issuer.models import AwardCreate
-    from issuer.services.batch import describe_validation_error, rows_from_csv
+    from issuer.models import AwardCreate, BatchResult, BatchRowResult
+    from issuer.services.batch import describe_validation_error, failure_groups, read_csv
+    from issuer.services.errors import InvalidInput
 
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return  # the route answers 400 ("is not UTF-8 text") before parsing
-    for row in rows_from_csv(text):
+    # with and without a default achievement, as `award SLUG --csv` and `award --csv` read
+    for achievement in (None, "classroom-environment"):
         try:
-            AwardCreate.model_validate(row)
-        except ValidationError as error:
-            describe_validation_error(error)
+            table = read_csv(text, achievement=achievement)
+        except InvalidInput:
+            continue
+        results = []
+        for number, (row, line) in enumerate(zip(table.rows, table.lines, strict=True), 1):
+            try:
+                AwardCreate.model_validate(row)
+            except ValidationError as error:
+                message = describe_validation_error(error)
+                results.append(BatchRowResult(row=number, line=line, ok=False, error=message))
+        rows = len(table.rows)
+        failed = len(results)
+        result = BatchResult(
+            batch_id="fuzz", rows=rows, ok=rows - failed, failed=failed, issued=0, results=results
+        )
+        failure_groups(result, table)
 
 
 def _errors(*names: str) -> Callable[[], tuple[type[BaseException], ...]]:

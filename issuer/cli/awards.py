@@ -18,12 +18,12 @@ from issuer.cli.common import (
     fail,
     handle_errors,
     open_service,
-    read_text,
+    read_bytes,
 )
-from issuer.models import AwardCreate, BatchRowResult, Issuer
+from issuer.models import AwardCreate, Issuer
 from issuer.runtime import Runtime
-from issuer.services import awards, batch, catalog, issuers
-from issuer.services.errors import ServiceError
+from issuer.services import awards, batch, catalog, csv_columns, issuers
+from issuer.services.errors import InvalidInput, ServiceError
 from microcred.exit_codes import EXIT_INVALID, EXIT_USAGE
 
 __all__ = ["award", "register"]
@@ -53,38 +53,74 @@ def _award_csv(
     batch_id: str | None,
     json_output: bool,
 ) -> None:
-    """Award every row, with a progress bar on stderr; exit 1 if any row failed."""
+    """Award every row, with a progress bar on stderr, then one summary: the failed rows
+    grouped by cause (spreadsheet row numbers), the counts, the stack credentials issued.
+    Exit 64 if the file cannot be used at all (nothing is awarded), 1 if any row failed."""
     from rich.console import Console  # rich is only needed here: keep `--help` quick
     from rich.progress import Progress
 
-    rows = batch.rows_from_csv(read_text(csv_file, encoding="utf-8-sig"), achievement=achievement)
-    console = Console(stderr=True)
-    with Progress(console=console, transient=False) as progress:
-        task = progress.add_task(f"awarding {csv_file.name}", total=len(rows))
-
-        def advance(result: BatchRowResult) -> None:
-            progress.advance(task)
-            if not result.ok:
-                progress.console.print(f"row {result.row}: {result.error}", markup=False)
-
-        result = batch.award_batch(
+    try:
+        data = read_bytes(csv_file, limit=batch.MAX_CSV_BYTES, what="CSV file")
+        table = batch.read_csv(batch.csv_text(data), achievement=achievement)
+    except InvalidInput as error:
+        raise fail(f"{csv_file}: {error.message}", EXIT_USAGE) from None
+    if table.ignored:
+        typer.echo(
+            f"ignoring {_ignored(len(table.ignored))}: "
+            f"{', '.join(table.ignored)} (see microcred award --help)",
+            err=True,
+        )
+    with Progress(console=Console(stderr=True), transient=False) as progress:
+        task = progress.add_task(f"awarding {csv_file.name}", total=len(table.rows))
+        result = batch.award_table(
             session=session,
             runtime=runtime,
             issuer=owner,
-            rows=rows,
+            table=table,
             batch_id=batch_id or f"csv:{csv_file.name}",
-            progress=advance,
+            progress=lambda _: progress.advance(task),
         )
     if json_output:
         typer.echo(result.model_dump_json(indent=2, exclude_none=True))
+    for numbers, message in batch.failure_groups(result, table):
+        typer.echo(f"{_rows(numbers)}: {message}", err=True)
     typer.echo(
         f"{result.rows} rows: {result.ok} ok ({result.issued} newly issued, "
         f"{result.ok - result.issued} already issued), {result.failed} failed "
         f"[batch {result.batch_id}]",
         err=True,
     )
+    stacks = result.stacks_issued or []
+    for stack in stacks[:_MAX_NAMED]:
+        typer.echo(
+            f"stack credential {stack.achievement} for {stack.recipient_name} "
+            f"<{stack.recipient_email}> (completed by row {stack.line}): {stack.url}",
+            err=True,
+        )
+    if len(stacks) > _MAX_NAMED:
+        more = len(stacks) - _MAX_NAMED
+        typer.echo(f"and {more} more stack credentials (--json lists every one)", err=True)
     if result.failed:
         raise typer.Exit(EXIT_INVALID)
+
+
+#: The summary names this many rows of a cause, or stack credentials, then says how many more.
+_MAX_NAMED = 12
+
+
+def _rows(numbers: list[int]) -> str:
+    """``row 4`` or ``rows 4, 7, 9`` (``…, and 40 more`` past :data:`_MAX_NAMED`)."""
+    if len(numbers) == 1:
+        return f"row {numbers[0]}"
+    named = ", ".join(str(n) for n in numbers[:_MAX_NAMED])
+    more = len(numbers) - _MAX_NAMED
+    return f"rows {named}" + (f", and {more} more" if more > 0 else "")
+
+
+def _ignored(count: int) -> str:
+    if count == 1:
+        return "1 column that is not an award field"
+    return f"{count} columns that are not award fields"
 
 
 @handle_errors
@@ -114,7 +150,12 @@ def award(
         CredentialFormat, typer.Option("--format", help="ldp (JSON) or jwt.")
     ] = CredentialFormat.ldp,
     csv_file: Annotated[
-        Path | None, typer.Option("--csv", help="Award every row of a CSV file.")
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Award every row of a CSV file (its columns: below). Rerunning it issues "
+            "only the rows still missing.",
+        ),
     ] = None,
     batch_id: Annotated[
         str | None, typer.Option(help="With --csv: names the batch (default: the file name).")
@@ -158,4 +199,4 @@ def award(
 
 def register(app: typer.Typer) -> None:
     """Attach ``award`` to the ``microcred`` command."""
-    app.command("award")(award)
+    app.command("award", epilog=csv_columns.columns_help())(award)

@@ -25,6 +25,7 @@ from issuer.models.awards import (
     BatchResult,
     BatchRow,
     BatchRowResult,
+    BatchStackIssued,
     EvidenceIn,
 )
 from issuer.models.catalog import (
@@ -135,6 +136,7 @@ __all__ = [
     "BatchResult",
     "BatchRow",
     "BatchRowResult",
+    "BatchStackIssued",
     "CatalogAchievement",
     "CriteriaIn",
     "Did",

@@ -51,6 +51,7 @@ __all__ = [
     "BatchResult",
     "BatchRow",
     "BatchRowResult",
+    "BatchStackIssued",
     "EvidenceIn",
 ]
 
@@ -215,12 +216,30 @@ class BatchRequest(InputModel):
 
 
 class BatchRowResult(BaseModel):
+    #: The row's place in the batch, counting from 1.
     row: int
+    #: A CSV row's number in the spreadsheet (the header is 1, so the first row is 2; a cell
+    #: with line breaks does not add rows, a blank row does). Only for CSV, only as it runs.
+    line: int | None = None
     ok: bool
     credential_id: uuid.UUID | None = None
     url: str | None = None
     replayed: bool = False
     error: str | None = None
+
+
+class BatchStackIssued(BaseModel):
+    """A stack credential a batch row completed: issued right after the row's award."""
+
+    #: The row (and a CSV row's spreadsheet line) whose award completed the stack.
+    row: int
+    line: int | None = None
+    credential_id: uuid.UUID
+    url: str
+    #: The stack's slug.
+    achievement: str
+    recipient_name: str
+    recipient_email: str
 
 
 class BatchResult(BaseModel):
@@ -230,3 +249,8 @@ class BatchResult(BaseModel):
     failed: int
     issued: int
     results: list[BatchRowResult]
+    #: The stack credentials this run issued (a rerun lists those it issued, not those an
+    #: earlier run did). Only in the answer to the run, not when the batch is read back.
+    stacks_issued: list[BatchStackIssued] | None = None
+    #: A CSV's columns that mean no award field, as headed: ignored, named once here.
+    ignored_columns: list[str] | None = None

@@ -60,6 +60,7 @@ a second identical award on purpose while the first is in force, give it a diffe
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -130,13 +131,17 @@ class AwardOutcome:
 
     ``award`` is detached from the session with every column loaded, and the two values its
     admin view needs from other tables come with it: reading the outcome never touches the
-    database (see the module docstring).
+    database (see the module docstring). ``stacks_issued`` are the credentials this call's
+    post-award work issued (the stack credentials the award completed, and any stack those
+    completed in turn): empty when there were none, the work was done before (a replay), or
+    it failed and is owed.
     """
 
     award: Award
     created: bool
     issuer_slug: str
     achievement_version: int
+    stacks_issued: tuple[Award, ...] = ()
 
     def public(self, *, with_documents: bool = False) -> AwardPublic:
         """The award's admin view, from memory."""
@@ -274,8 +279,8 @@ def _replay(
         )
     outcome, achievement = _detached(session, existing, created=False, issuer=issuer)
     session.commit()  # nothing written: ends the read (or releases the write lock)
-    _follow_up(session, runtime, outcome.award, issuer=issuer, achievement=achievement)
-    return outcome
+    issued = _follow_up(session, runtime, outcome.award, issuer=issuer, achievement=achievement)
+    return dataclasses.replace(outcome, stacks_issued=tuple(issued or ()))
 
 
 def _rollback_quietly(session: Session) -> None:
@@ -293,17 +298,19 @@ def _follow_up(
     *,
     issuer: Issuer,
     achievement: CatalogAchievement,
-) -> bool:
-    """Run ``row``'s post-award hooks if they are owed, then mark them done. False when a hook
-    or the mark failed: the work stays owed (a replay or :func:`finish_owed_work` does it)."""
+) -> list[Award] | None:
+    """Run ``row``'s post-award hooks if they are owed, then mark them done; the credentials
+    they issued. None when a hook or the mark failed: the work stays owed (a replay or
+    :func:`finish_owed_work` does it)."""
     if row.post_award_done_at is not None or not runtime.post_award_hooks:
-        return True  # done, or nothing this runtime could do (the work stays owed)
+        return []  # done, or nothing this runtime could do (the work stays owed)
     context = PostAwardContext(
         session=session, runtime=runtime, issuer=issuer, achievement=achievement
     )
+    issued: list[Award] = []
     try:
         for hook in runtime.post_award_hooks:
-            hook(row, context)
+            issued.extend(hook(row, context) or ())
         done = runtime.clock()
         begin_write(session)
         session.connection().execute(
@@ -317,9 +324,9 @@ def _follow_up(
             "retry of the request, a rerun of its batch or the next start does it",
             row.id,
         )
-        return False
+        return None
     row.post_award_done_at = done
-    return True
+    return issued
 
 
 def award(
@@ -436,8 +443,8 @@ def award(
         outcome.achievement_version,
         outcome.issuer_slug,
     )
-    _follow_up(session, runtime, row, issuer=issuer, achievement=achievement)
-    return outcome
+    issued = _follow_up(session, runtime, row, issuer=issuer, achievement=achievement)
+    return dataclasses.replace(outcome, stacks_issued=tuple(issued or ()))
 
 
 def finish_owed_work(*, session: Session, runtime: Runtime) -> int:
@@ -464,8 +471,9 @@ def finish_owed_work(*, session: Session, runtime: Runtime) -> int:
         assert issuer is not None  # foreign key
         outcome, achievement = _detached(session, row, created=False, issuer=issuer)
         session.commit()
-        finished += _follow_up(
-            session, runtime, outcome.award, issuer=issuer, achievement=achievement
+        finished += (
+            _follow_up(session, runtime, outcome.award, issuer=issuer, achievement=achievement)
+            is not None
         )
     if finished:
         log.info("finished the post-award work of %d award(s) a crash or outage left", finished)

@@ -22,7 +22,7 @@ which is already stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,8 +69,10 @@ class PostAwardContext:
     achievement: CatalogAchievement
 
 
-#: Called with the committed award (detached from the session, every column loaded).
-PostAwardHook = Callable[[Award, PostAwardContext], None]
+#: Called with the committed award (detached from the session, every column loaded); returns
+#: the credentials it issued (the stack credentials the award completed), so the caller can
+#: name them.
+PostAwardHook = Callable[[Award, PostAwardContext], Sequence[Award]]
 
 
 @dataclass(frozen=True)

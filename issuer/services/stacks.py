@@ -526,8 +526,9 @@ def issue_stack(
     components: Sequence[ComponentEvidence],
     awards: Sequence[Award],
     submissions: Sequence[StackSubmission],
-) -> tuple[Award, bool]:
-    """Issue the stack credential for a met ``evaluation``: ``(award, created)``.
+) -> tuple[Award, tuple[Award, ...]]:
+    """Issue the stack credential for a met ``evaluation``: the credential, and what this call
+    issued (it, unless it was there already, then any stack it completed in turn).
 
     Goes through :func:`issuer.services.awards.award`, so it is signed, status-listed and
     validated like every credential, and its idempotency key makes it exactly once.
@@ -560,8 +561,9 @@ def issue_stack(
         existing = session.exec(
             select(Award).where(Award.issuer_id == issuer.id).where(Award.idempotency_key == key)
         ).one()
-        return existing, False
-    return outcome.award, outcome.created
+        return existing, ()
+    mine = (outcome.award,) if outcome.created else ()
+    return outcome.award, (*mine, *outcome.stacks_issued)
 
 
 def _mentions(requirements: Iterable[Requirement], achievement_id: str, kind: str | None) -> bool:
@@ -592,7 +594,7 @@ def issue_completed_stacks(
 
     ``trigger`` (the achievement just awarded) limits the work to stacks whose rule mentions
     it; without it every current stack is evaluated (after a submission, or a manual check).
-    Returns the stack credentials this call created.
+    Returns the stack credentials this call created (with those they completed in turn).
     """
     issued: list[Award] = []
     trigger_id = trigger.get("id") if trigger else None
@@ -614,7 +616,7 @@ def issue_completed_stacks(
         evaluation = evaluate(stack.rule, components)
         if not evaluation.met:
             continue
-        row, created = issue_stack(
+        row, now_issued = issue_stack(
             session=session,
             runtime=runtime,
             stack=stack,
@@ -624,7 +626,7 @@ def issue_completed_stacks(
             awards=awards,
             submissions=submissions,
         )
-        if created:
+        if now_issued and now_issued[0] is row:
             log.info(
                 "issued stack credential %s (%s v%s) to an educator: %d components",
                 row.id,
@@ -632,15 +634,15 @@ def issue_completed_stacks(
                 stack.achievement.version,
                 len(evaluation.used),
             )
-            issued.append(row)
+        issued.extend(now_issued)
     return issued
 
 
-def after_award(award: Award, context: PostAwardContext) -> None:
-    """Post-award hook: issue the stacks this award completes. Idempotent, as a post-award
-    hook must be; an error is raised to :func:`issuer.services.awards.award`, which logs it and
-    leaves the work owed (the component award stands)."""
-    issue_completed_stacks(
+def after_award(award: Award, context: PostAwardContext) -> list[Award]:
+    """Post-award hook: issue the stacks this award completes, and return them. Idempotent,
+    as a post-award hook must be; an error is raised to :func:`issuer.services.awards.award`,
+    which logs it and leaves the work owed (the component award stands)."""
+    return issue_completed_stacks(
         session=context.session,
         runtime=context.runtime,
         recipient_email=award.recipient_email,

@@ -120,7 +120,8 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], tuple[tuple[int, ...], str]] = {
     ),
     ("POST", "/api/issuers/{issuer_slug}/batches"): (
         (422,),
-        "a batch_id given both in the query and in the body must be the same",
+        "a batch_id given both in the query and in the body must be the same; a CSV's header "
+        "must name the required columns, each once",
     ),
     ("POST", "/api/issuers/{issuer_slug}/stacks"): ((422,), _RULE),
     ("PUT", "/api/issuers/{issuer_slug}/stacks/{slug}"): ((422,), _RULE),

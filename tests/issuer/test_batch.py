@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from typing import Any
 
 import pytest
@@ -11,10 +12,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from issuer.runtime import Runtime
-from issuer.services.batch import award_batch, rows_from_csv
+from issuer.services.batch import award_batch, read_csv
 from issuer.services.context import SigningContext
 from issuer.services.errors import InvalidInput
 from schemas.validation import validate_credential
+from tests.issuer.stack_support import APL_I_II, EDUCATOR, award_to, stack_awards
 from tests.issuer.support import GOOD_AWARD, ISSUER
 from tests.issuer.test_awards import count_awards
 
@@ -137,14 +139,14 @@ def test_fixing_a_row_and_rerunning_issues_just_that_row(
     )
     with Session(engine) as session:
         first = award_batch(
-            session=session, runtime=runtime, issuer=issuer, rows=rows_from_csv(text), batch_id="f"
+            session=session, runtime=runtime, issuer=issuer, rows=read_csv(text).rows, batch_id="f"
         )
     assert [r.ok for r in first.results] == [True, False, True]
     fixed = text.replace("E1,e1@x.example,70", "E1,e1@x.example,86")
     reordered = "\n".join([fixed.splitlines()[0], *reversed(fixed.splitlines()[1:])])
     with Session(engine) as session:
         second = award_batch(
-            session=session, runtime=runtime, issuer=issuer, rows=rows_from_csv(reordered),
+            session=session, runtime=runtime, issuer=issuer, rows=read_csv(reordered).rows,
             batch_id="f",
         )  # fmt: skip
     assert (second.ok, second.issued) == (3, 1)
@@ -162,22 +164,29 @@ def test_idempotency_key_column_is_the_rows_identity(runtime: Runtime, engine, i
     assert result.issued == 0 and count_awards(engine) == 2
 
 
+#: The columns every row needs, for the tests about something else.
+NEEDED = "achievement,recipient_name,recipient_email"
+ANA = "classroom-environment,Ana,ana@x.example"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("", "no header"),
-        ("recipient_name,recipient_email\n", "no rows"),
+        (",,\n", "no header"),
+        (f"{NEEDED}\n", "no rows"),
+        (f"{NEEDED}\n,,\n\n", "no rows"),
     ],
 )
 def test_unusable_csv_is_refused(text: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
-        rows_from_csv(text)
+        read_csv(text)
 
 
 def test_csv_cell_problems_name_the_column() -> None:
-    [extra] = rows_from_csv("recipient_name\nAna,unexpected\n")
-    assert "cells_without_a_header" in extra
-    [flag] = rows_from_csv("recipient_name,evidence_contains_student_data\nAna,perhaps\n")
+    [extra] = read_csv(f"{NEEDED}\n{ANA},unexpected,\n").rows
+    assert extra["cells_without_a_header"] == ["unexpected"]  # refused by validation
+    [flag] = read_csv(f"{NEEDED},evidence_contains_student_data\n{ANA},perhaps\n").rows
     assert flag["evidence_contains_student_data"] == "perhaps"
 
 
@@ -196,24 +205,62 @@ def test_batch_requests_that_cannot_be_read(client: TestClient, auth, issuer) ->
 @pytest.mark.parametrize(
     "text",
     [
-        'recipient_name\n"' + "x" * 140_000 + '"\n',  # a cell past csv's field size limit
-        "recipient_name,score\r\nAna,90\n" + "x" * 140_000 + "\n",
+        'recipient_name,email\n"' + "x" * 140_000 + '"\n',  # a cell past csv's field size limit
+        "recipient_name,email\r\nAna,a@x\n" + "x" * 140_000 + "\n",
     ],
 )
 def test_csv_the_csv_module_cannot_read_is_invalid_input(text: str) -> None:
-    """Found by the fuzzer (bench/fuzz, target csv): csv.Error escaped rows_from_csv, a 500."""
+    """Found by the fuzzer (bench/fuzz, target csv): csv.Error escaped the CSV reader, a 500."""
     with pytest.raises(InvalidInput, match="not readable CSV"):
-        rows_from_csv(text)
+        read_csv(text, achievement="classroom-environment")
 
 
 def test_csv_line_ends_may_be_cr_lf_or_crlf() -> None:
     """Found by the fuzzer: a bare CR was 'new-line character seen in unquoted field' (a 500);
     CR is a line end (old spreadsheets write it), as csv reads it when given the raw text."""
     for newline in ("\n", "\r\n", "\r"):
-        text = newline.join(["recipient_name,score", "Ana,90", "Ben,80", ""])
-        assert rows_from_csv(text) == [
-            {"recipient_name": "Ana", "score": "90"},
-            {"recipient_name": "Ben", "score": "80"},
+        text = newline.join(["recipient_name,email,score", "Ana,a@x,90", "Ben,b@x,80", ""])
+        assert read_csv(text, achievement="x").rows == [
+            {"recipient_name": "Ana", "recipient_email": "a@x", "score": "90", "achievement": "x"},
+            {"recipient_name": "Ben", "recipient_email": "b@x", "score": "80", "achievement": "x"},
         ]
-    [quoted] = rows_from_csv('recipient_name,evidence_narrative\nAna,"two\r\nlines"\n')
+    quoted = read_csv(f'{NEEDED},evidence_narrative\n{ANA},"two\r\nlines"\n').rows[0]
     assert quoted["evidence"] == [{"narrative": "two\r\nlines"}]
+
+
+def test_a_csv_batch_over_http_names_its_stack_credentials_lines_and_ignored_columns(
+    client: TestClient, auth, issuer, session: Session, runtime: Runtime
+) -> None:
+    """The answer is extended, not changed: ``row`` still counts rows from 1; ``line`` (the
+    spreadsheet's), ``ignored_columns`` and ``stacks_issued`` are added."""
+    for slug in APL_I_II[:4]:
+        award_to(session, runtime, slug)
+    text = (
+        "Nombre;Correo;Logro;Puntuación (%);Notas\n"
+        f'María López;{EDUCATOR};{APL_I_II[0]};95;"two\nlines"\n'  # held already: a second award
+        f"María López;{EDUCATOR};{APL_I_II[4]};91%;\n"  # a new award: the last component
+    )
+    csv_headers = {**auth, "content-type": "text/csv"}
+    response = client.post(BATCHES, content=text, params={"batch_id": "s"}, headers=csv_headers)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert [(r["row"], r["line"], r["ok"]) for r in result["results"]] == [
+        (1, 2, True),
+        (2, 3, True),
+    ]
+    assert result["ignored_columns"] == ["Notas"]
+    [stack] = result["stacks_issued"]
+    assert (stack["row"], stack["line"], stack["achievement"]) == (2, 3, "apl-i-ii")
+    assert (stack["recipient_name"], stack["recipient_email"]) == ("María López", EDUCATOR)
+    assert [s.id for s in stack_awards(session, "apl-i-ii")] == [uuid.UUID(stack["credential_id"])]
+    assert client.get(stack["url"].removeprefix("https://issuer.test") + ".json").status_code == 200
+
+    rerun = client.post(BATCHES, content=text, params={"batch_id": "s"}, headers=csv_headers)
+    assert rerun.json()["stacks_issued"] == [] and rerun.json()["issued"] == 0
+    read_back = client.get(f"{BATCHES}/s", headers=auth).json()
+    assert "stacks_issued" not in read_back  # what a run issued is told by that run only
+
+    wrong = client.post(BATCHES, content="Name;Mail\nAna;a@x\nBen;b@x\n", headers=csv_headers)
+    assert wrong.status_code == 422
+    [detail] = wrong.json()["detail"]
+    assert "no column for the educator's email" in detail["msg"]

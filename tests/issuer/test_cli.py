@@ -143,7 +143,7 @@ def test_award_csv_with_progress_and_rerun(
         "assessment-literacy,Cruz Lee,cruz@aps.nm.example,99\n"
     )
     first = run(env, "award", "--csv", str(csv_file), code=1)
-    assert "row 2: score: score 70 is below the pass mark" in first.stderr
+    assert "row 3: score: score 70 is below the pass mark" in first.stderr  # header: row 1
     assert "3 rows: 2 ok (2 newly issued, 0 already issued), 1 failed" in first.stderr
     csv_file.write_text(csv_file.read_text().replace(",70\n", ",87\n"))
     second = run(env, "award", "--csv", str(csv_file), "--json")

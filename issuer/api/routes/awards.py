@@ -124,7 +124,8 @@ _CSV_SCHEMA = {
     "type": "string",
     "pattern": r'^(?:[^\r\n"]|"[^"\r\n]*")+[\r\n]+[^\r\n]',
     "description": "A header row (the columns are AwardCreate's, `evidence_<field>` for one "
-    "evidence item), then one award per row",
+    "evidence item, or their human spellings: `microcred award --help`), then one award per "
+    "row; comma, semicolon or tab separated",
 }
 
 
@@ -172,9 +173,15 @@ def create_batch(
     except UnicodeDecodeError:
         raise InvalidInput(("body",), "is not UTF-8 text") from None
     if media == "text/csv":
-        rows = batch.rows_from_csv(text, achievement=achievement)
-        key = batch_id or _body_batch_id(text)
-    elif media in ("application/json", ""):
+        table = batch.read_csv(text, achievement=achievement)
+        return batch.award_table(
+            session=session,
+            runtime=runtime,
+            issuer=issuer,
+            table=table,
+            batch_id=batch_id or _body_batch_id(text),
+        )
+    if media in ("application/json", ""):
         try:
             document = parse_json(text)
         except ValueError as error:  # JSONDecodeError (JsonTooDeep too), NaN
