@@ -28,7 +28,7 @@ catalog_app = typer.Typer(help="The catalog of achievements.", no_args_is_help=T
 def catalog_load(
     name: Annotated[str, typer.Argument(help="Which catalog: 'demo' (New Mexico APL).")],
     issuer: Annotated[
-        str | None, typer.Option(help="Issuer slug (default: the first issuer).")
+        str | None, typer.Option(metavar="SLUG", help="Issuer slug (default: the first issuer).")
     ] = None,
 ) -> None:
     """Load a bundled catalog. Achievements already there are left unchanged."""
@@ -47,7 +47,9 @@ def catalog_load(
 
 @catalog_app.command("list")
 @handle_errors
-def catalog_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+def catalog_list(
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """The current version of every achievement."""
     with open_service() as (session, _):
         rows = catalog.list_achievements(session)

@@ -35,13 +35,15 @@ __all__ = ["init", "register", "serve"]
 @handle_errors
 def init(
     base_url: Annotated[
-        str | None, typer.Option(help="Public base URL ids and did:web are built on.")
+        str | None,
+        typer.Option(metavar="URL", help="Public base URL ids and did:web are built on."),
     ] = None,
     issuer_name: Annotated[str, typer.Option(help="Name of the first issuer.")] = (
         DEFAULT_ISSUER_NAME
     ),
     issuer_slug: Annotated[
-        str | None, typer.Option(help="Slug of the first issuer (default: from the name).")
+        str | None,
+        typer.Option(metavar="SLUG", help="Slug of the first issuer (default: from the name)."),
     ] = None,
     did_method: Annotated[
         DidMethod | None,
@@ -49,7 +51,7 @@ def init(
     ] = None,
     demo: Annotated[bool, typer.Option(help="Load the demo catalog if it is empty.")] = True,
 ) -> None:
-    """Prepare the data directory: schema, base URL, first issuer and keys, demo catalog."""
+    """Prepare a data directory: schema, base URL, first issuer and keys, demo catalog."""
     settings = Settings(base_url=base_url) if base_url else Settings()
     with open_service(settings) as (session, runtime):
         if base_url:

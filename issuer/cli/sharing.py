@@ -69,7 +69,10 @@ def qr(
         int, typer.Option(help="PNG pixels per module (10 prints at 2.5 cm or more).", min=4)
     ] = 10,
 ) -> None:
-    """Write a QR code of a credential's badge link (error correction Q, 4-module border)."""
+    """Write a QR code of a credential's badge link, as a PNG or SVG file.
+
+    Error correction level Q, with a 4-module quiet border.
+    """
     kind = _kind(out)
     link, _, _ = _stored(credential_id)
     _write(out, qr_png(link, box_size=box_size) if kind == "png" else qr_svg(link))
