@@ -34,7 +34,7 @@ def catalog_load(
     """Load a bundled catalog. Achievements already there are left unchanged."""
     if name != "demo":
         raise fail(f"unknown catalog {name!r}; the bundled one is 'demo'", EXIT_USAGE)
-    with open_service() as (session, runtime):
+    with open_service(create=True) as (session, runtime):
         prepared = prepare(session=session, runtime=runtime, demo=False)
         if prepared.first_start:
             report_prepared(prepared, runtime)

@@ -18,6 +18,7 @@ from issuer.bootstrap import DEFAULT_ISSUER_NAME, prepare
 from issuer.cli.common import (
     fail,
     handle_errors,
+    locate_data_dir,
     open_engine,
     open_service,
     report_prepared,
@@ -53,7 +54,7 @@ def init(
 ) -> None:
     """Prepare a data directory: schema, base URL, first issuer and keys, demo catalog."""
     settings = Settings(base_url=base_url) if base_url else Settings()
-    with open_service(settings) as (session, runtime):
+    with open_service(settings, create=True) as (session, runtime):
         if base_url:
             record_base_url(session, base_url)
         prepared = prepare(
@@ -143,6 +144,7 @@ def serve(
         _serve_verifier(host, port, server_options)
         return
     settings = Settings()
+    locate_data_dir(settings, create=True)
     import uvicorn
 
     from issuer.app import create_app
