@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from issuer.cli.common import fail, handle_errors, open_service, read_bytes
+from issuer.cli.common import CredentialId, fail, handle_errors, open_service, read_bytes
 from issuer.services.sharing import qr_png, qr_svg
 from issuer.services.status import find_award
 from microcred.exit_codes import EXIT_USAGE
@@ -61,9 +61,7 @@ def _stored(reference: str) -> tuple[str, str, str]:
 
 @handle_errors
 def qr(
-    credential_id: Annotated[
-        str, typer.Argument(metavar="ID", help="Credential URL, uuid, or a unique uuid prefix.")
-    ],
+    credential_id: CredentialId,
     out: Annotated[Path, typer.Option("--out", "-o", help="FILE.png or FILE.svg to write.")],
     box_size: Annotated[
         int, typer.Option(help="PNG pixels per module (10 prints at 2.5 cm or more).", min=4)

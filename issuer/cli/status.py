@@ -21,6 +21,7 @@ from typing import Annotated
 import typer
 
 from issuer.cli.common import (
+    CREDENTIAL_ID_HELP,
     echo_json,
     fail,
     handle_errors,
@@ -42,9 +43,7 @@ status_app = typer.Typer(
 
 IdArguments = Annotated[
     list[str] | None,
-    typer.Argument(
-        metavar="ID...", help="Credential id URL, uuid, or 8+ leading characters of the uuid."
-    ),
+    typer.Argument(metavar="ID...", help=CREDENTIAL_ID_HELP),
 ]
 ReasonOption = Annotated[
     str,

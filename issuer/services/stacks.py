@@ -68,7 +68,7 @@ from issuer.services.awards import award
 from issuer.services.batch import describe_validation_error
 from issuer.services.catalog import achievement_document, get_achievement
 from issuer.services.context import PostAwardContext, Runtime, SigningContext
-from issuer.services.errors import Conflict, InvalidInput, NotFound
+from issuer.services.errors import Conflict, InvalidInput, NotFound, not_found
 from schemas.dates import as_utc, parse_datetime, utcnow
 from schemas.stack_eval import (
     ComponentEvidence,
@@ -283,8 +283,14 @@ def create_stack_version(
 
 
 def get_stack(session: Session, slug: str, version: int | None = None) -> StackVersion:
-    """The current version of stack ``slug`` (or the given version)."""
-    row = get_achievement(session, slug, version)
+    """The current version of stack ``slug`` (or the given version); a misspelled slug's
+    error suggests the stacks it is close to."""
+    try:
+        row = get_achievement(session, slug, version)
+    except NotFound:
+        if version is not None:
+            raise
+        raise not_found("stack", slug, [s.achievement.slug for s in list_stacks(session)]) from None
     record = session.get(StackRuleRecord, row.id)
     if record is None:
         raise NotFound(f"{slug!r} is not a stack")
@@ -435,6 +441,19 @@ def counted_components(row: Award) -> list[str]:
     """The id URLs of the components a stack credential counted: its stored evidence, one
     entry per component (:func:`issue_stack`), written once with the credential."""
     return [e["url"] for e in row.evidence if isinstance(e, dict) and e.get("url")]
+
+
+def stacks_counting(session: Session, runtime: Runtime, row: Award) -> list[Award]:
+    """The stack credentials whose evidence counts ``row``, oldest first: for an award just
+    made, the stacks it completed (``microcred award`` names them)."""
+    url = runtime.urls.credential(row.id)
+    query = (
+        select(Award)
+        .join(StackRuleRecord, col(StackRuleRecord.achievement_id) == col(Award.achievement_id))
+        .where(Award.recipient_email == row.recipient_email)
+        .order_by(col(Award.created), col(Award.id))
+    )
+    return [stack for stack in session.exec(query) if url in counted_components(stack)]
 
 
 # ------------------------------------------------------------------------------ issuing
