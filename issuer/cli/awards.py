@@ -20,9 +20,9 @@ from issuer.cli.common import (
     open_service,
     read_text,
 )
-from issuer.models import AwardCreate, BatchRowResult, Issuer
+from issuer.models import Award, AwardCreate, BatchRowResult, Issuer
 from issuer.runtime import Runtime
-from issuer.services import awards, batch, catalog, issuers
+from issuer.services import awards, batch, catalog, issuers, stacks
 from issuer.services.errors import ServiceError
 from microcred.exit_codes import EXIT_INVALID, EXIT_USAGE
 
@@ -161,9 +161,22 @@ def award(
             }
         )
         outcome = awards.award(session=session, runtime=runtime, issuer=owner, request=request)
-        if not outcome.created:
-            typer.echo(f"already issued with this idempotency key: {outcome.award.id}", err=True)
+        completed = stacks.stacks_counting(session, runtime, outcome.award)
+        typer.echo(_summary(runtime, outcome, completed), err=True)
         echo_credential(outcome.award, output)
+
+
+def _summary(runtime: Runtime, outcome: awards.AwardOutcome, completed: list[Award]) -> str:
+    """One line for people (stderr): the badge link, and each stack credential it completed."""
+    row = outcome.award
+    line = (
+        f"awarded {row.achievement_slug} to {row.recipient_name}: "
+        if outcome.created
+        else "already issued with this idempotency key: "
+    ) + runtime.urls.credential(row.id)
+    for stack in completed:
+        line += f"; completed stack {stack.achievement_slug}: {runtime.urls.credential(stack.id)}"
+    return line
 
 
 def register(app: typer.Typer) -> None:
