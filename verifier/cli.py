@@ -299,7 +299,8 @@ def verify_command(
 ) -> None:
     """Verify Open Badges 3.0 credentials and report every check.
 
-    Exit status: 0 valid, 1 invalid, 2 indeterminate, 64 unusable input or arguments.
+    Exits with the worst of all inputs' statuses: valid, indeterminate, invalid, unusable
+    (the numbers: microcred --help).
     """
     if rule is not None and not stack:
         raise _usage("--rule is for stack claims: add --stack")
