@@ -36,6 +36,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from issuer.data_dir import DEV_KEK_FILE
 from issuer.settings import Environment, Settings
 
 __all__ = [
@@ -50,8 +51,6 @@ __all__ = [
 
 log = logging.getLogger("microcred.issuer.kek")
 
-#: The development KEK's file name inside the data directory.
-DEV_KEK_FILE = "kek.dev.key"
 _KEY_BYTES = 32
 _NONCE_BYTES = 12
 _FORMAT = "A256GCM"

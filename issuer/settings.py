@@ -16,13 +16,20 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from issuer.data_dir import DATABASE_FILE, default_data_dir
 from keys.fetch import parse_preload_args
 
-__all__ = ["DEFAULT_BASE_URL", "Environment", "Settings", "get_settings", "normalize_base_url"]
+__all__ = [
+    "DATABASE_FILE",
+    "DEFAULT_BASE_URL",
+    "Environment",
+    "Settings",
+    "get_settings",
+    "normalize_base_url",
+]
 
 #: Where ``make run`` serves, and so what ids are built on unless told otherwise.
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-DATABASE_FILE = "microcred.db"
 
 
 class Environment(StrEnum):
@@ -55,7 +62,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MICROCRED_", extra="ignore")
 
     #: Holds the SQLite database (the embedded default) and, in development only, the KEK file.
-    data_dir: Path = Path("./var")
+    #: Not set: the nearest data directory at or above the current folder, else ``./var``
+    #: (:mod:`issuer.data_dir`).
+    data_dir: Path = Field(default_factory=default_data_dir)
     #: SQLAlchemy URL; ``postgresql://`` is read as psycopg 3. Default: SQLite in ``data_dir``.
     database_url: str | None = None
     #: Public base URL that ids, did:web DIDs and links are built on. When not set here it is
@@ -119,6 +128,21 @@ class Settings(BaseSettings):
     def base_url_explicit(self) -> bool:
         """Whether the base URL was given (environment or constructor), not defaulted."""
         return "base_url" in self.model_fields_set
+
+    @property
+    def data_dir_given(self) -> bool:
+        """Whether the data directory was named (``MICROCRED_DATA_DIR`` or the constructor)
+        rather than found or defaulted."""
+        return "data_dir" in self.model_fields_set
+
+    @property
+    def keeps_data_in_data_dir(self) -> bool:
+        """Whether the data directory holds what a command needs: the SQLite database (when no
+        database URL names another), or the development KEK (when no key-encryption key is
+        configured)."""
+        return self.database_url is None or (
+            self.key_encryption_key is None and self.kek_file is None
+        )
 
     @property
     def sqlalchemy_url(self) -> str:

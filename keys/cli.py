@@ -76,7 +76,9 @@ def default_verification_method(key: SigningKey) -> str:
 
 @keys_app.command("generate")
 def generate(
-    type_: Annotated[KeyChoice, typer.Option("--type", help="Key type.")] = KeyChoice.ed25519,
+    type_: Annotated[
+        KeyChoice, typer.Option("--type", help="Key type: ed25519, p256, p384 or rsa.")
+    ] = KeyChoice.ed25519,
     out: Annotated[Path | None, typer.Option(help="Write the private JWK here (mode 600).")] = None,
 ) -> None:
     """Generate a key pair and write it as a private JWK."""
@@ -95,7 +97,11 @@ def show_did(
     file: Annotated[Path, typer.Argument(help="A private or public JWK file.")],
     web: Annotated[
         str | None,
-        typer.Option(help="did:web for HOST[:PATH], e.g. ped.nm.example:issuers:apl"),
+        typer.Option(
+            metavar="HOST:PATH",
+            help="Show the did:web of this host and optional path, e.g. "
+            "ped.nm.example:issuers:apl.",
+        ),
     ] = None,
 ) -> None:
     """Print the key's DID and its DID document (did:key, did:jwk for RSA, or did:web)."""
@@ -136,19 +142,24 @@ def sign(
     key: Annotated[Path, typer.Option("--key", help="Private JWK file.")],
     suite: Annotated[
         SuiteChoice,
-        typer.Option(help="Proof format (ecdsa-* need a P-256 or P-384 key, eddsa-* Ed25519)."),
+        typer.Option(
+            help="Proof format: eddsa-rdfc-2022, eddsa-jcs-2022 or Ed25519Signature2020 "
+            "(Ed25519 keys); ecdsa-rdfc-2019 or ecdsa-jcs-2019 (P-256, P-384); jwt (any key)."
+        ),
     ] = SuiteChoice.eddsa,
     verification_method: Annotated[
         str | None, typer.Option(help="Key id to name in the proof (default: the key's did:key).")
     ] = None,
     created: Annotated[
-        str | None, typer.Option(help="Proof creation time, ISO 8601 (default: now).")
+        str | None,
+        typer.Option(metavar="ISO-8601", help="Proof creation time (default: now)."),
     ] = None,
     issuer_from_key: Annotated[
         bool, typer.Option(help="Set the credential's issuer to the key's DID.")
     ] = False,
     jwt_profile: Annotated[
-        JwtProfile, typer.Option(help="VC-JWT payload shape (with --suite jwt).")
+        JwtProfile,
+        typer.Option(help="VC-JWT payload shape with --suite jwt: ob3, vc2 or vc11."),
     ] = JwtProfile.OB3,
 ) -> None:
     """Sign a credential and print it (or, with --suite jwt, the compact JWS)."""
@@ -184,5 +195,6 @@ def sign(
 
 
 def register(app: typer.Typer) -> None:
+    """Attach ``keys`` and ``sign`` to the ``microcred`` command."""
     app.add_typer(keys_app, name="keys")
     app.command("sign")(sign)

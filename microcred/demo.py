@@ -20,8 +20,11 @@ from schemas.samples import sample_micro_credential
 
 
 def demo() -> None:
-    """Sign a sample micro-credential (eddsa-rdfc-2022, Ed25519Signature2020, VC-JWT) and
-    verify each, offline."""
+    """Sign a sample micro-credential three ways and verify each, offline.
+
+    The three: eddsa-rdfc-2022, Ed25519Signature2020 and VC-JWT, with a fresh did:key; no data
+    directory, database or server is needed.
+    """
     loader = bundled_loader()
     resolver = KeyResolver()
     key = SigningKey.generate(KeyType.ED25519)

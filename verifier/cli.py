@@ -10,7 +10,9 @@ Exit status (the public contract), worst over every credential of every input:
 ====  ==========================================================================
 
 The order of badness is valid < indeterminate < invalid < unusable. This module is the only
-place these numbers are mapped (style guide); the library returns reports, not exit codes.
+place verdicts are mapped to these numbers (style guide); the library returns reports, not exit
+codes. Click's own usage errors (an unknown option, a missing INPUT) exit 64 too, through the
+``microcred`` root group (:mod:`microcred.command_tree`), as for every command.
 """
 
 from __future__ import annotations
@@ -26,11 +28,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-
-# Typer vendors click (0.29+): these are the types its commands are written against.
-from typer._click.core import Context as ClickContext
-from typer._click.exceptions import UsageError
-from typer.core import TyperCommand
 
 from keys.errors import FetchBlocked, FetchError
 from microcred.exit_codes import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_USAGE, EXIT_VALID
@@ -86,23 +83,6 @@ def exit_status(reports: list[VerificationReport]) -> int:
         if rank[status] > rank[worst]:
             worst = status
     return worst
-
-
-class VerifyCommand(TyperCommand):
-    """A Typer command whose usage errors exit 64, not click's 2 (which means indeterminate)."""
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: ClickContext | None = None,
-        **extra: Any,
-    ) -> ClickContext:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except UsageError as error:
-            error.exit_code = EXIT_USAGE
-            raise
 
 
 def _usage(message: str) -> typer.Exit:
@@ -319,7 +299,8 @@ def verify_command(
 ) -> None:
     """Verify Open Badges 3.0 credentials and report every check.
 
-    Exit status: 0 valid, 1 invalid, 2 indeterminate, 64 unusable input or arguments.
+    Exits with the worst of all inputs' statuses: valid, indeterminate, invalid, unusable
+    (the numbers: microcred --help).
     """
     if rule is not None and not stack:
         raise _usage("--rule is for stack claims: add --stack")
@@ -376,4 +357,4 @@ def verify_command(
 
 def register(app: typer.Typer) -> None:
     """Attach ``verify`` to the ``microcred`` command."""
-    app.command("verify", cls=VerifyCommand, no_args_is_help=True)(verify_command)
+    app.command("verify", no_args_is_help=True)(verify_command)

@@ -30,11 +30,13 @@ def apikey_create(
         list[Scope], typer.Option(help="catalog, issue, revoke or admin (repeatable).")
     ],
     name: Annotated[str, typer.Option(help="What the key is for.")] = "api key",
-    issuer: Annotated[str | None, typer.Option(help="The issuer the key acts for.")] = None,
+    issuer: Annotated[
+        str | None, typer.Option(metavar="SLUG", help="The issuer the key acts for.")
+    ] = None,
     all_issuers: Annotated[
         bool, typer.Option(help="A key for every issuer (instead of --issuer).")
     ] = False,
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create an API key and print its token (shown once; stored hashed)."""
     if (issuer is None) == (not all_issuers):

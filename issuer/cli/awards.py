@@ -127,24 +127,30 @@ def _ignored(count: int) -> str:
 def award(
     achievement: Annotated[
         str | None,
-        typer.Argument(help="Achievement slug (with --csv: for rows without one)."),
+        typer.Argument(metavar="SLUG", help="Achievement slug (with --csv: for rows without one)."),
     ] = None,
-    recipient_email: Annotated[str | None, typer.Option(help="The educator's email.")] = None,
+    recipient_email: Annotated[
+        str | None, typer.Option(metavar="EMAIL", help="The educator's email.")
+    ] = None,
     recipient_name: Annotated[str | None, typer.Option(help="The educator's name.")] = None,
     recipient_did: Annotated[str | None, typer.Option(help="The educator's DID, if any.")] = None,
     score: Annotated[str | None, typer.Option(help="Score, e.g. 92 (Percent).")] = None,
     rubric_level: Annotated[str | None, typer.Option(help="Rubric level, e.g. proficient.")] = None,
-    evidence_url: Annotated[str | None, typer.Option(help="Link to the evidence.")] = None,
+    evidence_url: Annotated[
+        str | None, typer.Option(metavar="URL", help="Link to the evidence.")
+    ] = None,
     evidence_narrative: Annotated[str | None, typer.Option(help="Evidence narrative.")] = None,
     assessor: Annotated[
         str | None, typer.Option(help="Who assessed it (kept, not published).")
     ] = None,
-    awarded_date: Annotated[str | None, typer.Option(help="ISO 8601, default now.")] = None,
+    awarded_date: Annotated[
+        str | None, typer.Option(metavar="ISO-8601", help="When it was earned (default: now).")
+    ] = None,
     idempotency_key: Annotated[
         str | None, typer.Option(help="Retrying with the same key returns the same credential.")
     ] = None,
     issuer: Annotated[
-        str | None, typer.Option(help="Issuer slug (default: the achievement's).")
+        str | None, typer.Option(metavar="SLUG", help="Issuer slug (default: the achievement's).")
     ] = None,
     output: Annotated[
         CredentialFormat, typer.Option("--format", help="ldp (JSON) or jwt.")
@@ -162,7 +168,11 @@ def award(
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="With --csv: print results.")] = False,
 ) -> None:
-    """Award an achievement and print the signed credential (or award every row of --csv)."""
+    """Award an achievement, print the signed credential (or award each row of --csv).
+
+    The credential (JSON, or its VC-JWT with --format jwt) goes to stdout; a one-line summary
+    with its badge link, and any stack credential the award completed, to stderr.
+    """
     with open_service() as (session, runtime):
         owner = _award_issuer(session, issuer, achievement)
         if csv_file is not None:
@@ -192,9 +202,21 @@ def award(
             }
         )
         outcome = awards.award(session=session, runtime=runtime, issuer=owner, request=request)
-        if not outcome.created:
-            typer.echo(f"already issued with this idempotency key: {outcome.award.id}", err=True)
+        typer.echo(_summary(runtime, outcome), err=True)
         echo_credential(outcome.award, output)
+
+
+def _summary(runtime: Runtime, outcome: awards.AwardOutcome) -> str:
+    """One line for people (stderr): the badge link, and each stack credential it completed."""
+    row = outcome.award
+    line = (
+        f"awarded {row.achievement_slug} to {row.recipient_name}: "
+        if outcome.created
+        else "already issued with this idempotency key: "
+    ) + runtime.urls.credential(row.id)
+    for stack in outcome.stacks_issued:
+        line += f"; completed stack {stack.achievement_slug}: {runtime.urls.credential(stack.id)}"
+    return line
 
 
 def register(app: typer.Typer) -> None:

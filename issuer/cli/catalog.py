@@ -28,13 +28,13 @@ catalog_app = typer.Typer(help="The catalog of achievements.", no_args_is_help=T
 def catalog_load(
     name: Annotated[str, typer.Argument(help="Which catalog: 'demo' (New Mexico APL).")],
     issuer: Annotated[
-        str | None, typer.Option(help="Issuer slug (default: the first issuer).")
+        str | None, typer.Option(metavar="SLUG", help="Issuer slug (default: the first issuer).")
     ] = None,
 ) -> None:
     """Load a bundled catalog. Achievements already there are left unchanged."""
     if name != "demo":
         raise fail(f"unknown catalog {name!r}; the bundled one is 'demo'", EXIT_USAGE)
-    with open_service() as (session, runtime):
+    with open_service(create=True) as (session, runtime):
         prepared = prepare(session=session, runtime=runtime, demo=False)
         if prepared.first_start:
             report_prepared(prepared, runtime)
@@ -47,7 +47,9 @@ def catalog_load(
 
 @catalog_app.command("list")
 @handle_errors
-def catalog_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+def catalog_list(
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """The current version of every achievement."""
     with open_service() as (session, _):
         rows = catalog.list_achievements(session)

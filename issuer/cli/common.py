@@ -7,12 +7,17 @@ calls, so a credential awarded here is the one the API would have issued. Output
 scripts (credentials, JWTs, ``--json``) goes to stdout; progress, notices and ``error:`` lines
 go to stderr.
 
+The data directory is ``MICROCRED_DATA_DIR``, else the nearest one at or above the current
+folder (:mod:`issuer.data_dir`). Only the commands that set one up (``init``, ``serve``,
+``catalog load``: ``open_service(create=True)``) make a new one, and say which; the others
+refuse to start an empty one with a fresh key (exit 69, saying where they looked).
+
 Exit statuses (:mod:`microcred.exit_codes`): 0 done; 1 refused (a service error, nothing
 found, a row that failed, no usable key-encryption key); 64 unusable input or arguments, which
-includes a short credential id that matches several credentials; 69 the data directory or the
-database cannot be used (unreachable, damaged, read-only), said in one line, never a
-traceback. This module imports no command module, so each command group can import it without
-a cycle.
+includes a short credential id that matches several credentials; 69 no data directory, or the
+data directory or the database cannot be used (unreachable, damaged, read-only), said in one
+line, never a traceback. This module imports no command module, so each command group can
+import it without a cycle.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ParamSpec, TextIO, TypeVar
+from typing import Annotated, Any, ParamSpec, TextIO, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -35,6 +40,7 @@ from sqlmodel import Session
 
 from issuer.bootstrap import Prepared
 from issuer.crypto_at_rest import KekError
+from issuer.data_dir import NoDataDirectory, is_data_dir
 from issuer.db import DatabaseDamaged, DataDirectoryError, is_unavailable, make_engine
 from issuer.models import Award, DidMethod, Issuer
 from issuer.runtime import Runtime, start
@@ -46,12 +52,15 @@ from issuer.settings import Settings
 from microcred.exit_codes import EXIT_INVALID, EXIT_UNAVAILABLE, EXIT_USAGE
 
 __all__ = [
+    "CREDENTIAL_ID_HELP",
     "CredentialFormat",
+    "CredentialId",
     "database_problem",
     "echo_credential",
     "echo_json",
     "fail",
     "handle_errors",
+    "locate_data_dir",
     "open_engine",
     "open_service",
     "optional_issuer",
@@ -63,6 +72,11 @@ __all__ = [
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+#: What every command taking a credential ID accepts; all of them look it up with
+#: :func:`issuer.services.status.find_award`, so a prefix that works for one works for all.
+CREDENTIAL_ID_HELP = "Credential id URL, uuid, or 8+ leading characters of the uuid."
+CredentialId = Annotated[str, typer.Argument(metavar="ID", help=CREDENTIAL_ID_HELP)]
 
 
 # ------------------------------------------------------------------------------ errors
@@ -89,7 +103,7 @@ def handle_errors(function: Callable[P, R]) -> Callable[P, R]:
             raise fail(describe_validation_error(error)) from None
         except (ServiceError, KekError) as error:
             raise fail(str(error)) from None
-        except (DatabaseDamaged, DataDirectoryError) as error:
+        except (DatabaseDamaged, DataDirectoryError, NoDataDirectory) as error:
             raise fail(str(error), EXIT_UNAVAILABLE) from None
         except SQLAlchemyError as error:
             if not is_unavailable(error):
@@ -146,13 +160,48 @@ def open_engine(settings: Settings) -> Iterator[Engine]:
         engine.dispose()
 
 
+def locate_data_dir(settings: Settings, *, create: bool) -> None:
+    """Check there is a data directory before anything is written to it.
+
+    A command that sets one up (``create``) may make a new one, and says which on stderr when
+    it was not named by ``MICROCRED_DATA_DIR``; any
+    other command raises :class:`NoDataDirectory` rather than start an empty one with a new
+    key-encryption key. Nothing to check when the data directory holds nothing the command
+    needs (a database URL and a key-encryption key are both given).
+    """
+    path = settings.data_dir
+    if not settings.keeps_data_in_data_dir or is_data_dir(path):
+        return
+    where = Path.cwd()
+    named = "set by MICROCRED_DATA_DIR" if settings.data_dir_given else None
+    if not create:
+        raise NoDataDirectory(
+            f"no data directory at {path} ({named}); run `microcred init` to make one there"
+            if named
+            else f"no data directory found (looked in {where}, every folder above it and "
+            "their var/); run `microcred init` or `microcred serve` in the folder that should "
+            "hold it (it makes ./var), or set MICROCRED_DATA_DIR"
+        )
+    if not named:  # one the user named is no surprise; one picked for them is said
+        typer.echo(
+            f"creating a new data directory {path.resolve()} (none found in {where} or above; "
+            "MICROCRED_DATA_DIR names another)",
+            err=True,
+        )
+
+
 @contextmanager
 def open_service(
-    settings: Settings | None = None, *, default_base_url: str | None = None
+    settings: Settings | None = None,
+    *,
+    default_base_url: str | None = None,
+    create: bool = False,
 ) -> Iterator[tuple[Session, Runtime]]:
-    """A session on the migrated database and the runtime (keys, URLs), for one command."""
+    """A session on the migrated database and the runtime (keys, URLs), for one command;
+    ``create``: a command that may set up a new data directory (:func:`locate_data_dir`)."""
     setup_logging()
     settings = settings or Settings()
+    locate_data_dir(settings, create=create)
     with open_engine(settings) as engine:
         runtime = start(settings, engine, default_base_url=default_base_url)
         with Session(engine) as session:

@@ -16,6 +16,8 @@ __all__ = ["issuer_app", "register"]
 
 issuer_app = typer.Typer(help="Issuers and their keys.", no_args_is_help=True)
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
 
 class JwtKeyChoice(StrEnum):
     p256 = "P-256"
@@ -25,21 +27,29 @@ class JwtKeyChoice(StrEnum):
 @issuer_app.command("create")
 @handle_errors
 def issuer_create(
-    slug: Annotated[str, typer.Option(help="URL slug, e.g. albuquerque-public-schools.")],
+    slug: Annotated[
+        str, typer.Option(metavar="SLUG", help="URL slug, e.g. albuquerque-public-schools.")
+    ],
     name: Annotated[str, typer.Option(help="The organization's name.")],
-    url: Annotated[str | None, typer.Option(help="Its web site.")] = None,
-    email: Annotated[str | None, typer.Option(help="Contact email.")] = None,
+    url: Annotated[str | None, typer.Option(metavar="URL", help="Its web site.")] = None,
+    email: Annotated[str | None, typer.Option(metavar="EMAIL", help="Contact email.")] = None,
     phone: Annotated[str | None, typer.Option(help="Contact phone.")] = None,
     description: Annotated[str | None, typer.Option(help="A description.")] = None,
-    image: Annotated[str | None, typer.Option(help="Logo URL (https or data:).")] = None,
-    parent: Annotated[str | None, typer.Option(help="Slug of the parent organization.")] = None,
+    image: Annotated[
+        str | None, typer.Option(metavar="URL", help="Logo URL (https or data:).")
+    ] = None,
+    parent: Annotated[
+        str | None, typer.Option(metavar="SLUG", help="Slug of the parent organization.")
+    ] = None,
     other_identifier: Annotated[
         list[str] | None,
-        typer.Option(help="TYPE=VALUE, e.g. ext:NCESDistrictID=3500060 (repeatable)."),
+        typer.Option(metavar="TYPE=VALUE", help="e.g. ext:NCESDistrictID=3500060 (repeatable)."),
     ] = None,
     did_method: Annotated[DidMethod | None, typer.Option(help="web or key.")] = None,
-    jwt_key: Annotated[JwtKeyChoice, typer.Option(help="VC-JWT key type.")] = JwtKeyChoice.p256,
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    jwt_key: Annotated[
+        JwtKeyChoice, typer.Option(help="VC-JWT key type: P-256 or RSA.")
+    ] = JwtKeyChoice.p256,
+    json_output: JsonOption = False,
 ) -> None:
     """Create an issuer with its DID and keys."""
     identifiers = []
@@ -74,7 +84,7 @@ def issuer_create(
 
 @issuer_app.command("list")
 @handle_errors
-def issuer_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+def issuer_list(json_output: JsonOption = False) -> None:
     """Every issuer with its DID."""
     with open_service() as (session, runtime):
         views = [issuers.issuer_public(session, runtime, r) for r in issuers.list_issuers(session)]
@@ -87,8 +97,13 @@ def issuer_list(json_output: Annotated[bool, typer.Option("--json")] = False) ->
 
 @issuer_app.command("rotate-keys")
 @handle_errors
-def issuer_rotate_keys(slug: Annotated[str, typer.Argument(help="The issuer's slug.")]) -> None:
-    """New signing keys from now on; old public keys stay published, old credentials verify."""
+def issuer_rotate_keys(
+    slug: Annotated[str, typer.Argument(metavar="SLUG", help="The issuer's slug.")],
+) -> None:
+    """Sign with new keys from now on; old credentials still verify.
+
+    The old public keys stay published, so credentials they signed keep verifying.
+    """
     with open_service() as (session, runtime):
         rows = issuers.rotate_keys(session=session, runtime=runtime, slug=slug)
         did = issuers.get_issuer(session, slug).did

@@ -18,6 +18,7 @@ from issuer.bootstrap import DEFAULT_ISSUER_NAME, prepare
 from issuer.cli.common import (
     fail,
     handle_errors,
+    locate_data_dir,
     open_engine,
     open_service,
     report_prepared,
@@ -35,13 +36,15 @@ __all__ = ["init", "register", "serve"]
 @handle_errors
 def init(
     base_url: Annotated[
-        str | None, typer.Option(help="Public base URL ids and did:web are built on.")
+        str | None,
+        typer.Option(metavar="URL", help="Public base URL ids and did:web are built on."),
     ] = None,
     issuer_name: Annotated[str, typer.Option(help="Name of the first issuer.")] = (
         DEFAULT_ISSUER_NAME
     ),
     issuer_slug: Annotated[
-        str | None, typer.Option(help="Slug of the first issuer (default: from the name).")
+        str | None,
+        typer.Option(metavar="SLUG", help="Slug of the first issuer (default: from the name)."),
     ] = None,
     did_method: Annotated[
         DidMethod | None,
@@ -49,9 +52,9 @@ def init(
     ] = None,
     demo: Annotated[bool, typer.Option(help="Load the demo catalog if it is empty.")] = True,
 ) -> None:
-    """Prepare the data directory: schema, base URL, first issuer and keys, demo catalog."""
+    """Prepare a data directory: schema, base URL, first issuer and keys, demo catalog."""
     settings = Settings(base_url=base_url) if base_url else Settings()
-    with open_service(settings) as (session, runtime):
+    with open_service(settings, create=True) as (session, runtime):
         if base_url:
             record_base_url(session, base_url)
         prepared = prepare(
@@ -141,6 +144,7 @@ def serve(
         _serve_verifier(host, port, server_options)
         return
     settings = Settings()
+    locate_data_dir(settings, create=True)
     import uvicorn
 
     from issuer.app import create_app

@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from issuer.cli.common import fail, handle_errors, open_service, read_bytes
+from issuer.cli.common import CredentialId, fail, handle_errors, open_service, read_bytes
 from issuer.services.sharing import qr_png, qr_svg
 from issuer.services.status import find_award
 from microcred.exit_codes import EXIT_USAGE
@@ -61,15 +61,16 @@ def _stored(reference: str) -> tuple[str, str, str]:
 
 @handle_errors
 def qr(
-    credential_id: Annotated[
-        str, typer.Argument(metavar="ID", help="Credential URL, uuid, or a unique uuid prefix.")
-    ],
+    credential_id: CredentialId,
     out: Annotated[Path, typer.Option("--out", "-o", help="FILE.png or FILE.svg to write.")],
     box_size: Annotated[
         int, typer.Option(help="PNG pixels per module (10 prints at 2.5 cm or more).", min=4)
     ] = 10,
 ) -> None:
-    """Write a QR code of a credential's badge link (error correction Q, 4-module border)."""
+    """Write a QR code of a credential's badge link, as a PNG or SVG file.
+
+    Error correction level Q, with a 4-module quiet border.
+    """
     kind = _kind(out)
     link, _, _ = _stored(credential_id)
     _write(out, qr_png(link, box_size=box_size) if kind == "png" else qr_svg(link))

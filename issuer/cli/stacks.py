@@ -34,6 +34,10 @@ _MARK = {"met": "✔", "unmet": "✘", "indeterminate": "?"}
 
 stacks_app = typer.Typer(help="Stacks: their rules, educators' progress.", no_args_is_help=True)
 
+StackSlug = Annotated[str, typer.Argument(metavar="SLUG", help="The stack's slug.")]
+EducatorOption = Annotated[str, typer.Option(metavar="EMAIL", help="The educator's email.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
 
 def _read(arg: str, verifier: Verifier) -> bytes:
     if arg.lower().startswith(("https://", "http://")):
@@ -54,12 +58,17 @@ def submit(
             metavar="FILE|URL...", help="Credentials issued elsewhere: files or badge links."
         ),
     ],
-    recipient_email: Annotated[str, typer.Option(help="The educator they were issued to.")],
+    recipient_email: Annotated[
+        str, typer.Option(metavar="EMAIL", help="The educator they were issued to.")
+    ],
     recipient_name: Annotated[
         str | None, typer.Option(help="The educator's name (for a stack credential).")
     ] = None,
     issuer: Annotated[
-        str | None, typer.Option(help="The issuer whose stacks they count toward (default: first).")
+        str | None,
+        typer.Option(
+            metavar="SLUG", help="The issuer whose stacks they count toward (default: first)."
+        ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
@@ -121,7 +130,7 @@ def submit(
 
 @stacks_app.command("list")
 @handle_errors
-def stacks_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+def stacks_list(json_output: JsonOption = False) -> None:
     """The current version of every stack, with its rule's URL."""
     with open_service() as (session, _):
         views = [stacks.stack_public(session, s) for s in stacks.list_stacks(session)]
@@ -135,7 +144,7 @@ def stacks_list(json_output: Annotated[bool, typer.Option("--json")] = False) ->
 @stacks_app.command("rule")
 @handle_errors
 def stacks_rule(
-    slug: Annotated[str, typer.Argument(help="The stack's slug.")],
+    slug: StackSlug,
     version: Annotated[int | None, typer.Option(help="A version (default: current).")] = None,
 ) -> None:
     """Print a stack's rule as published (canonical JSON, what credentials pin)."""
@@ -152,9 +161,9 @@ def _checklist(results: list[RequirementResult], depth: int = 0) -> None:
 @stacks_app.command("progress")
 @handle_errors
 def stacks_progress(
-    slug: Annotated[str, typer.Argument(help="The stack's slug.")],
-    recipient_email: Annotated[str, typer.Option(help="The educator.")],
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    slug: StackSlug,
+    recipient_email: EducatorOption,
+    json_output: JsonOption = False,
 ) -> None:
     """How far an educator is along a stack: each requirement met or not, and why."""
     with open_service() as (session, _):
@@ -169,11 +178,11 @@ def stacks_progress(
 
 @stacks_app.command("check")
 @handle_errors
-def stacks_check(
-    recipient_email: Annotated[str, typer.Option(help="The educator.")],
-) -> None:
-    """Issue the stack credentials an educator has earned and does not hold yet (normally done
-    automatically after each award; this repairs an attempt that failed)."""
+def stacks_check(recipient_email: EducatorOption) -> None:
+    """Issue the stack credentials an educator has earned and lacks.
+
+    Normally done automatically after each award; this repairs an attempt that failed.
+    """
     with open_service() as (session, runtime):
         issued = stacks.issue_completed_stacks(
             session=session, runtime=runtime, recipient_email=recipient_email

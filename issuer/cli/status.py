@@ -21,6 +21,7 @@ from typing import Annotated
 import typer
 
 from issuer.cli.common import (
+    CREDENTIAL_ID_HELP,
     echo_json,
     fail,
     handle_errors,
@@ -42,9 +43,7 @@ status_app = typer.Typer(
 
 IdArguments = Annotated[
     list[str] | None,
-    typer.Argument(
-        metavar="ID...", help="Credential id URL, uuid, or 8+ leading characters of the uuid."
-    ),
+    typer.Argument(metavar="ID...", help=CREDENTIAL_ID_HELP),
 ]
 ReasonOption = Annotated[
     str,
@@ -58,6 +57,7 @@ FromFileOption = Annotated[
     typer.Option(help="Also the IDs in this file, one a line ('-': standard input)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+IssuerFilter = Annotated[str | None, typer.Option(metavar="SLUG", help="Only this issuer's.")]
 ChangeJsonOption = Annotated[
     bool,
     typer.Option("--json", help="Print JSON (an array when several IDs or --from-file)."),
@@ -173,10 +173,10 @@ def unsuspend(
 @handle_errors
 def status_events(
     credential_id: Annotated[
-        str | None, typer.Argument(metavar="[ID]", help="Only this credential's.")
+        str | None, typer.Argument(metavar="ID", help="Only this credential's.")
     ] = None,
-    issuer: Annotated[str | None, typer.Option(help="Only this issuer's.")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 10_000,
+    issuer: IssuerFilter = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many events.")] = 10_000,
     json_output: JsonOption = False,
 ) -> None:
     """The audit log of status changes, oldest first: when, who, what, why."""
@@ -203,7 +203,7 @@ def status_events(
 @status_app.command("export")
 @handle_errors
 def status_export(
-    issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
+    issuer: Annotated[str, typer.Option(metavar="SLUG", help="The issuer's slug.")],
     reasons: Annotated[
         bool, typer.Option(help="Include each revocation's reason (from the audit log).")
     ] = True,
@@ -220,7 +220,7 @@ def status_export(
 @status_app.command("lists")
 @handle_errors
 def status_lists(
-    issuer: Annotated[str | None, typer.Option(help="Only this issuer's.")] = None,
+    issuer: IssuerFilter = None,
     json_output: JsonOption = False,
 ) -> None:
     """The status lists: purpose, fill, set bits, and whether a re-signing is due."""
@@ -252,7 +252,10 @@ def status_lists(
 def status_publish(
     force: Annotated[bool, typer.Option(help="Re-sign every list, not only stale ones.")] = False,
 ) -> None:
-    """Re-sign the lists that changed (a running server also does it on the next fetch)."""
+    """Re-sign the status lists that changed.
+
+    A running server also does it on the next fetch of a list.
+    """
     with open_service() as (session, runtime):
         urls = status_service.refresh_lists(session, runtime, force=force)
     typer.echo(f"signed {len(urls)} status list(s)", err=True)

@@ -71,7 +71,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -105,10 +105,12 @@ from schemas.validation import validate_credential
 
 __all__ = [
     "DERIVED_KEY_PREFIX",
+    "AwardFilter",
     "AwardOutcome",
     "award",
     "award_public",
     "build_credential",
+    "count_awards",
     "derived_key",
     "finish_owed_work",
     "get_award",
@@ -502,25 +504,48 @@ def get_award(session: Session, credential_id: str | uuid.UUID) -> Award:
     return row
 
 
+@dataclass(frozen=True)
+class AwardFilter:
+    """Which awards a listing shows: by issuer, recipient email, achievement slug, status."""
+
+    issuer: Issuer | None = None
+    recipient_email: str | None = None
+    achievement: str | None = None
+    status: AwardStatus | None = None
+
+    def apply(self, query: Any) -> Any:
+        """``query`` (a ``select`` over :class:`Award`) narrowed to these awards."""
+        if self.issuer is not None:
+            query = query.where(Award.issuer_id == self.issuer.id)
+        if self.recipient_email is not None:
+            query = query.where(Award.recipient_email == self.recipient_email.strip().lower())
+        if self.achievement is not None:
+            query = query.where(Award.achievement_slug == self.achievement)
+        if self.status is not None:
+            query = query.where(Award.status == self.status)
+        return query
+
+
 def list_awards(
     session: Session,
     *,
     issuer: Issuer | None = None,
     recipient_email: str | None = None,
     achievement: str | None = None,
+    status: AwardStatus | None = None,
     limit: int = 1000,
     offset: int = 0,
 ) -> Sequence[Award]:
-    """Awards, oldest first, filtered by issuer, recipient email and achievement slug."""
-    query = select(Award)
-    if issuer is not None:
-        query = query.where(Award.issuer_id == issuer.id)
-    if recipient_email is not None:
-        query = query.where(Award.recipient_email == recipient_email.strip().lower())
-    if achievement is not None:
-        query = query.where(Award.achievement_slug == achievement)
+    """Awards, oldest first, filtered by issuer, recipient email, achievement slug, status."""
+    which = AwardFilter(issuer, recipient_email, achievement, status)
+    query = which.apply(select(Award))
     query = query.order_by(col(Award.created), col(Award.id)).offset(offset).limit(limit)
     return session.exec(query).all()
+
+
+def count_awards(session: Session, which: AwardFilter) -> int:
+    """How many awards :func:`list_awards` would list with these filters and no limit."""
+    return session.exec(which.apply(select(func.count()).select_from(Award))).one()
 
 
 def award_public(session: Session, row: Award, *, with_documents: bool = False) -> AwardPublic:

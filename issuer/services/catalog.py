@@ -33,7 +33,7 @@ from issuer.models import (
     ResultDescriptionIn,
 )
 from issuer.services.context import Runtime
-from issuer.services.errors import Conflict, InvalidInput, NotFound
+from issuer.services.errors import Conflict, InvalidInput, NotFound, not_found
 from issuer.urls import Urls
 from schemas.models import (
     JSON_SCHEMA_VALIDATOR_TYPE,
@@ -228,9 +228,11 @@ def get_achievement(session: Session, slug: str, version: int | None = None) -> 
     else:
         query = query.where(CatalogAchievement.version == version)
     row = session.exec(query).first()
+    if row is None and version is not None:
+        raise NotFound(f"no version {version} of achievement {slug!r}")
     if row is None:
-        what = f"version {version} of " if version is not None else ""
-        raise NotFound(f"no {what}achievement {slug!r}")
+        current = select(CatalogAchievement.slug).where(col(CatalogAchievement.is_current))
+        raise not_found("achievement", slug, session.exec(current).all())
     return row
 
 

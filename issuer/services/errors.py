@@ -14,7 +14,10 @@ messages, and bulk awards to a per-row reason.
 
 from __future__ import annotations
 
-__all__ = ["Conflict", "InvalidInput", "IssuanceFailed", "NotFound", "ServiceError"]
+import difflib
+from collections.abc import Iterable
+
+__all__ = ["Conflict", "InvalidInput", "IssuanceFailed", "NotFound", "ServiceError", "not_found"]
 
 
 class ServiceError(Exception):
@@ -23,6 +26,14 @@ class ServiceError(Exception):
 
 class NotFound(ServiceError):
     """A named issuer, achievement, credential or batch does not exist."""
+
+
+def not_found(what: str, name: str, known: Iterable[str]) -> NotFound:
+    """``no achievement 'clasroom-environment'; did you mean 'classroom-environment'?``: the
+    one place a misspelled slug gets its suggestions (the close matches among ``known``)."""
+    close = difflib.get_close_matches(name, list(known), n=3)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return NotFound(f"no {what} {name!r}{hint}")
 
 
 class Conflict(ServiceError):

@@ -38,7 +38,7 @@ from issuer.models import (
     public_view,
 )
 from issuer.services.context import Runtime
-from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
+from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound, not_found
 from keys.did import did_document, did_key
 from keys.keypairs import KeyType, SigningKey, VerificationKey
 from keys.multikey import encode_public_multikey
@@ -209,7 +209,7 @@ def rotate_keys(*, session: Session, runtime: Runtime, slug: str) -> list[Issuer
 def get_issuer(session: Session, slug: str) -> Issuer:
     issuer = session.exec(select(Issuer).where(Issuer.slug == slug)).first()
     if issuer is None:
-        raise NotFound(f"no issuer {slug!r}")
+        raise not_found("issuer", slug, session.exec(select(Issuer.slug)).all())
     return issuer
 
 

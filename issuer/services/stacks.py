@@ -68,7 +68,7 @@ from issuer.services.awards import award
 from issuer.services.batch import describe_validation_error
 from issuer.services.catalog import achievement_document, get_achievement
 from issuer.services.context import PostAwardContext, Runtime, SigningContext
-from issuer.services.errors import Conflict, InvalidInput, NotFound
+from issuer.services.errors import Conflict, InvalidInput, NotFound, not_found
 from schemas.dates import as_utc, parse_datetime, utcnow
 from schemas.stack_eval import (
     ComponentEvidence,
@@ -283,8 +283,14 @@ def create_stack_version(
 
 
 def get_stack(session: Session, slug: str, version: int | None = None) -> StackVersion:
-    """The current version of stack ``slug`` (or the given version)."""
-    row = get_achievement(session, slug, version)
+    """The current version of stack ``slug`` (or the given version); a misspelled slug's
+    error suggests the stacks it is close to."""
+    try:
+        row = get_achievement(session, slug, version)
+    except NotFound:
+        if version is not None:
+            raise
+        raise not_found("stack", slug, [s.achievement.slug for s in list_stacks(session)]) from None
     record = session.get(StackRuleRecord, row.id)
     if record is None:
         raise NotFound(f"{slug!r} is not a stack")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 import types
@@ -12,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from issuer.cli.credentials import CSV_COLUMNS
 from issuer.runtime import Runtime
 from schemas.validation import validate_credential
 from tests.issuer.support import BASE_URL, bearer, cli_env
@@ -132,6 +135,74 @@ def test_award_an_unknown_achievement(env: dict[str, Any], initialized: str) -> 
     assert "no achievement 'basket-weaving'" in result.stderr
 
 
+def test_misspelled_slugs_get_a_suggestion(env: dict[str, Any], initialized: str) -> None:
+    """One "did you mean" in each service's not-found error, so every command has it."""
+    achievement = run(env, "award", "clasroom-environment", "--recipient-email", "a@b.example",
+                      code=1)  # fmt: skip
+    assert "no achievement 'clasroom-environment'; did you mean 'classroom-environment'?" in (
+        achievement.stderr
+    )
+    issuer = run(env, "credentials", "list", "--issuer", "nm-public-educaton-department", code=1)
+    assert "did you mean 'nm-public-education-department'?" in issuer.stderr
+    stack = run(env, "stacks", "progress", "apl-i-iii", "--recipient-email", "a@b.example", code=1)
+    assert "no stack 'apl-i-iii'; did you mean" in stack.stderr and "'apl-i-ii'" in stack.stderr
+    nothing_close = run(env, "award", "basket-weaving", "--recipient-email", "a@b.example", code=1)
+    assert "did you mean" not in nothing_close.stderr
+
+
+APL_I_II = (
+    "classroom-environment",
+    "multi-layered-systems-of-support",
+    "assessment-literacy",
+    "culturally-linguistically-responsive-instruction",
+    "family-engagement",
+)
+
+
+def test_award_summary_ids_and_the_credentials_table(env: dict[str, Any], initialized: str) -> None:
+    educator = ("--recipient-email", "ana@aps.nm.example", "--recipient-name", "Ana Ortiz")
+    summaries = []
+    for slug in APL_I_II:
+        result = run(env, "award", slug, *educator, "--score", "95")
+        credential = json.loads(result.stdout)  # stdout: the credential alone
+        summaries.append(result.stderr.strip())
+        assert summaries[-1].startswith(f"awarded {slug} to Ana Ortiz: {credential['id']}")
+    assert all("completed stack" not in line for line in summaries[:-1])
+    stack_line = summaries[-1].split("; completed stack apl-i-ii: ")
+    assert len(stack_line) == 2 and stack_line[1].startswith(BASE_URL + "/credentials/")
+    stack_id = stack_line[1].rsplit("/", 1)[1]
+
+    # every command taking an ID takes an 8-character prefix, through one resolver
+    prefix = stack_id[:8]
+    shown = json.loads(run(env, "credentials", "show", prefix).stdout)
+    assert shown["id"].endswith(stack_id)
+    run(env, "revoke", summaries[0].rsplit("/", 1)[1][:8], "--reason", "awarded in error")
+    assert "revoke" in run(env, "status", "events", summaries[0].rsplit("/", 1)[1][:8]).stdout
+
+    table = run(env, "credentials", "list")
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["ID", "ACHIEVEMENT", "STATUS", "AWARDED", "RECIPIENT"]
+    assert len(lines) == 1 + 6 and table.stderr == ""  # 5 components and the stack: all shown
+    status_column = lines[0].index("STATUS")
+    assert {line[status_column:].split()[0] for line in lines[1:]} == {"active", "revoked"}
+
+    page = run(env, "credentials", "list", "--limit", "2", "--offset", "1")
+    assert len(page.stdout.splitlines()) == 1 + 2
+    assert page.stderr.strip() == "showing 2-3 of 6; 3 more: --offset 3"
+    revoked = run(env, "credentials", "list", "--status", "revoked", "--json")
+    assert [c["achievement"] for c in json.loads(revoked.stdout)] == [
+        "classroom-environment",
+        "apl-i-ii",  # the stack credential that counted it followed it
+    ]
+
+    exported = run(env, "credentials", "list", "--csv").stdout
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert list(rows[0]) == list(CSV_COLUMNS) and len(rows) == 6
+    [stack_row] = [row for row in rows if row["achievement"] == "apl-i-ii"]
+    assert stack_row["id"] == stack_id and stack_row["recipient_name"] == "Ana Ortiz"
+    run(env, "credentials", "list", "--csv", "--json", code=64)
+
+
 def test_award_csv_with_progress_and_rerun(
     env: dict[str, Any], initialized: str, tmp_path: Path
 ) -> None:
@@ -218,7 +289,8 @@ def test_apikey_commands_make_working_keys(
     assert "revoked" in run(env, "apikey", "list").stdout
     neither = run(env, "apikey", "create", "--scope", "issue", code=64)
     assert "--issuer SLUG or --all-issuers" in neither.stderr
-    assert run(env, "apikey", "create", "--all-issuers", "--scope", "root", code=2).exit_code == 2
+    bad_scope = run(env, "apikey", "create", "--all-issuers", "--scope", "root", code=64)
+    assert "root" in bad_scope.stderr  # a usage error: 64, as for every command
 
 
 def test_serve_creates_the_first_issuer_and_prints_the_key_once(
