@@ -40,11 +40,11 @@ def _environment() -> Environment:
     )
     register_safe_url(environment)  # only http(s) URLs of a credential's data become links
     environment.filters["narrative"] = narrative_html  # criteria: escaped paragraphs and lists
-    environment.filters["number"] = _number
+    environment.filters["number"] = _credit_count
     return environment
 
 
-def _number(value: Any) -> str:
+def _credit_count(value: Any) -> str:
     """``1.0`` as ``1``, ``1.5`` as ``1.5``: a credit count as people write it."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
