@@ -76,6 +76,7 @@ def test_the_stack_page_lists_its_criteria_and_links_its_rule(
     rule = f"{BASE_URL}/achievements/apl-i-ii/v1/rule.json"
     assert f'<a href="{rule}" type="application/json">' in criteria
     assert client.get("/achievements/apl-i-ii/v1/rule.json").status_code == 200
+    assert "<dt>Credits</dt>" not in page.text  # a stack offers none: no empty row
     # a micro-credential (not a stack) links no rule
     plain = client.get("/achievements/classroom-environment/v1", headers=HTML).text
     assert "rule.json" not in plain
