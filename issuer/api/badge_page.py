@@ -12,6 +12,10 @@ it, and says where that comes from.
 :func:`standing` turns the report into the one banner a person reads first; every check is
 listed below it in plain words.
 
+**A revoked or suspended credential is not offered for sharing** (no LinkedIn link, no
+certificate, no colour badge image: :data:`issuer.services.sharing.WITHHELD`); the page says
+since when, from the status audit log (:func:`issuer.services.status_machine.entered_at`).
+
 **No database connection is held while verifying.** The live check fetches the service's own
 status lists, and each of those in-process requests takes a pooled connection of its own; a
 page that still held its request's connection meanwhile needed two at once, and sixteen
@@ -34,10 +38,11 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from issuer.api.deps import release_connection
-from issuer.api.pages import html_page
-from issuer.models import Award, AwardStatus
+from issuer.api.pages import criteria_links, html_page
+from issuer.models import Award, AwardStatus, CatalogAchievement
 from issuer.runtime import Runtime
-from issuer.services.sharing import download_name, linkedin_url
+from issuer.services.sharing import WITHHELD, download_name, linkedin_url
+from issuer.services.status_machine import entered_at
 from schemas.dates import parse_datetime
 from schemas.models import REVOCATION_LIST_TYPE
 from verifier.report import (
@@ -50,7 +55,14 @@ from verifier.report import (
 )
 from verifier.service import Verifier
 
-__all__ = ["Standing", "certificate_page", "credential_page", "standing", "verify_award"]
+__all__ = [
+    "Standing",
+    "certificate_page",
+    "credential_page",
+    "status_since",
+    "standing",
+    "verify_award",
+]
 
 State = Literal[
     "valid",
@@ -108,6 +120,28 @@ def _failed_purposes(report: VerificationReport) -> set[str]:
 
 def _day(moment: datetime | None) -> str | None:
     return f"{moment.day} {moment:%B %Y}" if moment else None
+
+
+def status_since(session: Session, row: Award) -> datetime | None:
+    """When a withheld (revoked or suspended) award entered its state, from the audit log;
+    None for an active one."""
+    if row.status not in WITHHELD:
+        return None
+    return entered_at(session, row.id, AwardStatus(row.status))
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What the pages read from the database besides the award, before giving the connection
+    back: since when it is revoked or suspended, and what its credits are (the catalog's)."""
+
+    since: datetime | None
+    credit_type: str | None
+
+    @classmethod
+    def read(cls, session: Session, row: Award) -> _Stored:
+        version = session.get(CatalogAchievement, row.achievement_id)
+        return cls(status_since(session, row), version.credit_type if version else None)
 
 
 def standing(report: VerificationReport, stored_status: str | None = None) -> Standing:
@@ -251,13 +285,27 @@ def _image_url(achievement: Mapping[str, Any]) -> str | None:
     return ref if isinstance(ref, str) and ref else None
 
 
+def _page_image(runtime: Runtime, achievement: Mapping[str, Any], path: str, withheld: bool) -> str:
+    """The badge the page shows: the catalog's image, else the baked download — except for a
+    withheld credential, whose download is already marked (the page greys and stamps the
+    image itself), so the achievement's own generated image, when it is one of ours."""
+    own = str(achievement.get("id", ""))
+    if withheld and own.startswith(f"{runtime.urls.base}/achievements/"):
+        return _image_url(achievement) or f"{own}/image.svg"
+    return _image_url(achievement) or f"{path}/badge.svg"
+
+
 def _truncate(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _context(
-    request: Request, runtime: Runtime, row: Award, report: VerificationReport
+    request: Request,
+    runtime: Runtime,
+    row: Award,
+    report: VerificationReport,
+    stored: _Stored,
 ) -> dict[str, Any]:
     document = json.loads(row.credential)
     subject = document["credentialSubject"]
@@ -267,6 +315,7 @@ def _context(
     base = runtime.urls.base
     issued = parse_datetime(document.get("awardedDate") or document.get("validFrom"))
     state = standing(report, row.status)
+    withheld = state.state in WITHHELD
     title = f"{achievement['name']} — {subject.get('name', 'credential')}"
     return {
         "title": title,
@@ -290,11 +339,17 @@ def _context(
         "valid_until_day": _day(parse_datetime(document.get("validUntil"))),
         "results": result_rows(document),
         "credits": subject.get("creditsEarned"),
+        "credit_type": stored.credit_type,
+        **criteria_links(achievement),
         "evidence": document.get("evidence", []),
         "stored_status": row.status,
+        # revoked or suspended: no LinkedIn, certificate or colour badge image; since when
+        "withheld": withheld,
+        "since": stored.since,
+        "since_day": _day(stored.since),
         "badge_link": badge_link,
         "path": path,
-        "image_url": _image_url(achievement) or f"{path}/badge.svg",
+        "image_url": _page_image(runtime, achievement, path, withheld),
         "og": {
             "title": title,
             "description": _truncate(
@@ -317,9 +372,10 @@ def credential_page(
 ) -> HTMLResponse:
     """The badge page (``/credentials/{id}`` for browsers). ``session`` (the request's,
     ``row``'s) gives its connection back first (:func:`issuer.api.deps.release_connection`)."""
+    stored = _Stored.read(session, row)
     release_connection(session)
     report = verify_award(verifier, row)
-    response = html_page("credential.html", **_context(request, runtime, row, report))
+    response = html_page("credential.html", **_context(request, runtime, row, report, stored))
     response.headers["Vary"] = "Accept"
     response.headers["Cache-Control"] = "no-store"  # the verdict is live
     return response
@@ -329,10 +385,26 @@ def certificate_page(
     request: Request, runtime: Runtime, verifier: Verifier, row: Award, *, session: Session
 ) -> HTMLResponse:
     """The printable certificate (``/credentials/{id}/certificate``): one page with the QR.
-    ``session`` gives its connection back first, as for :func:`credential_page`."""
+    ``session`` gives its connection back first, as for :func:`credential_page`.
+
+    A revoked or suspended credential has none (:data:`issuer.services.sharing.WITHHELD`):
+    410 Gone for a revoked one (for good), 409 for a suspended one (while it is), each a page
+    saying since when, with the way back to the badge page."""
+    stored = _Stored.read(session, row)
+    if row.status in WITHHELD:
+        achievement = json.loads(row.credential)["credentialSubject"]["achievement"]
+        return html_page(
+            "certificate_withheld.html",
+            410 if row.status == AwardStatus.revoked else 409,
+            state=row.status,
+            since=stored.since,
+            since_day=_day(stored.since),
+            path=f"/credentials/{row.id}",
+            achievement_name=achievement["name"],
+        )
     release_connection(session)
     report = verify_award(verifier, row)
-    response = html_page("certificate.html", **_context(request, runtime, row, report))
+    response = html_page("certificate.html", **_context(request, runtime, row, report, stored))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -9,6 +9,11 @@ restarting, out of pooled connections, locked, damaged) is a **503** ``{"detail"
 ``Retry-After``, never a bare 500: answered by a handler, the response leaves the keep-alive
 connection open, where an unhandled exception makes the server drop it (and the client's next
 request on it is reset). The driver's words go to the log only: they name hosts and users.
+
+A **404** — a missing credential, achievement or issuer (``NotFound``), or a path no route has —
+is a page with the way home for a client that prefers HTML (a browser following a mistyped
+badge link); every other client (``curl``'s ``*/*``, ``application/json``) keeps the JSON
+``{"detail"}``.
 """
 
 from __future__ import annotations
@@ -18,10 +23,13 @@ import logging
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from issuer.api.pages import html_page
 from issuer.db import UNAVAILABLE_ERRORS, is_unavailable
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
 from issuer.services.status_machine import CannotPublish
+from verifier.negotiation import best_match
 
 __all__ = [
     "DATABASE_RETRY_AFTER_S",
@@ -57,10 +65,32 @@ def database_unavailable(error: BaseException, where: str) -> HTTPException:
     )
 
 
+def _wants_page(request: Request) -> bool:
+    """Whether the client prefers HTML to JSON (ties go to JSON: ``*/*`` is an API client)."""
+    offers = ("application/json", "text/html")
+    return best_match(request.headers.get("accept"), offers) == "text/html"
+
+
+def _not_found_response(request: Request, detail: str) -> Response:
+    if _wants_page(request) and request.method in ("GET", "HEAD"):
+        page = html_page("not_found.html", status.HTTP_404_NOT_FOUND, path=request.url.path)
+        page.headers["Vary"] = "Accept"
+        return page
+    return JSONResponse(
+        {"detail": detail}, status_code=status.HTTP_404_NOT_FOUND, headers={"Vary": "Accept"}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
-    async def _not_found(_: Request, error: NotFound) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=status.HTTP_404_NOT_FOUND)
+    async def _not_found(request: Request, error: NotFound) -> Response:
+        return _not_found_response(request, str(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == status.HTTP_404_NOT_FOUND:
+            return _not_found_response(request, str(error.detail))
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, error: Conflict) -> JSONResponse:

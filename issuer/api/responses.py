@@ -9,7 +9,7 @@ with the body it carries. Each answer is made in one place, and declared here ne
 * **403** a key without the scope, or bound to another issuer
   (:func:`~issuer.api.deps.require_scope`);
 * **404** an issuer, achievement, credential, batch, list… that does not exist
-  (:class:`issuer.services.errors.NotFound`);
+  (:class:`issuer.services.errors.NotFound`), as a page for a client that prefers HTML;
 * **406** no representation the ``Accept`` header allows (public documents);
 * **409** a conflict with what is stored (:class:`issuer.services.errors.Conflict`);
 * **413** a body over its path's limit (:mod:`issuer.api.body_limit`);
@@ -71,7 +71,14 @@ UNAUTHORIZED: Responses = {
 FORBIDDEN: Responses = {
     403: error_response("The API key lacks the scope, or is bound to another issuer")
 }
-NOT_FOUND: Responses = {404: error_response("No such object (the detail names it)")}
+#: A browser (a client preferring HTML) gets the page with the way home instead of the JSON
+#: (:mod:`issuer.api.errors`).
+NOT_FOUND: Responses = {
+    404: {
+        **error_response("No such object (the detail names it); for a browser, a page"),
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+}
 NOT_ACCEPTABLE: Responses = {406: error_response("No representation the Accept header allows")}
 CONFLICT: Responses = {409: error_response("In conflict with what is stored (the detail says how)")}
 TOO_LARGE: Responses = {413: error_response("The body is larger than this path accepts")}

@@ -9,10 +9,10 @@ a catalog written for OB reads naturally.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
@@ -31,7 +31,12 @@ from issuer.models.fields import (
 )
 from schemas.dates import utcnow
 
+#: Longest credit type ("professional development hours" fits with room to spare).
+MAX_CREDIT_TYPE = 64
+CreditType = Annotated[Text, StringConstraints(max_length=MAX_CREDIT_TYPE)]
+
 __all__ = [
+    "MAX_CREDIT_TYPE",
     "AchievementContent",
     "AchievementCreate",
     "AchievementPublic",
@@ -67,6 +72,9 @@ class CatalogAchievement(SQLModel, table=True):
     is_current: bool = True
     #: The OB Achievement JSON of this version (immutable once written).
     document: dict[str, Any] = Field(sa_type=sa.JSON)
+    #: What one of its ``creditsAvailable`` is ("renewal hours", "CEUs"): OB 3.0 has no member
+    #: for it, so the catalog keeps it beside the document and the pages show it.
+    credit_type: str | None = Field(default=None, max_length=MAX_CREDIT_TYPE)
     created: datetime = timestamp(default_factory=utcnow)
 
 
@@ -132,6 +140,14 @@ class AchievementContent(InputModel):
     alignment: list[AlignmentIn] = InputField(default_factory=list, max_length=50)
     resultDescription: list[ResultDescriptionIn] = InputField(default_factory=list, max_length=10)
     creditsAvailable: float | None = InputField(default=None, ge=0, le=1000)
+    creditType: CreditType | None = InputField(
+        default=None,
+        description=(
+            'what one credit is, plural ("renewal hours", "CEUs", "graduate credits"); kept '
+            "in the catalog and shown on the pages, not in the signed credential (OB 3.0 has "
+            "no member for it)"
+        ),
+    )
     tag: list[Text] = InputField(default_factory=list, max_length=50)
     fieldOfStudy: Text | None = None
     humanCode: Text | None = None

@@ -8,15 +8,25 @@ as a PNG, so every copy of a generated badge looks alike.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
+from itertools import combinations
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from issuer.services.narrative import narrative_html
 from verifier.safe_links import register_safe_url
 
-__all__ = ["BadgeDesign", "badge_design", "badge_svg_text", "render_text"]
+__all__ = [
+    "LOADED_ABBREVIATIONS",
+    "BadgeDesign",
+    "badge_design",
+    "badge_initials",
+    "badge_svg_text",
+    "render_text",
+]
 
 
 @cache
@@ -29,7 +39,16 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     register_safe_url(environment)  # only http(s) URLs of a credential's data become links
+    environment.filters["narrative"] = narrative_html  # criteria: escaped paragraphs and lists
+    environment.filters["number"] = _credit_count
     return environment
+
+
+def _credit_count(value: Any) -> str:
+    """``1.0`` as ``1``, ``1.5`` as ``1.5``: a credit count as people write it."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def render_text(template: str, **context: Any) -> str:
@@ -48,13 +67,81 @@ class BadgeDesign:
     hue: int
 
 
-def badge_design(achievement: dict[str, Any]) -> BadgeDesign:
-    """Initials of the capitalised words, the human code, and a hue fixed by the name."""
-    name = str(achievement.get("name", ""))
+#: Abbreviations that already mean something in schools, mostly about students and their needs:
+#: a badge lettered "ESL" for "Engaging Students in Learning" reads as English as a Second
+#: Language on a résumé. Generated lettering never shows one of these unless the name is the
+#: abbreviation's own meaning (``badge_initials``). Keys are upper case; values are what each
+#: stands for, by which a name that *is* that meaning keeps it.
+LOADED_ABBREVIATIONS: Mapping[str, tuple[str, ...]] = {
+    "ABA": ("applied behavior analysis",),
+    "ADD": ("attention deficit disorder",),
+    "ADHD": ("attention deficit hyperactivity disorder",),
+    "ARD": ("admission review and dismissal",),
+    "ASD": ("autism spectrum disorder",),
+    "BIP": ("behavior intervention plan",),
+    "DD": ("developmental delay",),
+    "EBD": ("emotional and behavioral disorders",),
+    "ED": ("emotional disturbance",),
+    "EL": ("english learner", "english learners"),
+    "ELD": ("english language development",),
+    "ELL": ("english language learner", "english language learners"),
+    "ESE": ("exceptional student education",),
+    "ESL": ("english as a second language",),
+    "ESOL": ("english for speakers of other languages",),
+    "ESY": ("extended school year",),
+    "FAPE": ("free appropriate public education",),
+    "FBA": ("functional behavior assessment",),
+    "GT": ("gifted and talented",),
+    "ID": ("intellectual disability",),
+    "IEP": ("individualized education program", "individualized education plan"),
+    "IFSP": ("individualized family service plan",),
+    "LD": ("learning disability", "learning disabilities"),
+    "LEP": ("limited english proficiency", "limited english proficient"),
+    "LRE": ("least restrictive environment",),
+    "OHI": ("other health impairment",),
+    "SLD": ("specific learning disability",),
+    "SLP": ("speech language pathology", "speech-language pathology"),
+    "SPED": ("special education",),
+    "TBI": ("traumatic brain injury",),
+}
+
+
+def _means(name: str, abbreviation: str) -> bool:
+    """Whether ``name`` is what ``abbreviation`` stands for (then the lettering is honest)."""
+    plain = " ".join(name.casefold().replace("-", " ").split())
+    return any(plain == m.replace("-", " ") for m in LOADED_ABBREVIATIONS[abbreviation])
+
+
+def _candidates(name: str) -> Iterator[str]:
+    """Letterings in order of preference: the capitalised words' initials (three at most),
+    then two of them, then the first word's opening letters, then its first letter."""
     words = [w for w in name.replace("/", " ").split() if w[:1].isalpha() and w[:1].isupper()]
-    initials = "".join(w[0] for w in words)[:3] or name[:2].upper()
+    letters = [w[0] for w in words]
+    if letters:
+        yield "".join(letters[:3])
+        for size in (3, 2):
+            for chosen in combinations(letters, size):
+                yield "".join(chosen)
+    first = next((w for w in name.split() if w[:1].isalpha()), name)
+    for size in (2, 3):
+        yield first[:size].upper()
+    yield first[:1].upper()
+
+
+def badge_initials(name: str) -> str:
+    """The lettering of a generated badge: the first candidate that is not a loaded education
+    abbreviation (:data:`LOADED_ABBREVIATIONS`) meaning something other than ``name``."""
+    for lettering in _candidates(name):
+        if lettering and (lettering not in LOADED_ABBREVIATIONS or _means(name, lettering)):
+            return lettering
+    return ""
+
+
+def badge_design(achievement: dict[str, Any]) -> BadgeDesign:
+    """Initials (:func:`badge_initials`), the human code, and a hue fixed by the name."""
+    name = str(achievement.get("name", ""))
     hue = int(hashlib.sha256(name.encode("utf-8")).hexdigest()[:4], 16) % 360
-    return BadgeDesign(name, initials, str(achievement.get("humanCode") or ""), hue)
+    return BadgeDesign(name, badge_initials(name), str(achievement.get("humanCode") or ""), hue)
 
 
 def badge_svg_text(achievement: dict[str, Any]) -> str:

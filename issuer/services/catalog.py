@@ -269,7 +269,12 @@ def create_achievement(
     content = AchievementContent.model_validate(data.model_dump(exclude={"slug"}))
     document = achievement_document(runtime.urls, data.slug, 1, content)
     row = CatalogAchievement(
-        issuer_id=issuer.id or 0, slug=data.slug, version=1, is_current=True, document=document
+        issuer_id=issuer.id or 0,
+        slug=data.slug,
+        version=1,
+        is_current=True,
+        document=document,
+        credit_type=content.creditType,
     )
     session.add(row)
     try:
@@ -300,7 +305,12 @@ def create_achievement_version(
     session.add(current)
     session.flush()  # the partial unique index allows one current row per slug
     row = CatalogAchievement(
-        issuer_id=issuer.id or 0, slug=slug, version=version, is_current=True, document=document
+        issuer_id=issuer.id or 0,
+        slug=slug,
+        version=version,
+        is_current=True,
+        document=document,
+        credit_type=content.creditType,
     )
     session.add(row)
     try:

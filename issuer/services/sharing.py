@@ -15,6 +15,13 @@ millimetres (one module per millimetre) so it prints large enough to scan from a
 OB 3.0 §5.3): a ``data:`` image the catalog holds is baked as it is; otherwise (our generated
 image, or an image hosted elsewhere, which we do not fetch on a download) the generated design
 of :func:`issuer.services.badge_design.badge_design` is used, drawn with Pillow for the PNG.
+
+**A revoked or suspended credential** (:data:`WITHHELD`, by the issuer's own records) is not
+shared as if it were good: its page offers no LinkedIn link and no certificate, the certificate
+route refuses, and its badge images are served greyscale with a "REVOKED" / "SUSPENDED" band
+(:func:`marked_png`) — still baked, so a verifier given the file reaches the same verdict. A
+marked image rather than a refusal because the same URL is the page's ``og:image``: a link
+preview that fetches it again shows the credential's state instead of a broken image.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ import qrcode.constants
 import qrcode.image.svg
 from PIL import Image, ImageDraw, ImageFont
 
-from issuer.models import Award
+from issuer.models import Award, AwardStatus
 from issuer.services.badge_design import BadgeDesign, badge_design, badge_svg_text
 from schemas.baking import BakingError, bake_png, bake_svg
 from schemas.dates import parse_datetime
@@ -44,6 +51,7 @@ __all__ = [
     "QR_BORDER",
     "QR_BOX_SIZE",
     "QR_ERROR_CORRECTION",
+    "WITHHELD",
     "ImageKind",
     "PayloadKind",
     "badge_image",
@@ -51,6 +59,7 @@ __all__ = [
     "baked_badge",
     "download_name",
     "linkedin_url",
+    "marked_png",
     "qr_code",
     "qr_png",
     "qr_svg",
@@ -67,6 +76,12 @@ QR_BOX_SIZE = 10
 QR_BORDER = 4
 #: Side of the generated badge PNG, in pixels (large enough for link previews).
 BADGE_PNG_SIZE = 512
+
+#: The states in which a credential is not offered for sharing (LinkedIn, certificate, colour
+#: badge image): revoked for good, or suspended for now.
+WITHHELD = frozenset({AwardStatus.revoked, AwardStatus.suspended})
+#: The band across a withheld credential's badge image: the page's ``--bad`` red.
+_BAND = (164, 22, 26, 255)
 
 _LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 _DATA_URI = re.compile(r"^data:(image/(?:png|svg\+xml))(;base64)?,(.*)$", re.DOTALL | re.I)
@@ -184,21 +199,61 @@ def badge_image(achievement: Mapping[str, Any], kind: ImageKind) -> bytes:
     if carried is not None and carried[0] == "image/svg+xml":
         return carried[1]
     if carried is not None:  # a PNG shown inside an SVG, so the SVG download shows it too
-        encoded = base64.b64encode(carried[1]).decode("ascii")
-        return (
-            '<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512" '
-            'viewBox="0 0 512 512"><image width="512" height="512" '
-            f'href="data:image/png;base64,{encoded}"/></svg>'
-        ).encode()
+        return _svg_showing(carried[1])
     return badge_svg_text(dict(achievement)).encode("utf-8")
 
 
+def _svg_showing(png: bytes) -> bytes:
+    """An SVG that shows ``png`` (512 px square), so an SVG download looks like the PNG."""
+    encoded = base64.b64encode(png).decode("ascii")
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512" '
+        'viewBox="0 0 512 512"><image width="512" height="512" '
+        f'href="data:image/png;base64,{encoded}"/></svg>'
+    ).encode()
+
+
+def marked_png(png: bytes, word: str) -> bytes:
+    """``png`` in greyscale, faded, with ``word`` in white on a red band across its middle:
+    the badge of a credential that must not be relied on (see the module docstring)."""
+    with Image.open(io.BytesIO(png)) as opened:
+        source = opened.convert("RGBA")
+    grey = source.convert("LA").convert("RGBA")
+    faded = Image.blend(Image.new("RGBA", grey.size, (255, 255, 255, 0)), grey, 0.6)
+    width, height = faded.size
+    draw = ImageDraw.Draw(faded)
+    band = round(height * 0.16)
+    top = (height - band) // 2
+    draw.rectangle((0, top, width, top + band), fill=_BAND)
+    font = _font(round(band * 0.6))
+    draw.text((width / 2, top + band / 2), word, fill=(255, 255, 255, 255), font=font, anchor="mm")
+    buffer = io.BytesIO()
+    faded.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _withheld_image(achievement: Mapping[str, Any], kind: ImageKind, status: str) -> bytes:
+    """The marked badge of a withheld credential: the catalog's PNG, or the generated design
+    (an SVG of the catalog's is not rasterised here), greyscale with the state's word."""
+    carried = _data_image(achievement)
+    png = carried[1] if carried is not None and carried[0] == "image/png" else None
+    try:
+        marked = marked_png(png or badge_png(achievement), status.upper())
+    except (OSError, ValueError):  # a carried PNG Pillow cannot read: the generated design
+        marked = marked_png(badge_png(achievement), status.upper())
+    return marked if kind == "png" else _svg_showing(marked)
+
+
 def baked_badge(award: Award, kind: ImageKind, payload: PayloadKind = "json") -> bytes:
-    """The achievement's image with the award's credential baked in (JSON or its VC-JWT)."""
+    """The achievement's image with the award's credential baked in (JSON or its VC-JWT);
+    for a :data:`WITHHELD` credential, the marked greyscale image (module docstring)."""
     credential = json.loads(award.credential)
     achievement = credential["credentialSubject"]["achievement"]
     text = award.credential_jwt if payload == "jwt" else award.credential
-    image = badge_image(achievement, kind)
+    if award.status in WITHHELD:
+        image = _withheld_image(achievement, kind, award.status)
+    else:
+        image = badge_image(achievement, kind)
     if kind == "png":
         try:
             return bake_png(image, text)

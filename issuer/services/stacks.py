@@ -36,7 +36,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -113,6 +113,7 @@ __all__ = [
     "list_submissions",
     "progress",
     "rule_url",
+    "stack_rule_url",
     "stack_idempotency_key",
     "stack_version_of",
     "stack_public",
@@ -126,6 +127,14 @@ log = logging.getLogger("microcred.issuer.stacks")
 def rule_url(achievement_id: str) -> str:
     """Where a stack version's rule is served: ``{achievement id}/rule.json``."""
     return f"{achievement_id}/rule.json"
+
+
+def stack_rule_url(document: Mapping[str, Any]) -> str | None:
+    """The rule's URL if the OB Achievement ``document`` is a stack's (its ``criteria.id`` is
+    its :func:`rule_url`), else None."""
+    criteria = document.get("criteria")
+    found = criteria.get("id") if isinstance(criteria, Mapping) else None
+    return found if found is not None and found == rule_url(str(document.get("id"))) else None
 
 
 @dataclass(frozen=True)
@@ -665,14 +674,13 @@ def add_rule_digest(credential: dict[str, Any], context: SigningContext) -> dict
     verifiers read the credential unchanged and any verifier can tell a rule document that
     changed after issuance.
     """
-    document = context.achievement.document
-    criteria = document.get("criteria") or {}
-    if criteria.get("id") != rule_url(document["id"]):  # not a stack: no query for it
+    url = stack_rule_url(context.achievement.document)
+    if url is None:  # not a stack: no query for it
         return credential
     record = context.session.get(StackRuleRecord, context.achievement.id)
     if record is None:
         return credential
-    entry = {"id": criteria["id"], "digestSRI": record.digest}
+    entry = {"id": url, "digestSRI": record.digest}
     entry["mediaType"] = RULE_MEDIA_TYPE
     related = [r for r in credential.get("relatedResource", []) if r.get("id") != entry["id"]]
     return {**credential, "relatedResource": [*related, entry]}

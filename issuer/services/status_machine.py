@@ -42,6 +42,7 @@ from issuer.models import (
 from issuer.services.context import Runtime
 from issuer.services.errors import Conflict, IssuanceFailed
 from issuer.services.signing import signer_for
+from schemas.dates import as_utc
 
 __all__ = [
     "STATUS_BITS",
@@ -54,6 +55,7 @@ __all__ = [
     "apply_transitions",
     "award_audit",
     "chunks",
+    "entered_at",
     "load_allocations",
     "next_status",
 ]
@@ -258,3 +260,17 @@ def _ensure_publishable(
                 f"the {action.value} was refused and nothing was changed: the status lists of "
                 f"{issuer.slug} cannot be signed, so no verifier would ever learn of it ({error})"
             ) from error
+
+
+def entered_at(session: Session, award_id: uuid.UUID, status: AwardStatus) -> datetime | None:
+    """When the award last entered ``status``, from the audit log: the latest request that
+    changed it to that state (a request that changed nothing, revoking twice, is not one).
+    None for ``active`` never left, or a status written without an audit row."""
+    event = session.exec(
+        select(StatusEvent)
+        .where(StatusEvent.award_id == award_id)
+        .where(StatusEvent.new_status == status.value)
+        .where(StatusEvent.previous_status != status.value)
+        .order_by(col(StatusEvent.at).desc(), col(StatusEvent.id).desc())
+    ).first()
+    return as_utc(event.at) if event is not None else None

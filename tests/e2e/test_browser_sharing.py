@@ -175,22 +175,60 @@ def test_revoked_badge_page_says_revoked(service: LiveService, phone: Page) -> N
     assert status.get_attribute("data-outcome") == "failed"
     assert "REVOKED" in status.inner_text() and "Failed" in status.inner_text()
     assert phone.title().startswith("Revoked: ")
+    assert banner.locator(".since time").inner_text()  # when, from the audit log
+    # nothing to share it by: no LinkedIn, no certificate, no colour badge image
+    share = phone.locator("#share ~ .share")
+    assert share.locator("a[href*='linkedin.com']").count() == 0
+    assert share.locator("a[href$='/certificate']").count() == 0
+    assert share.locator("a[href*='/badge.']").count() == 0
+    assert "has been revoked" in phone.locator("#withheld").inner_text()
+    assert _contrast(phone, "#withheld") >= 4.5
     _fits_the_phone(phone)
+    # and the certificate itself is refused, with the way back
+    response = phone.goto(f"{service.credentials['revoked']['id']}/certificate")
+    assert response is not None and response.status == 410
+    assert "no certificate is printed" in phone.locator("main").inner_text()
+    phone.click("text=See its badge page")
+    assert phone.locator(".banner").get_attribute("data-state") == "revoked"
 
 
 def test_certificate_prints_on_one_page(service: LiveService, browser: Browser) -> None:
     page = browser.new_page()
     try:
-        for name in ("valid", "revoked"):
-            page.goto(f"{service.credentials[name]['id']}/certificate")
-            assert page.locator(".verify img").evaluate("img => img.naturalWidth") > 0
-            for paper in ("A4", "Letter"):
-                pdf = page.pdf(format=paper, print_background=True)
-                pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
-                assert pages == 1, (name, paper, pages)
-        assert "REVOKED" in page.locator(".void").inner_text()
+        page.goto(f"{service.credentials['valid']['id']}/certificate")
+        assert page.locator(".verify img").evaluate("img => img.naturalWidth") > 0
+        for paper in ("A4", "Letter"):
+            pdf = page.pdf(format=paper, print_background=True)
+            pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+            assert pages == 1, (paper, pages)
     finally:
         page.close()
+
+
+def test_a_mistyped_badge_link_gets_a_page_with_the_way_home(
+    service: LiveService, phone: Page
+) -> None:
+    """A badge link cut short when copied: a page (not JSON) that leads to the home page,
+    which lists the achievements and leads on to the verify page."""
+    link = service.credentials["valid"]["id"]
+    response = phone.goto(link[:-1])
+    assert response is not None and response.status == 404
+    assert phone.locator("h1").inner_text() == "Nothing here"
+    assert "cut short or mistyped" in phone.locator("main").inner_text()
+    icon = phone.evaluate("fetch('/favicon.ico').then(r => r.status)")
+    assert icon == 200
+    _fits_the_phone(phone)
+    assert _contrast(phone, "main p") >= 4.5
+    phone.click("text=Go to the home page")
+    assert phone.url.rstrip("/") == service.base_url
+    items = phone.locator("ul.achievements li a")
+    assert items.count() >= 13
+    assert "Classroom Environment" in items.all_inner_texts()
+    _fits_the_phone(phone)
+    phone.click("a.button.primary:has-text('Verify a credential')")
+    phone.fill("#url", link)
+    phone.click("text=Verify link")
+    assert "Every check that applies passed" in _verdict(phone)
 
 
 # ------------------------------------------------------------------------------ the verify page

@@ -123,6 +123,10 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], tuple[tuple[int, ...], str]] = {
         "a batch_id given both in the query and in the body must be the same; a CSV's header "
         "must name the required columns, each once",
     ),
+    ("GET", "/credentials/{credential_id}/certificate"): (
+        (410,),
+        "a revoked credential has no certificate, for good (its status is stored)",
+    ),
     ("POST", "/api/issuers/{issuer_slug}/stacks"): ((422,), _RULE),
     ("PUT", "/api/issuers/{issuer_slug}/stacks/{slug}"): ((422,), _RULE),
     ("POST", "/api/issuers/{issuer_slug}/submissions"): (

@@ -42,6 +42,7 @@ from issuer.services.sharing import (
 from keys.errors import FetchBlocked
 from keys.fetch import GuardedFetcher
 from schemas.baking import PNG_KEYWORD, bake_png, unbake, unbake_png, unbake_svg
+from schemas.dates import as_utc
 from tests.issuer.support import BASE_URL, award_http
 from verifier.report import CheckId, CheckResult, Outcome, VerificationReport
 
@@ -636,8 +637,56 @@ def test_a_revoked_or_suspended_credential_says_so_from_its_status_list(
     assert _checks(html)["status"] == "failed"  # the verdict comes from the status list
     assert "the issuer's records say so" not in html  # ... not from the database fallback
     assert page.meta["og:title"].startswith(f"{words}: ")
-    certificate = client.get(f"/credentials/{issued['id']}/certificate").text
-    assert f'<div class="void" aria-hidden="true">{words}</div>' in certificate
+    # since when, from the audit log, in the banner and the details
+    [when] = re.findall(r'class="since">[A-Za-z ]+ <time datetime="([^"]+)"', html)
+    with Session(engine) as session:
+        [event] = status.events(session, award=session.get(Award, uuid.UUID(issued["id"])))
+    assert datetime.fromisoformat(when) == as_utc(event.at)
+    # nothing offered for sharing: no LinkedIn, no certificate, no badge image ...
+    hrefs = [link.get("href", "") for link in page.links]
+    assert not [h for h in hrefs if "linkedin.com" in h or h.endswith(("/certificate",))]
+    assert not [h for h in hrefs if "/badge.png" in h or "/badge.svg" in h]
+    assert 'id="withheld"' in html
+    assert f"{issued['id']}.json" in " ".join(hrefs)  # ... the signed credential stays
+    # ... and the routes themselves refuse, or mark
+    certificate = client.get(f"/credentials/{issued['id']}/certificate", headers=HTML)
+    assert certificate.status_code == (410 if state == "revoked" else 409)
+    assert certificate.headers["content-type"].startswith("text/html")
+    assert "no certificate is printed" in certificate.text
+    assert f'<time datetime="{when}">' in certificate.text
+
+
+def _colours(png: bytes) -> tuple[bool, tuple[int, int, int]]:
+    """Whether every opaque pixel off the middle band is grey, and the middle pixel's colour."""
+    image = Image.open(io.BytesIO(png)).convert("RGBA")
+    width, height = image.size
+    grey = all(
+        r == g == b
+        for y in (height // 4, height // 3, 2 * height // 3)
+        for x in range(0, width, 7)
+        for r, g, b, a in [image.getpixel((x, y))]
+        if a
+    )
+    r, g, b, _ = image.getpixel((width // 8, height // 2))
+    return grey, (r, g, b)
+
+
+def test_a_revoked_credentials_badge_images_are_greyscale_marked_and_still_baked(
+    client: TestClient, engine: Engine, runtime: Runtime, issued: dict[str, Any]
+) -> None:
+    before = client.get(f"/credentials/{issued['id']}/badge.png")
+    assert _colours(before.content)[0] is False  # full colour while valid
+    assert before.headers["cache-control"] == "no-cache"  # so a later revocation shows
+    with Session(engine) as session:
+        status.revoke(session, runtime, issued["id"], "test", "tests")
+    png = client.get(f"/credentials/{issued['id']}/badge.png").content
+    grey, band = _colours(png)
+    assert grey and band == (164, 22, 26)  # greyscale, with the red "REVOKED" band
+    assert json.loads(unbake_png(png))["id"] == issued["url"]  # the same verdict for a verifier
+    svg = client.get(f"/credentials/{issued['id']}/badge.svg?format=jwt").content
+    assert unbake_svg(svg) == issued["jwt"]
+    shown = re.search(rb'href="data:image/png;base64,([^"]+)"', svg)
+    assert shown is not None and _colours(base64.b64decode(shown.group(1)))[0]
 
 
 def test_the_verify_pages_link_form_verifies_a_badge_link(

@@ -21,13 +21,14 @@ from sqlmodel import select
 from issuer.api.badge_page import credential_page
 from issuer.api.deps import RuntimeDep, SessionDep
 from issuer.api.errors import database_unavailable
-from issuer.api.pages import badge_svg, html_page
+from issuer.api.pages import badge_svg, criteria_links, html_page
 from issuer.api.responses import NOT_ACCEPTABLE, NOT_FOUND, OBJECT, TEXT, served
 from issuer.db import ping
 from issuer.models import DidMethod, Issuer
 from issuer.services import catalog, issuers
 from issuer.services.awards import get_award
 from issuer.services.errors import NotFound
+from issuer.services.favicon import favicon_ico, favicon_svg
 from verifier.negotiation import best_match
 
 router = APIRouter(tags=["public"])
@@ -102,9 +103,34 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/", include_in_schema=False)
 def index(session: SessionDep, runtime: RuntimeDep) -> Response:
-    rows = issuers.list_issuers(session)
-    listed = [{"name": r.name, "did": r.did, "url": runtime.urls.issuer(r.slug)} for r in rows]
+    """The home page: each issuer with its achievements (current versions), and the way to
+    the verify page."""
+    listed = [
+        {
+            "name": row.name,
+            "did": row.did,
+            "url": runtime.urls.issuer(row.slug),
+            "achievements": [a.document for a in catalog.list_achievements(session, issuer=row)],
+        }
+        for row in issuers.list_issuers(session)
+    ]
     return html_page("index.html", issuers=listed)
+
+
+#: The icon never changes within a release; a day's cache, like the QR codes.
+_ICON_CACHE = {"Cache-Control": "public, max-age=86400"}
+
+
+@router.get("/favicon.svg", include_in_schema=False)
+def favicon_svg_file() -> Response:
+    """The service's icon (linked from every page)."""
+    return Response(favicon_svg(), media_type="image/svg+xml", headers=_ICON_CACHE)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon_ico_file() -> Response:
+    """The same icon for browsers and link previews that ask for ``/favicon.ico`` itself."""
+    return Response(favicon_ico(), media_type="image/vnd.microsoft.icon", headers=_ICON_CACHE)
 
 
 # ------------------------------------------------------------------------------ credentials
@@ -212,6 +238,8 @@ def achievement(
         current_url=current.document["id"],
         issuer_name=owner.name,
         issuer_url=runtime.urls.issuer(owner.slug),
+        credit_type=row.credit_type,
+        **criteria_links(row.document),
     )
 
 

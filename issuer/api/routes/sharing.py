@@ -8,6 +8,11 @@ more than the credential already does: a baked image carries the credential as s
   as a download (``Content-Disposition: attachment``).
 * ``GET /credentials/{id}/qr.png`` and ``/qr.svg``: the QR code of the badge link.
 * ``GET /credentials/{id}/certificate``: one printable page with the QR code.
+
+A revoked or suspended credential (:data:`issuer.services.sharing.WITHHELD`) has no
+certificate (410 for revoked, 409 for suspended, each a page saying why) and its badge images
+are greyscale, marked with its state; they are revalidated on every use (``no-cache``), since a
+credential's state can change after the image was first fetched.
 * ``POST /api/bake``: bake any credential (JSON or JWS) into any PNG or SVG (multipart ``image``
   and ``credential``); the counterpart of ``microcred bake`` for scripts that have no CLI.
   The result is an attachment; an SVG with script, event handlers, ``javascript:`` URLs,
@@ -36,8 +41,10 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["sharing"])
 
-#: A credential never changes once issued, so neither do its baked images and QR codes.
+#: A credential never changes once issued, so neither do its QR codes.
 _IMMUTABLE = {"Cache-Control": "public, max-age=86400"}
+#: Its badge images do, when it is revoked or suspended: caches ask again every time.
+_REVALIDATE = {"Cache-Control": "no-cache"}
 _MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 
 
@@ -64,7 +71,7 @@ def _badge(session: SessionDep, credential_id: str, kind: ImageKind, payload: st
     row = _award(session, credential_id)
     body = baked_badge(row, kind, "jwt" if payload == "jwt" else "json")
     name = download_name(row, kind if payload == "json" else f"jwt.{kind}")
-    headers = {**_IMMUTABLE, "Content-Disposition": f'attachment; filename="{name}"'}
+    headers = {**_REVALIDATE, "Content-Disposition": f'attachment; filename="{name}"'}
     return Response(body, media_type=_MEDIA[kind], headers=headers)
 
 
@@ -131,7 +138,21 @@ def qr_code_svg(
     "/credentials/{credential_id}/certificate",
     summary="A printable one-page certificate with the QR code",
     response_class=Response,
-    responses=served("The page", {"text/html": TEXT}, NOT_FOUND),
+    responses=served(
+        "The page",
+        {"text/html": TEXT},
+        NOT_FOUND,
+        {
+            409: {
+                "description": "The credential is suspended: no certificate while it is",
+                "content": {"text/html": {"schema": TEXT}},
+            },
+            410: {
+                "description": "The credential is revoked: no certificate",
+                "content": {"text/html": {"schema": TEXT}},
+            },
+        },
+    ),
 )
 def certificate(
     credential_id: str, request: Request, session: SessionDep, runtime: RuntimeDep
