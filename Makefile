@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.stamp-install
 
-.PHONY: run test lint bench fuzz soak contract clean
+.PHONY: run test lint i18n i18n-init bench fuzz soak contract clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,20 @@ test: $(STAMP) interop/node_modules/.stamp
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q
+
+# Translation catalogs (microcred/catalogs.py): extract every marked sentence of the code and
+# templates to var/i18n/messages.pot, then merge it into microcred/locales/*/LC_MESSAGES/messages.po
+# (new sentences untranslated, changed ones fuzzy: tests/test_i18n_catalogs.py names them). The
+# .po files are the catalogs; they are compiled in memory when first used, no .mo is kept.
+i18n: $(STAMP)
+	$(BIN)/python -m microcred.catalogs extract
+	$(BIN)/python -m microcred.catalogs update
+
+# A new language: make i18n-init LOCALE=fr (then translate its messages.po).
+i18n-init: $(STAMP)
+	test -n "$(LOCALE)" || { echo "usage: make i18n-init LOCALE=fr" >&2; exit 64; }
+	$(BIN)/python -m microcred.catalogs extract
+	$(BIN)/python -m microcred.catalogs init $(LOCALE)
 
 bench: $(STAMP)
 	$(BIN)/python bench/sign_verify.py --seconds 3

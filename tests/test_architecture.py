@@ -3,7 +3,9 @@
 These read the source with :mod:`ast` instead of importing it, so they see every import —
 also those inside functions and under ``if TYPE_CHECKING`` — and cost no start-up time. The
 packages are layered ``schemas`` → ``keys`` → ``issuer`` / ``verifier``, with ``microcred``
-(the console script) on top; ``microcred.exit_codes`` is the one leaf every CLI may import.
+(the console script) on top; ``microcred.exit_codes`` (the exit statuses), ``microcred.messages``
+(translatable sentences) and ``microcred.i18n`` (the reader's language, pages in it) are the
+leaves the packages below may import.
 
 A failing test prints what it found (a cycle, step by step; the duplicated names with their
 modules).
@@ -213,6 +215,14 @@ FORBIDDEN = {
 }
 #: The only module of ``microcred`` the packages below may import: the shared exit statuses.
 SHARED_FROM_MICROCRED = "microcred.exit_codes"
+#: The modules of ``microcred`` the packages below may import: the exit statuses, translatable
+#: sentences (``messages``, no dependencies at all) and the pages' language (``i18n``, which
+#: builds on ``messages`` only).
+SHARED_LEAVES = {
+    SHARED_FROM_MICROCRED: frozenset(),
+    "microcred.messages": frozenset(),
+    "microcred.i18n": frozenset({"microcred.messages"}),
+}
 
 
 def _layering_violations() -> Iterator[str]:
@@ -226,7 +236,7 @@ def _layering_violations() -> Iterator[str]:
             elif (
                 package != "microcred"
                 and target_package == "microcred"
-                and target != SHARED_FROM_MICROCRED
+                and target not in SHARED_LEAVES
             ):
                 yield f"{name} imports {target} (the console script composes the packages)"
 
@@ -246,6 +256,27 @@ def test_exit_codes_is_a_leaf() -> None:
         or (isinstance(node, ast.ImportFrom) and node.module != "__future__")
     ]
     assert not imports
+
+
+def test_shared_leaves_stay_leaves() -> None:
+    """The ``microcred`` modules every package imports import no other project module (but
+    what :data:`SHARED_LEAVES` allows), so importing them drags no package along."""
+    graph = import_graph()
+    reaching = {
+        leaf: sorted(graph[leaf] - allowed)
+        for leaf, allowed in SHARED_LEAVES.items()
+        if graph[leaf] - allowed
+    }
+    assert not reaching, reaching
+    messages = project_modules()["microcred.messages"]
+    third_party = [
+        ast.unparse(node)
+        for node in ast.walk(messages.tree)
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").partition(".")[0]
+        not in {"__future__", "collections", "datetime", "typing"}
+    ]
+    assert not third_party, "microcred.messages is imported by every layer: stdlib only"
 
 
 def test_the_checks_see_the_project() -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from microcred.messages import Message, joined
 from schemas.canonical import canonicalize, to_quads
 from schemas.errors import ContextNotBundled, SchemaNotBundled, SchemasError
 from schemas.json_values import as_list
@@ -57,29 +58,38 @@ def _order_problems(document: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     if isinstance(context, str):
         context = [context]
     if not isinstance(context, list) or not context:
-        return ["@context must be a non-empty ordered list"], []
+        return [Message("@context must be a non-empty ordered list")], []
     errors: list[str] = []
     warnings: list[str] = []
     first = context[0]
     if first not in (VC2_CONTEXT, VC11_CONTEXT):
         errors.append(
-            f"@context[0] must be {VC2_CONTEXT} (VC 2.0) or {VC11_CONTEXT} (VC 1.1), "
-            f"not {str(first)[:100]!r}"
+            Message(
+                "@context[0] must be %(vc2)s (VC 2.0) or %(vc11)s (VC 1.1), not %(found)s",
+                vc2=VC2_CONTEXT,
+                vc11=VC11_CONTEXT,
+                found=repr(str(first)[:100]),
+            )
         )
     if not is_open_badge(document):
         return errors, warnings
     ob = [c for c in context if isinstance(c, str) and OB_CONTEXT_PATTERN.match(c)]
     if first == VC2_CONTEXT and (len(context) < 2 or context[1] not in ob):
         errors.append(
-            "@context[1] must be the Open Badges 3.0 context "
-            "(https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)"
+            Message(
+                "@context[1] must be the Open Badges 3.0 context "
+                "(https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)"
+            )
         )
     elif not ob:
-        errors.append("@context lacks the Open Badges 3.0 context")
+        errors.append(Message("@context lacks the Open Badges 3.0 context"))
     if OB_UNVERSIONED_CONTEXT in ob:
         warnings.append(
-            f"{OB_UNVERSIONED_CONTEXT} is the unversioned alias; a versioned context "
-            "(context-3.0.3.json) fixes the meaning of what was signed"
+            Message(
+                "%(alias)s is the unversioned alias; a versioned context (context-3.0.3.json) "
+                "fixes the meaning of what was signed",
+                alias=OB_UNVERSIONED_CONTEXT,
+            )
         )
     return errors, warnings
 
@@ -155,14 +165,17 @@ def _added_context_problem(ctx: VerificationContext) -> str | None:
             as_signed = canonicalize({**unsecured, "@context": signed}, loader=ctx.tools.loader)
             as_given = canonicalize(unsecured, loader=ctx.tools.loader)
         except SchemasError as error:
-            return (
-                f"read under the @context its proof was made with, without the contexts added "
-                f"after it ({shown}), it does not expand cleanly: {error}"
+            return Message(
+                "read under the @context its proof was made with, without the contexts added "
+                "after it (%(added)s), it does not expand cleanly: %(error)s",
+                added=shown,
+                error=str(error),
             )
         if as_signed != as_given:
-            return (
-                f"the contexts added after its proof was made ({shown}) change what the signed "
-                "terms mean"
+            return Message(
+                "the contexts added after its proof was made (%(added)s) change what the signed "
+                "terms mean",
+                added=shown,
             )
     return None
 
@@ -172,9 +185,12 @@ def check_context(ctx: VerificationContext) -> CheckResult:
     inline = _inline_contexts(ctx.document)
     if inline and not ctx.tools.allow_inline_contexts:
         errors.append(
-            f"inline contexts are not accepted (at {', '.join(inline[:5])}): an object in "
-            "@context can change the meaning of signed terms, or be added after signing "
-            "(MICROCRED_VERIFIER_ALLOW_INLINE_CONTEXTS=true accepts them)"
+            Message(
+                "inline contexts are not accepted (at %(where)s): an object in @context can "
+                "change the meaning of signed terms, or be added after signing "
+                "(MICROCRED_VERIFIER_ALLOW_INLINE_CONTEXTS=true accepts them)",
+                where=", ".join(inline[:5]),
+            )
         )
     limit = ctx.jsonld_limit
     problem = _jsonld_problem(ctx)
@@ -182,17 +198,25 @@ def check_context(ctx: VerificationContext) -> CheckResult:
     if limit is not None:
         details["jsonld"] = {"error": str(limit), "errorType": type(limit).__name__}
         errors.append(
-            "it asks for more JSON-LD processing than microcred does for one credential, so it "
-            f"was not processed: {limit}"
+            Message(
+                "it asks for more JSON-LD processing than microcred does for one credential, so "
+                "it was not processed: %(limit)s",
+                limit=str(limit),
+            )
         )
     elif problem is not None:
         details["jsonld"] = {"error": str(problem), "errorType": type(problem).__name__}
         if isinstance(problem, ContextNotBundled):
-            text = f"it uses a context microcred does not carry ({problem.url})"
+            text = Message("it uses a context microcred does not carry (%(url)s)", url=problem.url)
         else:
-            text = f"it does not expand cleanly in JSON-LD safe mode ({problem})"
+            text = Message(
+                "it does not expand cleanly in JSON-LD safe mode (%(problem)s)",
+                problem=str(problem),
+            )
         if ctx.kind == "jwt":
-            warnings.append(f"{text}; the JWT signature still covers the bytes")
+            warnings.append(
+                Message("%(problem)s; the JWT signature still covers the bytes", problem=text)
+            )
         else:
             errors.append(text)
     else:
@@ -204,20 +228,26 @@ def check_context(ctx: VerificationContext) -> CheckResult:
         return CheckResult(
             CheckId.CONTEXT,
             Outcome.FAILED,
-            "The credential's @context is not acceptable: " + "; ".join(errors) + ".",
+            Message(
+                "The credential's @context is not acceptable: %(problems)s.",
+                problems=joined("; ", errors),
+            ),
             details,
         )
     if warnings:
         return CheckResult(
             CheckId.CONTEXT,
             Outcome.WARNING,
-            "The credential's @context is usable, with reservations: " + "; ".join(warnings) + ".",
+            Message(
+                "The credential's @context is usable, with reservations: %(problems)s.",
+                problems=joined("; ", warnings),
+            ),
             details,
         )
     return CheckResult(
         CheckId.CONTEXT,
         Outcome.PASSED,
-        "The @context lists the required contexts in order and every term is defined.",
+        Message("The @context lists the required contexts in order and every term is defined."),
         details,
     )
 
@@ -254,8 +284,11 @@ def check_schema(ctx: VerificationContext) -> CheckResult:
         return CheckResult(
             CheckId.SCHEMA,
             Outcome.INDETERMINATE,
-            "The credential was not checked against a schema, being over microcred's JSON-LD "
-            f"processing limits: {limit}.",
+            Message(
+                "The credential was not checked against a schema, being over microcred's "
+                "JSON-LD processing limits: %(limit)s.",
+                limit=str(limit),
+            ),
             {"jsonld": {"error": str(limit), "errorType": type(limit).__name__}},
         )
     if not is_open_badge(ctx.document):
@@ -272,14 +305,21 @@ def _check_data_model(document: Mapping[str, Any]) -> CheckResult:
         return CheckResult(
             CheckId.SCHEMA,
             Outcome.FAILED,
-            f"The credential does not conform to the W3C {model}: {len(issues)} problem(s), "
-            f"the first: {issues[0].message}",
+            Message(
+                "The credential does not conform to the W3C %(model)s: %(count)s problem(s), "
+                "the first: %(first)s",
+                model=model,
+                count=len(issues),
+                first=issues[0].message,
+            ),
             details,
         )
     return CheckResult(
         CheckId.SCHEMA,
         Outcome.PASSED,
-        f"The credential is not an Open Badge; it conforms to the W3C {model}.",
+        Message(
+            "The credential is not an Open Badge; it conforms to the W3C %(model)s.", model=model
+        ),
         details,
     )
 
@@ -319,21 +359,28 @@ def _check_open_badge(document: dict[str, Any]) -> CheckResult:
         return CheckResult(
             CheckId.SCHEMA,
             Outcome.FAILED,
-            f"The credential does not conform to the Open Badges 3.0 schema: {len(issues)} "
-            f"problem(s), the first: {issues[0].message}",
+            Message(
+                "The credential does not conform to the Open Badges 3.0 schema: %(count)s "
+                "problem(s), the first: %(first)s",
+                count=len(issues),
+                first=issues[0].message,
+            ),
             details,
         )
     if unchecked:
         return CheckResult(
             CheckId.SCHEMA,
             Outcome.WARNING,
-            "The credential conforms to the Open Badges 3.0 schema; it also names schemas "
-            f"microcred does not carry and never fetches, not checked: {', '.join(unchecked)}.",
+            Message(
+                "The credential conforms to the Open Badges 3.0 schema; it also names schemas "
+                "microcred does not carry and never fetches, not checked: %(schemas)s.",
+                schemas=", ".join(unchecked),
+            ),
             details,
         )
     return CheckResult(
         CheckId.SCHEMA,
         Outcome.PASSED,
-        "The credential conforms to the Open Badges 3.0 schema.",
+        Message("The credential conforms to the Open Badges 3.0 schema."),
         details,
     )

@@ -41,11 +41,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from starlette.datastructures import FormData, UploadFile
 
 from keys.errors import FetchBlocked, FetchError
+from microcred.i18n import Pages
+from microcred.messages import Message
 from verifier.inputs import MAX_PRESENTATION_CREDENTIALS
 from verifier.negotiation import best_match
 from verifier.report import (
@@ -90,8 +91,9 @@ _IMAGE_TYPES = frozenset({"image/png", "image/svg+xml"})
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 #: What ``/verify`` answers with, in the order that breaks ties (API clients get JSON).
 _REPRESENTATIONS = ("application/json", "text/html")
-_TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-register_safe_url(_TEMPLATES.env)  # rule ids and credential URLs become links only if http(s)
+#: The page, in the reader's language (microcred.i18n); rule ids and credential URLs become
+#: links only if http(s).
+_PAGES = Pages(Path(__file__).parent / "templates", configure=register_safe_url)
 
 
 # --------------------------------------------------------------------------- the verifier
@@ -258,17 +260,21 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
+def _too_large(limit: int) -> Message:
+    return Message("the request body is larger than %(limit)s bytes", limit=limit)
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 as soon as it is known to exceed ``limit`` (the
     verify endpoints: ``/verify`` and the VC-API's, with the verifier's ``max_body_bytes``)."""
     declared = request.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"the request body is larger than {limit} bytes")
+        raise HTTPException(413, _too_large(limit))
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise HTTPException(413, f"the request body is larger than {limit} bytes")
+            raise HTTPException(413, _too_large(limit))
     return bytes(body)
 
 
@@ -303,7 +309,9 @@ def _page(
     form: Mapping[str, Any] | None = None,
     stack: VerificationReport | None = None,
 ) -> HTMLResponse:
-    return _TEMPLATES.TemplateResponse(
+    """The verify page in the reader's language (``?lang=``, the ``lang`` cookie,
+    ``Accept-Language``); the JSON answers at the same URL stay English."""
+    return _PAGES.render(
         request,
         "verify.html",
         {
@@ -337,6 +345,11 @@ def _respond(
     return JSONResponse(payload)
 
 
+def _detail(error: HTTPException) -> str:
+    """An HTTPException's detail as the sentence it was raised with (a message stays one)."""
+    return error.detail if isinstance(error.detail, str) else str(error.detail)
+
+
 def _error(request: Request, status: int, message: str) -> Response:
     if _wants_html(request):
         return _page(request, error=message, status_code=status)
@@ -354,9 +367,11 @@ async def _verify_link(
     try:
         body = await verifier.run(verifier.fetch_badge, url)
     except FetchBlocked as error:
-        return _error(request, 400, f"The badge link was refused: {error}")
+        return _error(request, 400, Message("The badge link was refused: %(why)s", why=str(error)))
     except FetchError as error:
-        return _error(request, 502, f"The badge link could not be retrieved: {error}")
+        return _error(
+            request, 502, Message("The badge link could not be retrieved: %(why)s", why=str(error))
+        )
     expect = Expectations(recipient=recipient)
     reports = await verifier.run(verifier.verify_many, body, source=url, now=now, expect=expect)
     stack = await _stack_for_page(request, verifier, body, url, at=now, expect=expect)
@@ -410,7 +425,7 @@ async def post_verify(
     try:
         body = await read_body(request, verifier.limits.max_body_bytes)
     except HTTPException as error:
-        return _error(request, error.status_code, str(error.detail))
+        return _error(request, error.status_code, _detail(error))
     media_type = _media_type(request)
     form_values: dict[str, Any] = {}
     data: bytes | str
@@ -432,7 +447,9 @@ async def post_verify(
         elif link is not None:
             return await _verify_link(request, verifier, link, now=at, recipient=recipient)
         else:
-            return _error(request, 400, "Paste a credential, choose a file, or give a badge link.")
+            return _error(
+                request, 400, Message("Paste a credential, choose a file, or give a badge link.")
+            )
     elif media_type in _JSON_TYPES or media_type in _IMAGE_TYPES:
         data, source = body, "request body"
     elif media_type in _JWS_TYPES:
@@ -441,8 +458,11 @@ async def post_verify(
         return _error(
             request,
             415,
-            f"Unsupported content type {media_type or '(none)'}: send JSON "
-            "(application/vc+ld+json), a JWS (text/plain), an image, or a multipart upload.",
+            Message(
+                "Unsupported content type %(type)s: send JSON (application/vc+ld+json), a JWS "
+                "(text/plain), an image, or a multipart upload.",
+                type=media_type or "(none)",
+            ),
         )
     expect = Expectations(recipient=recipient, challenge=challenge, domain=domain)
     reports = await verifier.run(verifier.verify_many, data, source=source, now=at, expect=expect)
@@ -502,7 +522,7 @@ async def post_verify_stack(request: Request, verifier: VerifierDep) -> Response
     try:
         body = await read_body(request, verifier.limits.max_body_bytes)
     except HTTPException as error:
-        return _error(request, error.status_code, str(error.detail))
+        return _error(request, error.status_code, _detail(error))
     media_type = _media_type(request)
     try:
         if media_type in _FORM_TYPES:
@@ -518,7 +538,9 @@ async def post_verify_stack(request: Request, verifier: VerifierDep) -> Response
         elif media_type in _JSON_TYPES:
             claim = claim_from_json(body)
         else:
-            return _error(request, 415, "Send the claim as JSON (application/json) or a form.")
+            return _error(
+                request, 415, Message("Send the claim as JSON (application/json) or a form.")
+            )
         report = await verifier.run(run_claim, verifier, claim)
     except StackRequestError as error:
         return _error(request, error.status, error.message)

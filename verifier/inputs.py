@@ -21,11 +21,12 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote_to_bytes
 
+from microcred.messages import Message, as_sentence
 from schemas.baking import PNG_SIGNATURE, BakingError, unbake
 from schemas.json_values import parse_json, type_names
 
@@ -65,8 +66,7 @@ class UnusableInput(ValueError):
     """The input is not a credential in any form we read. ``source`` says which input."""
 
     def __init__(self, message: str, *, source: str = "input") -> None:
-        message = message.strip()
-        message = message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+        message = as_sentence(message)
         super().__init__(message)
         self.message = message
         self.source = source
@@ -118,16 +118,27 @@ def is_compact_jws(text: str) -> bool:
     return _JWS.fullmatch(text.strip()) is not None
 
 
+#: What is wrong with a JWS part (``header``, ``payload``): not base64url JSON, not an object.
+_JWS_PARTS: dict[str, tuple[Callable[[str], Message], Message]] = {
+    "header": (
+        lambda error: Message("the JWS header is not base64url JSON (%(error)s)", error=error),
+        Message("the JWS header is not a JSON object"),
+    ),
+    "payload": (
+        lambda error: Message("the JWS payload is not base64url JSON (%(error)s)", error=error),
+        Message("the JWS payload is not a JSON object"),
+    ),
+}
+
+
 def _b64url_json(part: str, what: str, source: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
         value = parse_json(raw.decode("utf-8"))
     except (binascii.Error, ValueError) as exc:
-        raise UnusableInput(
-            f"the JWS {what} is not base64url JSON ({exc})", source=source
-        ) from None
+        raise UnusableInput(_JWS_PARTS[what][0](str(exc)), source=source) from None
     if not isinstance(value, dict):
-        raise UnusableInput(f"the JWS {what} is not a JSON object", source=source)
+        raise UnusableInput(_JWS_PARTS[what][1], source=source)
     return value
 
 
@@ -135,7 +146,7 @@ def decode_jws(token: str, *, source: str = "input") -> tuple[dict[str, Any], di
     """``(header, payload)`` of a compact JWS, *unverified*: only to see what it claims."""
     token = token.strip()
     if not _JWS.fullmatch(token):
-        raise UnusableInput("not a compact JWS (three base64url parts)", source=source)
+        raise UnusableInput(Message("not a compact JWS (three base64url parts)"), source=source)
     header_part, payload_part, _ = token.split(".")
     return _b64url_json(header_part, "header", source), _b64url_json(
         payload_part, "payload", source
@@ -155,14 +166,17 @@ def _from_jws(token: str, *, source: str, container: str, path: str | None) -> P
     _header, payload = decode_jws(token, source=source)
     if "vp" in payload:
         raise UnusableInput(
-            "a presentation secured as a JWT (VP-JWT) is not supported; send the presentation "
-            "as JSON with an embedded proof",
+            Message(
+                "a presentation secured as a JWT (VP-JWT) is not supported; send the "
+                "presentation as JSON with an embedded proof"
+            ),
             source=source,
         )
     credential = _jwt_credential(payload)
     if "VerifiableCredential" not in type_names(credential):
         raise UnusableInput(
-            "the JWS payload is not a VerifiableCredential (its type lacks it)", source=source
+            Message("the JWS payload is not a VerifiableCredential (its type lacks it)"),
+            source=source,
         )
     return Parsed("jwt", credential, token.strip(), source, container, path)
 
@@ -171,19 +185,28 @@ def _from_enveloped(entry: Mapping[str, Any], *, source: str, path: str) -> Pars
     """A VC 2.0 ``EnvelopedVerifiableCredential``: ``data:application/vc+jwt,<JWS>``."""
     data_url = entry.get("id")
     if not isinstance(data_url, str) or not data_url.startswith("data:"):
-        raise UnusableInput(f"{path}: an enveloped credential needs a data: URL id", source=source)
+        raise UnusableInput(
+            Message("%(path)s: an enveloped credential needs a data: URL id", path=path),
+            source=source,
+        )
     header, sep, body = data_url[len("data:") :].partition(",")
     media_type = header.split(";", 1)[0].strip().lower()
     if not sep or media_type not in _ENVELOPED_MEDIA_TYPES:
         raise UnusableInput(
-            f"{path}: enveloped credential of media type {media_type!r} is not supported",
+            Message(
+                "%(path)s: enveloped credential of media type %(type)s is not supported",
+                path=path,
+                type=repr(media_type),
+            ),
             source=source,
         )
     if ";base64" in header:
         try:
             token = base64.b64decode(body, validate=True).decode("ascii")
         except (binascii.Error, ValueError):
-            raise UnusableInput(f"{path}: the data: URL is not base64", source=source) from None
+            raise UnusableInput(
+                Message("%(path)s: the data: URL is not base64", path=path), source=source
+            ) from None
     else:
         token = unquote_to_bytes(body).decode("ascii", "replace")
     return _from_jws(token, source=source, container="presentation", path=path)
@@ -193,11 +216,15 @@ def _from_presentation(document: dict[str, Any], *, source: str) -> ParsedInput:
     entries = document.get("verifiableCredential")
     entries = entries if isinstance(entries, list) else ([entries] if entries else [])
     if not entries:
-        raise UnusableInput("the presentation holds no credential", source=source)
+        raise UnusableInput(Message("the presentation holds no credential"), source=source)
     if len(entries) > MAX_PRESENTATION_CREDENTIALS:
         raise UnusableInput(
-            f"the presentation holds {len(entries)} credentials; at most "
-            f"{MAX_PRESENTATION_CREDENTIALS} are verified at once",
+            Message(
+                "the presentation holds %(count)s credentials; at most %(limit)s are verified "
+                "at once",
+                count=len(entries),
+                limit=MAX_PRESENTATION_CREDENTIALS,
+            ),
             source=source,
         )
     credentials: list[Parsed] = []
@@ -210,20 +237,23 @@ def _from_presentation(document: dict[str, Any], *, source: str) -> ParsedInput:
         elif isinstance(entry, dict) and "VerifiableCredential" in type_names(entry):
             credentials.append(Parsed("ldp", entry, None, source, "presentation", path))
         else:
-            raise UnusableInput(f"{path} is not a credential", source=source)
+            raise UnusableInput(Message("%(path)s is not a credential", path=path), source=source)
     return ParsedInput(tuple(credentials), Presentation(document, source))
 
 
 def _from_json_document(document: Any, *, source: str, container: str) -> ParsedInput:
     if not isinstance(document, dict):
-        raise UnusableInput("the JSON is not an object", source=source)
+        raise UnusableInput(Message("the JSON is not an object"), source=source)
     types = type_names(document)
     if "VerifiablePresentation" in types:
         return _from_presentation(document, source=source)
     if "VerifiableCredential" not in types:
         shown = ", ".join(types) or "none"
         raise UnusableInput(
-            f"the JSON is not a VerifiableCredential or VerifiablePresentation (type: {shown})",
+            Message(
+                "the JSON is not a VerifiableCredential or VerifiablePresentation (type: %(type)s)",
+                type=shown,
+            ),
             source=source,
         )
     return ParsedInput((Parsed("ldp", document, None, source, container),))
@@ -235,7 +265,9 @@ def _from_text(text: str, *, source: str, container: str) -> ParsedInput:
         try:
             document = parse_json(stripped)
         except (ValueError, RecursionError) as exc:
-            raise UnusableInput(f"not valid JSON: {exc}", source=source) from None
+            raise UnusableInput(
+                Message("not valid JSON: %(error)s", error=str(exc)), source=source
+            ) from None
         return _from_json_document(document, source=source, container=container)
     if _JWS.fullmatch(stripped):
         jws_container = "jws" if container == "json" else container
@@ -243,7 +275,8 @@ def _from_text(text: str, *, source: str, container: str) -> ParsedInput:
             (_from_jws(stripped, source=source, container=jws_container, path=None),)
         )
     raise UnusableInput(
-        "not a credential: expected JSON, a compact JWS, or a baked PNG/SVG badge", source=source
+        Message("not a credential: expected JSON, a compact JWS, or a baked PNG/SVG badge"),
+        source=source,
     )
 
 
@@ -256,7 +289,10 @@ def parse_input(data: bytes | str | Mapping[str, Any], *, source: str = "input")
     if isinstance(data, Mapping):
         return _from_json_document(dict(data), source=source, container="json")
     if len(data) > MAX_INPUT_BYTES:
-        raise UnusableInput(f"the input is larger than {MAX_INPUT_BYTES} bytes", source=source)
+        raise UnusableInput(
+            Message("the input is larger than %(limit)s bytes", limit=MAX_INPUT_BYTES),
+            source=source,
+        )
     if isinstance(data, str):
         return _from_text(data, source=source, container="json")
     raw = bytes(data)
@@ -265,12 +301,16 @@ def parse_input(data: bytes | str | Mapping[str, Any], *, source: str = "input")
         try:
             baked = unbake(raw)
         except BakingError as exc:
-            raise UnusableInput(f"unreadable baked image: {exc}", source=source) from None
+            raise UnusableInput(
+                Message("unreadable baked image: %(error)s", error=str(exc)), source=source
+            ) from None
         if baked is None:
             raise UnusableInput(
-                "the PNG carries no Open Badges credential (no openbadgecredential chunk)"
+                Message("the PNG carries no Open Badges credential (no openbadgecredential chunk)")
                 if raw.startswith(PNG_SIGNATURE)
-                else "not a credential: markup that is not an SVG badge with a baked credential",
+                else Message(
+                    "not a credential: markup that is not an SVG badge with a baked credential"
+                ),
                 source=source,
             )
         kind, text = baked
@@ -279,6 +319,7 @@ def parse_input(data: bytes | str | Mapping[str, Any], *, source: str = "input")
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UnusableInput(
-            "not a credential: binary data that is neither UTF-8 text nor a PNG", source=source
+            Message("not a credential: binary data that is neither UTF-8 text nor a PNG"),
+            source=source,
         ) from None
     return _from_text(text, source=source, container="json")

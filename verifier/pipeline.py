@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from microcred.messages import Message, joined
 from schemas.json_values import objects, type_names
 from schemas.models import IdentityObject
 from verifier.conformance import check_context, check_schema
@@ -76,15 +77,13 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
     the headline (:func:`verifier.report.headline`) makes the difference plain to a person.
     """
     if ctx.role != "credential":
-        return CheckResult(
-            CheckId.TRUST,
-            Outcome.SKIPPED,
-            f"Trust lists apply to the credential's issuer, not to an {ctx.role}'s.",
-        )
+        return CheckResult(CheckId.TRUST, Outcome.SKIPPED, _NOT_FOR_ROLE.get(ctx.role, _NOT_FOR))
     trust = ctx.tools.trust
     if not trust:
         return CheckResult(
-            CheckId.TRUST, Outcome.SKIPPED, "No trust list was given, so trust was not judged."
+            CheckId.TRUST,
+            Outcome.SKIPPED,
+            Message("No trust list was given, so trust was not judged."),
         )
     issuer, achievement = ctx.issuer_id, ctx.achievement_id
     details: dict[str, Any] = {"issuer": issuer, "lists": trust.names}
@@ -92,24 +91,30 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
         return CheckResult(
             CheckId.TRUST,
             Outcome.WARNING,
-            "The credential names no issuer id, so it cannot be on any trust list.",
+            Message("The credential names no issuer id, so it cannot be on any trust list."),
             details,
         )
     matches = trust.lookup(issuer, achievement)
     if matches:
         details["matches"] = [m.to_json() for m in matches]
-        described = []
+        described: list[str] = []
         for match in matches:
             text = repr(match.list_name)
             if match.jurisdiction:
                 text += f" ({match.jurisdiction})"
             if match.purposes:
-                text += f" for {', '.join(match.purposes)}"
+                text = Message(
+                    "%(list)s for %(purposes)s", list=text, purposes=", ".join(match.purposes)
+                )
             described.append(text)
         return CheckResult(
             CheckId.TRUST,
             Outcome.PASSED,
-            f"The issuer {issuer} is on the trust list {'; '.join(described)}.",
+            Message(
+                "The issuer %(issuer)s is on the trust list %(lists)s.",
+                issuer=issuer,
+                lists=joined("; ", described),
+            ),
             details,
         )
     listed_for_other = trust.entries(issuer)
@@ -118,15 +123,18 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
             {"list": trust_list.name, "achievements": sorted(entry.achievements or ())}
             for trust_list, entry in listed_for_other
         ]
-        message = (
-            f"The issuer {issuer} is on {', '.join(repr(t.name) for t, _ in listed_for_other)}, "
-            f"but not for the achievement {achievement}."
+        message = Message(
+            "The issuer %(issuer)s is on %(lists)s, but not for the achievement %(achievement)s.",
+            issuer=issuer,
+            lists=", ".join(repr(t.name) for t, _ in listed_for_other),
+            achievement=achievement,
         )
     else:
-        message = (
-            f"The issuer {issuer} is on none of the trust lists given "
-            f"({', '.join(repr(name) for name in trust.names)}): the signature is valid, but "
-            "nobody this verifier relies on recognises the issuer."
+        message = Message(
+            "The issuer %(issuer)s is on none of the trust lists given (%(lists)s): the "
+            "signature is valid, but nobody this verifier relies on recognises the issuer.",
+            issuer=issuer,
+            lists=", ".join(repr(name) for name in trust.names),
         )
     return CheckResult(CheckId.TRUST, Outcome.WARNING, message, details)
 
@@ -143,7 +151,7 @@ def check_recipient(ctx: VerificationContext) -> CheckResult:
     recipient = ctx.recipient
     if recipient is None:
         return CheckResult(
-            CheckId.RECIPIENT, Outcome.SKIPPED, "No recipient was given to match against."
+            CheckId.RECIPIENT, Outcome.SKIPPED, Message("No recipient was given to match against.")
         )
     candidates = {recipient, f"mailto:{recipient}"}
     checked: list[str] = []
@@ -153,7 +161,7 @@ def check_recipient(ctx: VerificationContext) -> CheckResult:
             return CheckResult(
                 CheckId.RECIPIENT,
                 Outcome.PASSED,
-                "The credential was issued to the given recipient (credentialSubject.id).",
+                Message("The credential was issued to the given recipient (credentialSubject.id)."),
                 {"matchedBy": "credentialSubject.id"},
             )
         identifiers = subject.get("identifier")
@@ -169,15 +177,26 @@ def check_recipient(ctx: VerificationContext) -> CheckResult:
                 return CheckResult(
                     CheckId.RECIPIENT,
                     Outcome.PASSED,
-                    f"The credential was issued to the given recipient (its "
-                    f"{'hashed ' if identity.hashed else ''}{identity.identityType} matches).",
+                    Message(
+                        "The credential was issued to the given recipient (its hashed "
+                        "%(identity)s matches).",
+                        identity=identity.identityType,
+                    )
+                    if identity.hashed
+                    else Message(
+                        "The credential was issued to the given recipient (its %(identity)s "
+                        "matches).",
+                        identity=identity.identityType,
+                    ),
                     {"matchedBy": "identifier", "identityType": identity.identityType},
                 )
     return CheckResult(
         CheckId.RECIPIENT,
         Outcome.FAILED,
-        "The credential was not issued to the given recipient: neither its subject id nor any "
-        "of its identifiers match.",
+        Message(
+            "The credential was not issued to the given recipient: neither its subject id nor "
+            "any of its identifiers match."
+        ),
         {"identifiersChecked": checked},
     )
 
@@ -217,13 +236,18 @@ def check_endorsement(ctx: VerificationContext) -> CheckResult:
     """
     found = list(_embedded_endorsements(ctx.document))
     if not found:
-        return CheckResult(CheckId.ENDORSEMENT, Outcome.SKIPPED, "There are no endorsements.")
+        return CheckResult(
+            CheckId.ENDORSEMENT, Outcome.SKIPPED, Message("There are no endorsements.")
+        )
     if ctx.depth >= MAX_DEPTH:
         return CheckResult(
             CheckId.ENDORSEMENT,
             Outcome.WARNING,
-            f"Endorsements are nested more than {MAX_DEPTH} deep; deeper ones were not checked "
-            "and are not trusted. The credential's verdict does not depend on them.",
+            Message(
+                "Endorsements are nested more than %(depth)s deep; deeper ones were not checked "
+                "and are not trusted. The credential's verdict does not depend on them.",
+                depth=MAX_DEPTH,
+            ),
         )
     summaries = [_endorsement_summary(ctx, path, item, kind) for path, item, kind in found]
     details = {"endorsements": summaries}
@@ -234,13 +258,22 @@ def check_endorsement(ctx: VerificationContext) -> CheckResult:
         return CheckResult(
             CheckId.ENDORSEMENT,
             Outcome.WARNING,
-            f"{len(untrusted)} of {count} endorsement(s) did not verify, so they are not "
-            "trusted; the credential's verdict does not depend on them. The first, at "
-            f"{first['path']}: {'; '.join(p.rstrip('.') for p in first['problems'][:3])}.",
+            Message(
+                "%(failed)s of %(count)s endorsement(s) did not verify, so they are not trusted; "
+                "the credential's verdict does not depend on them. The first, at %(path)s: "
+                "%(problems)s.",
+                failed=len(untrusted),
+                count=count,
+                path=first["path"],
+                problems=joined("; ", [_without_full_stop(p) for p in first["problems"][:3]]),
+            ),
             details,
         )
     return CheckResult(
-        CheckId.ENDORSEMENT, Outcome.PASSED, f"All {count} endorsement(s) are valid.", details
+        CheckId.ENDORSEMENT,
+        Outcome.PASSED,
+        Message("All %(count)s endorsement(s) are valid.", count=count),
+        details,
     )
 
 
@@ -252,14 +285,15 @@ def _endorsement_summary(
         parsed_input = parse_input(item if kind == "ldp" else str(item), source=path)
         [parsed] = parsed_input.credentials
         if kind == "jwt" and parsed.kind != "jwt":
-            raise UnusableInput("endorsementJwt holds no compact JWS", source=path)
+            raise UnusableInput(Message("endorsementJwt holds no compact JWS"), source=path)
     except (UnusableInput, ValueError) as error:
-        return {"path": path, "verdict": str(Verdict.INVALID), "problems": [str(error)]}
+        problem = error.message if isinstance(error, UnusableInput) else str(error)
+        return {"path": path, "verdict": str(Verdict.INVALID), "problems": [problem]}
     if "EndorsementCredential" not in type_names(parsed.document):
         return {
             "path": path,
             "verdict": str(Verdict.INVALID),
-            "problems": ["not an EndorsementCredential"],
+            "problems": [Message("not an EndorsementCredential")],
         }
     report = _run(ctx.derive(parsed, role="endorsement"))
     return {
@@ -287,20 +321,36 @@ STEPS: tuple[tuple[CheckId, Step], ...] = (
 )
 
 
+_SHAPES = {"ldp": Message("a JSON credential"), "jwt": Message("a VC-JWT (compact JWS)")}
+_CARRIERS: dict[str, Callable[[Message], Message]] = {
+    "png": lambda shape: Message("%(shape)s baked in a PNG", shape=shape),
+    "svg": lambda shape: Message("%(shape)s baked in an SVG", shape=shape),
+    "presentation": lambda shape: Message("%(shape)s inside a presentation", shape=shape),
+}
+#: The trust step's answer for what is not the credential (``VerificationContext.role``).
+_NOT_FOR_ROLE = {
+    "endorsement": Message(
+        "Trust lists apply to the credential's issuer, not to an endorsement's."
+    ),
+    "status list": Message("Trust lists apply to the credential's issuer, not to a status list's."),
+}
+_NOT_FOR = Message("Trust lists apply to the credential's issuer only.")
+
+
+def _without_full_stop(problem: str) -> str:
+    return problem.clause() if isinstance(problem, Message) else problem.rstrip(".")
+
+
 def _parse_check(parsed: Parsed) -> CheckResult:
-    where = f" ({parsed.path})" if parsed.path else ""
-    shape = {"ldp": "a JSON credential", "jwt": "a VC-JWT (compact JWS)"}[parsed.kind]
-    carrier = {
-        "json": "",
-        "jws": "",
-        "png": " baked in a PNG",
-        "svg": " baked in an SVG",
-        "presentation": " inside a presentation",
-    }.get(parsed.container, "")
+    what: Message = _SHAPES[parsed.kind]
+    if parsed.container in _CARRIERS:
+        what = _CARRIERS[parsed.container](what)
     return CheckResult(
         CheckId.PARSE,
         Outcome.PASSED,
-        f"Read {shape}{carrier}{where}.",
+        Message("Read %(what)s (%(path)s).", what=what, path=parsed.path)
+        if parsed.path
+        else Message("Read %(what)s.", what=what),
         {"format": parsed.kind, "container": parsed.container, "path": parsed.path},
     )
 
@@ -313,8 +363,11 @@ def _run_step(check_id: CheckId, step: Step, ctx: VerificationContext) -> CheckR
         return CheckResult(
             check_id,
             Outcome.INDETERMINATE,
-            f"This check could not be completed because of an internal error "
-            f"({type(error).__name__}); the credential is not considered valid.",
+            Message(
+                "This check could not be completed because of an internal error (%(error)s); "
+                "the credential is not considered valid.",
+                error=type(error).__name__,
+            ),
             {"error": str(error)[:500]},
         )
 

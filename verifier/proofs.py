@@ -44,6 +44,7 @@ from keys.errors import (
 from keys.keypairs import VerificationKey
 from keys.suites import ProofExpectations, ProofResult, proofs_of, verify_proofs
 from keys.suites.base import AUTHENTICATION
+from microcred.messages import Message, joined
 from schemas.canonical import DocumentLoader
 from schemas.errors import CanonicalizationError, ContextNotBundled, JsonLdLimitExceeded
 from schemas.models import is_open_badge
@@ -54,44 +55,52 @@ from verifier.report import CheckId, CheckResult, Outcome
 __all__ = ["check_issuer_key", "check_presentation", "check_proof", "explain_proof_error"]
 
 
-def explain_proof_error(error: BaseException | None) -> str:
+def explain_proof_error(error: BaseException | None) -> Message:
     """A plain-English sentence for a proof failure, followed by the technical reason."""
     if error is None:
-        return "The proof did not verify."
+        return Message("The proof did not verify.")
     reason = str(error)
     if is_retrieval_failure(error):
-        return (
-            f"The signing key could not be retrieved, so the signature cannot be checked: {reason}"
+        return Message(
+            "The signing key could not be retrieved, so the signature cannot be checked: "
+            "%(reason)s",
+            reason=reason,
         )
     if isinstance(error, InvalidSignature):
-        return (
-            "The signature does not match: the credential was changed after it was signed, or it "
-            f"was not signed with the key it names ({reason})."
+        return Message(
+            "The signature does not match: the credential was changed after it was signed, or "
+            "it was not signed with the key it names (%(reason)s).",
+            reason=reason,
         )
     if isinstance(error, UnsupportedSuite):
-        return f"The proof cannot be checked: {reason}."
+        return Message("The proof cannot be checked: %(reason)s.", reason=reason)
     if isinstance(error, ContextNotBundled):
-        return (
+        return Message(
             "The credential uses a JSON-LD context microcred does not carry, so what it says "
-            f"cannot be established: {reason}"
+            "cannot be established: %(reason)s",
+            reason=reason,
         )
     if isinstance(error, JsonLdLimitExceeded):
-        return (
+        return Message(
             "The credential asks for more JSON-LD processing than microcred does for one "
-            f"credential, so its signature was not checked and it is not accepted: {reason}"
+            "credential, so its signature was not checked and it is not accepted: %(reason)s",
+            reason=reason,
         )
     if isinstance(error, CanonicalizationError):
-        return (
+        return Message(
             "Part of the credential is not covered by its @context, so a signature over it "
-            f"would not cover everything it shows: {reason}"
+            "would not cover everything it shows: %(reason)s",
+            reason=reason,
         )
     if isinstance(error, KeyFormatError):
-        return f"The signing key is unusable: {reason}"
+        return Message("The signing key is unusable: %(reason)s", reason=reason)
     if isinstance(error, KeyResolutionError):
-        return f"The signing key could not be confirmed: {reason}"
+        return Message("The signing key could not be confirmed: %(reason)s", reason=reason)
     if isinstance(error, InvalidProof):
-        return f"The proof is malformed or does not match the credential: {reason}"
-    return f"The proof did not verify: {reason}"
+        return Message(
+            "The proof is malformed or does not match the credential: %(reason)s", reason=reason
+        )
+    return Message("The proof did not verify: %(reason)s", reason=reason)
 
 
 def _proof_entry(result: ProofResult) -> dict[str, Any]:
@@ -113,8 +122,8 @@ def _proof_entry(result: ProofResult) -> dict[str, Any]:
 
 
 def _judge_results(
-    results: list[ProofResult], what: str, *, open_badge: bool = False
-) -> tuple[Outcome, str, list[dict[str, Any]]]:
+    results: list[ProofResult], *, presentation: bool = False, open_badge: bool = False
+) -> tuple[Outcome, Message, list[dict[str, Any]]]:
     """A proof set or ``previousProof`` chain, judged by the credential's profile.
 
     Every profile: a proof found *wrong* (a known suite whose signature does not hold) fails the
@@ -131,24 +140,42 @@ def _judge_results(
     verified = [r for r in results if r.verified]
     failures = [r.error for r in results if not r.verified]
     wrong = [e for e in failures if not _cannot_be_checked(e)]
-    counted = f" {len(verified)} of {len(results)} proofs verify; every one must."
-    some = counted if verified else ""
-    if wrong:
-        return Outcome.FAILED, explain_proof_error(wrong[0]) + some, entries
-    if failures and not (verified and open_badge):
-        return Outcome.INDETERMINATE, explain_proof_error(failures[0]) + some, entries
+    if wrong or (failures and not (verified and open_badge)):
+        explained = [explain_proof_error((wrong or failures)[0])]
+        if verified:
+            explained.append(
+                Message(
+                    "%(verified)s of %(count)s proofs verify; every one must.",
+                    verified=len(verified),
+                    count=len(results),
+                )
+            )
+        outcome = Outcome.FAILED if wrong else Outcome.INDETERMINATE
+        return outcome, joined(" ", explained), entries
     first = verified[0]
     assert first.method is not None
-    used = f"{first.suite}, key {first.method.id}"
-    message = f"The {what} verifies ({used})."
+    used = {"suite": first.suite, "key": first.method.id}
     if len(verified) > 1:
-        message = f"All {len(verified)} proofs verify (the first: {used})."
+        said = [
+            Message(
+                "All %(count)s proofs verify (the first: %(suite)s, key %(key)s).",
+                count=len(verified),
+                **used,
+            )
+        ]
+    elif presentation:
+        said = [Message("The presentation's proof verifies (%(suite)s, key %(key)s).", **used)]
+    else:
+        said = [Message("The signature verifies (%(suite)s, key %(key)s).", **used)]
     if failures:
-        message += (
-            f" {len(failures)} other proof(s) could not be checked and are set aside (Open "
-            "Badges 3.0: one verified proof suffices)."
+        said.append(
+            Message(
+                "%(count)s other proof(s) could not be checked and are set aside (Open Badges "
+                "3.0: one verified proof suffices).",
+                count=len(failures),
+            )
         )
-    return Outcome.PASSED, message, entries
+    return Outcome.PASSED, joined(" ", said), entries
 
 
 def _cannot_be_checked(error: BaseException | None) -> bool:
@@ -161,12 +188,12 @@ def _embedded_proof(ctx: VerificationContext) -> CheckResult:
         return CheckResult(
             CheckId.PROOF,
             Outcome.FAILED,
-            "The credential has no proof: nothing shows who issued it or that it is unchanged.",
+            Message(
+                "The credential has no proof: nothing shows who issued it or that it is unchanged."
+            ),
             {"format": "ldp", "proofs": []},
         )
-    outcome, message, entries = _judge_results(
-        results, "signature", open_badge=is_open_badge(ctx.document)
-    )
+    outcome, message, entries = _judge_results(results, open_badge=is_open_badge(ctx.document))
     return CheckResult(CheckId.PROOF, outcome, message, {"format": "ldp", "proofs": entries})
 
 
@@ -190,9 +217,10 @@ def _jwt_proof(ctx: VerificationContext) -> CheckResult:
         "profile": str(result.profile),
         "warnings": list(result.warnings),
     }
-    message = f"The VC-JWT signature verifies ({result.header.get('alg')})."
+    message = Message("The VC-JWT signature verifies (%(alg)s).", alg=result.header.get("alg"))
     if result.warnings:
-        message += " Notes: " + "; ".join(result.warnings) + "."
+        notes = Message("Notes: %(notes)s.", notes="; ".join(result.warnings))
+        message = joined(" ", [message, notes])
     return CheckResult(CheckId.PROOF, Outcome.PASSED, message, details)
 
 
@@ -200,14 +228,18 @@ def _with_presentation(result: CheckResult, presentation: PresentationOutcome) -
     details = {**result.details, "presentation": dict(presentation.details)}
     if presentation.ok:
         return CheckResult(
-            result.id, result.outcome, f"{result.message} {presentation.message}", details
+            result.id, result.outcome, joined(" ", [result.message, presentation.message]), details
         )
     outcome = (
         Outcome.INDETERMINATE
         if presentation.indeterminate and result.outcome is not Outcome.FAILED
         else Outcome.FAILED
     )
-    message = f"{presentation.message} (The credential's own proof: {result.message})"
+    message = Message(
+        "%(presentation)s (The credential's own proof: %(proof)s)",
+        presentation=presentation.message,
+        proof=result.message,
+    )
     return CheckResult(result.id, outcome, message, details)
 
 
@@ -222,17 +254,17 @@ def check_proof(ctx: VerificationContext) -> CheckResult:
 # --------------------------------------------------------------------------- issuer_key
 
 
-def _how_bound(method: VerificationMethod) -> str:
+def _how_bound(method: VerificationMethod) -> Message:
     if method.id.startswith(("did:key:", "did:jwk:")):
-        return "the issuer's DID is the key itself"
+        return Message("the issuer's DID is the key itself")
     if method.id.startswith("did:web:"):
-        return "the issuer's DID document lists it for assertionMethod"
-    return "the issuer's controller document lists it for assertionMethod"
+        return Message("the issuer's DID document lists it for assertionMethod")
+    return Message("the issuer's controller document lists it for assertionMethod")
 
 
 def _binding(
     ctx: VerificationContext, issuer: str, method: VerificationMethod | None, key: VerificationKey
-) -> tuple[str, dict[str, Any]] | None:
+) -> tuple[Message, dict[str, Any]] | None:
     """How ``key`` is bound to ``issuer``: by its controller, or by a trust-list pin."""
     if method is not None:
         try:
@@ -246,26 +278,30 @@ def _binding(
         entry: dict[str, Any] = {"pinnedBy": pinned_by}
         if method is not None:
             entry |= {"method": method.id, "controller": method.controller}
-        return f"the trust list {pinned_by!r} pins it to the issuer", entry
+        return Message("the trust list %(list)s pins it to the issuer", list=repr(pinned_by)), entry
     return None
 
 
 def _no_key(ctx: VerificationContext, proof: CheckResult | None, has_proofs: bool) -> CheckResult:
     if not has_proofs:
         return CheckResult(
-            CheckId.ISSUER_KEY, Outcome.SKIPPED, "There is no proof, so there is no key to check."
+            CheckId.ISSUER_KEY,
+            Outcome.SKIPPED,
+            Message("There is no proof, so there is no key to check."),
         )
     if proof is not None and proof.outcome is Outcome.INDETERMINATE:
         return CheckResult(
             CheckId.ISSUER_KEY,
             Outcome.INDETERMINATE,
-            "The proof could not be checked (its key could not be retrieved, or its suite is "
-            "not one microcred knows), so whose key it is cannot be established.",
+            Message(
+                "The proof could not be checked (its key could not be retrieved, or its suite is "
+                "not one microcred knows), so whose key it is cannot be established."
+            ),
         )
     return CheckResult(
         CheckId.ISSUER_KEY,
         Outcome.SKIPPED,
-        "No proof verified, so there is no key to bind to the issuer.",
+        Message("No proof verified, so there is no key to bind to the issuer."),
     )
 
 
@@ -276,7 +312,7 @@ def check_issuer_key(ctx: VerificationContext) -> CheckResult:
         return CheckResult(
             CheckId.ISSUER_KEY,
             Outcome.FAILED,
-            "The credential names no issuer id, so no key can be bound to an issuer.",
+            Message("The credential names no issuer id, so no key can be bound to an issuer."),
         )
     if ctx.kind == "jwt":
         result = ctx.jwt.result
@@ -294,11 +330,20 @@ def check_issuer_key(ctx: VerificationContext) -> CheckResult:
         bound = _binding(ctx, issuer, method, key)
         if bound is not None:
             how, details = bound
-            name = method.id if method is not None else f"the key {key.thumbprint()}"
+            name = (
+                method.id
+                if method is not None
+                else Message("the key %(thumbprint)s", thumbprint=key.thumbprint())
+            )
             return CheckResult(
                 CheckId.ISSUER_KEY,
                 Outcome.PASSED,
-                f"The signing key {name} belongs to the issuer {issuer}: {how}.",
+                Message(
+                    "The signing key %(key)s belongs to the issuer %(issuer)s: %(how)s.",
+                    key=name,
+                    issuer=issuer,
+                    how=how,
+                ),
                 {"issuer": issuer, **details},
             )
         tried.append(
@@ -308,16 +353,20 @@ def check_issuer_key(ctx: VerificationContext) -> CheckResult:
         )
     method, key = candidates[0]
     if method is None:
-        message = (
-            "The VC-JWT names its key only in its own 'jwk' header, and the issuer's DID "
-            f"does not list that key for assertionMethod, so it binds the key to nobody: "
-            f"anyone can sign as {issuer} that way. The issuer must publish the key (its DID "
-            "or a 'kid' it lists) or a trust list must pin it."
+        message = Message(
+            "The VC-JWT names its key only in its own 'jwk' header, and the issuer's DID does "
+            "not list that key for assertionMethod, so it binds the key to nobody: anyone can "
+            "sign as %(issuer)s that way. The issuer must publish the key (its DID or a 'kid' "
+            "it lists) or a trust list must pin it.",
+            issuer=issuer,
         )
     else:
-        message = (
-            f"The credential was signed with {method.id}, which is controlled by "
-            f"{method.controller}, not by the issuer {issuer}."
+        message = Message(
+            "The credential was signed with %(key)s, which is controlled by %(controller)s, not "
+            "by the issuer %(issuer)s.",
+            key=method.id,
+            controller=method.controller,
+            issuer=issuer,
         )
     return CheckResult(
         CheckId.ISSUER_KEY, Outcome.FAILED, message, {"issuer": issuer, "keys": tried}
@@ -355,26 +404,28 @@ def check_presentation(
             return PresentationOutcome(
                 False,
                 False,
-                "The presentation is not signed, so it cannot show that its holder answered "
-                "this verifier's challenge.",
+                Message(
+                    "The presentation is not signed, so it cannot show that its holder answered "
+                    "this verifier's challenge."
+                ),
                 {**details, "signed": False},
             )
         return PresentationOutcome(
             True,
             False,
-            "The presentation is not signed (no challenge was expected).",
+            Message("The presentation is not signed (no challenge was expected)."),
             {**details, "signed": False},
         )
     expected = ProofExpectations(proof_purpose=AUTHENTICATION, challenge=challenge, domain=domain)
     results = verify_proofs(document, loader=loader, resolver=resolver, expected=expected)
-    outcome, message, entries = _judge_results(results, "presentation's proof")
+    outcome, message, entries = _judge_results(results, presentation=True)
     details |= {"signed": True, "proofs": entries}
     if outcome is not Outcome.PASSED:
         indeterminate = outcome is Outcome.INDETERMINATE
         return PresentationOutcome(
             False,
             indeterminate,
-            f"The presentation's holder proof does not verify: {message}",
+            Message("The presentation's holder proof does not verify: %(why)s", why=message),
             {**details, "verified": False},
         )
     verified = [r for r in results if r.verified and r.method is not None]
@@ -393,14 +444,20 @@ def check_presentation(
             return PresentationOutcome(
                 False,
                 False,
-                f"The presentation was signed with {method.id}, which the holder {holder} does "
-                "not control.",
+                Message(
+                    "The presentation was signed with %(key)s, which the holder %(holder)s does "
+                    "not control.",
+                    key=method.id,
+                    holder=holder,
+                ),
                 {**details, "verified": False},
             )
     note = (
-        " The presentation's holder proof verifies and answers the expected challenge."
+        Message("The presentation's holder proof verifies and answers the expected challenge.")
         if challenge is not None
-        else " The presentation's holder proof verifies (no challenge was expected, so a replay "
-        "cannot be ruled out)."
+        else Message(
+            "The presentation's holder proof verifies (no challenge was expected, so a replay "
+            "cannot be ruled out)."
+        )
     )
-    return PresentationOutcome(True, False, note.strip(), {**details, "verified": True})
+    return PresentationOutcome(True, False, note, {**details, "verified": True})

@@ -30,6 +30,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from microcred.messages import Message, joined
 from schemas.dates import format_datetime
 from schemas.json_values import as_list, objects, type_names
 
@@ -70,19 +71,20 @@ class CheckId(StrEnum):
     STACK = "stack"
 
 
-#: Plain names for the checks, for people (the JSON keeps the ids).
+#: Plain names for the checks, for people (the JSON keeps the ids); messages, so the page shows
+#: them in its reader's language.
 CHECK_LABELS: dict[CheckId, str] = {
-    CheckId.PARSE: "Readable credential",
-    CheckId.CONTEXT: "JSON-LD context",
-    CheckId.SCHEMA: "Format (Open Badges or VC Data Model)",
-    CheckId.PROOF: "Signature",
-    CheckId.ISSUER_KEY: "Issuer's own key",
-    CheckId.VALIDITY: "Dates",
-    CheckId.STATUS: "Revoked or suspended",
-    CheckId.TRUST: "Issuer recognised",
-    CheckId.RECIPIENT: "Recipient",
-    CheckId.ENDORSEMENT: "Endorsements",
-    CheckId.STACK: "Stack",
+    CheckId.PARSE: Message("Readable credential"),
+    CheckId.CONTEXT: Message("JSON-LD context"),
+    CheckId.SCHEMA: Message("Format (Open Badges or VC Data Model)"),
+    CheckId.PROOF: Message("Signature"),
+    CheckId.ISSUER_KEY: Message("Issuer's own key"),
+    CheckId.VALIDITY: Message("Dates"),
+    CheckId.STATUS: Message("Revoked or suspended"),
+    CheckId.TRUST: Message("Issuer recognised"),
+    CheckId.RECIPIENT: Message("Recipient"),
+    CheckId.ENDORSEMENT: Message("Endorsements"),
+    CheckId.STACK: Message("Stack"),
 }
 
 
@@ -169,7 +171,9 @@ def trust_standing(checks: Iterable[CheckResult]) -> dict[str, Any]:
         "status": str(TrustStatus.NOT_ESTABLISHED),
         "list": None,
         "entry": None,
-        "reason": check.message if check is not None else "The credential was not checked.",
+        "reason": (
+            check.message if check is not None else Message("The credential was not checked.")
+        ),
     }
 
 
@@ -184,24 +188,29 @@ class Headline:
     recognition: str
 
 
-#: The words of :func:`headline`, by case (tests and templates refer to them).
-HEADLINE_VALID = "Valid"
-HEADLINE_UNRECOGNISED = "Signature valid — issuer not recognised"
-HEADLINE_INVALID = "Invalid"
-HEADLINE_INDETERMINATE = "Cannot be checked"
-HEADLINE_UNREADABLE = "Not a readable credential"
+#: The words of :func:`headline`, by case (tests and templates refer to them); messages, so a
+#: page shows them in its reader's language and the CLI in English.
+HEADLINE_VALID = Message("Valid")
+HEADLINE_UNRECOGNISED = Message("Signature valid — issuer not recognised")
+HEADLINE_INVALID = Message("Invalid")
+HEADLINE_INDETERMINATE = Message("Cannot be checked")
+HEADLINE_UNREADABLE = Message("Not a readable credential")
 
 
 def headline(report: VerificationReport) -> Headline:
     """The one headline the verify page, the CLI and the badge page all show for ``report``."""
     trust = report.trust
+    recognition: Message
     if trust["status"] == TrustStatus.ESTABLISHED:
-        recognition = f"Issuer recognised: {trust['list']}"
         name = (trust.get("entry") or {}).get("name")
         if name:
-            recognition += f" (as {name})"
+            recognition = Message(
+                "Issuer recognised: %(list)s (as %(name)s)", list=trust["list"], name=name
+            )
+        else:
+            recognition = Message("Issuer recognised: %(list)s", list=trust["list"])
     else:
-        recognition = "Issuer not recognised: " + str(trust["reason"])
+        recognition = Message("Issuer not recognised: %(reason)s", reason=trust["reason"])
     if report.unusable:
         return Headline(HEADLINE_UNREADABLE, "bad", recognition)
     if report.verdict is Verdict.INVALID:
@@ -330,7 +339,7 @@ class VerificationReport:
         short account a stack's component list and an issuer's stack review show (a new list,
         the caller may add to it)."""
         return [
-            f"{c.id}: {c.message}"
+            joined(": ", [str(c.id), c.message])
             for c in self.checks
             if c.outcome in (Outcome.FAILED, Outcome.INDETERMINATE)
         ]

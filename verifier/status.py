@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keys.errors import FetchError
+from microcred.messages import Message, joined
 from schemas.bitstring import (
     MIN_LIST_ENTRIES,
     Bitstring,
@@ -71,12 +72,16 @@ _SEVERITY = {
 @dataclass(frozen=True)
 class _EntryResult:
     outcome: Outcome
-    message: str
+    message: Message
     details: dict[str, Any] = field(default_factory=dict)
 
 
 class _Untrusted(Exception):
     """The list could not be had or trusted; the message says why (→ indeterminate)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -90,11 +95,6 @@ class _StatusList:
     format: str
 
 
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
 # --------------------------------------------------------------------------- the list credential
 
 
@@ -103,28 +103,47 @@ def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
     try:
         fetched = ctx.tools.fetcher.fetch(url, accept=STATUS_LIST_ACCEPT)
     except FetchError as error:
-        raise _Untrusted(f"the status list {url} could not be retrieved: {error}") from None
+        raise _Untrusted(
+            Message(
+                "the status list %(url)s could not be retrieved: %(error)s",
+                url=url,
+                error=str(error),
+            )
+        ) from None
     try:
         parsed = parse_input(fetched.body, source=url).credentials
     except UnusableInput as error:
-        raise _Untrusted(f"{url} is not a status list credential: {error.message}") from None
+        raise _Untrusted(
+            Message(
+                "%(url)s is not a status list credential: %(error)s", url=url, error=error.message
+            )
+        ) from None
     if len(parsed) != 1:
-        raise _Untrusted(f"{url} is not a single status list credential")
+        raise _Untrusted(Message("%(url)s is not a single status list credential", url=url))
     list_ctx = ctx.derive(parsed[0], role="status list")
     document = list_ctx.document
     if BITSTRING_LIST_TYPE not in type_names(document):
-        raise _Untrusted(f"{url} is not a {BITSTRING_LIST_TYPE}")
+        raise _Untrusted(Message("%(url)s is not a %(type)s", url=url, type=BITSTRING_LIST_TYPE))
     for step, what in (
-        (check_proof, "its proof does not verify (it may have been altered)"),
-        (check_issuer_key, "it is not signed with its issuer's key"),
-        (check_validity, "it is outside its own validity period"),
+        (check_proof, Message("its proof does not verify (it may have been altered)")),
+        (check_issuer_key, Message("it is not signed with its issuer's key")),
+        (check_validity, Message("it is outside its own validity period")),
     ):
         result = step(list_ctx)
         if result.outcome not in (Outcome.PASSED, Outcome.WARNING):
-            raise _Untrusted(f"the status list {url} cannot be trusted: {what}: {result.message}")
+            raise _Untrusted(
+                Message(
+                    "the status list %(url)s cannot be trusted: %(why)s: %(message)s",
+                    url=url,
+                    why=what,
+                    message=result.message,
+                )
+            )
     subjects = objects(document.get("credentialSubject"))
     if len(subjects) != 1 or "BitstringStatusList" not in type_names(subjects[0]):
-        raise _Untrusted(f"the status list {url} has no BitstringStatusList subject")
+        raise _Untrusted(
+            Message("the status list %(url)s has no BitstringStatusList subject", url=url)
+        )
     return _StatusList(
         url=url,
         subject=subjects[0],
@@ -175,11 +194,11 @@ def _bitstring_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _Ent
         "statusListIndex": entry.get("statusListIndex"),
     }
     # -- the entry itself, as the issuer signed it
-    problems = []
+    problems: list[str] = []
     if not isinstance(purpose, str) or not purpose:
-        problems.append("it has no statusPurpose")
+        problems.append(Message("it has no statusPurpose"))
     if not isinstance(url, str) or not url.lower().startswith(("https://", "http://")):
-        problems.append("its statusListCredential is not a URL")
+        problems.append(Message("its statusListCredential is not a URL"))
     index = None
     try:
         index = parse_status_index(entry.get("statusListIndex"))
@@ -187,14 +206,25 @@ def _bitstring_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _Ent
         problems.append(str(error))
     size = entry.get("statusSize", 1)
     if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 16:
-        problems.append(f"statusSize {size!r} is not a small positive integer")
+        problems.append(
+            Message("statusSize %(size)s is not a small positive integer", size=repr(size))
+        )
         size = 1
     elif size > 1 and len(as_list(entry.get("statusMessage"))) != 2**size:
-        problems.append(f"statusSize {size} needs {2**size} statusMessage entries")
+        problems.append(
+            Message(
+                "statusSize %(size)s needs %(count)s statusMessage entries",
+                size=size,
+                count=2**size,
+            )
+        )
     if problems:
         return _EntryResult(
             Outcome.FAILED,
-            "The credential's status entry is malformed: " + "; ".join(problems) + ".",
+            Message(
+                "The credential's status entry is malformed: %(problems)s.",
+                problems=joined("; ", problems),
+            ),
             details,
         )
     assert isinstance(url, str) and isinstance(purpose, str) and index is not None
@@ -205,7 +235,7 @@ def _bitstring_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _Ent
     try:
         status_list = _status_list(ctx, url)
     except _Untrusted as error:
-        return _EntryResult(Outcome.INDETERMINATE, _sentence(str(error)), details)
+        return _EntryResult(Outcome.INDETERMINATE, error.message.sentence(), details)
     details |= {"listIssuer": status_list.issuer, "listValidUntil": status_list.valid_until}
     if status_list.issuer != ctx.issuer_id:
         details["listIssuerDiffers"] = True
@@ -217,8 +247,13 @@ def _bitstring_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _Ent
     if purpose not in list_purposes:
         return _EntryResult(
             Outcome.INDETERMINATE,
-            f"The status list {url} is for {', '.join(map(str, list_purposes)) or 'nothing'}, "
-            f"not for {purpose}, so it says nothing about this entry.",
+            Message(
+                "The status list %(url)s is for %(purposes)s, not for %(purpose)s, so it says "
+                "nothing about this entry.",
+                url=url,
+                purposes=", ".join(map(str, list_purposes)) or Message("nothing"),
+                purpose=purpose,
+            ),
             details,
         )
     try:
@@ -234,23 +269,27 @@ def _bitstring_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _Ent
             "length": error.entries,
             "minimum": error.minimum,
         }
-        reason = (
-            f"it is too short to hide anyone's status: STATUS_LIST_LENGTH_ERROR, "
-            f"{error.entries} entries where at least {error.minimum} are required"
+        reason = Message(
+            "it is too short to hide anyone's status: STATUS_LIST_LENGTH_ERROR, %(entries)s "
+            "entries where at least %(minimum)s are required",
+            entries=error.entries,
+            minimum=error.minimum,
         )
     except StatusIndexOutOfRange as error:
-        reason = f"the credential's index is outside it ({error})"
+        reason = Message("the credential's index is outside it (%(error)s)", error=str(error))
     except MalformedStatusList as error:
-        reason = f"it cannot be decoded ({error})"
+        reason = Message("it cannot be decoded (%(error)s)", error=str(error))
     else:
         details["status"] = value
         return _interpret(purpose, value, entry, url, details)
     return _EntryResult(
-        Outcome.INDETERMINATE, f"The status list {url} cannot be used: {reason}.", details
+        Outcome.INDETERMINATE,
+        Message("The status list %(url)s cannot be used: %(reason)s.", url=url, reason=reason),
+        details,
     )
 
 
-def _foreign_list_refusal(ctx: VerificationContext, status_list: _StatusList) -> str | None:
+def _foreign_list_refusal(ctx: VerificationContext, status_list: _StatusList) -> Message | None:
     """Why a list issued by someone other than the credential's issuer cannot be relied on,
     or ``None`` when it can.
 
@@ -264,17 +303,25 @@ def _foreign_list_refusal(ctx: VerificationContext, status_list: _StatusList) ->
     if not untrusted:
         return None
     if not trust:
-        why = "no trust list was given"
+        why = Message("no trust list was given")
     else:
-        names = " and ".join(str(who) for who in dict.fromkeys(untrusted))
-        why = f"{names} is not on the verifier's trust lists"
-        if len(set(untrusted)) > 1:
-            why = f"{names} are not on the verifier's trust lists"
-    return (
-        f"The status list {status_list.url} is issued by {status_list.issuer}, not by the "
-        f"credential's issuer {ctx.issuer_id}. Another issuer's list counts only when the "
-        f"verifier trusts both issuers, and {why}: the list's issuer is not trusted, so the "
-        "status cannot be established."
+        names = list(dict.fromkeys(str(who) for who in untrusted))
+        if len(names) > 1:
+            why = Message(
+                "%(first)s and %(second)s are not on the verifier's trust lists",
+                first=names[0],
+                second=names[1],
+            )
+        else:
+            why = Message("%(name)s is not on the verifier's trust lists", name=names[0])
+    return Message(
+        "The status list %(url)s is issued by %(list_issuer)s, not by the credential's issuer "
+        "%(issuer)s. Another issuer's list counts only when the verifier trusts both issuers, "
+        "and %(why)s: the list's issuer is not trusted, so the status cannot be established.",
+        url=status_list.url,
+        list_issuer=status_list.issuer,
+        issuer=ctx.issuer_id,
+        why=why,
     )
 
 
@@ -284,34 +331,50 @@ def _interpret(
     text = _entry_message(entry, value)
     if text is not None:
         details["statusMessage"] = text
-    suffix = f" ({text})" if text else ""
     if purpose == "revocation":
         if value:
-            return _EntryResult(
-                Outcome.FAILED, f"The issuer has REVOKED this credential{suffix}.", details
+            message = (
+                Message("The issuer has REVOKED this credential (%(why)s).", why=text)
+                if text
+                else Message("The issuer has REVOKED this credential.")
             )
-        return _EntryResult(Outcome.PASSED, "Not revoked.", details)
+            return _EntryResult(Outcome.FAILED, message, details)
+        return _EntryResult(Outcome.PASSED, Message("Not revoked."), details)
     if purpose == "suspension":
         if value:
-            return _EntryResult(
-                Outcome.FAILED, f"The issuer has SUSPENDED this credential{suffix}.", details
+            message = (
+                Message("The issuer has SUSPENDED this credential (%(why)s).", why=text)
+                if text
+                else Message("The issuer has SUSPENDED this credential.")
             )
-        return _EntryResult(Outcome.PASSED, "Not suspended.", details)
+            return _EntryResult(Outcome.FAILED, message, details)
+        return _EntryResult(Outcome.PASSED, Message("Not suspended."), details)
     if purpose == "message":
         if value:
             return _EntryResult(
-                Outcome.WARNING, f"The issuer's status message: {text or hex(value)}.", details
+                Outcome.WARNING,
+                Message("The issuer's status message: %(text)s.", text=text or hex(value)),
+                details,
             )
-        return _EntryResult(Outcome.PASSED, f"Status message: {text or 'none'}.", details)
+        return _EntryResult(
+            Outcome.PASSED,
+            Message("Status message: %(text)s.", text=text or Message("none")),
+            details,
+        )
     if purpose == "refresh":
         if value:
             return _EntryResult(
-                Outcome.WARNING, "The issuer has a newer version of this credential.", details
+                Outcome.WARNING,
+                Message("The issuer has a newer version of this credential."),
+                details,
             )
-        return _EntryResult(Outcome.PASSED, "No newer version announced.", details)
+        return _EntryResult(Outcome.PASSED, Message("No newer version announced."), details)
     return _EntryResult(
         Outcome.INDETERMINATE,
-        f"The status purpose {purpose!r} is not one microcred knows how to read.",
+        Message(
+            "The status purpose %(purpose)s is not one microcred knows how to read.",
+            purpose=repr(purpose),
+        ),
         details,
     )
 
@@ -321,13 +384,15 @@ def _revocation_list_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -
     details: dict[str, Any] = {"type": REVOCATION_LIST_TYPE, "id": url}
     if not isinstance(url, str) or not url.lower().startswith(("https://", "http://")):
         return _EntryResult(
-            Outcome.FAILED, "The credential's revocation list entry has no list URL.", details
+            Outcome.FAILED,
+            Message("The credential's revocation list entry has no list URL."),
+            details,
         )
     credential_id = ctx.document.get("id")
     if not isinstance(credential_id, str):
         return _EntryResult(
             Outcome.INDETERMINATE,
-            "The credential has no id, so it cannot be looked up in its revocation list.",
+            Message("The credential has no id, so it cannot be looked up in its revocation list."),
             details,
         )
     try:
@@ -335,15 +400,21 @@ def _revocation_list_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -
     except FetchError as error:
         return _EntryResult(
             Outcome.INDETERMINATE,
-            f"The revocation list {url} could not be retrieved, so revocation cannot be ruled "
-            f"out: {error}.",
+            Message(
+                "The revocation list %(url)s could not be retrieved, so revocation cannot be "
+                "ruled out: %(error)s.",
+                url=url,
+                error=str(error),
+            ),
             details,
         )
     listed = revocations.get("revokedCredential") if isinstance(revocations, dict) else None
     if not isinstance(listed, list):
         return _EntryResult(
             Outcome.INDETERMINATE,
-            f"{url} is not a revocation list (it has no revokedCredential array).",
+            Message(
+                "%(url)s is not a revocation list (it has no revokedCredential array).", url=url
+            ),
             details,
         )
     details["signed"] = "proof" in revocations
@@ -353,16 +424,18 @@ def _revocation_list_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -
         if item.get("revoked", True) is True:
             reason = item.get("revocationReason")
             details["revocationReason"] = reason
-            why = f": {reason}" if isinstance(reason, str) and reason else ""
-            return _EntryResult(
-                Outcome.FAILED, f"The issuer has REVOKED this credential{why}.", details
+            message = (
+                Message("The issuer has REVOKED this credential: %(why)s.", why=reason)
+                if isinstance(reason, str) and reason
+                else Message("The issuer has REVOKED this credential.")
             )
-    return _EntryResult(Outcome.PASSED, "Not on the issuer's revocation list.", details)
+            return _EntryResult(Outcome.FAILED, message, details)
+    return _EntryResult(Outcome.PASSED, Message("Not on the issuer's revocation list."), details)
 
 
 def _check_entry(ctx: VerificationContext, entry: Any) -> _EntryResult:
     if not isinstance(entry, Mapping):
-        return _EntryResult(Outcome.FAILED, "A credentialStatus entry is not an object.")
+        return _EntryResult(Outcome.FAILED, Message("A credentialStatus entry is not an object."))
     types = type_names(entry)
     if BITSTRING_ENTRY_TYPE in types:
         return _bitstring_entry(ctx, entry)
@@ -370,8 +443,10 @@ def _check_entry(ctx: VerificationContext, entry: Any) -> _EntryResult:
         return _revocation_list_entry(ctx, entry)
     return _EntryResult(
         Outcome.INDETERMINATE,
-        f"The status type {', '.join(types) or '(none)'} is not supported, so revocation "
-        "cannot be ruled out.",
+        Message(
+            "The status type %(type)s is not supported, so revocation cannot be ruled out.",
+            type=", ".join(types) or "(none)",
+        ),
         {"type": types},
     )
 
@@ -383,7 +458,7 @@ def check_status(ctx: VerificationContext) -> CheckResult:
         return CheckResult(
             CheckId.STATUS,
             Outcome.SKIPPED,
-            "The credential carries no status information, so there is no list to check.",
+            Message("The credential carries no status information, so there is no list to check."),
             {"entries": []},
         )
     results = [_check_entry(ctx, entry) for entry in entries]
@@ -392,7 +467,7 @@ def check_status(ctx: VerificationContext) -> CheckResult:
     return CheckResult(
         CheckId.STATUS,
         worst,
-        " ".join(r.message for r in shown),
+        joined(" ", [r.message for r in shown]),
         {
             "entries": [
                 {**r.details, "outcome": str(r.outcome), "message": r.message} for r in results

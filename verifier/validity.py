@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from microcred.messages import Instant, Message, joined
 from schemas.dates import format_datetime, parse_datetime
 from verifier.context import VerificationContext
 from verifier.report import CheckId, CheckResult, Outcome
@@ -29,10 +30,10 @@ def validity_period(document: dict[str, Any]) -> tuple[str, str]:
     return "validFrom", "validUntil"
 
 
-def _iso(moment: datetime) -> str:
+def _iso(moment: datetime) -> Instant:
     """A date of the report: UTC, ``Z``, and the fraction of a second when the credential has
-    one (so the message quotes the instant that was compared)."""
-    return format_datetime(moment, fraction=True)
+    one (so the message quotes the instant that was compared); a page writes it for its reader."""
+    return Instant(format_datetime(moment, fraction=True), moment)
 
 
 def check_validity(ctx: VerificationContext) -> CheckResult:
@@ -49,26 +50,49 @@ def check_validity(ctx: VerificationContext) -> CheckResult:
         "checkedAt": _iso(now),
         "clockSkewSeconds": int(CLOCK_SKEW.total_seconds()),
     }
-    problems: list[str] = []
+    problems: list[Message] = []
     start = parse_datetime(start_raw)
     # An absent start is the profile's concern (the ``schema`` check): OB 3.0 and VC 1.1
     # require one, VC 2.0 does not; without one the credential is valid from the start.
     if start_raw is not None and start is None:
-        problems.append(f"its {start_name} {start_raw!r} is not a date-time")
+        problems.append(
+            Message(
+                "its %(name)s %(value)s is not a date-time", name=start_name, value=repr(start_raw)
+            )
+        )
     elif start is not None and now + CLOCK_SKEW < start:
-        problems.append(f"it is not valid yet: it becomes valid on {_iso(start)}")
+        problems.append(
+            Message("it is not valid yet: it becomes valid on %(start)s", start=_iso(start))
+        )
     end = parse_datetime(end_raw)
     if end_raw is not None:
         if end is None:
-            problems.append(f"its {end_name} {end_raw!r} is not a date-time")
+            problems.append(
+                Message(
+                    "its %(name)s %(value)s is not a date-time", name=end_name, value=repr(end_raw)
+                )
+            )
         elif now - CLOCK_SKEW > end:
-            problems.append(f"it expired on {_iso(end)}")
+            problems.append(Message("it expired on %(end)s", end=_iso(end)))
         elif start is not None and end < start:
-            problems.append(f"its {end_name} is before its {start_name}")
+            problems.append(
+                Message("its %(end)s is before its %(start)s", end=end_name, start=start_name)
+            )
     if problems:
-        message = "The credential is outside its validity period: " + "; ".join(problems) + "."
+        message = Message(
+            "The credential is outside its validity period: %(problems)s.",
+            problems=joined("; ", problems),
+        )
         return CheckResult(CheckId.VALIDITY, Outcome.FAILED, message, details)
-    since = f"from {_iso(start)}" if start else "with no start date"
-    until = f"until {_iso(end)}" if end else "with no expiry"
-    message = f"Valid {since} {until}."
-    return CheckResult(CheckId.VALIDITY, Outcome.PASSED, message, details)
+    return CheckResult(CheckId.VALIDITY, Outcome.PASSED, _period(start, end), details)
+
+
+def _period(start: datetime | None, end: datetime | None) -> Message:
+    """The passed message in its four forms (a translation may order them its own way)."""
+    if start and end:
+        return Message("Valid from %(start)s until %(end)s.", start=_iso(start), end=_iso(end))
+    if start:
+        return Message("Valid from %(start)s with no expiry.", start=_iso(start))
+    if end:
+        return Message("Valid with no start date until %(end)s.", end=_iso(end))
+    return Message("Valid with no start date with no expiry.")

@@ -5,6 +5,9 @@ trusts its own issuers by default ("this service's issuers"); a credential whose
 holds but whose issuer is none of them reads "Signature valid — issuer not recognised" in amber
 (readable: contrast at least 4.5:1), and our own reads "Valid", recognised by that list. The
 service here has no office trust list: only its own issuers are recognised.
+
+The same running service also shows the verify page in Spanish (issue 18): the switch is a plain
+link, and what it chose is kept by a cookie for the next page.
 """
 
 from __future__ import annotations
@@ -97,3 +100,20 @@ def test_our_own_issuer_is_valid_and_recognised(own_only: LiveService, phone_pag
     issuer_row = phone_page.locator("dl.facts").inner_text()
     assert "Recognised: this service's issuers" in issuer_row
     assert own_only.issuer.did in issuer_row
+
+
+def test_the_verify_page_in_spanish(own_only: LiveService, phone_page: Page) -> None:
+    """Switch to Español (no script: a link and a cookie), verify, read the checks in Spanish."""
+    phone_page.goto(f"{own_only.base_url}/verify")
+    assert phone_page.locator("html").get_attribute("lang") == "en"
+    phone_page.click("nav.languages >> text=Español")
+    assert phone_page.locator("html").get_attribute("lang") == "es"
+    phone_page.goto(f"{own_only.base_url}/verify")  # the cookie keeps the choice
+    phone_page.fill("#credential", json.dumps(own_only.credentials["valid"]))
+    phone_page.click("text=Verificar la credencial pegada")
+    assert phone_page.locator(".verdict .headline").first.inner_text().startswith("Válida")
+    checks = phone_page.locator("table").first.inner_text()
+    for words in ("Firma", "Revocada o suspendida", "La firma es válida", "No está revocada."):
+        assert words in checks, words
+    phone_page.click("nav.languages >> text=English")
+    assert phone_page.locator("html").get_attribute("lang") == "en"

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from verifier.http import _TEMPLATES
+from microcred.i18n import language
+from verifier.http import _PAGES
 from verifier.safe_links import safe_url
 
 UNSAFE = [
@@ -49,8 +50,10 @@ def _stack_page(rule_id: str) -> str:
             {"id": "stack", "message": "m", "details": {"rule": {"id": rule_id, "version": 1}}}
         ],
     }
+    english = language("en")
     context = {"stack": stack, "reports": [], "headlines": [], "form": {}, "labels": {}}
-    return _TEMPLATES.env.get_template("verify.html").render(request=None, **context)
+    context |= {"language": english, "languages": []}
+    return _PAGES.environment(english).get_template("verify.html").render(**context)
 
 
 @pytest.mark.parametrize("rule_id", ["javascript:alert(1)", " JaVaScRiPt:alert(1)"])
