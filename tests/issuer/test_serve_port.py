@@ -36,8 +36,7 @@ def test_a_port_in_use_is_said_plainly_and_nothing_is_prepared(
     env = {"MICROCRED_DATA_DIR": str(data_dir), "MICROCRED_KEY_ENCRYPTION_KEY": TEST_KEK}
     result = run(env, "serve", "--port", str(taken_port), *extra, code=EXIT_UNAVAILABLE)
     assert result.stderr == (
-        f"error: port {taken_port} is in use on 127.0.0.1: stop the other process or use "
-        "--port N\n"
+        f"error: port {taken_port} is in use on 127.0.0.1: stop the other process or use --port N\n"
     )
     assert result.stdout == ""
     assert not data_dir.exists()  # no database, no issuer key, no admin key made for nothing
