@@ -129,15 +129,20 @@ class Served:
     admin_key: str
 
 
-def _environment(folder: Path, port: int) -> dict[str, str]:
-    """A reader's shell: their PATH without the virtualenv (the walkthrough adds it), no
-    microcred settings but the data directory and base URL ``make run`` would have."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MICROCRED_", "VIRTUAL_ENV"))}
+def _environment(folder: Path) -> dict[str, str]:
+    """A reader's shell in ``folder``, as ``make run`` and the walkthrough have it: no
+    ``MICROCRED_*`` settings (the data directory is ``./var``, the base URL the one the first
+    start records), their PATH without the virtualenv (the walkthrough adds it), and a home of
+    its own, so nothing of the developer's is found."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MICROCRED_", "VIRTUAL_ENV", "XDG_"))
+    }
     venv_bin = str(PROJECT / ".venv" / "bin")
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != venv_bin)
     env |= {
-        "MICROCRED_DATA_DIR": str(folder / "var"),
-        "MICROCRED_BASE_URL": f"http://127.0.0.1:{port}",
+        "HOME": str(folder),
         "COLUMNS": "200",  # rich tables and headlines on one line each
         "READMETEST_PYTHON": sys.executable,
     }
@@ -199,7 +204,7 @@ def served(reader_folder: Path) -> Iterator[Served]:
         process = subprocess.Popen(
             [str(MICROCRED), "serve", "--port", str(port)],
             cwd=reader_folder,
-            env=_environment(reader_folder, port),
+            env=_environment(reader_folder),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -254,7 +259,7 @@ def test_readme_walkthrough_runs(served: Served, reader_folder: Path) -> None:
         result = subprocess.run(
             ["bash", "walkthrough.sh"],
             cwd=reader_folder,
-            env=_environment(reader_folder, served.port),
+            env=_environment(reader_folder),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
