@@ -1,8 +1,11 @@
 # Two commands set everything up on a fresh machine: `make run` and `make test`.
-PY      ?= python3
-VENV    := .venv
-BIN     := $(VENV)/bin
-STAMP   := $(VENV)/.stamp-install
+PY        ?= python3
+VENV      := .venv
+BIN       := $(VENV)/bin
+# What running needs (`pip install -e .`) and what testing adds (`.[test]`), each reinstalled
+# when the dependency list changes. The test install includes the run install.
+RUN_STAMP := $(VENV)/.stamp-run
+STAMP     := $(VENV)/.stamp-install
 
 .PHONY: run test lint i18n i18n-init bench fuzz soak contract clean
 
@@ -10,14 +13,17 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Reinstall when the dependency list changes.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(RUN_STAMP) $(STAMP)
 
 # The issuer service on the embedded default (SQLite in ./var): migrates, creates the first
 # issuer, its keys and an admin API key on first start, loads the demo catalog, prints the URL.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/microcred serve
 
 lint: $(STAMP)

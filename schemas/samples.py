@@ -1,9 +1,10 @@
-"""A realistic, unsigned educator micro-credential, for the demo, benchmarks and tests.
+"""Realistic, unsigned credentials, for the demo, the examples, benchmarks and tests.
 
-Modelled on New Mexico's APL "Classroom Environment" micro-credential: aligned to Elevate NM
-domains, a Percent result with the 85% pass rule and a rubric, evidence described in a
-narrative (student data is never published), and the educator identified only by a salted
-hash of their email.
+The micro-credential is modelled on New Mexico's APL "Classroom Environment": aligned to
+Elevate NM domains, a Percent result with the 85% pass rule and a rubric, evidence described in
+a narrative (student data is never published), and the educator identified only by a salted
+hash of their email. The master's degree is what a university outside microcred issues and an
+educator submits toward APL II-III (``scripts/make_examples.py`` signs one for the README).
 """
 
 from __future__ import annotations
@@ -117,4 +118,37 @@ def sample_micro_credential(
         "credentialSchema": [
             {"id": OB_ACHIEVEMENT_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}
         ],
+    }
+
+
+def sample_masters_degree(
+    *,
+    issuer_id: str,
+    email: str = "maria.lopez@schools.nm.example",
+    salt: str = "6b1f0c2a",
+    credential_id: str = "urn:uuid:5a0c1f7e-6a53-4a44-b7c9-2f0b6f4c1d10",
+    valid_from: str = "2024-05-15T00:00:00Z",
+    achievement_type: str = "MasterDegree",
+) -> dict[str, Any]:
+    """A Master of Arts in Education from a university that is not on the service (without a
+    proof): the kind of component a stack accepts by ``achievementType``."""
+    return {
+        "@context": [VC2_CONTEXT, OB_CONTEXT],
+        "id": credential_id,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": "Master of Arts in Education",
+        "issuer": {"id": issuer_id, "type": ["Profile"], "name": "University of New Mexico (demo)"},
+        "validFrom": valid_from,
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [hashed_email(email, salt)],
+            "achievement": {
+                "id": "https://unm.example/degrees/ma-education",
+                "type": ["Achievement"],
+                "achievementType": achievement_type,
+                "name": "Master of Arts in Education",
+                "description": "A graduate degree in education.",
+                "criteria": {"narrative": "Completed the program of study and a thesis."},
+            },
+        },
     }

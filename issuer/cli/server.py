@@ -3,11 +3,16 @@
 ``init`` creates the schema, records the public base URL, and makes the first issuer with its
 keys (and the demo catalog); ``serve`` does the same on first start, then runs the issuer's
 HTTP service — or, with ``--verifier-only``, the verifier alone, which needs no issuer data.
+
+``serve`` binds its port before anything else (:func:`listen`), so a port in use is one
+``error:`` line and exit 69, not a "listening" banner followed by uvicorn's bind error.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,9 +33,9 @@ from issuer.crypto_at_rest import warn_if_development
 from issuer.models import DidMethod
 from issuer.runtime import record_base_url, start
 from issuer.settings import Settings
-from microcred.exit_codes import EXIT_USAGE
+from microcred.exit_codes import EXIT_UNAVAILABLE, EXIT_USAGE
 
-__all__ = ["init", "register", "serve"]
+__all__ = ["init", "listen", "register", "run_server", "serve"]
 
 
 @handle_errors
@@ -71,15 +76,60 @@ def init(
         report_prepared(prepared, runtime)
 
 
-def _serve_verifier(host: str, port: int, server_options: dict[str, Any]) -> None:
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port``, or an ``error:`` line saying why not: exit 69
+    when the port is in use or the address cannot be had, 64 for a host name that does not
+    resolve. Called before the data directory is touched or anything printed; it listens at
+    once, so the port is this process's alone (a second ``serve`` is refused, not bound beside
+    it) and a client that connects during start-up waits in the backlog until served."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # As uvicorn binds: a restarted service gets its port back at once (TIME_WAIT), and a port
+    # another process listens on is still refused.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)  # uvicorn's default backlog
+    except socket.gaierror as error:
+        sock.close()
+        raise fail(f"cannot listen on {host}: {error.strerror or error}", EXIT_USAGE) from None
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise fail(
+                f"port {port} is in use on {host}: stop the other process or use --port N",
+                EXIT_UNAVAILABLE,
+            ) from None
+        raise fail(
+            f"cannot listen on {host}:{port}: {error.strerror or error}", EXIT_UNAVAILABLE
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_server(
+    app: Any, sock: socket.socket, *, host: str, port: int, options: dict[str, Any]
+) -> None:
+    """Serve ``app`` in this process on the socket :func:`listen` bound (uvicorn closes it)."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", **options)
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    if not server.started:  # the app's start-up failed; uvicorn has said why
+        raise typer.Exit(EXIT_UNAVAILABLE)
+
+
+def _serve_verifier(
+    sock: socket.socket, host: str, port: int, server_options: dict[str, Any]
+) -> None:
     """The verifier alone: no issuer data, no keys (it reads its own settings)."""
     try:
         from verifier.http import create_verifier_app
     except ImportError:
+        sock.close()
         raise fail("the verifier service is not available in this installation yet") from None
-    import uvicorn
-
-    uvicorn.run(create_verifier_app(), host=host, port=port, **server_options)
+    run_server(create_verifier_app(), sock, host=host, port=port, options=server_options)
 
 
 def _server_options(
@@ -140,9 +190,25 @@ def serve(
 ) -> None:
     """Run the issuer service: migrate, create the first issuer on first start, serve."""
     server_options = _server_options(tls_cert, tls_key, proxy_headers, forwarded_allow_ips)
+    sock = listen(host, port)
     if verifier_only:
-        _serve_verifier(host, port, server_options)
+        _serve_verifier(sock, host, port, server_options)
         return
+    try:
+        _serve_issuer(sock, host, port, demo, workers, server_options)
+    finally:
+        sock.close()  # a start-up that failed gives the port back; closing twice is harmless
+
+
+def _serve_issuer(
+    sock: socket.socket,
+    host: str,
+    port: int,
+    demo: bool,
+    workers: int,
+    server_options: dict[str, Any],
+) -> None:
+    """Prepare the data directory, print the banner, serve the issuer on ``sock``."""
     settings = Settings()
     locate_data_dir(settings, create=True)
     import uvicorn
@@ -162,8 +228,10 @@ def serve(
         typer.echo(f"  admin API  {listen_url}/docs", err=True)
         report_prepared(prepared, runtime)
         if workers > 1:
-            # Each worker process builds its own app from the same environment.
+            # Each worker process builds its own app from the same environment. uvicorn binds
+            # the port again in this process right away (nothing runs in between), then forks.
             engine.dispose()
+            sock.close()
             uvicorn.run(
                 "issuer.app:create_app",
                 factory=True,
@@ -175,7 +243,7 @@ def serve(
             )
             return
         app = create_app(settings, engine=engine, runtime=runtime)
-        uvicorn.run(app, host=host, port=port, log_level="info", **server_options)
+        run_server(app, sock, host=host, port=port, options=server_options)
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,7 @@ from keys.fetch import GuardedFetcher
 from keys.keypairs import SigningKey
 from keys.suites import ProofOptions, add_proof
 from schemas.loader import bundled_loader
-from schemas.samples import hashed_email
+from schemas.samples import sample_masters_degree
 from tests.issuer.support import ISSUER
 
 __all__ = [
@@ -103,29 +103,13 @@ def masters_degree(
 ) -> dict[str, Any]:
     """A Master of Arts in Education from a university that is not on this service."""
     did = university_did(key)
-    credential: dict[str, Any] = {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-        ],
-        "id": credential_id,
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": "Master of Arts in Education",
-        "issuer": {"id": did, "type": ["Profile"], "name": "University of New Mexico (demo)"},
-        "validFrom": valid_from,
-        "credentialSubject": {
-            "type": ["AchievementSubject"],
-            "identifier": [hashed_email(email, "6b1f0c2a")],
-            "achievement": {
-                "id": "https://unm.example/degrees/ma-education",
-                "type": ["Achievement"],
-                "achievementType": achievement_type,
-                "name": "Master of Arts in Education",
-                "description": "A graduate degree in education.",
-                "criteria": {"narrative": "Completed the program of study and a thesis."},
-            },
-        },
-    }
+    credential = sample_masters_degree(
+        issuer_id=did,
+        email=email,
+        credential_id=credential_id,
+        valid_from=valid_from,
+        achievement_type=achievement_type,
+    )
     if valid_until:
         credential["validUntil"] = valid_until
     return add_proof(

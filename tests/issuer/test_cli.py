@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 import sys
 import types
 from pathlib import Path
@@ -293,15 +294,26 @@ def test_apikey_commands_make_working_keys(
     assert "root" in bad_scope.stderr  # a usage error: 64, as for every command
 
 
-def test_serve_creates_the_first_issuer_and_prints_the_key_once(
-    env: dict[str, Any], monkeypatch
-) -> None:
-    import uvicorn
+@pytest.fixture
+def served(monkeypatch) -> list[tuple[Any, str, int]]:
+    """What ``serve`` runs, as ``(app, host, port)``: no port is bound and nothing is served
+    (a port in use is tests/issuer/test_serve_port.py's)."""
+    from issuer.cli import server
 
-    served: list[tuple[Any, str, int]] = []
-    monkeypatch.setattr(
-        uvicorn, "run", lambda app, host, port, **_: served.append((app, host, port))
-    )
+    calls: list[tuple[Any, str, int]] = []
+
+    def run_server(app: Any, sock: socket.socket, *, host: str, port: int, options: Any) -> None:
+        sock.close()
+        calls.append((app, host, port))
+
+    monkeypatch.setattr(server, "listen", lambda host, port: socket.socket())
+    monkeypatch.setattr(server, "run_server", run_server)
+    return calls
+
+
+def test_serve_creates_the_first_issuer_and_prints_the_key_once(
+    env: dict[str, Any], served: list[tuple[Any, str, int]]
+) -> None:
     first = run(env, "serve", "--port", "8123")
     assert "microcred issuer listening on http://127.0.0.1:8123" in first.stderr
     assert "public URL https://issuer.test" in first.stderr  # recorded earlier, kept
@@ -319,28 +331,26 @@ def test_serve_creates_the_first_issuer_and_prints_the_key_once(
     assert served[1][1] == "0.0.0.0"
 
 
-def test_serve_refuses_production_without_a_kek(env: dict[str, Any], monkeypatch) -> None:
-    import uvicorn
-
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("must not serve"))
+def test_serve_refuses_production_without_a_kek(
+    env: dict[str, Any], served: list[tuple[Any, str, int]]
+) -> None:
     result = run(
         {**env, "MICROCRED_ENV": "production", "MICROCRED_KEY_ENCRYPTION_KEY": None},
         "serve",
         code=1,
     )
     assert "production mode needs a key-encryption key" in result.stderr
+    assert served == []
 
 
-def test_serve_verifier_only(env: dict[str, Any], monkeypatch) -> None:
-    import uvicorn
-
-    served: list[Any] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
+def test_serve_verifier_only(
+    env: dict[str, Any], served: list[tuple[Any, str, int]], monkeypatch
+) -> None:
     fake = types.ModuleType("verifier.http")
     fake.create_verifier_app = lambda: "the verifier app"  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "verifier.http", fake)
     run(env, "serve", "--verifier-only", "--port", "9001")
-    assert served == ["the verifier app"]
+    assert served == [("the verifier app", "127.0.0.1", 9001)]
     monkeypatch.setitem(sys.modules, "verifier.http", None)  # not installed: import fails
     result = run(env, "serve", "--verifier-only", code=1)
     assert "verifier service is not available" in result.stderr

@@ -76,21 +76,17 @@ def test_a_semicolon_file_with_human_headers(env: dict[str, Any], tmp_path: Path
 
 
 def test_the_example_file_completes_a_stack_and_names_it(env: dict[str, Any]) -> None:
-    """The README's walkthrough: María holds classroom-environment, then examples/awards.csv
-    awards her the other four APL I-II components (and one row for another educator)."""
-    run(
-        env, "award", "classroom-environment", "--recipient-email", "maria@schools.nm.example",
-        "--recipient-name", "María López", "--score", "92",
-    )  # fmt: skip
+    """The README's walkthrough: examples/awards.csv awards Daniel Begay the five APL I-II
+    components (and one row for another educator), so the run issues his stack credential."""
     example = ROOT / "examples" / "awards.csv"
     first = run(env, "award", "--csv", str(example), "--json")
     result = json.loads(first.stdout)
-    assert (result["rows"], result["ok"], result["issued"]) == (5, 5, 5)
+    assert (result["rows"], result["ok"], result["issued"]) == (6, 6, 6)
     [stack] = result["stacks_issued"]
-    assert (stack["achievement"], stack["recipient_name"]) == ("apl-i-ii", "María López")
+    assert (stack["achievement"], stack["recipient_name"]) == ("apl-i-ii", "Daniel Begay")
     assert "ignoring" not in first.stderr  # every column of the example is one we know
     assert (
-        f"stack credential apl-i-ii for María López <maria@schools.nm.example> "
+        f"stack credential apl-i-ii for Daniel Begay <daniel.begay@schools.nm.example> "
         f"(completed by row {stack['line']}): {stack['url']}"
     ) in first.stderr.splitlines()
     assert stack["credential_id"] in {
