@@ -151,3 +151,23 @@ def test_the_services_own_list_is_named_in_spanish(world: World, credential: dic
     assert report["trust"]["list"] == "this service's issuers"
     trust = next(check for check in report["checks"] if check["id"] == "trust")
     assert trust["message"].endswith("""is on the trust list "this service's issuers".""")
+
+
+def test_verify_says_what_its_answers_vary_by(client: TestClient, credential: dict) -> None:
+    """``/verify`` answers JSON or the page by ``Accept``, and the page by language: a cache
+    must keep them apart. The stand-alone verifier serves no icon, so its page links none."""
+    vary = {
+        kind: {v.strip().lower() for v in response.headers["vary"].split(",")}
+        for kind, response in {
+            "page": client.get("/verify", headers=HTML),
+            "json": client.post(
+                "/verify",
+                content=json.dumps(credential),
+                headers={"content-type": "application/json"},
+            ),
+            "refusal": client.get("/verify", params={"url": "http://127.0.0.1/x"}),
+        }.items()
+    }
+    assert vary["page"] == {"accept", "accept-language", "cookie"}
+    assert vary["json"] == vary["refusal"] == {"accept"}
+    assert 'rel="icon"' not in client.get("/verify", headers=HTML).text
