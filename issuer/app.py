@@ -88,6 +88,9 @@ def create_app(
     verifier_http.install_busy_handler(app)
     # The W3C VC-API (and the DCC issuer-coordinator's /instance/{tenant} paths).
     app.include_router(vcapi_routes.router, responses=SERVICE)
+    # Where the service's icon is (issuer.services.favicon), for pages rendered outside
+    # issuer/templates: the verify page links it from there.
+    app.state.favicon = app.url_path_for(public.favicon_svg_file.__name__)
     # One verifier for /verify and the badge pages' live verdict. Its fetcher answers this
     # service's own URLs (DID documents, status lists, badge links) in process and sends every
     # other URL through the SSRF guard (see issuer.self_fetch).

@@ -19,12 +19,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from issuer.models import Issuer, IssuerKey
+from microcred.messages import Message
 from verifier.trust import TrustedIssuer, TrustList
 
 __all__ = ["OWN_ISSUERS_LIST", "own_issuers", "own_issuers_source"]
 
-#: The name the report and the pages give this list.
-OWN_ISSUERS_LIST = "this service's issuers"
+#: The name the report and the pages give this list: English in the JSON report (the contract),
+#: and in the reader's language where a page shows it ("Issuer recognised: …"), since, unlike a
+#: list a deployment names itself, these are the service's own words.
+OWN_ISSUERS_LIST = Message("this service's issuers")
 
 
 def own_issuers(session: Session) -> TrustList:

@@ -40,7 +40,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
@@ -53,6 +53,7 @@ __all__ = [
     "Language",
     "LanguageDep",
     "Pages",
+    "add_vary",
     "available_languages",
     "choose_language",
     "language",
@@ -331,11 +332,7 @@ def localize_response(response: HTMLResponse, chosen: Language, *, secure: bool)
     """``Content-Language``, ``Vary`` (the page depends on both), and the cookie when the
     reader chose with ``?lang=`` (no script needed: the switch is a plain link)."""
     response.headers["Content-Language"] = chosen.code
-    vary = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
-    for header in ("Accept-Language", "Cookie"):
-        if header.lower() not in {v.lower() for v in vary}:
-            vary.append(header)
-    response.headers["Vary"] = ", ".join(vary)
+    add_vary(response, "Accept-Language", "Cookie")
     if chosen.remember:
         response.set_cookie(
             COOKIE,
@@ -346,3 +343,13 @@ def localize_response(response: HTMLResponse, chosen: Language, *, secure: bool)
             httponly=True,
             secure=secure,
         )
+
+
+def add_vary(response: Response, *headers: str) -> None:
+    """Add ``headers`` to the response's ``Vary`` (kept once each, whatever their case), so a
+    cache keeps apart what a request's ``Accept``, language or cookie changed."""
+    vary = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
+    for header in headers:
+        if header.lower() not in {v.lower() for v in vary}:
+            vary.append(header)
+    response.headers["Vary"] = ", ".join(vary)

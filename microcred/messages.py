@@ -29,6 +29,7 @@ __all__ = [
     "Message",
     "Ngettext",
     "Render",
+    "as_clause",
     "as_sentence",
     "joined",
     "plural_message",
@@ -179,6 +180,14 @@ def as_sentence(text: str) -> str:
     if isinstance(text, Message):
         return text.sentence()
     return _as_sentence(text)
+
+
+def as_clause(text: str) -> str:
+    """``text`` without its final full stop(s), to quote inside another sentence; a message
+    stays one (its translation loses its full stop the same way)."""
+    if isinstance(text, Message):
+        return text.clause()
+    return text.rstrip(".")
 
 
 def _as_sentence(text: str) -> str:

@@ -31,6 +31,9 @@ Rules of evaluation (documented for people in ``schemas/STACK_RULES.md``):
 
 Tri-state, fail closed: *met* needs credentials that are valid and fully judged; anything that
 would be met only if something unknown turned out well is *indeterminate*.
+
+The reasons are :class:`microcred.messages.Message` sentences: English ``str`` for the JSON
+report, the CLI and the issuer, and the verify page's checklist in its reader's language.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from microcred.messages import Message, as_clause, joined
 from schemas.dates import parse_datetime
 from schemas.json_values import as_list, objects
 from schemas.stack_rule import (
@@ -125,7 +129,8 @@ class ComponentEvidence:
     @property
     def label(self) -> str:
         """For sentences: the achievement's name, and the credential's id."""
-        return f"{self.achievement_name or self.name or 'A credential'} ({self.ref})"
+        named = self.achievement_name or self.name or Message("A credential")
+        return joined(" ", [named, f"({self.ref})"])
 
 
 # --------------------------------------------------------------------------- reading documents
@@ -226,10 +231,19 @@ class RequirementResult:
     children: tuple[RequirementResult, ...] = ()
     #: The newest issue date among ``used`` (what ``order`` compares).
     latest: datetime | None = field(default=None, compare=False, repr=False)
+    #: ``reason`` without its status words ("Not met: ", "Cannot be confirmed: ") and final
+    #: full stop, for a summary that names several requirements (None: ``reason`` has none).
+    detail: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def met(self) -> bool:
         return self.status is Status.MET
+
+    @property
+    def why(self) -> str:
+        """Why, to quote after the requirement's name (``detail``, else ``reason`` as a clause):
+        a message stays one, so a page can still translate the summary."""
+        return self.detail if self.detail is not None else as_clause(self.reason)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -327,43 +341,83 @@ class _Run:
         label = component.label
         findings: list[tuple[int, str]] = []
         if component.state is ComponentState.INVALID:
-            findings.append((0, f"{label} is not valid: {component.problem or 'it failed'}"))
+            findings.append(
+                (
+                    0,
+                    Message(
+                        "%(credential)s is not valid: %(problem)s",
+                        credential=label,
+                        problem=component.problem or Message("it failed"),
+                    ),
+                )
+            )
         if not_before is not None and (component.issued is None or component.issued < not_before):
             findings.append(
                 (
                     0,
-                    f"{label} was issued before the previous requirement was met (the rule "
-                    "requires the order listed)",
+                    Message(
+                        "%(credential)s was issued before the previous requirement was met (the "
+                        "rule requires the order listed)",
+                        credential=label,
+                    ),
                 )
             )
         accepted = requirement.accepts_issuer(component.issuer_id)
-        issuer = component.issuer_name or component.issuer_id or "an unnamed issuer"
+        issuer = component.issuer_name or component.issuer_id or Message("an unnamed issuer")
         if accepted is False:
             findings.append(
-                (0, f"{label} was issued by {issuer}, an issuer this requirement does not accept")
+                (
+                    0,
+                    Message(
+                        "%(credential)s was issued by %(issuer)s, an issuer this requirement "
+                        "does not accept",
+                        credential=label,
+                        issuer=issuer,
+                    ),
+                )
             )
         elif accepted is None and component.trusted is False:
-            findings.append((0, f"{label} was issued by {issuer}, which is not on the trust lists"))
+            findings.append(
+                (
+                    0,
+                    Message(
+                        "%(credential)s was issued by %(issuer)s, which is not on the trust lists",
+                        credential=label,
+                        issuer=issuer,
+                    ),
+                )
+            )
         elif accepted is None and component.trusted is None:
             findings.append(
                 (
                     1,
-                    f"{label} was issued by {issuer}; whether it is an approved issuer could not "
-                    "be judged (no trust list was given)",
+                    Message(
+                        "%(credential)s was issued by %(issuer)s; whether it is an approved "
+                        "issuer could not be judged (no trust list was given)",
+                        credential=label,
+                        issuer=issuer,
+                    ),
                 )
             )
         if isinstance(requirement, ComponentRequirement) and requirement.minResult is not None:
             findings.append(self._min_result(requirement, component))
         if component.state is ComponentState.INDETERMINATE:
             findings.append(
-                (1, f"{label} could not be fully verified: {component.problem or 'unknown'}")
+                (
+                    1,
+                    Message(
+                        "%(credential)s could not be fully verified: %(problem)s",
+                        credential=label,
+                        problem=component.problem or Message("unknown"),
+                    ),
+                )
             )
         if not findings:
             return 2, ""
         worst = min(grade for grade, _ in findings)
         if worst == 2:
             return 2, ""
-        return worst, "; ".join(text for grade, text in findings if grade == worst)
+        return worst, joined("; ", [text for grade, text in findings if grade == worst])
 
     @staticmethod
     def _min_result(
@@ -373,18 +427,33 @@ class _Run:
         assert minimum is not None
         wanted = Decimal(minimum.value)
         scored = [r for r in component.results if r.result_type == minimum.resultType]
+        required = _shown(minimum.value, minimum.resultType)
         if not scored:
-            return 0, (
-                f"{component.label} shows no {minimum.resultType} result, so "
-                f"{_shown(minimum.value, minimum.resultType)} or higher cannot be confirmed"
+            return 0, Message(
+                "%(credential)s shows no %(type)s result, so %(required)s or higher cannot be "
+                "confirmed",
+                credential=component.label,
+                type=minimum.resultType,
+                required=required,
             )
         for result in scored:
             value = _number(result.value)
             if value is None or value < wanted:
-                what = f" on {result.name}" if result.name else ""
-                return 0, (
-                    f"{component.label} scored {_shown(str(result.value), minimum.resultType)}"
-                    f"{what}, below the {_shown(minimum.value, minimum.resultType)} required"
+                scores = _shown(str(result.value), minimum.resultType)
+                if result.name:
+                    return 0, Message(
+                        "%(credential)s scored %(score)s on %(result)s, below the %(required)s "
+                        "required",
+                        credential=component.label,
+                        score=scores,
+                        result=result.name,
+                        required=required,
+                    )
+                return 0, Message(
+                    "%(credential)s scored %(score)s, below the %(required)s required",
+                    credential=component.label,
+                    score=scores,
+                    required=required,
                 )
         return 2, ""
 
@@ -426,7 +495,10 @@ class _Run:
         reason: str,
         used: Iterable[str] = (),
         children: Iterable[RequirementResult] = (),
+        *,
+        detail: str | None = None,
     ) -> RequirementResult:
+        """``detail``: ``reason`` without its status words (:attr:`RequirementResult.detail`)."""
         used = tuple(used)
         dates = [c.issued for c in self.pool if c.ref in used and c.issued is not None]
         return RequirementResult(
@@ -439,6 +511,7 @@ class _Run:
             used=used,
             children=tuple(children),
             latest=max(dates) if dates else None,
+            detail=detail,
         )
 
     def _component(
@@ -447,18 +520,34 @@ class _Run:
         candidates = self._candidates(requirement, not_before)
         if not candidates:
             return self._result(
-                requirement, Status.UNMET, f"No credential for {requirement.name} was found."
+                requirement,
+                Status.UNMET,
+                Message(
+                    "No credential for %(requirement)s was found.", requirement=requirement.name
+                ),
             )
         grade, why, best = candidates[0]
         if grade == 0:
-            reasons = "; ".join(dict.fromkeys(w for _, w, _ in candidates[:3]))
-            return self._result(requirement, Status.UNMET, f"Not met: {reasons}.")
+            # The same sentence once, though several candidates fail the same way.
+            reason, detail = _not_met(
+                joined("; ", list(dict.fromkeys(w for _, w, _ in candidates[:3])))
+            )
+            return self._result(requirement, Status.UNMET, reason, detail=detail)
         self.used.add(best.ref)
         if grade == 1:
             return self._result(
-                requirement, Status.INDETERMINATE, f"Cannot be confirmed: {why}.", [best.ref]
+                requirement,
+                Status.INDETERMINATE,
+                Message("Cannot be confirmed: %(why)s.", why=why),
+                [best.ref],
+                detail=as_clause(why),
             )
-        return self._result(requirement, Status.MET, f"Met by {best.label}.", [best.ref])
+        return self._result(
+            requirement,
+            Status.MET,
+            Message("Met by %(credential)s.", credential=best.label),
+            [best.ref],
+        )
 
     def _choose(
         self, requirement: ChooseRequirement, not_before: datetime | None
@@ -468,24 +557,36 @@ class _Run:
         met = [c for c in children if c.status is Status.MET]
         maybe = [c for c in children if c.status is Status.INDETERMINATE]
         needed = requirement.n
+        detail: str | None = None
         if len(met) >= needed:
             status, chosen = Status.MET, met[:needed]
-            reason = f"Met: {', '.join(c.name for c in chosen)} ({needed} of {needed} needed)."
+            reason = Message(
+                "Met: %(options)s (%(needed)s of %(needed)s needed).",
+                options=", ".join(c.name for c in chosen),
+                needed=needed,
+            )
         elif len(met) + len(maybe) >= needed:
             status, chosen = Status.INDETERMINATE, met + maybe[: needed - len(met)]
-            reason = (
-                f"{len(met)} of the {needed} needed are met; "
-                f"{', '.join(c.name for c in chosen if c.status is not Status.MET)} cannot be "
-                "confirmed."
+            reason = Message(
+                "%(met)s of the %(needed)s needed are met; %(options)s cannot be confirmed.",
+                met=len(met),
+                needed=needed,
+                options=", ".join(c.name for c in chosen if c.status is not Status.MET),
             )
         else:
             status, chosen = Status.UNMET, met + maybe
-            have = ", ".join(c.name for c in chosen) or "none"
-            reason = f"Not met: {len(chosen)} of the {needed} needed ({have})."
+            reason, detail = _not_met(
+                Message(
+                    "%(have)s of the %(needed)s needed (%(options)s)",
+                    have=len(chosen),
+                    needed=needed,
+                    options=", ".join(c.name for c in chosen) or Message("none"),
+                )
+            )
         # Only the options chosen keep their credentials; the others are free again.
         self.used = before | {ref for c in chosen for ref in c.used}
         used = [ref for c in chosen for ref in c.used]
-        return self._result(requirement, status, reason, used, children)
+        return self._result(requirement, status, reason, used, children, detail=detail)
 
     def _all(
         self,
@@ -502,7 +603,11 @@ class _Run:
         grade = min(_GRADE[c.status] for c in children)
         status = _BY_GRADE[grade]
         missing = [c.name for c in children if c.status is not Status.MET]
-        reason = "Met: every part is met." if not missing else f"Not all met: {', '.join(missing)}."
+        reason = (
+            Message("Not all met: %(parts)s.", parts=", ".join(missing))
+            if missing
+            else Message("Met: every part is met.")
+        )
         used = [ref for c in children for ref in c.used]
         return self._result(requirement, status, reason, used, children)
 
@@ -521,13 +626,18 @@ class _Run:
             self.used.update(direct.used)
             return direct
         self.used.update(nested.used)
-        reason = {
-            Status.MET: f"Met by its own requirements ({requirement.rule.name}).",
-            Status.INDETERMINATE: "Its own requirements cannot all be confirmed.",
-            Status.UNMET: "Not met: there is no credential for it, and its own requirements "
-            "are not all met.",
-        }[nested.status]
-        return self._result(requirement, nested.status, reason, nested.used, nested.requirements)
+        detail: str | None = None
+        if nested.status is Status.MET:
+            reason = Message("Met by its own requirements (%(rule)s).", rule=requirement.rule.name)
+        elif nested.status is Status.INDETERMINATE:
+            reason = Message("Its own requirements cannot all be confirmed.")
+        else:
+            reason, detail = _not_met(
+                Message("there is no credential for it, and its own requirements are not all met")
+            )
+        return self._result(
+            requirement, nested.status, reason, nested.used, nested.requirements, detail=detail
+        )
 
 
 def _evaluate_pool(
@@ -574,7 +684,12 @@ def _score(evaluation: StackEvaluation) -> tuple[int, int, int]:
 
 
 def _constraint(
-    requirement_id: str, name: str, status: Status, reason: str, used: Iterable[str] = ()
+    requirement_id: str,
+    name: str,
+    status: Status,
+    reason: str,
+    *,
+    detail: str | None = None,
 ) -> RequirementResult:
     return RequirementResult(
         id=requirement_id,
@@ -583,7 +698,7 @@ def _constraint(
         description=name,
         status=status,
         reason=reason,
-        used=tuple(used),
+        detail=detail,
     )
 
 
@@ -591,8 +706,39 @@ def _span(evaluation: StackEvaluation, components: Sequence[ComponentEvidence]) 
     used = set(evaluation.used)
     dates = sorted(c.issued for c in components if c.ref in used and c.issued is not None)
     if not dates:
-        return "no issue dates"
-    return f"issued from {dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}"
+        return Message("no issue dates")
+    # ISO dates, as the JSON report has always given them (data, not the reader's format).
+    return Message(
+        "issued from %(first)s to %(last)s",
+        first=dates[0].strftime("%Y-%m-%d"),
+        last=dates[-1].strftime("%Y-%m-%d"),
+    )
+
+
+def _not_met(why: str) -> tuple[Message, str]:
+    """An unmet requirement's reason, and its :attr:`RequirementResult.detail`."""
+    return Message("Not met: %(why)s.", why=why), as_clause(why)
+
+
+def _met_alone() -> Message:
+    return Message("Met (taken alone).")
+
+
+def _until_the_rest() -> Message:
+    return Message("Cannot be met until the requirements above are.")
+
+
+def _window(
+    window: Window, status: Status, reason: str, detail: str | None = None
+) -> RequirementResult:
+    """The rule's ``within`` constraint, judged."""
+    name = Message("All within %(window)s", window=window.words())
+    return _constraint("within", name, status, reason, detail=detail)
+
+
+def _order(status: Status, reason: str, detail: str | None = None) -> RequirementResult:
+    """The rule's ``order`` constraint, judged."""
+    return _constraint("order", Message("In the order listed"), status, reason, detail=detail)
 
 
 def evaluate(rule: StackRule, components: Sequence[ComponentEvidence]) -> StackEvaluation:
@@ -628,60 +774,60 @@ def evaluate(rule: StackRule, components: Sequence[ComponentEvidence]) -> StackE
         order_ok = not rule.order or _GRADE[constrained(False, True).status] >= _GRADE[free.status]
         if rule.within is not None:
             if window_ok and not order_ok:
-                extra.append(
-                    _constraint(
-                        "within",
-                        f"All within {rule.within.words()}",
-                        Status.MET,
-                        "Met (taken alone).",
-                    )
-                )
+                extra.append(_window(rule.within, Status.MET, _met_alone()))
             else:
                 extra.append(
-                    _constraint(
-                        "within",
-                        f"All within {rule.within.words()}",
+                    _window(
+                        rule.within,
                         Status.UNMET,
-                        f"Not met: the credentials that meet the requirements were "
-                        f"{_span(free, components)}; no set of them within "
-                        f"{rule.within.words()} meets the rule.",
+                        *_not_met(
+                            Message(
+                                "the credentials that meet the requirements were %(span)s; no "
+                                "set of them within %(window)s meets the rule",
+                                span=_span(free, components),
+                                window=rule.within.words(),
+                            )
+                        ),
                     )
                 )
         if rule.order:
             extra.append(
-                _constraint("order", "In the order listed", Status.MET, "Met (taken alone).")
+                _order(Status.MET, _met_alone())
                 if order_ok and not window_ok
-                else _constraint(
-                    "order",
-                    "In the order listed",
+                else _order(
                     Status.UNMET,
-                    "Not met: the credentials were not earned in the order the rule lists the "
-                    "requirements.",
+                    *_not_met(
+                        Message(
+                            "the credentials were not earned in the order the rule lists the "
+                            "requirements"
+                        )
+                    ),
                 )
             )
     else:
         met_or_maybe = full.status is not Status.UNMET
         if rule.within is not None:
             extra.append(
-                _constraint(
-                    "within",
-                    f"All within {rule.within.words()}",
-                    Status.MET if met_or_maybe else Status.UNMET,
-                    f"Met: the credentials used were {_span(full, components)}."
-                    if met_or_maybe
-                    else "Cannot be met until the requirements above are.",
+                _window(
+                    rule.within,
+                    Status.MET,
+                    Message(
+                        "Met: the credentials used were %(span)s.", span=_span(full, components)
+                    ),
                 )
+                if met_or_maybe
+                else _window(rule.within, Status.UNMET, _until_the_rest())
             )
         if rule.order:
             extra.append(
-                _constraint(
-                    "order",
-                    "In the order listed",
-                    Status.MET if met_or_maybe else Status.UNMET,
-                    "Met: each requirement's credentials were issued after the previous one's."
-                    if met_or_maybe
-                    else "Cannot be met until the requirements above are.",
+                _order(
+                    Status.MET,
+                    Message(
+                        "Met: each requirement's credentials were issued after the previous one's."
+                    ),
                 )
+                if met_or_maybe
+                else _order(Status.UNMET, _until_the_rest())
             )
     requirements = (*shown.requirements, *extra)
     status = _BY_GRADE[min(_GRADE[r.status] for r in requirements)]

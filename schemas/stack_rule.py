@@ -53,6 +53,8 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
+from microcred.messages import Message, plural_message
+
 __all__ = [
     "FORMAT_VERSION",
     "MAX_DESCRIPTION",
@@ -274,13 +276,20 @@ class Window(_Part):
             raise ValueError("a window needs years, months or days")
         return self
 
-    def words(self) -> str:
-        parts = [
-            f"{count} {unit}{'' if count == 1 else 's'}"
-            for count, unit in ((self.years, "year"), (self.months, "month"), (self.days, "day"))
-            if count
-        ]
-        return " and ".join(parts)
+    def words(self) -> Message:
+        """The window in words ("3 years and 6 months"): a message, so a page can say it in its
+        reader's language."""
+        parts = []
+        if self.years:
+            parts.append(plural_message("%(n)s year", "%(n)s years", self.years))
+        if self.months:
+            parts.append(plural_message("%(n)s month", "%(n)s months", self.months))
+        if self.days:
+            parts.append(plural_message("%(n)s day", "%(n)s days", self.days))
+        words = parts[0]
+        for part in parts[1:]:
+            words = Message("%(before)s and %(after)s", before=words, after=part)
+        return words
 
 
 class StackRule(_Part):

@@ -45,7 +45,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import FormData, UploadFile
 
 from keys.errors import FetchBlocked, FetchError
-from microcred.i18n import Pages
+from microcred.i18n import Pages, add_vary
 from microcred.messages import Message
 from verifier.inputs import MAX_PRESENTATION_CREDENTIALS
 from verifier.negotiation import best_match
@@ -256,6 +256,22 @@ def _wants_html(request: Request) -> bool:
     return best_match(request.headers.get("accept"), _REPRESENTATIONS) == "text/html"
 
 
+def _negotiated_json(payload: Any, status_code: int = 200) -> JSONResponse:
+    """A JSON answer of ``/verify``: ``Vary: Accept``, since a browser gets the page at the same
+    URL and a cache must not give one the other's."""
+    response = JSONResponse(payload, status_code=status_code)
+    add_vary(response, "Accept")
+    return response
+
+
+def _favicon(request: Request) -> str | None:
+    """The icon the page links: what the app says it serves in ``app.state.favicon`` (the
+    issuer sets it; the stand-alone verifier has no icon, and a link to a 404 would cost
+    every page view a failed request)."""
+    path = getattr(request.app.state, "favicon", None)
+    return path if isinstance(path, str) else None
+
+
 def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
@@ -310,8 +326,9 @@ def _page(
     stack: VerificationReport | None = None,
 ) -> HTMLResponse:
     """The verify page in the reader's language (``?lang=``, the ``lang`` cookie,
-    ``Accept-Language``); the JSON answers at the same URL stay English."""
-    return _PAGES.render(
+    ``Accept-Language``); the JSON answers at the same URL stay English. ``Vary: Accept,
+    Accept-Language, Cookie``: the page depends on all three."""
+    response = _PAGES.render(
         request,
         "verify.html",
         {
@@ -322,9 +339,12 @@ def _page(
             "error": error,
             "form": dict(form or {}),
             "labels": {str(k): v for k, v in CHECK_LABELS.items()},
+            "favicon": _favicon(request),
         },
         status_code=status_code,
     )
+    add_vary(response, "Accept")
+    return response
 
 
 def _respond(
@@ -340,9 +360,9 @@ def _respond(
             return _page(request, error=reports[0].checks[0].message, status_code=400, form=form)
         return _page(request, reports=reports, form=form, stack=stack)
     if unusable:
-        return JSONResponse({"detail": reports[0].checks[0].message}, status_code=400)
+        return _negotiated_json({"detail": reports[0].checks[0].message}, status_code=400)
     payload = reports[0].to_json() if len(reports) == 1 else [r.to_json() for r in reports]
-    return JSONResponse(payload)
+    return _negotiated_json(payload)
 
 
 def _detail(error: HTTPException) -> str:
@@ -353,7 +373,7 @@ def _detail(error: HTTPException) -> str:
 def _error(request: Request, status: int, message: str) -> Response:
     if _wants_html(request):
         return _page(request, error=message, status_code=status)
-    return JSONResponse({"detail": message}, status_code=status)
+    return _negotiated_json({"detail": message}, status_code=status)
 
 
 async def _verify_link(
@@ -548,7 +568,7 @@ async def post_verify_stack(request: Request, verifier: VerifierDep) -> Response
         return _error(request, 400, report.checks[0].message)
     if _wants_html(request):
         return _page(request, form={"recipient": claim.expect.recipient}, stack=report)
-    return JSONResponse(report.to_json())
+    return _negotiated_json(report.to_json())
 
 
 # --------------------------------------------------------------------------- stand-alone app

@@ -68,6 +68,15 @@ class MultipleCredentials(ValueError):
 # --------------------------------------------------------------------------- trust
 
 
+def _quoted(name: str) -> str:
+    """A list's name in quotes, as ``repr`` writes it (the JSON report's English), that stays
+    translatable when the name is a message (the service's own list: ``issuer.own_trust``)."""
+    written = repr(name)
+    if isinstance(name, Message) and written[1:-1] == str(name):  # nothing escaped
+        return joined("", [written[0], name, written[-1]])
+    return written
+
+
 def check_trust(ctx: VerificationContext) -> CheckResult:
     """Is the issuer on a trust list the verifier chose (for this achievement)?
 
@@ -99,9 +108,9 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
         details["matches"] = [m.to_json() for m in matches]
         described: list[str] = []
         for match in matches:
-            text = repr(match.list_name)
+            text = _quoted(match.list_name)
             if match.jurisdiction:
-                text += f" ({match.jurisdiction})"
+                text = joined(" ", [text, f"({match.jurisdiction})"])
             if match.purposes:
                 text = Message(
                     "%(list)s for %(purposes)s", list=text, purposes=", ".join(match.purposes)
@@ -126,7 +135,7 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
         message = Message(
             "The issuer %(issuer)s is on %(lists)s, but not for the achievement %(achievement)s.",
             issuer=issuer,
-            lists=", ".join(repr(t.name) for t, _ in listed_for_other),
+            lists=joined(", ", [_quoted(t.name) for t, _ in listed_for_other]),
             achievement=achievement,
         )
     else:
@@ -134,7 +143,7 @@ def check_trust(ctx: VerificationContext) -> CheckResult:
             "The issuer %(issuer)s is on none of the trust lists given (%(lists)s): the "
             "signature is valid, but nobody this verifier relies on recognises the issuer.",
             issuer=issuer,
-            lists=", ".join(repr(name) for name in trust.names),
+            lists=joined(", ", [_quoted(name) for name in trust.names]),
         )
     return CheckResult(CheckId.TRUST, Outcome.WARNING, message, details)
 

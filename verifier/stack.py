@@ -41,6 +41,7 @@ from datetime import datetime
 from typing import Any
 
 from keys.errors import FetchError
+from microcred.messages import Message, as_clause, joined, plural_message
 from schemas.json_values import as_list, objects
 from schemas.models import IdentityObject
 from schemas.stack_eval import (
@@ -268,14 +269,21 @@ class _ClaimRun:
                 details["digest"] = {"expected": pinned, "matches": matches}
                 if matches is False:
                     claim.failures.append(
-                        f"The rule given ({given.source}) is not the rule this stack credential "
-                        "was issued under: its content differs from the digest the credential "
-                        "pins, so the rule document changed after issuance."
+                        Message(
+                            "The rule given (%(source)s) is not the rule this stack credential "
+                            "was issued under: its content differs from the digest the "
+                            "credential pins, so the rule document changed after issuance.",
+                            source=given.source,
+                        )
                     )
             elif stack is not None and criteria_id != given.rule.id:
                 claim.warnings.append(
-                    f"Judged by the rule given ({given.rule.id}), not by the one the stack "
-                    f"credential names ({criteria_id})."
+                    Message(
+                        "Judged by the rule given (%(given)s), not by the one the stack "
+                        "credential names (%(named)s).",
+                        given=given.rule.id,
+                        named=criteria_id,
+                    )
                 )
             self._rule_belongs(claim, stack, given.rule, check_id=criteria_id == given.rule.id)
             return
@@ -286,32 +294,50 @@ class _ClaimRun:
             fetched = self.tools.fetcher.fetch(criteria_id, accept="application/json")
         except FetchError as error:
             claim.unknowns.append(
-                f"The stack's rule could not be fetched from {criteria_id}: {error}"
+                Message(
+                    "The stack's rule could not be fetched from %(url)s: %(why)s",
+                    url=criteria_id,
+                    why=str(error),
+                )
             )
             return
         try:
             rule = parse_rule(fetched.body)
         except RuleError as error:
+            # Translators: %(problem)s is English ("not JSON", "not a stack rule: …").
             claim.failures.append(
-                f"The document at the stack's criteria.id ({criteria_id}) is {error}."
+                Message(
+                    "The document at the stack's criteria.id (%(url)s) is %(problem)s.",
+                    url=criteria_id,
+                    problem=str(error),
+                )
             )
             return
         claim.rule = rule
         if pinned is None:
             claim.warnings.append(
-                "The stack credential does not pin its rule with a digest (relatedResource), so a "
-                "change to the rule since issuance could not be detected."
+                Message(
+                    "The stack credential does not pin its rule with a digest (relatedResource), "
+                    "so a change to the rule since issuance could not be detected."
+                )
             )
         else:
             matches = digest_matches(pinned, fetched.body)
             details["digest"] = {"expected": pinned, "matches": matches}
             if matches is False:
                 claim.failures.append(
-                    f"The rule document changed after issuance: what {criteria_id} serves now "
-                    "does not match the digest the stack credential was signed with."
+                    Message(
+                        "The rule document changed after issuance: what %(url)s serves now does "
+                        "not match the digest the stack credential was signed with.",
+                        url=criteria_id,
+                    )
                 )
             elif matches is None:
-                claim.warnings.append(f"The rule's digest ({pinned}) uses an unknown algorithm.")
+                claim.warnings.append(
+                    Message(
+                        "The rule's digest (%(digest)s) uses an unknown algorithm.", digest=pinned
+                    )
+                )
         self._rule_belongs(claim, stack, rule, check_id=True)
 
     @staticmethod
@@ -326,8 +352,13 @@ class _ClaimRun:
         achievement_id = _achievement(stack.document).get("id")
         if check_id and rule.achievement != achievement_id:
             claim.failures.append(
-                f"The rule {rule.id} is the rule of {rule.achievement}, not of this stack "
-                f"credential's achievement ({achievement_id})."
+                Message(
+                    "The rule %(rule)s is the rule of %(achievement)s, not of this stack "
+                    "credential's achievement (%(own)s).",
+                    rule=rule.id,
+                    achievement=rule.achievement,
+                    own=str(achievement_id),
+                )
             )
 
     # -- 2. evidence links
@@ -359,28 +390,38 @@ class _ClaimRun:
                 continue
             if not target.lower().startswith(("https://", "http://")):
                 item.found = "not given"
-                item.problem = f"{target} is not a link; give that credential to check it"
+                item.problem = Message(
+                    "%(target)s is not a link; give that credential to check it", target=target
+                )
                 continue
             if fetched >= MAX_EVIDENCE_FETCHES:
                 item.found = "unreachable"
-                item.problem = f"not fetched: more than {MAX_EVIDENCE_FETCHES} evidence links"
+                item.problem = Message(
+                    "not fetched: more than %(limit)s evidence links", limit=MAX_EVIDENCE_FETCHES
+                )
                 continue
             fetched += 1
             try:
                 body = self.tools.fetcher.fetch(target, accept=BADGE_LINK_ACCEPT).body
             except FetchError as error:
-                item.found, item.problem = "unreachable", f"could not be retrieved: {error}"
+                item.found = "unreachable"
+                item.problem = Message("could not be retrieved: %(why)s", why=str(error))
                 continue
             try:
                 verified = self.verify(body, target)
             except UnusableInput as error:
                 item.found, item.forged = "fetched", True
-                item.problem = f"the evidence link does not return a credential: {error.message}"
+                item.problem = Message(
+                    "the evidence link does not return a credential: %(why)s", why=error.message
+                )
                 continue
             item.found = "fetched"
             if len(verified) != 1:
                 item.forged = True
-                item.problem = f"the evidence link returns {len(verified)} credentials, not one"
+                item.problem = Message(
+                    "the evidence link returns %(count)s credentials, not one",
+                    count=len(verified),
+                )
                 continue
             parsed, report = verified[0]
             credential = _Credential(parsed, report, origin="evidence")
@@ -397,18 +438,22 @@ class _ClaimRun:
         link = item.id or item.credential
         if item.id is not None and credential.id != item.id:
             item.forged = True
-            item.problem = (
-                f"forged evidence link: {item.id} returns a different credential "
-                f"({credential.id or 'one without an id'})"
+            item.problem = Message(
+                "forged evidence link: %(link)s returns a different credential (%(other)s)",
+                link=item.id,
+                other=credential.id or Message("one without an id"),
             )
             return
         described = _DESCRIBED_ACHIEVEMENT.search(item.description or "")
         actual = _achievement(credential.document).get("id")
         if described and described.group(1) != actual:
             item.forged = True
-            item.problem = (
-                f"forged evidence link: the stack credential says {link} is for "
-                f"{described.group(1)}, but that credential is for {actual}"
+            item.problem = Message(
+                "forged evidence link: the stack credential says %(link)s is for %(said)s, but "
+                "that credential is for %(actual)s",
+                link=str(link),
+                said=described.group(1),
+                actual=str(actual),
             )
 
     # -- 3. one educator
@@ -424,15 +469,24 @@ class _ClaimRun:
                 passed = check is not None and check.outcome is Outcome.PASSED
                 credential.same_educator = Outcome.PASSED if passed else Outcome.FAILED
                 if not passed:
-                    credential.educator_note = "it was not issued to the given recipient"
+                    credential.educator_note = Message("it was not issued to the given recipient")
             failed = [c for c in everyone if c.same_educator is Outcome.FAILED]
             claim.educator = {
                 "outcome": str(Outcome.FAILED if failed else Outcome.PASSED),
                 "method": "recipient",
                 "message": (
-                    f"{len(failed)} credential(s) were not issued to {recipient}."
+                    # The English says "credential(s)" whatever the number (the JSON contract);
+                    # a translation may choose its word by the number.
+                    plural_message(
+                        "%(n)s credential(s) were not issued to %(recipient)s.",
+                        "%(n)s credential(s) were not issued to %(recipient)s.",
+                        len(failed),
+                        recipient=recipient,
+                    )
                     if failed
-                    else f"Every credential was issued to {recipient}."
+                    else Message(
+                        "Every credential was issued to %(recipient)s.", recipient=recipient
+                    )
                 ),
             }
             return
@@ -447,7 +501,11 @@ class _ClaimRun:
                 same = subject_id == ref_id
                 credential.same_educator = Outcome.PASSED if same else Outcome.FAILED
                 if not same:
-                    credential.educator_note = f"it was issued to {subject_id}, not {ref_id}"
+                    credential.educator_note = Message(
+                        "it was issued to %(subject)s, not %(reference)s",
+                        subject=subject_id,
+                        reference=ref_id,
+                    )
                 continue
             outcome, note = _compare_identities(ref_identities, identities)
             methods.add("identifier hash")
@@ -455,17 +513,17 @@ class _ClaimRun:
         outcomes = {c.same_educator for c in everyone}
         if Outcome.FAILED in outcomes:
             summary = Outcome.FAILED
-            message = "Some credentials were issued to another educator."
+            message = Message("Some credentials were issued to another educator.")
         elif Outcome.INDETERMINATE in outcomes:
             summary = Outcome.INDETERMINATE
-            message = (
+            message = Message(
                 "The credentials identify their recipient by salted hashes that cannot be "
                 "compared with each other; give the educator's email (--recipient, or "
                 "'recipient' over HTTP) to check they all belong to the same person."
             )
         else:
             summary = Outcome.PASSED
-            message = "Every credential names the same educator."
+            message = Message("Every credential names the same educator.")
         claim.educator = {
             "outcome": str(summary),
             "method": " and ".join(sorted(methods)) or "one credential",
@@ -481,7 +539,7 @@ class _ClaimRun:
             problems = report.problems()
             if credential.same_educator is Outcome.FAILED:
                 state = ComponentState.INVALID
-                problems.insert(0, f"recipient: {credential.educator_note}")
+                problems.insert(0, joined(": ", ["recipient", credential.educator_note]))
             elif report.verdict is Verdict.INVALID:
                 state = ComponentState.INVALID
             elif (
@@ -490,7 +548,7 @@ class _ClaimRun:
             ):
                 state = ComponentState.INDETERMINATE
                 if credential.same_educator is Outcome.INDETERMINATE:
-                    problems.insert(0, f"recipient: {credential.educator_note}")
+                    problems.insert(0, joined(": ", ["recipient", credential.educator_note]))
             else:
                 state = ComponentState.VALID
             trust = report.check(CheckId.TRUST)
@@ -504,7 +562,9 @@ class _ClaimRun:
                     credential.document,
                     ref=credential.ref,
                     state=state,
-                    problem="; ".join(p.rstrip(".") for p in problems[:3]) or None,
+                    problem=joined("; ", [as_clause(p) for p in problems[:3]])
+                    if problems
+                    else None,
                     trusted=trusted,
                 )
             )
@@ -524,8 +584,10 @@ def _compare_identities(
                 continue
             if mine.identityHash.lower() == theirs.identityHash.lower():
                 return Outcome.PASSED, ""
-            return Outcome.FAILED, "its recipient hash differs under the same salt"
-    return Outcome.INDETERMINATE, "it cannot be linked to the same educator without the email"
+            return Outcome.FAILED, Message("its recipient hash differs under the same salt")
+    return Outcome.INDETERMINATE, Message(
+        "it cannot be linked to the same educator without the email"
+    )
 
 
 def _used_for(results: Sequence[RequirementResult]) -> dict[str, RequirementResult]:
@@ -580,31 +642,53 @@ def _judge(
     claim: _Claim, evaluation: StackEvaluation | None, components: Sequence[ComponentEvidence]
 ) -> CheckResult:
     """The ``stack`` check: the rule met by valid components of one educator, and nothing in
-    the claim forged, changed or invalid."""
+    the claim forged, changed or invalid. Its sentences are messages (English in the JSON,
+    the page's language on the page), put together with ``joined``."""
     failures = list(claim.failures)
     unknowns = list(claim.unknowns)
     #: Evidence that could not be had: what it would show could still change an unmet rule.
     missing: list[str] = []
     for item in claim.evidence:
         if item.forged:
-            failures.append(f"Evidence {item.id or item.credential}: {item.problem}.")
+            failures.append(_evidence_problem(item.id or item.credential, item.problem))
         elif item.found in ("unreachable", "not given"):
-            missing.append(f"Evidence {item.id or item.name}: {item.problem}.")
+            missing.append(_evidence_problem(item.id or item.name, item.problem))
     invalid: list[tuple[str, str]] = []
     #: Genuine components of this educator that are no longer valid (revoked, suspended,
     #: expired): not counted, and no reason to doubt the claim when the rule is met without them.
     lapsed: list[tuple[str, str]] = []
     for credential, component in zip(claim.components, components, strict=True):
+        label, problem = component.label, component.problem
         if component.state is ComponentState.INVALID and _only_lapsed(credential):
             lapsed.append(
-                (component.label, f"{component.label} is not counted: {component.problem}.")
+                (
+                    label,
+                    Message(
+                        "%(credential)s is not counted: %(problem)s.",
+                        credential=label,
+                        problem=str(problem) if problem is None else problem,
+                    ),
+                )
             )
         elif component.state is ComponentState.INVALID:
             invalid.append(
-                (component.label, f"{component.label} is not valid: {component.problem}.")
+                (
+                    label,
+                    Message(
+                        "%(credential)s is not valid: %(problem)s.",
+                        credential=label,
+                        problem=str(problem) if problem is None else problem,
+                    ),
+                )
             )
         elif component.state is ComponentState.INDETERMINATE:
-            unknowns.append(f"{component.label} could not be fully checked: {component.problem}.")
+            unknowns.append(
+                Message(
+                    "%(credential)s could not be fully checked: %(problem)s.",
+                    credential=label,
+                    problem=str(problem) if problem is None else problem,
+                )
+            )
     requirements = evaluation.requirements if evaluation is not None else ()
     used_for = _used_for(requirements)
     details: dict[str, Any] = {
@@ -620,52 +704,86 @@ def _judge(
     }
     if evaluation is None:
         if not failures and not unknowns:
-            failures.append("There is no stack rule to judge the claim by.")
+            failures.append(Message("There is no stack rule to judge the claim by."))
         outcome = Outcome.FAILED if failures else Outcome.INDETERMINATE
-        return CheckResult(CheckId.STACK, outcome, " ".join([*failures, *unknowns]), details)
+        return CheckResult(CheckId.STACK, outcome, joined(" ", [*failures, *unknowns]), details)
     unmet = [r for r in requirements if r.status is Status.UNMET]
     maybe = [r for r in requirements if r.status is Status.INDETERMINATE]
     total = len(requirements)
     if unmet:
-        listed = "; ".join(
-            f"{r.name}: {r.reason.removeprefix('Not met: ').rstrip('.')}" for r in unmet[:3]
+        listed = joined("; ", [joined(": ", [r.name, r.why]) for r in unmet[:3]])
+        # The English says "are" whatever the number (the JSON contract); a translation may
+        # choose its words by the number of requirements not met.
+        statement = plural_message(
+            "%(n)s of %(total)s requirements are not met (%(listed)s)",
+            "%(n)s of %(total)s requirements are not met (%(listed)s)",
+            len(unmet),
+            total=total,
+            listed=listed,
         )
-        statement = f"{len(unmet)} of {total} requirements are not met ({listed})"
         # Components whose failure the unmet requirements already tell are not told twice.
         others = [text for label, text in [*invalid, *lapsed] if label not in listed]
         if missing and not failures and not others:
             outcome = Outcome.INDETERMINATE
-            message = f"The stack cannot be confirmed: {statement}. " + " ".join(missing)
+            message = joined(
+                " ",
+                [
+                    Message("The stack cannot be confirmed: %(statement)s.", statement=statement),
+                    *missing,
+                ],
+            )
         else:
             outcome = Outcome.FAILED
-            message = f"The stack is not complete: {statement}. " + " ".join(
-                [*failures, *others, *missing]
+            message = joined(
+                " ",
+                [
+                    Message("The stack is not complete: %(statement)s.", statement=statement),
+                    *failures,
+                    *others,
+                    *missing,
+                ],
             )
-        return CheckResult(CheckId.STACK, outcome, message.strip(), details)
+        return CheckResult(CheckId.STACK, outcome, message, details)
     failures += [text for _, text in invalid]
     unknowns += missing
     if failures:
         return CheckResult(
-            CheckId.STACK, Outcome.FAILED, "The stack claim fails: " + " ".join(failures), details
+            CheckId.STACK,
+            Outcome.FAILED,
+            Message("The stack claim fails: %(failures)s", failures=joined(" ", failures)),
+            details,
         )
     if maybe or unknowns:
-        reasons = [f"{r.name}: {r.reason.removeprefix('Cannot be confirmed: ')}" for r in maybe]
-        message = "The stack cannot be confirmed: " + " ".join(
-            [*(f"{r}" for r in reasons), *unknowns]
+        reasons = [joined("", [joined(": ", [r.name, r.why]), "."]) for r in maybe]
+        message = Message(
+            "The stack cannot be confirmed: %(reasons)s", reasons=joined(" ", [*reasons, *unknowns])
         )
         return CheckResult(CheckId.STACK, Outcome.INDETERMINATE, message, details)
     used = len(evaluation.used)
-    name = claim.rule.name if claim.rule is not None else "the rule"
-    message = (
-        f"The stack is complete: all {total} requirements of {name} are met by {used} valid "
-        f"credential{'s' if used != 1 else ''} of the same educator."
+    message = plural_message(
+        "The stack is complete: all %(total)s requirements of %(rule)s are met by %(n)s valid "
+        "credential of the same educator.",
+        "The stack is complete: all %(total)s requirements of %(rule)s are met by %(n)s valid "
+        "credentials of the same educator.",
+        used,
+        total=total,
+        rule=claim.rule.name if claim.rule is not None else Message("the rule"),
     )
     warnings = [*claim.warnings, *(text for _, text in lapsed)]
     if warnings:
         return CheckResult(
-            CheckId.STACK, Outcome.WARNING, f"{message} {' '.join(warnings)}", details
+            CheckId.STACK, Outcome.WARNING, joined(" ", [message, *warnings]), details
         )
     return CheckResult(CheckId.STACK, Outcome.PASSED, message, details)
+
+
+def _evidence_problem(link: str | None, problem: str | None) -> Message:
+    """``Evidence <link>: <problem>.``, as the stack check's message lists it."""
+    return Message(
+        "Evidence %(link)s: %(problem)s.",
+        link=str(link),
+        problem=str(problem) if problem is None else problem,
+    )
 
 
 def verify_stack(
@@ -693,13 +811,15 @@ def verify_stack(
             return unusable_report(error.message, source=error.source, now=now)
         credentials += [_Credential(p, r, origin="given") for p, r in verified]
     if not credentials:
-        return unusable_report("No credential was given.", source="stack claim", now=now)
+        return unusable_report(Message("No credential was given."), source="stack claim", now=now)
     claim = _Claim()
     claim.stack = run.pick_stack(credentials, rule)
     if claim.stack is None and rule is None:
         return unusable_report(
-            "No stack rule to judge by: give the stack credential (whose criteria.id names its "
-            "rule), or a rule (--rule FILE|URL) with the component credentials.",
+            Message(
+                "No stack rule to judge by: give the stack credential (whose criteria.id names "
+                "its rule), or a rule (--rule FILE|URL) with the component credentials."
+            ),
             source="stack claim",
             now=now,
         )
@@ -728,8 +848,14 @@ def verify_stack(
         parse = CheckResult(
             CheckId.PARSE,
             Outcome.PASSED,
-            f"Read {count} component credential{'s' if count != 1 else ''} and the rule "
-            f"{claim.rule.id}; there is no stack credential, so only the rule is judged.",
+            plural_message(
+                "Read %(n)s component credential and the rule %(rule)s; there is no stack "
+                "credential, so only the rule is judged.",
+                "Read %(n)s component credentials and the rule %(rule)s; there is no stack "
+                "credential, so only the rule is judged.",
+                count,
+                rule=claim.rule.id,
+            ),
             {"components": count},
         )
         checks = [parse, stack_check]

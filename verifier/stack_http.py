@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from keys.errors import FetchBlocked, FetchError
+from microcred.messages import Message, joined
 from schemas.json_values import parse_json
 from schemas.stack_rule import RuleError
 from verifier.inputs import MAX_PRESENTATION_CREDENTIALS, UnusableInput, parse_input
@@ -45,7 +46,8 @@ __all__ = [
 
 
 class StackRequestError(ValueError):
-    """The request cannot be judged as a claim: ``status`` says how (400, 502)."""
+    """The request cannot be judged as a claim: ``status`` says how (400, 502). ``message`` is
+    a :class:`~microcred.messages.Message`: English in the JSON, translated on the page."""
 
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
@@ -86,15 +88,16 @@ def claim_from_json(body: bytes) -> StackClaim:
     try:
         document = parse_json(body)
     except ValueError as error:  # JSONDecodeError (JsonTooDeep too), NaN, UnicodeDecodeError
-        raise StackRequestError(f"The body is not JSON: {error}.") from None
+        raise StackRequestError(Message("The body is not JSON: %(why)s.", why=str(error))) from None
     try:
         request = StackRequest.model_validate(document)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise StackRequestError(f"{where}: {first['msg']}.") from None
+        # Where, and pydantic's own words (English): data, as the API's 422s give them.
+        raise StackRequestError(joined("", [where, ": ", first["msg"], "."])) from None
     if request.rule is not None and request.ruleUrl is not None:
-        raise StackRequestError("Give rule or ruleUrl, not both.")
+        raise StackRequestError(Message("Give rule or ruleUrl, not both."))
     claim = StackClaim(
         rule=request.rule,
         rule_url=request.ruleUrl,
@@ -113,7 +116,7 @@ def claim_from_json(body: bytes) -> StackClaim:
     if request.presentation is not None:
         claim.inputs.append(StackInput(request.presentation, "presentation"))
     if not claim.inputs and not claim.links:
-        raise StackRequestError("Give the credentials (credentials and/or presentation).")
+        raise StackRequestError(Message("Give the credentials (credentials and/or presentation)."))
     return claim
 
 
@@ -132,7 +135,9 @@ async def claim_from_form(form: Mapping[str, Any], uploads: list[tuple[str, byte
     if isinstance(recipient, str) and recipient.strip():
         claim.expect = Expectations(recipient=recipient.strip())
     if not claim.inputs:
-        raise StackRequestError("Paste the stack credential or presentation, or choose files.")
+        raise StackRequestError(
+            Message("Paste the stack credential or presentation, or choose files.")
+        )
     return claim
 
 
@@ -144,11 +149,15 @@ def _rule(verifier: Verifier, claim: StackClaim) -> GivenRule | None:
         if claim.rule is not None:
             return load_rule(claim.rule, source="rule")
     except FetchBlocked as error:
-        raise StackRequestError(f"The rule URL was refused: {error}") from None
+        raise StackRequestError(
+            Message("The rule URL was refused: %(why)s", why=str(error))
+        ) from None
     except FetchError as error:
-        raise StackRequestError(f"The rule could not be retrieved: {error}", 502) from None
+        raise StackRequestError(
+            Message("The rule could not be retrieved: %(why)s", why=str(error)), 502
+        ) from None
     except RuleError as error:
-        raise StackRequestError(f"The rule is unusable: {error}") from None
+        raise StackRequestError(Message("The rule is unusable: %(why)s", why=str(error))) from None
     return None
 
 
@@ -159,10 +168,17 @@ def run_claim(verifier: Verifier, claim: StackClaim) -> VerificationReport:
         try:
             inputs.append(StackInput(verifier.fetch_badge(link), link))
         except FetchBlocked as error:
-            raise StackRequestError(f"The badge link was refused: {error}") from None
+            raise StackRequestError(
+                Message("The badge link was refused: %(why)s", why=str(error))
+            ) from None
         except FetchError as error:
             raise StackRequestError(
-                f"The badge link {link} could not be retrieved: {error}", 502
+                Message(
+                    "The badge link %(link)s could not be retrieved: %(why)s",
+                    link=link,
+                    why=str(error),
+                ),
+                502,
             ) from None
     return verifier.verify_stack(
         inputs, rule=_rule(verifier, claim), now=claim.at, expect=claim.expect

@@ -182,6 +182,9 @@ def test_the_favicon_is_served_by_the_service_and_linked_from_every_page(
         html = client.get(path, headers=HTML).text
         assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in html, path
         assert re.search(r'<a (class="home" )?href="/"', html), path  # a way home
+    # The verifier's page, which the issuer serves too, links the issuer's icon.
+    verify = client.get("/verify", headers=HTML).text
+    assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in verify
 
 
 def test_the_home_page_lists_the_achievements_and_links_the_verify_page(

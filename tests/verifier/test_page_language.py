@@ -121,3 +121,53 @@ def test_the_json_report_stays_english(client: TestClient, credential: dict) -> 
     assert messages["status"] == "Not revoked. Not suspended."
     assert messages["proof"].startswith("The signature verifies")
     assert "content-language" not in response.headers and "set-cookie" not in response.headers
+
+
+def test_the_services_own_list_is_named_in_spanish(world: World, credential: dict) -> None:
+    """The issuer's own trust list ("this service's issuers", issuer.own_trust) is the service's
+    own words: the page says it in Spanish, the JSON report in English."""
+    from issuer.own_trust import OWN_ISSUERS_LIST
+    from verifier.trust import TrustedIssuer, TrustList, TrustStore
+
+    own = TrustList(
+        name=OWN_ISSUERS_LIST,
+        format="microcred",
+        issuers=(TrustedIssuer(id="did:web:issuer.example", name="Demo Education Office"),),
+        source="test",
+    )
+    app = FastAPI()
+    app.include_router(router)
+    service = Verifier(fetcher=world.fetcher(), trust=TrustStore([own]))
+    app.dependency_overrides[get_verifier] = lambda: service
+    with TestClient(app) as own_client:
+        page = html.unescape(_page(own_client, credential, lang="es"))
+        report = own_client.post(
+            "/verify", content=json.dumps(credential), headers={"content-type": "application/json"}
+        ).json()
+    service.close()
+    assert "Emisor reconocido: emisores de este servicio (como Demo Education Office)" in page
+    assert 'figura en la lista de confianza "emisores de este servicio".' in page
+    assert "this service's issuers" not in page
+    assert report["trust"]["list"] == "this service's issuers"
+    trust = next(check for check in report["checks"] if check["id"] == "trust")
+    assert trust["message"].endswith("""is on the trust list "this service's issuers".""")
+
+
+def test_verify_says_what_its_answers_vary_by(client: TestClient, credential: dict) -> None:
+    """``/verify`` answers JSON or the page by ``Accept``, and the page by language: a cache
+    must keep them apart. The stand-alone verifier serves no icon, so its page links none."""
+    vary = {
+        kind: {v.strip().lower() for v in response.headers["vary"].split(",")}
+        for kind, response in {
+            "page": client.get("/verify", headers=HTML),
+            "json": client.post(
+                "/verify",
+                content=json.dumps(credential),
+                headers={"content-type": "application/json"},
+            ),
+            "refusal": client.get("/verify", params={"url": "http://127.0.0.1/x"}),
+        }.items()
+    }
+    assert vary["page"] == {"accept", "accept-language", "cookie"}
+    assert vary["json"] == vary["refusal"] == {"accept"}
+    assert 'rel="icon"' not in client.get("/verify", headers=HTML).text

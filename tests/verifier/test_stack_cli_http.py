@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -246,3 +247,35 @@ def test_http_a_deeply_nested_body_is_400(client: TestClient) -> None:
     )
     assert response.status_code == 400, response.text
     assert "nested more than 64 levels deep" in response.json()["detail"]
+
+
+def test_the_stack_checklist_in_spanish(client: TestClient, claim_files, world: World) -> None:
+    """Issue 18: the checklist's sentences (the stack check, each requirement's reason, the
+    within/order rows, one educator) in the reader's language; the JSON stays English."""
+    rule = apl_i_ii_rule([world.did_a], within={"years": 3}, order=False)
+    body = {
+        "credentials": [*claim_files["parts"][:4], json.loads(claim_files["low"].read_text())],
+        "rule": rule,
+        "recipient": EDUCATOR,
+        "at": NOW.isoformat(),
+    }
+    report = client.post("/verify/stack", json=body, params={"lang": "es"}).json()
+    stack = report["checks"][-1]
+    assert stack["message"].startswith("The stack is not complete: 2 of 6 requirements")
+    english = client.post("/verify/stack", json=body, headers=HTML).text
+    spanish = client.post("/verify/stack", json=body, headers=HTML, params={"lang": "es"}).text
+    sentences = [
+        stack["message"],
+        stack["details"]["sameEducator"]["message"],
+        *(r["reason"] for r in stack["details"]["requirements"]),
+    ]
+    assert all(html.escape(s) in english for s in sentences)  # the test reads the page's words
+    left = [s for s in sentences if html.escape(s) in spanish]
+    assert not left, f"English on the Spanish page: {left}"
+    page = html.unescape(spanish)
+    assert "El conjunto no está completo: no se cumplen 2 de los 6 requisitos (Family " in page
+    assert "obtuvo 80% en Mastery component score, por debajo del 85% exigido" in page
+    assert "Se cumple con Classroom Environment (https://" in page
+    assert "Todo en un plazo de 3 años: No se puede cumplir hasta que se cumplan" in page
+    assert "Todo en un plazo de 3 años</span>" in spanish  # the row's name
+    assert "Todas las credenciales se emitieron a " in page
