@@ -342,7 +342,7 @@ def issuer_profile(
         raise _not_acceptable()
     if chosen != "text/html":
         return _json(profile, chosen)
-    return html_page(
+    page = html_page(
         request,
         "issuer.html",
         profile=profile,
@@ -352,6 +352,8 @@ def issuer_profile(
         jwks_url=runtime.urls.jwks(slug),
         achievements=_listed(catalog.list_achievements(session, issuer=row)),
     )
+    vary(page, "Accept")  # the same URL is the JSON profile
+    return page
 
 
 # The summary and operationId FastAPI derived from this handler's former name (``did_document``,
