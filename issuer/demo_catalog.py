@@ -15,6 +15,7 @@ catalog is loaded, naming the loading issuer as the one accepted for each micro-
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from issuer.models import AchievementContent
 
@@ -24,6 +25,7 @@ __all__ = [
     "APL_II_III_REQUIRED",
     "APL_I_II",
     "DEMO_ACHIEVEMENTS",
+    "DEMO_SPANISH",
     "DEMO_STACKS",
     "DemoAchievement",
     "DemoStack",
@@ -42,6 +44,17 @@ CRITERIA = (
     "score each mastery component against the common rubric; every component must score "
     f"{PASS_MARK}% or higher. Resubmission after feedback is free within the course. Evidence "
     "that holds student data is reviewed by the assessor and never published."
+)
+
+
+#: The criteria in Spanish, for the achievements published in Spanish too.
+CRITERIA_ES = (
+    "Completar los componentes de dominio del curso y presentar evidencias de la práctica (por "
+    "ejemplo, el video de una clase, muestras del trabajo de los estudiantes y una reflexión "
+    "escrita). Facilitadores capacitados califican cada componente de dominio con la rúbrica "
+    f"común; cada componente debe obtener un {PASS_MARK} % o más. Volver a presentar un "
+    "componente tras recibir comentarios no tiene costo dentro del curso. Las evidencias que "
+    "contienen datos de estudiantes las revisa el evaluador y nunca se publican."
 )
 
 
@@ -108,7 +121,7 @@ DEMO_ACHIEVEMENTS: tuple[DemoAchievement, ...] = (
         "The educator uses cognates to develop the academic vocabulary of multilingual learners.",
     ),
     DemoAchievement(
-        "engaging-students-in-learning", "Engaging Students in Learning", "APL-II-III-ESL",
+        "engaging-students-in-learning", "Engaging Students in Learning", "APL-II-III-ESIL",
         "APL II-III", "elective",
         "The educator designs learning tasks that engage students intellectually and actively.",
     ),
@@ -130,6 +143,45 @@ DEMO_ACHIEVEMENTS: tuple[DemoAchievement, ...] = (
         "The educator builds and sustains collaborative, inclusive teams of colleagues.",
     ),
 )  # fmt: skip
+
+#: Spanish name and description of some demo achievements, published as their translations
+#: (``translations`` in the catalog: a related Achievement, the signed one stays English).
+DEMO_SPANISH: dict[str, tuple[str, str]] = {
+    "classroom-environment": (
+        "Ambiente del salón de clases",
+        "El educador establece en el salón de clases un ambiente de respeto y buena relación, "
+        "una cultura de aprendizaje y procedimientos bien organizados.",
+    ),
+    "multi-layered-systems-of-support": (
+        "Sistemas de apoyo de múltiples niveles",
+        "El educador ofrece apoyos escalonados y basados en datos para atender las necesidades "
+        "académicas y de conducta de cada estudiante.",
+    ),
+    "assessment-literacy": (
+        "Competencia en evaluación",
+        "El educador diseña y usa evaluaciones formativas y sumativas, y se basa en sus "
+        "resultados para orientar la enseñanza.",
+    ),
+    "culturally-linguistically-responsive-instruction": (
+        "Enseñanza cultural y lingüísticamente receptiva",
+        "El educador construye la enseñanza a partir de las culturas, las lenguas y las "
+        "comunidades de sus estudiantes.",
+    ),
+    "family-engagement": (
+        "Participación de las familias",
+        "El educador establece alianzas de comunicación mutua con las familias para apoyar el "
+        "aprendizaje de los estudiantes.",
+    ),
+    "social-emotional-learning": (
+        "Aprendizaje socioemocional",
+        "El educador enseña y modela habilidades sociales y emocionales, y las integra en las "
+        "rutinas y la enseñanza del salón de clases.",
+    ),
+    "restorative-practices": (
+        "Prácticas restaurativas",
+        "El educador usa prácticas restaurativas para construir comunidad y reparar el daño.",
+    ),
+}
 
 #: Level 1 → Level 2: all five.
 APL_I_II: tuple[str, ...] = tuple(a.slug for a in DEMO_ACHIEVEMENTS if a.level == "APL I-II")
@@ -228,5 +280,15 @@ def demo_content(item: DemoAchievement, *, image: str | None = None) -> Achievem
             "tag": [item.level, item.requirement, "New Mexico", "micro-credential"],
             "fieldOfStudy": "Education",
             "inLanguage": "en",
+            "translations": _spanish(item.slug),
         }
     )
+
+
+def _spanish(slug: str) -> dict[str, Any]:
+    """The ``translations`` of a demo achievement: Spanish when :data:`DEMO_SPANISH` has it."""
+    if slug not in DEMO_SPANISH:
+        return {}
+    name, description = DEMO_SPANISH[slug]
+    words = {"name": name, "description": description, "criteria": {"narrative": CRITERIA_ES}}
+    return {"es": words}

@@ -36,6 +36,10 @@ class Urls:
     def achievement(self, slug: str, version: int) -> str:
         return f"{self.base}/achievements/{slug}/v{version}"
 
+    def achievement_translation(self, slug: str, version: int, language: str) -> str:
+        """The version in another language: an Achievement the original names in ``related``."""
+        return f"{self.achievement(slug, version)}/translations/{language}"
+
     def achievement_image(self, slug: str, version: int) -> str:
         return f"{self.achievement(slug, version)}/image.svg"
 

@@ -44,7 +44,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from microcred.messages import Instant, Message
+from microcred.messages import Day, Instant, Message
 
 __all__ = [
     "COOKIE",
@@ -162,7 +162,10 @@ class Language:
         return str(value)
 
     def render(self, value: Any) -> str:
-        """A message's parameter for this reader: instants and numbers in the locale's format."""
+        """A message's parameter for this reader: days, instants and numbers in the locale's
+        format."""
+        if isinstance(value, Day):
+            return self.date(value.moment)
         if isinstance(value, Instant):
             return self.datetime(value.moment)
         if isinstance(value, int | float) and not isinstance(value, bool):

@@ -12,18 +12,19 @@ plain English: a page then shows that part in English rather than losing it. Com
 with parameters, :func:`joined` and :meth:`Message.sentence` instead.
 
 Parameters are data (an issuer's URL, a library's technical reason) and stay as they are, but
-an :class:`Instant` (a date-time quoted in a sentence) and numbers are formatted for the
-reader's locale by the page (:mod:`microcred.i18n`). This module has no dependencies: every
-package may import it (``tests/test_architecture.py``).
+an :class:`Instant` (a date-time quoted in a sentence), a :class:`Day` and numbers are
+formatted for the reader's locale by the page (:mod:`microcred.i18n`). This module has no
+dependencies: every package may import it (``tests/test_architecture.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 __all__ = [
+    "Day",
     "Gettext",
     "Instant",
     "Message",
@@ -53,10 +54,18 @@ class Instant(str):
 
     moment: datetime
 
-    def __new__(cls, text: str, moment: datetime) -> Instant:
+    def __new__(cls, text: str, moment: datetime) -> Self:
         self = super().__new__(cls, text)
         self.moment = moment
         return self
+
+
+class Day(Instant):
+    """A calendar day quoted in a sentence ("expired on 30 June 2026"): written as a date, not a
+    date-time, in every language (English: day, month name, year)."""
+
+    def __new__(cls, moment: datetime) -> Self:
+        return super().__new__(cls, f"{moment.day} {moment:%B %Y}", moment)
 
 
 class Message(str):

@@ -37,6 +37,8 @@ def test_there_is_something_to_translate(template: Catalog) -> None:
     assert "Signature valid — issuer not recognised" in ids  # verifier.report
     assert "The issuer has REVOKED this credential." in ids  # verifier.status
     assert "Ways to verify" in ids  # verifier/templates/verify.html
+    assert "Add to LinkedIn profile" in ids  # issuer/templates/credential.html
+    assert "This credential expired on %(day)s." in ids  # issuer.api.badge_page (standing)
     assert TRANSLATED == ["es"]
 
 

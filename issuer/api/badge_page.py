@@ -28,9 +28,11 @@ verifying.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import Request
@@ -38,11 +40,13 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from issuer.api.deps import release_connection
-from issuer.api.pages import criteria_links, html_page
+from issuer.api.pages import criteria_links, html_page, vary
 from issuer.models import Award, AwardStatus, CatalogAchievement
 from issuer.runtime import Runtime
 from issuer.services.sharing import WITHHELD, download_name, linkedin_url
 from issuer.services.status_machine import entered_at
+from microcred.i18n import choose_language
+from microcred.messages import Day, Message
 from schemas.dates import parse_datetime
 from schemas.models import REVOCATION_LIST_TYPE
 from verifier.report import (
@@ -75,24 +79,26 @@ State = Literal[
     "unconfirmed",
 ]
 
-_OUTCOME_WORDS: dict[str, tuple[str, str]] = {
-    # outcome: (icon, words) — the icon is decoration, the words carry the meaning
-    "passed": ("✔", "Passed"),
-    "failed": ("✘", "Failed"),
-    "warning": ("!", "Warning"),
-    "indeterminate": ("?", "Could not check"),
-    "skipped": ("–", "Not applicable"),
+#: Each outcome's icon: decoration beside its words, which the templates give (``checks.html``).
+_OUTCOME_ICONS: dict[str, str] = {
+    "passed": "✔",
+    "failed": "✘",
+    "warning": "!",
+    "indeterminate": "?",
+    "skipped": "–",
 }
 
 
 @dataclass(frozen=True)
 class Standing:
     """The banner: a state (which also picks its icon), a headline, one sentence, and a tone
-    (``ok``, ``bad``, ``warn``) for its colour — never colour alone."""
+    (``ok``, ``bad``, ``warn``) for its colour — never colour alone. The words are
+    :class:`~microcred.messages.Message` values: English as they are, the page's language with
+    the ``t`` filter."""
 
     state: State
-    headline: str
-    summary: str
+    headline: Message
+    summary: Message
     tone: Literal["ok", "bad", "warn"]
 
     @property
@@ -118,10 +124,6 @@ def _failed_purposes(report: VerificationReport) -> set[str]:
     return found
 
 
-def _day(moment: datetime | None) -> str | None:
-    return f"{moment.day} {moment:%B %Y}" if moment else None
-
-
 def status_since(session: Session, row: Award) -> datetime | None:
     """When a withheld (revoked or suspended) award entered its state, from the audit log;
     None for an active one."""
@@ -137,11 +139,28 @@ class _Stored:
 
     since: datetime | None
     credit_type: str | None
+    #: The catalog version's own document id and its translations (language → Achievement).
+    published_id: str | None = None
+    translations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, session: Session, row: Award) -> _Stored:
         version = session.get(CatalogAchievement, row.achievement_id)
-        return cls(status_since(session, row), version.credit_type if version else None)
+        if version is None:
+            return cls(status_since(session, row), None)
+        return cls(
+            status_since(session, row),
+            version.credit_type,
+            str(version.document.get("id")),
+            version.translations or {},
+        )
+
+    def translation(self, achievement: Mapping[str, Any], code: str) -> Mapping[str, Any] | None:
+        """The achievement in language ``code`` as this service published it for the very
+        version the credential embeds (same id), or None: a page shows the signed words."""
+        if achievement.get("id") != self.published_id:
+            return None
+        return self.translations.get(code)
 
 
 def standing(report: VerificationReport, stored_status: str | None = None) -> Standing:
@@ -154,21 +173,25 @@ def standing(report: VerificationReport, stored_status: str | None = None) -> St
     issuer not recognised", in amber.
     """
     purposes = _failed_purposes(report)
-    hint = " (the issuer's records say so; its status list will show it shortly)"
     if "revocation" in purposes or stored_status == AwardStatus.revoked:
         return Standing(
             "revoked",
-            "Revoked",
-            "The issuer has revoked this credential. It is no longer valid and must not be "
-            "relied on." + ("" if "revocation" in purposes else hint),
+            Message("Revoked"),
+            Message(
+                "The issuer has revoked this credential. It is no longer valid and must not be "
+                "relied on."
+            )
+            if "revocation" in purposes
+            else _HINTED_REVOKED,
             "bad",
         )
     if "suspension" in purposes or stored_status == AwardStatus.suspended:
         return Standing(
             "suspended",
-            "Suspended",
-            "The issuer has suspended this credential. It is not valid while suspended."
-            + ("" if "suspension" in purposes else hint),
+            Message("Suspended"),
+            Message("The issuer has suspended this credential. It is not valid while suspended.")
+            if "suspension" in purposes
+            else _HINTED_SUSPENDED,
             "bad",
         )
     checked = report.checked_at or datetime.now(UTC)
@@ -179,44 +202,83 @@ def standing(report: VerificationReport, stored_status: str | None = None) -> St
         start = parse_datetime(summary.get("validFrom"))
         if until is not None and until < checked:
             return Standing(
-                "expired", "Expired", f"This credential expired on {_day(until)}.", "bad"
+                "expired",
+                Message("Expired"),
+                Message("This credential expired on %(day)s.", day=Day(until)),
+                "bad",
             )
         if start is not None and start > checked:
             return Standing(
                 "not-yet-valid",
-                "Not yet valid",
-                f"This credential only becomes valid on {_day(start)}.",
+                Message("Not yet valid"),
+                Message("This credential only becomes valid on %(day)s.", day=Day(start)),
                 "bad",
             )
     words = headline(report)
+    text = words.text if isinstance(words.text, Message) else Message(words.text)
     if report.verdict is Verdict.INVALID:
         return Standing(
             "invalid",
-            words.text,
-            "At least one check failed: this credential cannot be trusted. See the checks below.",
+            text,
+            Message(
+                "At least one check failed: this credential cannot be trusted. See the checks "
+                "below."
+            ),
             "bad",
         )
     if report.verdict is Verdict.INDETERMINATE:
         return Standing(
             "unconfirmed",
-            words.text,
-            "Something needed to confirm this credential could not be checked just now. Do "
-            "not rely on it until it can be.",
+            text,
+            Message(
+                "Something needed to confirm this credential could not be checked just now. Do "
+                "not rely on it until it can be."
+            ),
             "warn",
         )
-    checked_facts = (
-        "The signature is genuine, it is the issuer's own key, and the credential is within "
-        "its dates" + (", not revoked or suspended" if _has_status(report) else "")
-    )
+    with_status = _has_status(report)
     if words.tone == "warn":
         return Standing(
             "unrecognised",
-            words.text,
-            f"{checked_facts}; but no trust list this service relies on recognises the issuer, "
-            "and anyone can make an issuer with any name.",
+            text,
+            Message(
+                "The signature is genuine, it is the issuer's own key, and the credential is "
+                "within its dates, not revoked or suspended; but no trust list this service "
+                "relies on recognises the issuer, and anyone can make an issuer with any name."
+            )
+            if with_status
+            else Message(
+                "The signature is genuine, it is the issuer's own key, and the credential is "
+                "within its dates; but no trust list this service relies on recognises the "
+                "issuer, and anyone can make an issuer with any name."
+            ),
             "warn",
         )
-    return Standing("valid", words.text, f"{checked_facts}.", "ok")
+    return Standing(
+        "valid",
+        text,
+        Message(
+            "The signature is genuine, it is the issuer's own key, and the credential is within "
+            "its dates, not revoked or suspended."
+        )
+        if with_status
+        else Message(
+            "The signature is genuine, it is the issuer's own key, and the credential is within "
+            "its dates."
+        ),
+        "ok",
+    )
+
+
+#: A revoked or suspended award whose status list does not say so yet.
+_HINTED_REVOKED = Message(
+    "The issuer has revoked this credential. It is no longer valid and must not be relied on "
+    "(the issuer's records say so; its status list will show it shortly)."
+)
+_HINTED_SUSPENDED = Message(
+    "The issuer has suspended this credential. It is not valid while suspended (the issuer's "
+    "records say so; its status list will show it shortly)."
+)
 
 
 def _has_status(report: VerificationReport) -> bool:
@@ -231,38 +293,53 @@ def verify_award(verifier: Verifier, row: Award) -> VerificationReport:
 # ------------------------------------------------------------------------------ view model
 
 
-def result_rows(credential: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The subject's results as ``{label, value}``, named by the achievement's descriptions."""
+def result_rows(credential: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The subject's results as ``{label, value, percent}``, named by the achievement's
+    descriptions (a percentage's number is written for the reader's locale by the page)."""
     subject = credential["credentialSubject"]
     descriptions = {rd["id"]: rd for rd in subject["achievement"].get("resultDescription", [])}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for result in subject.get("result", []):
         rd = descriptions.get(result.get("resultDescription", ""), {})
         if "value" in result:
-            suffix = "%" if rd.get("resultType") == "Percent" else ""
-            rows.append({"label": rd.get("name", "Result"), "value": result["value"] + suffix})
+            rows.append(
+                {
+                    "label": rd.get("name") or Message("Result"),
+                    "value": _result_value(result["value"]),
+                    "percent": rd.get("resultType") == "Percent",
+                }
+            )
         if "achievedLevel" in result:
             levels = {lv["id"]: lv["name"] for lv in rd.get("rubricCriterionLevel", [])}
             level = levels.get(result["achievedLevel"], result["achievedLevel"])
-            rows.append({"label": rd.get("name", "Level"), "value": level})
+            rows.append({"label": rd.get("name") or Message("Level"), "value": level})
     return rows
 
 
-def _checks(report: VerificationReport) -> list[dict[str, str]]:
-    rows = []
-    for check in report.checks:
-        icon, words = _OUTCOME_WORDS.get(str(check.outcome), ("", str(check.outcome)))
-        rows.append(
-            {
-                "id": str(check.id),
-                "label": CHECK_LABELS.get(check.id, str(check.id)),
-                "outcome": str(check.outcome),
-                "icon": icon,
-                "words": words,
-                "message": check.message,
-            }
-        )
-    return rows
+def _result_value(value: Any) -> Any:
+    """A result value that is a plain decimal number as a :class:`~decimal.Decimal` (the page
+    writes it the locale's way: 92,5 in Spanish); anything else as issued."""
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        return Decimal(value.strip())
+    return value
+
+
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
+
+
+def _checks(report: VerificationReport) -> list[dict[str, Any]]:
+    """Each check: its label and message (messages, shown in the page's language) and its
+    outcome (whose words the template gives)."""
+    return [
+        {
+            "id": str(check.id),
+            "label": CHECK_LABELS.get(check.id, str(check.id)),
+            "outcome": str(check.outcome),
+            "icon": _OUTCOME_ICONS.get(str(check.outcome), ""),
+            "message": check.message,
+        }
+        for check in report.checks
+    ]
 
 
 def _trust(report: VerificationReport) -> dict[str, Any]:
@@ -295,11 +372,6 @@ def _page_image(runtime: Runtime, achievement: Mapping[str, Any], path: str, wit
     return _image_url(achievement) or f"{path}/badge.svg"
 
 
-def _truncate(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
 def _context(
     request: Request,
     runtime: Runtime,
@@ -312,31 +384,24 @@ def _context(
     achievement = subject["achievement"]
     badge_link = document["id"]
     path = f"/credentials/{row.id}"
-    base = runtime.urls.base
-    issued = parse_datetime(document.get("awardedDate") or document.get("validFrom"))
     state = standing(report, row.status)
     withheld = state.state in WITHHELD
-    title = f"{achievement['name']} — {subject.get('name', 'credential')}"
     return {
-        "title": title,
         "state": state,
         "report": report,
         "checks": _checks(report),
         "checked_at": report.checked_at,
-        "checked_text": (
-            f"{_day(report.checked_at)}, {report.checked_at:%H:%M} UTC"
-            if report.checked_at
-            else "just now"
-        ),
         "trust": _trust(report),
         "credential": document,
         "achievement": achievement,
+        # the achievement in the reader's language when its issuer published it so (this
+        # service's own catalog, never fetched); else the signed words
+        "translation": stored.translation(achievement, choose_language(request).code),
         "issuer": document["issuer"],
         "recipient_name": subject.get("name"),
-        "issued": issued,
-        "issued_day": _day(issued),
-        "valid_from_day": _day(parse_datetime(document.get("validFrom"))),
-        "valid_until_day": _day(parse_datetime(document.get("validUntil"))),
+        "issued": parse_datetime(document.get("awardedDate") or document.get("validFrom")),
+        "valid_from": parse_datetime(document.get("validFrom")),
+        "valid_until": parse_datetime(document.get("validUntil")),
         "results": result_rows(document),
         "credits": subject.get("creditsEarned"),
         "credit_type": stored.credit_type,
@@ -346,21 +411,10 @@ def _context(
         # revoked or suspended: no LinkedIn, certificate or colour badge image; since when
         "withheld": withheld,
         "since": stored.since,
-        "since_day": _day(stored.since),
         "badge_link": badge_link,
         "path": path,
         "image_url": _page_image(runtime, achievement, path, withheld),
-        "og": {
-            "title": title,
-            "description": _truncate(
-                f"{subject.get('name', 'An educator')} earned {achievement['name']} from "
-                f"{document['issuer'].get('name', 'the issuer')}. "
-                f"{achievement.get('description', '')}"
-            ),
-            "image": f"{base}{path}/badge.png",
-            "image_alt": f"Badge: {achievement['name']}",
-            "url": badge_link,
-        },
+        "og_image": f"{runtime.urls.base}{path}/badge.png",
         "linkedin_url": linkedin_url(document, badge_link),
         "verify_url": f"/verify?url={badge_link}",
         "stem": download_name(row, "x")[:-2],
@@ -375,8 +429,10 @@ def credential_page(
     stored = _Stored.read(session, row)
     release_connection(session)
     report = verify_award(verifier, row)
-    response = html_page("credential.html", **_context(request, runtime, row, report, stored))
-    response.headers["Vary"] = "Accept"
+    response = html_page(
+        request, "credential.html", **_context(request, runtime, row, report, stored)
+    )
+    vary(response, "Accept")
     response.headers["Cache-Control"] = "no-store"  # the verdict is live
     return response
 
@@ -393,18 +449,21 @@ def certificate_page(
     stored = _Stored.read(session, row)
     if row.status in WITHHELD:
         achievement = json.loads(row.credential)["credentialSubject"]["achievement"]
+        translation = stored.translation(achievement, choose_language(request).code)
         return html_page(
+            request,
             "certificate_withheld.html",
             410 if row.status == AwardStatus.revoked else 409,
             state=row.status,
             since=stored.since,
-            since_day=_day(stored.since),
             path=f"/credentials/{row.id}",
-            achievement_name=achievement["name"],
+            achievement_name=(translation or achievement)["name"],
         )
     release_connection(session)
     report = verify_award(verifier, row)
-    response = html_page("certificate.html", **_context(request, runtime, row, report, stored))
+    response = html_page(
+        request, "certificate.html", **_context(request, runtime, row, report, stored)
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

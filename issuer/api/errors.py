@@ -25,7 +25,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from issuer.api.pages import html_page
+from issuer.api.pages import html_page, vary
 from issuer.db import UNAVAILABLE_ERRORS, is_unavailable
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
 from issuer.services.status_machine import CannotPublish
@@ -73,8 +73,10 @@ def _wants_page(request: Request) -> bool:
 
 def _not_found_response(request: Request, detail: str) -> Response:
     if _wants_page(request) and request.method in ("GET", "HEAD"):
-        page = html_page("not_found.html", status.HTTP_404_NOT_FOUND, path=request.url.path)
-        page.headers["Vary"] = "Accept"
+        page = html_page(
+            request, "not_found.html", status.HTTP_404_NOT_FOUND, path=request.url.path
+        )
+        vary(page, "Accept")
         return page
     return JSONResponse(
         {"detail": detail}, status_code=status.HTTP_404_NOT_FOUND, headers={"Vary": "Accept"}

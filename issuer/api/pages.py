@@ -1,23 +1,44 @@
 """The public pages and the generated badge as HTTP responses (the rendering itself is in
-:mod:`issuer.services.badge_design`, shared with the sharing service)."""
+:mod:`issuer.services.badge_design`, shared with the sharing service).
+
+Every page is rendered in the reader's language through :class:`microcred.i18n.Pages`, the
+machinery the verify page uses: ``?lang=`` (remembered in a cookie), the cookie,
+``Accept-Language``, English; the response says which (``Content-Language``, ``Vary``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from issuer.services.badge_design import badge_svg_text, render_text
+from issuer.services.badge_design import TEMPLATES, badge_svg_text, configure_pages
 from issuer.services.stacks import stack_rule_url
+from microcred.i18n import Pages
 
-__all__ = ["badge_svg", "criteria_links", "html_page"]
+__all__ = ["PAGES", "badge_svg", "criteria_links", "html_page", "vary"]
+
+#: The issuer's pages, one environment per language.
+PAGES = Pages(TEMPLATES, configure=configure_pages)
 
 
-def html_page(template: str, status_code: int = 200, /, **context: Any) -> HTMLResponse:
-    """The page ``template`` renders with ``context``, as an HTML response (``status_code``
-    for a page that refuses: a 404, a withheld certificate)."""
-    return HTMLResponse(render_text(template, **context), status_code=status_code)
+def html_page(
+    request: Request, template: str, status_code: int = 200, /, **context: Any
+) -> HTMLResponse:
+    """The page ``template`` rendered with ``context`` in the request's language, as an HTML
+    response (``status_code`` for a page that refuses: a 404, a withheld certificate)."""
+    return PAGES.render(request, template, context, status_code=status_code)
+
+
+def vary(response: Response, *headers: str) -> None:
+    """Add ``headers`` to the response's ``Vary`` (a page already varies by language)."""
+    present = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
+    known = {v.lower() for v in present}
+    response.headers["Vary"] = ", ".join(
+        [*present, *(h for h in headers if h.lower() not in known)]
+    )
 
 
 def badge_svg(achievement: dict[str, Any]) -> Response:

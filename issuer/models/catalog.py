@@ -40,6 +40,7 @@ __all__ = [
     "AchievementContent",
     "AchievementCreate",
     "AchievementPublic",
+    "AchievementTranslationIn",
     "AlignmentIn",
     "CatalogAchievement",
     "CriteriaIn",
@@ -75,6 +76,11 @@ class CatalogAchievement(SQLModel, table=True):
     #: What one of its ``creditsAvailable`` is ("renewal hours", "CEUs"): OB 3.0 has no member
     #: for it, so the catalog keeps it beside the document and the pages show it.
     credit_type: str | None = Field(default=None, max_length=MAX_CREDIT_TYPE)
+    #: The same version in other languages, each an OB Achievement published at its own URL
+    #: (``…/v{n}/translations/{lang}``), keyed by language tag: OB 3.0 has no language map for
+    #: strings, so a translation is a related Achievement (``related`` / ``inLanguage``) that
+    #: the document above points to. Immutable with the version.
+    translations: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     created: datetime = timestamp(default_factory=utcnow)
 
 
@@ -129,6 +135,26 @@ class ResultDescriptionIn(InputModel):
     rubricCriterionLevel: list[RubricLevelIn] = InputField(default_factory=list, max_length=20)
 
 
+class TranslatedCriteriaIn(InputModel):
+    narrative: LongText
+
+
+class AchievementTranslationIn(InputModel):
+    """An achievement's words in another language: published as its own Achievement document,
+    which the signed one names in ``related`` (the rest — results, alignments, image — is the
+    original's)."""
+
+    name: Text
+    description: LongText
+    criteria: TranslatedCriteriaIn | None = InputField(
+        default=None, description="without it, the translation points to the original criteria"
+    )
+
+
+#: Languages a version may be translated into at once.
+MAX_TRANSLATIONS = 20
+
+
 class AchievementContent(InputModel):
     """An achievement version's content (everything but the slug)."""
 
@@ -151,8 +177,20 @@ class AchievementContent(InputModel):
     tag: list[Text] = InputField(default_factory=list, max_length=50)
     fieldOfStudy: Text | None = None
     humanCode: Text | None = None
-    inLanguage: LanguageTag | None = None
+    inLanguage: LanguageTag | None = InputField(
+        default=None,
+        description='the language of the words above (BCP 47); "en" when translations are given',
+    )
     specialization: Text | None = None
+    translations: dict[LanguageTag, AchievementTranslationIn] = InputField(
+        default_factory=dict,
+        max_length=MAX_TRANSLATIONS,
+        description=(
+            'the name, description and criteria in other languages, by language tag ({"es": '
+            '{"name": …, "description": …, "criteria": {"narrative": …}}}); each is published '
+            "as a related Achievement, not in the signed credential's own strings"
+        ),
+    )
 
 
 class AchievementCreate(AchievementContent):
@@ -166,4 +204,6 @@ class AchievementPublic(BaseModel):
     issuer: str
     id: str
     achievement: dict[str, Any]
+    #: The published translations (language → Achievement document).
+    translations: dict[str, Any] = InputField(default_factory=dict)
     created: UtcDatetime

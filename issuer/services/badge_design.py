@@ -12,47 +12,67 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from itertools import combinations
+from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from babel import Locale, UnknownLocaleError
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from issuer.services.narrative import narrative_html
 from verifier.safe_links import register_safe_url
 
 __all__ = [
     "LOADED_ABBREVIATIONS",
+    "TEMPLATES",
     "BadgeDesign",
     "badge_design",
     "badge_initials",
     "badge_svg_text",
+    "configure_pages",
     "render_text",
 ]
+
+
+#: The issuer's templates: the pages (rendered in the reader's language by
+#: :mod:`issuer.api.pages`) and the images drawn here.
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
+def configure_pages(environment: Environment) -> None:
+    """The filters every issuer template may use, in this environment and in each language's
+    page environment (:class:`microcred.i18n.Pages`): ``safe_url`` (only http(s) URLs of a
+    credential's data become links), ``narrative`` (criteria: escaped paragraphs and lists),
+    ``language_name`` (a language tag as that language names itself: "es" → "Español")."""
+    register_safe_url(environment)
+    environment.filters["narrative"] = narrative_html
+    environment.filters["language_name"] = _language_name
+
+
+def _language_name(code: str) -> str:
+    """``code`` in its own language's words, capitalised; the tag itself if Babel has none."""
+    try:
+        name = Locale.parse(str(code).replace("-", "_")).get_display_name(str(code).split("-")[0])
+    except (ValueError, TypeError, UnknownLocaleError):
+        return str(code)
+    return name[:1].upper() + name[1:] if name else str(code)
 
 
 @cache
 def _environment() -> Environment:
     """Autoescaped: every value in a page or a badge may come from a user."""
     environment = Environment(
-        loader=PackageLoader("issuer", "templates"),
+        loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html", "svg"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    register_safe_url(environment)  # only http(s) URLs of a credential's data become links
-    environment.filters["narrative"] = narrative_html  # criteria: escaped paragraphs and lists
-    environment.filters["number"] = _credit_count
+    configure_pages(environment)
     return environment
 
 
-def _credit_count(value: Any) -> str:
-    """``1.0`` as ``1``, ``1.5`` as ``1.5``: a credit count as people write it."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def render_text(template: str, **context: Any) -> str:
-    """A template of ``issuer/templates`` rendered with ``context``."""
+    """A template of ``issuer/templates`` rendered with ``context``, with no reader: the badge
+    image and the icon (pages go through :func:`issuer.api.pages.html_page`)."""
     return _environment().get_template(template).render(**context)
 
 

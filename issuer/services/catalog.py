@@ -47,12 +47,14 @@ from schemas.validation import validate_credential
 
 __all__ = [
     "NUMERIC_RESULT_TYPES",
+    "SOURCE_LANGUAGE",
     "achievement_document",
     "create_achievement",
     "create_achievement_version",
     "get_achievement",
     "list_achievements",
     "list_versions",
+    "translation_documents",
 ]
 
 #: Result types whose values are numbers, so a pass mark is a numeric comparison.
@@ -171,11 +173,53 @@ def _probe_issues(document: dict[str, Any]) -> None:
         raise InvalidInput(("achievement",), issue.message)
 
 
+#: The language of an achievement's own words when it has translations and does not say.
+SOURCE_LANGUAGE = "en"
+
+
+def _related(urls: Urls, slug: str, version: int, languages: Sequence[str]) -> list[dict[str, Any]]:
+    """``related`` entries pointing at the version's translations (OB 3.0 ``Related``)."""
+    return [
+        {
+            "id": urls.achievement_translation(slug, version, code),
+            "type": ["Related"],
+            "inLanguage": code,
+        }
+        for code in languages
+    ]
+
+
+def _checked(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` built by the OB model (vocabularies enforced) and validated by the OB JSON
+    Schema inside a probe credential; raises :class:`InvalidInput` naming the field."""
+    try:
+        built = Achievement(**document)  # built, not read: vocabularies are enforced
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise InvalidInput(
+            tuple(first["loc"]), first["msg"].removeprefix("Value error, ")
+        ) from None
+    result = built.model_dump_ob()
+    _probe_issues(result)
+    return result
+
+
 def achievement_document(
     urls: Urls, slug: str, version: int, content: AchievementContent
 ) -> dict[str, Any]:
-    """The OB Achievement JSON of ``slug`` version ``version``; raises :class:`InvalidInput`."""
+    """The OB Achievement JSON of ``slug`` version ``version``; raises :class:`InvalidInput`.
+
+    With translations it says its own language (``inLanguage``, :data:`SOURCE_LANGUAGE` unless
+    given) and names each translation in ``related`` (:func:`translation_documents`)."""
     achievement_id = urls.achievement(slug, version)
+    language = content.inLanguage
+    if content.translations:
+        language = language or SOURCE_LANGUAGE
+        for code in content.translations:
+            if code.lower() == language.lower():
+                raise InvalidInput(
+                    ("translations", code), f"the achievement itself is in {language!r}"
+                )
     used: set[str] = set()
     document: dict[str, Any] = {
         "id": achievement_id,
@@ -201,20 +245,57 @@ def achievement_document(
         "tag": list(content.tag),
         "fieldOfStudy": content.fieldOfStudy,
         "humanCode": content.humanCode,
-        "inLanguage": content.inLanguage,
+        "inLanguage": language,
         "specialization": content.specialization,
+        "related": _related(urls, slug, version, list(content.translations)),
         "version": str(version),
     }
-    try:
-        built = Achievement(**document)  # built, not read: vocabularies are enforced
-    except ValidationError as error:
-        first = error.errors()[0]
-        raise InvalidInput(
-            tuple(first["loc"]), first["msg"].removeprefix("Value error, ")
-        ) from None
-    result = built.model_dump_ob()
-    _probe_issues(result)
-    return result
+    return _checked(document)
+
+
+def translation_documents(
+    urls: Urls, slug: str, version: int, document: dict[str, Any], content: AchievementContent
+) -> dict[str, dict[str, Any]]:
+    """The version ``document`` in each language of ``content.translations``: an Achievement
+    at its own URL with the translated name, description and criteria (without criteria, the
+    original's criteria by id), the original's results, alignments and image, ``inLanguage``,
+    and ``related`` back to the original and the other translations. Each is checked as the
+    original is; raises :class:`InvalidInput`."""
+    original = {
+        "id": document["id"],
+        "type": ["Related"],
+        "inLanguage": document.get("inLanguage") or SOURCE_LANGUAGE,
+    }
+    published: dict[str, dict[str, Any]] = {}
+    for code, words in content.translations.items():
+        own_id = urls.achievement_translation(slug, version, code)
+        criteria = document["criteria"]
+        if words.criteria is not None:
+            shared = criteria.get("id") != f"{document['id']}#criteria"
+            criteria = {
+                "id": criteria["id"] if shared else f"{own_id}#criteria",
+                "narrative": words.criteria.narrative,
+            }
+        elif "id" in criteria:
+            criteria = {"id": criteria["id"]}
+        image = document.get("image")
+        others = [c for c in content.translations if c != code]
+        translated = {
+            **document,
+            "id": own_id,
+            "name": words.name,
+            "description": words.description,
+            "criteria": criteria,
+            # the caption is in the original's language; the picture is the same
+            "image": {k: v for k, v in image.items() if k != "caption"} if image else None,
+            "inLanguage": code,
+            "related": [original, *_related(urls, slug, version, others)],
+        }
+        try:
+            published[code] = _checked(translated)
+        except InvalidInput as error:
+            raise InvalidInput(("translations", code, *error.loc), error.message) from None
+    return published
 
 
 # ------------------------------------------------------------------------------ reads
@@ -275,6 +356,7 @@ def create_achievement(
         is_current=True,
         document=document,
         credit_type=content.creditType,
+        translations=translation_documents(runtime.urls, data.slug, 1, document, content),
     )
     session.add(row)
     try:
@@ -301,6 +383,7 @@ def create_achievement_version(
         raise NotFound(f"no achievement {slug!r} in the catalog of {issuer.slug}")
     version = current.version + 1
     document = achievement_document(runtime.urls, slug, version, content)
+    translations = translation_documents(runtime.urls, slug, version, document, content)
     current.is_current = False
     session.add(current)
     session.flush()  # the partial unique index allows one current row per slug
@@ -311,6 +394,7 @@ def create_achievement_version(
         is_current=True,
         document=document,
         credit_type=content.creditType,
+        translations=translations,
     )
     session.add(row)
     try:

@@ -162,6 +162,41 @@ def test_badge_page_shows_the_live_verdict_on_a_phone(
     assert Image.open(shot).size[0] == PHONE["width"] * 2
 
 
+def test_the_badge_page_switches_to_spanish_and_back(service: LiveService, phone: Page) -> None:
+    """The language switch on a phone: Español gives the whole page in Spanish (the issuer's
+    Spanish name for the achievement, said to be a translation), remembered on the next page;
+    English brings the signed words back. Nothing overflows the phone in either language."""
+    phone.goto(service.credentials["valid"]["id"])
+    phone.locator("nav.languages a[hreflang=es]").click()
+    phone.wait_for_url(re.compile(r"lang=es"))
+    assert phone.locator("html").get_attribute("lang") == "es"
+    assert phone.locator("#standing").inner_text() == "Válida"
+    assert phone.locator("h1").inner_text() == "Ambiente del salón de clases"
+    assert "Classroom Environment" in phone.locator(".translation-note").inner_text()
+    assert re.search(
+        r"Otorgada a María López por .+ el \d{1,2} de \w+ de \d{4}",
+        phone.locator(".awarded").inner_text(),
+    )
+    assert "Superada" in phone.locator('li.check[data-check="proof"]').inner_text()
+    _fits_the_phone(phone)
+    # every button keeps its words inside it (long Spanish labels wrap, never spill)
+    spilled = phone.evaluate(
+        "[...document.querySelectorAll('.button')].filter(b => b.scrollWidth > b.clientWidth + 1)"
+        ".map(b => b.textContent)"
+    )
+    assert spilled == []
+    # remembered: the certificate opens in Spanish too
+    phone.locator("a[href$='/certificate']").click()
+    assert phone.locator("html").get_attribute("lang") == "es"
+    assert phone.locator(".kind").inner_text() == "Certificado de logro"
+    phone.go_back()
+    phone.locator("nav.languages a[hreflang=en]").click()
+    phone.wait_for_url(re.compile(r"lang=en"))
+    assert phone.locator("html").get_attribute("lang") == "en"
+    assert phone.locator("h1").inner_text() == "Classroom Environment"
+    assert phone.locator(".translation-note").count() == 0
+
+
 def test_revoked_badge_page_says_revoked(service: LiveService, phone: Page) -> None:
     phone.goto(service.credentials["revoked"]["id"])
     banner = phone.locator(".banner")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import anyio
@@ -21,10 +22,10 @@ from sqlmodel import select
 from issuer.api.badge_page import credential_page
 from issuer.api.deps import RuntimeDep, SessionDep
 from issuer.api.errors import database_unavailable
-from issuer.api.pages import badge_svg, criteria_links, html_page
+from issuer.api.pages import badge_svg, criteria_links, html_page, vary
 from issuer.api.responses import NOT_ACCEPTABLE, NOT_FOUND, OBJECT, TEXT, served
 from issuer.db import ping
-from issuer.models import DidMethod, Issuer
+from issuer.models import CatalogAchievement, DidMethod, Issuer
 from issuer.services import catalog, issuers
 from issuer.services.awards import get_award
 from issuer.services.errors import NotFound
@@ -101,8 +102,14 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "database": "ok"})
 
 
+def _listed(rows: Sequence[CatalogAchievement]) -> list[dict[str, Any]]:
+    """Achievements as the home and issuer pages list them: each document and its
+    translations (a page names each in the reader's language when its issuer published it)."""
+    return [{"document": r.document, "translations": r.translations or {}} for r in rows]
+
+
 @router.get("/", include_in_schema=False)
-def index(session: SessionDep, runtime: RuntimeDep) -> Response:
+def index(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     """The home page: each issuer with its achievements (current versions), and the way to
     the verify page."""
     listed = [
@@ -110,11 +117,11 @@ def index(session: SessionDep, runtime: RuntimeDep) -> Response:
             "name": row.name,
             "did": row.did,
             "url": runtime.urls.issuer(row.slug),
-            "achievements": [a.document for a in catalog.list_achievements(session, issuer=row)],
+            "achievements": _listed(catalog.list_achievements(session, issuer=row)),
         }
         for row in issuers.list_issuers(session)
     ]
-    return html_page("index.html", issuers=listed)
+    return html_page(request, "index.html", issuers=listed)
 
 
 #: The icon never changes within a release; a day's cache, like the QR codes.
@@ -227,20 +234,74 @@ def achievement(
         raise _not_acceptable()
     if chosen != "text/html":
         return _json(row.document, chosen)
+    return _achievement_page(request, session, runtime, row, row.document)
+
+
+def _achievement_page(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    row: CatalogAchievement,
+    document: dict[str, Any],
+) -> Response:
+    """The page of an achievement version (``document``: the original or a translation), with
+    links to the same version in its other languages."""
     owner = session.get(Issuer, row.issuer_id)
     assert owner is not None
-    current = catalog.get_achievement(session, slug)
-    return html_page(
+    current = catalog.get_achievement(session, row.slug)
+    response = html_page(
+        request,
         "achievement.html",
-        a=row.document,
+        a=document,
+        original=row.document if document is not row.document else None,
         version=row.version,
         current=row.is_current,
         current_url=current.document["id"],
         issuer_name=owner.name,
         issuer_url=runtime.urls.issuer(owner.slug),
         credit_type=row.credit_type,
-        **criteria_links(row.document),
+        **criteria_links(document),
     )
+    vary(response, "Accept")
+    return response
+
+
+_TRANSLATION = re.compile(r"^([a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*)(\.json)?$")
+
+
+@router.get(
+    "/achievements/{slug}/{version_ref}/translations/{language_ref}",
+    response_class=Response,
+    responses=served(
+        "The OB Achievement in that language, or its page", _JSON_OR_PAGE, NOT_FOUND, NOT_ACCEPTABLE
+    ),
+)
+def achievement_translation(
+    slug: str,
+    version_ref: str,
+    language_ref: str,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    """An achievement version in another language, as its issuer published it: an OB
+    Achievement (``inLanguage``, ``related`` back to the original) as JSON (``.json`` or
+    Accept), or its page."""
+    row, _ = _version(session, slug, version_ref)
+    match = _TRANSLATION.match(language_ref)
+    document = (row.translations or {}).get(match.group(1)) if match else None
+    if match is None or document is None:
+        raise NotFound(f"no translation {language_ref!r} of {row.document['id']}")
+    chosen = (
+        "application/json"
+        if match.group(2)
+        else best_match(request.headers.get("accept"), _JSON_OFFERS)
+    )
+    if chosen is None:
+        raise _not_acceptable()
+    if chosen != "text/html":
+        return _json(document, chosen)
+    return _achievement_page(request, session, runtime, row, document)
 
 
 @router.get(
@@ -281,15 +342,18 @@ def issuer_profile(
         raise _not_acceptable()
     if chosen != "text/html":
         return _json(profile, chosen)
-    return html_page(
+    page = html_page(
+        request,
         "issuer.html",
         profile=profile,
         did_document_url=(
             runtime.urls.did_document(slug) if row.did_method == DidMethod.web else None
         ),
         jwks_url=runtime.urls.jwks(slug),
-        achievements=[a.document for a in catalog.list_achievements(session, issuer=row)],
+        achievements=_listed(catalog.list_achievements(session, issuer=row)),
     )
+    vary(page, "Accept")  # the same URL is the JSON profile
+    return page
 
 
 # The summary and operationId FastAPI derived from this handler's former name (``did_document``,
