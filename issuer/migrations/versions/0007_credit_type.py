@@ -32,5 +32,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("achievement", schema=None) as batch_op:
-        batch_op.drop_column("credit_type")
+    # A plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): batch mode would copy and drop the
+    # achievement table, which award rows reference, and SQLite's foreign keys refuse that.
+    op.drop_column("achievement", "credit_type")

@@ -31,5 +31,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("achievement", schema=None) as batch_op:
-        batch_op.drop_column("translations")
+    # A plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): batch mode would copy and drop the
+    # achievement table, which award rows reference, and SQLite's foreign keys refuse that.
+    op.drop_column("achievement", "translations")
