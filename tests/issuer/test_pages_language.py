@@ -107,6 +107,7 @@ def test_the_badge_page_in_spanish(client: TestClient, issued: dict[str, Any]) -
     assert "Comprobada el" in spanish and "Superada" in spanish
     assert "Añadir al perfil de LinkedIn" in spanish and "Certificado imprimible" in spanish
     assert "Código QR que abre esta página" in spanish
+    assert re.search(r"Reconocido: </span>\s*emisores de este servicio", spanish)  # own list
     # the issuer's Spanish name for the achievement, said to be a translation of the signed one
     assert f'<h1 id="achievement-name" lang="es">{SPANISH_NAME}</h1>' in spanish
     assert f"La credencial firmada está en su idioma original: «{ENGLISH_NAME}»" in spanish
