@@ -20,6 +20,7 @@ from issuer.runtime import Runtime
 from schemas.validation import validate_credential
 from tests.issuer.support import BASE_URL, bearer, cli_env
 from tests.issuer.support import run_cli as run
+from tests.verifier.stack_support import APL_I_II
 
 
 @pytest.fixture
@@ -150,14 +151,6 @@ def test_misspelled_slugs_get_a_suggestion(env: dict[str, Any], initialized: str
     nothing_close = run(env, "award", "basket-weaving", "--recipient-email", "a@b.example", code=1)
     assert "did you mean" not in nothing_close.stderr
 
-
-APL_I_II = (
-    "classroom-environment",
-    "multi-layered-systems-of-support",
-    "assessment-literacy",
-    "culturally-linguistically-responsive-instruction",
-    "family-engagement",
-)
 
 
 def test_award_summary_ids_and_the_credentials_table(env: dict[str, Any], initialized: str) -> None:
