@@ -89,8 +89,10 @@ def create_app(
     # The W3C VC-API (and the DCC issuer-coordinator's /instance/{tenant} paths).
     app.include_router(vcapi_routes.router, responses=SERVICE)
     # Where the service's icon is (issuer.services.favicon), for pages rendered outside
-    # issuer/templates: the verify page links it from there.
+    # issuer/templates: the verify page links it from there…
     app.state.favicon = app.url_path_for(public.favicon_svg_file.__name__)
+    # …and its way home: every page has one.
+    app.state.home = app.url_path_for(public.index.__name__)
     # One verifier for /verify and the badge pages' live verdict. Its fetcher answers this
     # service's own URLs (DID documents, status lists, badge links) in process and sends every
     # other URL through the SSRF guard (see issuer.self_fetch).

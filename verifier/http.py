@@ -264,11 +264,12 @@ def _negotiated_json(payload: Any, status_code: int = 200) -> JSONResponse:
     return response
 
 
-def _favicon(request: Request) -> str | None:
-    """The icon the page links: what the app says it serves in ``app.state.favicon`` (the
-    issuer sets it; the stand-alone verifier has no icon, and a link to a 404 would cost
-    every page view a failed request)."""
-    path = getattr(request.app.state, "favicon", None)
+def _site_path(request: Request, name: str) -> str | None:
+    """A page of the service the verify page links when it has one: ``app.state.favicon``
+    (its icon) and ``app.state.home`` (its home page), which the issuer sets. The stand-alone
+    verifier has neither, and a link to a 404 would cost every page view a failed request or
+    send a reader nowhere."""
+    path = getattr(request.app.state, name, None)
     return path if isinstance(path, str) else None
 
 
@@ -339,7 +340,8 @@ def _page(
             "error": error,
             "form": dict(form or {}),
             "labels": {str(k): v for k, v in CHECK_LABELS.items()},
-            "favicon": _favicon(request),
+            "favicon": _site_path(request, "favicon"),
+            "home": _site_path(request, "home"),
         },
         status_code=status_code,
     )

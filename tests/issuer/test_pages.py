@@ -163,7 +163,7 @@ def test_a_mistyped_path_keeps_its_markup_as_text(client: TestClient) -> None:
     assert "<script>alert" not in page.text and "&lt;script&gt;alert" in page.text
 
 
-def test_the_favicon_is_served_by_the_service_and_linked_from_every_page(
+def test_the_favicon_is_served_and_every_page_links_it_and_home(
     client: TestClient, auth: dict[str, str]
 ) -> None:
     ico = client.get("/favicon.ico")
@@ -182,9 +182,10 @@ def test_the_favicon_is_served_by_the_service_and_linked_from_every_page(
         html = client.get(path, headers=HTML).text
         assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in html, path
         assert re.search(r'<a (class="home" )?href="/"', html), path  # a way home
-    # The verifier's page, which the issuer serves too, links the issuer's icon.
+    # The verifier's page, which the issuer serves too, links the issuer's icon and home.
     verify = client.get("/verify", headers=HTML).text
     assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in verify
+    assert '<a href="/">Home</a>' in verify
 
 
 def test_the_home_page_lists_the_achievements_and_links_the_verify_page(
