@@ -26,13 +26,26 @@ from typing import Any
 
 __all__ = ["client_script", "serve"]
 
-#: Imported before forking: the command tree, and what its commands import when they run.
+#: Imported before forking: the command tree, and what its commands import when they run
+#: (the command modules import these in their bodies, so that `microcred --help` is quick).
 WARM_MODULES = (
     "microcred.cli",
+    "issuer.bootstrap",
+    "issuer.crypto_at_rest",
     "issuer.runtime",
+    "issuer.services.apikeys",
     "issuer.services.awards",
+    "issuer.services.batch",
+    "issuer.services.catalog",
+    "issuer.services.demo",
+    "issuer.services.sharing",
     "issuer.services.stacks",
+    "issuer.services.status",
+    "issuer.settings",
+    "keys.suites",
+    "rich.progress",
     "verifier.service",
+    "verifier.settings",
     "alembic.command",
 )
 _HEADER = 4  # bytes: the request's length, big-endian
