@@ -1,7 +1,8 @@
 """A warm ``microcred`` for tests that run many commands from a shell, as a user does.
 
-Starting ``microcred`` costs about two seconds of imports (pydantic models, SQLModel, the proof
-suites), so a walkthrough of forty commands spends most of its time importing. Here one process
+A ``microcred`` command that works on a data directory spends about a second importing what it
+runs on (pydantic models, SQLModel, the proof suites), so a walkthrough of forty commands
+spends most of its time importing. Here one process
 (:func:`serve`) imports the command tree once and, for each invocation, forks a child that runs
 ``microcred.cli.main`` with the caller's arguments, environment, working folder and standard
 streams (passed over a Unix socket), and hands back its exit status. A small client script
