@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from issuer.choices import DEFAULT_ISSUER_NAME
 from issuer.db import startup_lock
 from issuer.models import CatalogAchievement, DidMethod, Issuer, IssuerCreate, Scope
 from issuer.runtime import Runtime
@@ -21,8 +22,6 @@ from issuer.services.demo import load_demo_catalog
 from issuer.services.issuers import create_issuer
 
 __all__ = ["DEFAULT_ISSUER_NAME", "Prepared", "prepare", "slugify"]
-
-DEFAULT_ISSUER_NAME = "Demo Education Office"
 
 
 def slugify(name: str) -> str:

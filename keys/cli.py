@@ -9,37 +9,31 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from keys.did import did_document, did_jwk, did_key, did_web
 from keys.errors import KeysError
-from keys.keyfile import load_key_file
-from keys.keypairs import KeyType, SigningKey, dump_private_jwk
-from keys.suites import ProofOptions, add_proof
-from keys.suites.vc_jwt import JwtProfile, sign_jwt
+from keys.jwt_profiles import JwtProfile
 from microcred.exit_codes import EXIT_USAGE
 from schemas.dates import require_datetime
 from schemas.errors import SchemasError
-from schemas.loader import bundled_loader
+
+# The commands import the key, DID and suite modules (cryptography, jwcrypto, pyld) when they
+# run: `microcred --help` builds every command's signature and should not pay for them.
+if TYPE_CHECKING:
+    from keys.keypairs import SigningKey
 
 keys_app = typer.Typer(help="Generate keys and show their DIDs.", no_args_is_help=True)
 
 
 class KeyChoice(StrEnum):
+    """``--type``: each choice is the :class:`keys.keypairs.KeyType` of its name in upper case."""
+
     ed25519 = "ed25519"
     p256 = "p256"
     p384 = "p384"
     rsa = "rsa"
-
-
-_KEY_TYPES = {
-    KeyChoice.ed25519: KeyType.ED25519,
-    KeyChoice.p256: KeyType.P256,
-    KeyChoice.p384: KeyType.P384,
-    KeyChoice.rsa: KeyType.RSA,
-}
 
 
 class SuiteChoice(StrEnum):
@@ -57,6 +51,9 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _load_signing_key(path: Path) -> SigningKey:
+    from keys.keyfile import load_key_file
+    from keys.keypairs import SigningKey
+
     try:
         key = load_key_file(path)
     except (OSError, KeysError, ValueError) as error:
@@ -68,6 +65,9 @@ def _load_signing_key(path: Path) -> SigningKey:
 
 def default_verification_method(key: SigningKey) -> str:
     """did:key (Ed25519, P-256, P-384) or did:jwk (RSA) verification method of the key itself."""
+    from keys.did import did_jwk, did_key
+    from keys.keypairs import KeyType
+
     if key.key_type is KeyType.RSA:
         return did_jwk(key.public_key) + "#0"
     did = did_key(key.public_key)
@@ -82,7 +82,9 @@ def generate(
     out: Annotated[Path | None, typer.Option(help="Write the private JWK here (mode 600).")] = None,
 ) -> None:
     """Generate a key pair and write it as a private JWK."""
-    key = SigningKey.generate(_KEY_TYPES[type_])
+    from keys.keypairs import KeyType, SigningKey, dump_private_jwk
+
+    key = SigningKey.generate(KeyType[type_.name.upper()])
     text = dump_private_jwk(key)
     if out is None:
         typer.echo(text)
@@ -105,6 +107,10 @@ def show_did(
     ] = None,
 ) -> None:
     """Print the key's DID and its DID document (did:key, did:jwk for RSA, or did:web)."""
+    from keys.did import did_document, did_jwk, did_key, did_web
+    from keys.keyfile import load_key_file
+    from keys.keypairs import KeyType, SigningKey
+
     try:
         key = load_key_file(file)
     except (OSError, KeysError, ValueError) as error:
@@ -163,6 +169,10 @@ def sign(
     ] = JwtProfile.OB3,
 ) -> None:
     """Sign a credential and print it (or, with --suite jwt, the compact JWS)."""
+    from keys.suites import ProofOptions, add_proof
+    from keys.suites.vc_jwt import sign_jwt
+    from schemas.loader import bundled_loader
+
     credential = _read_json(file)
     signing_key = _load_signing_key(key)
     vm = verification_method or default_verification_method(signing_key)

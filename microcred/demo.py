@@ -11,13 +11,6 @@ import time
 
 import typer
 
-from keys.did import KeyResolver, did_key
-from keys.keypairs import KeyType, SigningKey
-from keys.suites import ProofOptions, add_proof, verify_proofs
-from keys.suites.vc_jwt import sign_jwt, verify_jwt
-from schemas.loader import bundled_loader
-from schemas.samples import sample_micro_credential
-
 
 def demo() -> None:
     """Sign a sample micro-credential three ways and verify each, offline.
@@ -25,6 +18,14 @@ def demo() -> None:
     The three: eddsa-rdfc-2022, Ed25519Signature2020 and VC-JWT, with a fresh did:key; no data
     directory, database or server is needed.
     """
+    # Imported here, not at the top: `microcred --help` reads this module.
+    from keys.did import KeyResolver, did_key
+    from keys.keypairs import KeyType, SigningKey
+    from keys.suites import ProofOptions, add_proof, verify_proofs
+    from keys.suites.vc_jwt import sign_jwt, verify_jwt
+    from schemas.loader import bundled_loader
+    from schemas.samples import sample_micro_credential
+
     loader = bundled_loader()
     resolver = KeyResolver()
     key = SigningKey.generate(KeyType.ED25519)

@@ -23,7 +23,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from schemas.errors import SchemaNotBundled
 from schemas.json_values import type_names
-from schemas.models import (
+from schemas.vocabulary import (
     EXTENSION_VALUE,
     OB_ACHIEVEMENT_SCHEMA_ID,
     OB_ENDORSEMENT_SCHEMA_ID,
@@ -162,9 +162,10 @@ def _is_date(instance: object) -> bool:
 
 @cache
 def _validator(our_id: str) -> Draft202012Validator:
-    schema = _load(our_id)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    # Not checked against the meta-schema here: the files are ours, bundled, and
+    # tests/schemas/test_validation.py checks each one; doing it again at run time cost every
+    # process about a tenth of a second before its first verification (`microcred verify`).
+    return Draft202012Validator(_load(our_id), format_checker=FORMAT_CHECKER)
 
 
 # --------------------------------------------------------------------------- selection

@@ -21,8 +21,8 @@ from typing import Any
 
 from schemas.dates import is_xsd_datetime
 from schemas.json_values import as_list
-from schemas.models import VC2_CONTEXT, VC11_CONTEXT
 from schemas.validation import SchemaIssue, json_kind
+from schemas.vocabulary import VC2_CONTEXT, VC11_CONTEXT
 
 __all__ = [
     "TYPED_MEMBERS",

@@ -1,7 +1,8 @@
 """A warm ``microcred`` for tests that run many commands from a shell, as a user does.
 
-Starting ``microcred`` costs about two seconds of imports (pydantic models, SQLModel, the proof
-suites), so a walkthrough of forty commands spends most of its time importing. Here one process
+A ``microcred`` command that works on a data directory spends about a second importing what it
+runs on (pydantic models, SQLModel, the proof suites), so a walkthrough of forty commands
+spends most of its time importing. Here one process
 (:func:`serve`) imports the command tree once and, for each invocation, forks a child that runs
 ``microcred.cli.main`` with the caller's arguments, environment, working folder and standard
 streams (passed over a Unix socket), and hands back its exit status. A small client script
@@ -26,13 +27,26 @@ from typing import Any
 
 __all__ = ["client_script", "serve"]
 
-#: Imported before forking: the command tree, and what its commands import when they run.
+#: Imported before forking: the command tree, and what its commands import when they run
+#: (the command modules import these in their bodies, so that `microcred --help` is quick).
 WARM_MODULES = (
     "microcred.cli",
+    "issuer.bootstrap",
+    "issuer.crypto_at_rest",
     "issuer.runtime",
+    "issuer.services.apikeys",
     "issuer.services.awards",
+    "issuer.services.batch",
+    "issuer.services.catalog",
+    "issuer.services.demo",
+    "issuer.services.sharing",
     "issuer.services.stacks",
+    "issuer.services.status",
+    "issuer.settings",
+    "keys.suites",
+    "rich.progress",
     "verifier.service",
+    "verifier.settings",
     "alembic.command",
 )
 _HEADER = 4  # bytes: the request's length, big-endian

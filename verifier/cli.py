@@ -22,22 +22,23 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from keys.errors import FetchBlocked, FetchError
 from microcred.exit_codes import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_USAGE, EXIT_VALID
 from schemas.dates import as_utc, parse_datetime
 from verifier.inputs import MAX_INPUT_BYTES
-from verifier.pipeline import unusable_report
 from verifier.report import CHECK_LABELS, Outcome, Verdict, VerificationReport, headline
-from verifier.service import Expectations, Verifier
-from verifier.settings import VerifierSettings
-from verifier.stack_cli import RuleUnusable, render_checklist, run_stack
+
+# The verifier itself (pyld, cryptography, the fetcher), its settings (pydantic) and rich are
+# imported where used: `microcred --help` reads this module and should not pay for them, and
+# `verify FILE` imports only what verifying needs (not the stack rules unless --stack).
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from verifier.service import Expectations, Verifier
 
 __all__ = [
     "EXIT_INDETERMINATE",
@@ -116,6 +117,8 @@ def _read_input(
 ) -> tuple[bytes | str, str] | VerificationReport:
     """One INPUT's bytes and a name for it (stdin, URL, file or JWS string), or the report of
     an input that cannot be had."""
+    from verifier.pipeline import unusable_report
+
     if arg == "-":
         return _read_limited(sys.stdin.buffer), "stdin"
     if arg.lower().startswith(("https://", "http://")):
@@ -190,6 +193,9 @@ def _summary_rows(report: VerificationReport) -> list[tuple[str, str]]:
 
 def render(report: VerificationReport, console: Console) -> None:
     """The readable report: verdict, who/what/when, and every check in plain words."""
+    from rich.table import Table
+    from rich.text import Text
+
     words = headline(report)
     title = report.credential.get("name") or report.credential["achievement"].get("name")
     console.print(Text(f" {words.text} ", style=_TONE_STYLE[words.tone]), end=" ")
@@ -302,6 +308,9 @@ def verify_command(
     Exits with the worst of all inputs' statuses: valid, indeterminate, invalid, unusable
     (the numbers: microcred --help).
     """
+    from verifier.service import Expectations, Verifier
+    from verifier.settings import VerifierSettings
+
     if rule is not None and not stack:
         raise _usage("--rule is for stack claims: add --stack")
     now = _parse_at(at)
@@ -321,6 +330,8 @@ def verify_command(
     reports: list[VerificationReport] = []
     with verifier:
         if stack:
+            from verifier.stack_cli import RuleUnusable, run_stack
+
             try:
                 reports.append(
                     run_stack(
@@ -345,12 +356,16 @@ def verify_command(
         )
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
+        from rich.console import Console
+
         console = Console(highlight=False, soft_wrap=False, emoji=False)
         for index, report in enumerate(reports):
             if index:
                 console.print()
             render(report, console)
             if stack:
+                from verifier.stack_cli import render_checklist
+
                 render_checklist(report, console)
     raise typer.Exit(exit_status(reports))
 

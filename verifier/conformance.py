@@ -30,15 +30,15 @@ from microcred.messages import Message, joined
 from schemas.canonical import canonicalize, to_quads
 from schemas.errors import ContextNotBundled, SchemaNotBundled, SchemasError
 from schemas.json_values import as_list
-from schemas.models import (
+from schemas.validation import SchemaIssue, schema_id_for, validate_credential
+from schemas.vcdm import VC11_PROFILE, data_model_profile, validate_data_model
+from schemas.vocabulary import (
     JSON_SCHEMA_VALIDATOR_TYPE,
     OB_CONTEXT_PATTERN,
     VC2_CONTEXT,
     VC11_CONTEXT,
     is_open_badge,
 )
-from schemas.validation import SchemaIssue, schema_id_for, validate_credential
-from schemas.vcdm import VC11_PROFILE, data_model_profile, validate_data_model
 from verifier.context import VerificationContext
 from verifier.report import CheckId, CheckResult, Outcome
 

@@ -23,7 +23,6 @@ from typing import Any
 
 from microcred.messages import Message, joined
 from schemas.json_values import objects, type_names
-from schemas.models import IdentityObject
 from verifier.conformance import check_context, check_schema
 from verifier.context import (
     MAX_DEPTH,
@@ -162,6 +161,9 @@ def check_recipient(ctx: VerificationContext) -> CheckResult:
         return CheckResult(
             CheckId.RECIPIENT, Outcome.SKIPPED, Message("No recipient was given to match against.")
         )
+    # The pydantic models: only when a recipient is to be matched (not on every `verify`).
+    from schemas.models import IdentityObject
+
     candidates = {recipient, f"mailto:{recipient}"}
     checked: list[str] = []
     for subject in objects(ctx.document.get("credentialSubject")):

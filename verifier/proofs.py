@@ -47,7 +47,7 @@ from keys.suites.base import AUTHENTICATION
 from microcred.messages import Message, joined
 from schemas.canonical import DocumentLoader
 from schemas.errors import CanonicalizationError, ContextNotBundled, JsonLdLimitExceeded
-from schemas.models import is_open_badge
+from schemas.vocabulary import is_open_badge
 from verifier.context import PresentationOutcome, VerificationContext, is_retrieval_failure
 from verifier.inputs import Presentation
 from verifier.report import CheckId, CheckResult, Outcome

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -49,8 +50,10 @@ from verifier.pipeline import MultipleCredentials, verify_many
 from verifier.proofs import check_presentation
 from verifier.report import VerificationReport
 from verifier.settings import Limits, VerifierSettings
-from verifier.stack import GivenRule, StackInput, verify_stack
 from verifier.trust import TrustList, TrustStore
+
+if TYPE_CHECKING:  # the stack rules are imported by verify_stack: `microcred verify` needs none
+    from verifier.stack import GivenRule, StackInput
 
 __all__ = [
     "NO_EXPECTATIONS",
@@ -111,9 +114,11 @@ class Verifier:
         self.limits = limits
         self.allow_inline_contexts = allow_inline_contexts
         #: The slots callers queue for (with a deadline), and the threads that run the work
-        #: (as many, so a caller holding a slot always finds a thread).
-        self._slots = anyio.Semaphore(limits.max_concurrent_verifications)
-        self._threads = anyio.CapacityLimiter(limits.max_concurrent_verifications)
+        #: (as many, so a caller holding a slot always finds a thread): made by the first
+        #: :meth:`run`, as only a service runs work so (building them costs `microcred verify`).
+        self._slots: anyio.Semaphore | None = None
+        self._threads: anyio.CapacityLimiter | None = None
+        self._making_slots = threading.Lock()
 
     @classmethod
     def from_settings(
@@ -214,6 +219,8 @@ class Verifier:
         expect: Expectations = NO_EXPECTATIONS,
     ) -> VerificationReport:
         """A stack-completion claim judged into one report (see :mod:`verifier.stack`)."""
+        from verifier.stack import verify_stack
+
         return verify_stack(inputs, self.tools(), rule=rule, now=_moment(now), expect=expect)
 
     def verify_presentation(
@@ -257,16 +264,21 @@ class Verifier:
         """Run blocking work (a verification, a fetch) in a worker thread, at most
         ``max_concurrent_verifications`` at once, first come first served. Raises
         :class:`VerifierBusy` if no slot frees within ``queue_timeout_seconds``."""
+        with self._making_slots:
+            if self._slots is None or self._threads is None:
+                self._slots = anyio.Semaphore(self.limits.max_concurrent_verifications)
+                self._threads = anyio.CapacityLimiter(self.limits.max_concurrent_verifications)
+            slots, threads = self._slots, self._threads
         with anyio.move_on_after(self.limits.queue_timeout_seconds) as waiting:
-            await self._slots.acquire()
+            await slots.acquire()
         if waiting.cancelled_caught:
             raise VerifierBusy(self.limits.queue_timeout_seconds)
         try:
             return await anyio.to_thread.run_sync(
-                partial(func, *args, **kwargs), limiter=self._threads
+                partial(func, *args, **kwargs), limiter=threads
             )
         finally:
-            self._slots.release()
+            slots.release()
 
     def close(self) -> None:
         close = getattr(self.fetcher, "close", None)

@@ -43,7 +43,7 @@ from schemas.bitstring import (
     parse_status_index,
 )
 from schemas.json_values import as_list, objects, type_names
-from schemas.models import REVOCATION_LIST_TYPE
+from schemas.vocabulary import REVOCATION_LIST_TYPE
 from verifier.context import VerificationContext
 from verifier.inputs import UnusableInput, parse_input
 from verifier.proofs import check_issuer_key, check_proof

@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlmodel import select
 
+from issuer.choices import Scope
 from issuer.cli.common import fail, handle_errors, open_service, optional_issuer
-from issuer.db import begin_write
-from issuer.models import ApiKey, Scope
-from issuer.services import apikeys, issuers
 from microcred.exit_codes import EXIT_USAGE
 from schemas.dates import utcnow
+
+# The database, models and services are imported by each command when it runs: `microcred
+# --help` reads this module's signatures and should not pay for them (issuer.cli.common).
 
 __all__ = ["apikey_app", "register"]
 
@@ -39,6 +39,8 @@ def apikey_create(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create an API key and print its token (shown once; stored hashed)."""
+    from issuer.services import apikeys
+
     if (issuer is None) == (not all_issuers):
         raise fail("give --issuer SLUG or --all-issuers", EXIT_USAGE)
     with open_service() as (session, _):
@@ -60,6 +62,11 @@ def apikey_create(
 @handle_errors
 def apikey_list() -> None:
     """API keys (prefixes only: the tokens are not stored)."""
+    from sqlmodel import select
+
+    from issuer.models import ApiKey
+    from issuer.services import issuers
+
     with open_service() as (session, _):
         owners = {r.id: r.slug for r in issuers.list_issuers(session)}
         for row in session.exec(select(ApiKey).order_by(ApiKey.id)).all():  # type: ignore[arg-type]
@@ -72,6 +79,11 @@ def apikey_list() -> None:
 @handle_errors
 def apikey_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix.")]) -> None:
     """Revoke an API key: it stops working at once."""
+    from sqlmodel import select
+
+    from issuer.db import begin_write
+    from issuer.models import ApiKey
+
     with open_service() as (session, _):
         begin_write(session)
         row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()

@@ -7,10 +7,9 @@ service function, same idempotency key rules).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import Session
 
 from issuer.cli.common import (
     CredentialFormat,
@@ -20,17 +19,27 @@ from issuer.cli.common import (
     open_service,
     read_bytes,
 )
-from issuer.models import AwardCreate, Issuer
-from issuer.runtime import Runtime
-from issuer.services import awards, batch, catalog, csv_columns, issuers
-from issuer.services.errors import InvalidInput, ServiceError
+from issuer.services import csv_columns
 from microcred.exit_codes import EXIT_INVALID, EXIT_USAGE
+
+# The database, models and services are imported by each command when it runs: `microcred
+# --help` reads this module's signatures and should not pay for them (issuer.cli.common).
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from issuer.models import Issuer
+    from issuer.runtime import Runtime
+    from issuer.services.awards import AwardOutcome
 
 __all__ = ["award", "register"]
 
 
 def _award_issuer(session: Session, issuer: str | None, achievement: str | None) -> Issuer:
     """``--issuer``, else the achievement's issuer, else the only issuer there is."""
+    from issuer.models import Issuer
+    from issuer.services import catalog, issuers
+    from issuer.services.errors import ServiceError
+
     if issuer is not None:
         return issuers.get_issuer(session, issuer)
     if achievement is not None:
@@ -56,8 +65,11 @@ def _award_csv(
     """Award every row, with a progress bar on stderr, then one summary: the failed rows
     grouped by cause (spreadsheet row numbers), the counts, the stack credentials issued.
     Exit 64 if the file cannot be used at all (nothing is awarded), 1 if any row failed."""
-    from rich.console import Console  # rich is only needed here: keep `--help` quick
+    from rich.console import Console
     from rich.progress import Progress
+
+    from issuer.services import batch
+    from issuer.services.errors import InvalidInput
 
     try:
         data = read_bytes(csv_file, limit=batch.MAX_CSV_BYTES, what="CSV file")
@@ -173,6 +185,9 @@ def award(
     The credential (JSON, or its VC-JWT with --format jwt) goes to stdout; a one-line summary
     with its badge link, and any stack credential the award completed, to stderr.
     """
+    from issuer.models import AwardCreate
+    from issuer.services import awards
+
     with open_service() as (session, runtime):
         owner = _award_issuer(session, issuer, achievement)
         if csv_file is not None:
@@ -206,7 +221,7 @@ def award(
         echo_credential(outcome.award, output)
 
 
-def _summary(runtime: Runtime, outcome: awards.AwardOutcome) -> str:
+def _summary(runtime: Runtime, outcome: AwardOutcome) -> str:
     """One line for people (stderr): the badge link, and each stack credential it completed."""
     row = outcome.award
     line = (

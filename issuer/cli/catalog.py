@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from issuer.bootstrap import prepare
 from issuer.cli.common import (
     echo_json,
     fail,
@@ -15,8 +14,10 @@ from issuer.cli.common import (
     optional_issuer,
     report_prepared,
 )
-from issuer.services import catalog, demo, issuers
 from microcred.exit_codes import EXIT_USAGE
+
+# The database, models and services are imported by each command when it runs: `microcred
+# --help` reads this module's signatures and should not pay for them (issuer.cli.common).
 
 __all__ = ["catalog_app", "register"]
 
@@ -32,6 +33,9 @@ def catalog_load(
     ] = None,
 ) -> None:
     """Load a bundled catalog. Achievements already there are left unchanged."""
+    from issuer.bootstrap import prepare
+    from issuer.services import demo
+
     if name != "demo":
         raise fail(f"unknown catalog {name!r}; the bundled one is 'demo'", EXIT_USAGE)
     with open_service(create=True) as (session, runtime):
@@ -51,6 +55,8 @@ def catalog_list(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The current version of every achievement."""
+    from issuer.services import catalog, issuers
+
     with open_service() as (session, _):
         rows = catalog.list_achievements(session)
         owners = {r.id: r.slug for r in issuers.list_issuers(session)}

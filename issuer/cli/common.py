@@ -30,26 +30,26 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TextIO, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TextIO, TypeVar
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlmodel import Session
 
-from issuer.bootstrap import Prepared
-from issuer.crypto_at_rest import KekError
+from issuer.choices import DidMethod
 from issuer.data_dir import NoDataDirectory, is_data_dir
-from issuer.db import DatabaseDamaged, DataDirectoryError, is_unavailable, make_engine
-from issuer.models import Award, DidMethod, Issuer
-from issuer.runtime import Runtime, start
-from issuer.services import issuers
-from issuer.services.batch import describe_validation_error
-from issuer.services.errors import ServiceError
-from issuer.services.status import AmbiguousCredential
-from issuer.settings import Settings
 from microcred.exit_codes import EXIT_INVALID, EXIT_UNAVAILABLE, EXIT_USAGE
+
+# Every command module imports this one, and `microcred --help` imports every command module:
+# the database, the models and the services (SQLModel, pydantic, cryptography) are imported by
+# the functions below when a command runs, not here.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import Session
+
+    from issuer.bootstrap import Prepared
+    from issuer.models import Award, Issuer
+    from issuer.runtime import Runtime
+    from issuer.settings import Settings
 
 __all__ = [
     "CREDENTIAL_ID_HELP",
@@ -97,25 +97,47 @@ def handle_errors(function: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return function(*args, **kwargs)
-        except AmbiguousCredential as error:
-            raise fail(error.message, EXIT_USAGE) from None
-        except ValidationError as error:
-            raise fail(describe_validation_error(error)) from None
-        except (ServiceError, KekError) as error:
-            raise fail(str(error)) from None
-        except (DatabaseDamaged, DataDirectoryError, NoDataDirectory) as error:
-            raise fail(str(error), EXIT_UNAVAILABLE) from None
-        except SQLAlchemyError as error:
-            if not is_unavailable(error):
-                raise  # a mistake in our own SQL: a bug, with its traceback
-            raise fail(database_problem(error), EXIT_UNAVAILABLE) from None
+        except (typer.Exit, typer.Abort):
+            raise  # the command's own exit: nothing to translate
+        except Exception as error:
+            stop = _exit_for(error)
+            if stop is None:
+                raise  # not an error of ours to word (e.g. a mistake in our own SQL): a bug
+            raise stop from None
 
     return wrapper
+
+
+def _exit_for(error: Exception) -> typer.Exit | None:
+    """The ``error:`` line and exit of :func:`handle_errors` for ``error``, or ``None`` to let
+    it through. The error classes are imported only now, when a command has failed."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from issuer.crypto_at_rest import KekError
+    from issuer.db import DatabaseDamaged, DataDirectoryError, is_unavailable
+    from issuer.services.batch import describe_validation_error
+    from issuer.services.errors import ServiceError
+    from issuer.services.status import AmbiguousCredential
+
+    if isinstance(error, AmbiguousCredential):
+        return fail(error.message, EXIT_USAGE)
+    if isinstance(error, ValidationError):
+        return fail(describe_validation_error(error))
+    if isinstance(error, ServiceError | KekError):
+        return fail(str(error))
+    if isinstance(error, DatabaseDamaged | DataDirectoryError | NoDataDirectory):
+        return fail(str(error), EXIT_UNAVAILABLE)
+    if isinstance(error, SQLAlchemyError) and is_unavailable(error):
+        return fail(database_problem(error), EXIT_UNAVAILABLE)
+    return None
 
 
 def database_problem(error: SQLAlchemyError) -> str:
     """One line for a database that cannot be used: the driver's own words (not the SQL
     statement or its parameters, which may hold personal data)."""
+    from sqlalchemy.exc import DBAPIError
+
     cause = error.orig if isinstance(error, DBAPIError) else error
     words = " ".join(str(cause).split()) or type(cause).__name__
     if "readonly" in words or "read-only" in words:
@@ -153,6 +175,8 @@ def setup_logging(level: int = logging.WARNING) -> None:
 @contextmanager
 def open_engine(settings: Settings) -> Iterator[Engine]:
     """The database engine of ``settings``, disposed of when the command is done."""
+    from issuer.db import make_engine
+
     engine = make_engine(settings)
     try:
         yield engine
@@ -199,6 +223,11 @@ def open_service(
 ) -> Iterator[tuple[Session, Runtime]]:
     """A session on the migrated database and the runtime (keys, URLs), for one command;
     ``create``: a command that may set up a new data directory (:func:`locate_data_dir`)."""
+    from sqlmodel import Session
+
+    from issuer.runtime import start
+    from issuer.settings import Settings
+
     setup_logging()
     settings = settings or Settings()
     locate_data_dir(settings, create=create)
@@ -210,6 +239,8 @@ def open_service(
 
 def optional_issuer(session: Session, slug: str | None) -> Issuer | None:
     """The issuer an ``--issuer SLUG`` option names, or ``None`` when it was not given."""
+    from issuer.services import issuers
+
     return issuers.get_issuer(session, slug) if slug else None
 
 

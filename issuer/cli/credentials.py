@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from issuer.choices import AwardStatus
 from issuer.cli.common import (
     CredentialFormat,
     CredentialId,
@@ -23,10 +24,12 @@ from issuer.cli.common import (
     open_service,
     optional_issuer,
 )
-from issuer.models import AwardPublic, AwardStatus
-from issuer.services import awards
-from issuer.services.status import find_award
 from microcred.exit_codes import EXIT_USAGE
+
+# The database, models and services are imported by each command when it runs: `microcred
+# --help` reads this module's signatures and should not pay for them (issuer.cli.common).
+if TYPE_CHECKING:
+    from issuer.models import AwardPublic
 
 __all__ = ["credentials_app", "register"]
 
@@ -104,6 +107,8 @@ def credentials_list(
     ] = False,
 ) -> None:
     """Issued credentials, oldest first: a table, or JSON or CSV to export."""
+    from issuer.services import awards
+
     if json_output and csv_output:
         raise fail("give --json or --csv, not both", EXIT_USAGE)
     export = json_output or csv_output
@@ -142,6 +147,8 @@ def credentials_show(
     ] = CredentialFormat.ldp,
 ) -> None:
     """Print one issued credential as signed."""
+    from issuer.services.status import find_award
+
     with open_service() as (session, _):
         row = find_award(session, credential_id)
     echo_credential(row, output)

@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
+from issuer.choices import DidMethod
 from issuer.cli.common import echo_json, fail, handle_errors, open_service
-from issuer.models import DidMethod, IssuerCreate
-from issuer.services import issuers
 from microcred.exit_codes import EXIT_USAGE
+
+# The database, models and services are imported by each command when it runs: `microcred
+# --help` reads this module's signatures and should not pay for them (issuer.cli.common).
 
 __all__ = ["issuer_app", "register"]
 
@@ -52,6 +54,9 @@ def issuer_create(
     json_output: JsonOption = False,
 ) -> None:
     """Create an issuer with its DID and keys."""
+    from issuer.models import IssuerCreate
+    from issuer.services import issuers
+
     identifiers = []
     for entry in other_identifier or []:
         kind, sep, value = entry.partition("=")
@@ -86,6 +91,8 @@ def issuer_create(
 @handle_errors
 def issuer_list(json_output: JsonOption = False) -> None:
     """Every issuer with its DID."""
+    from issuer.services import issuers
+
     with open_service() as (session, runtime):
         views = [issuers.issuer_public(session, runtime, r) for r in issuers.list_issuers(session)]
     if json_output:
@@ -104,6 +111,8 @@ def issuer_rotate_keys(
 
     The old public keys stay published, so credentials they signed keep verifying.
     """
+    from issuer.services import issuers
+
     with open_service() as (session, runtime):
         rows = issuers.rotate_keys(session=session, runtime=runtime, slug=slug)
         did = issuers.get_issuer(session, slug).did

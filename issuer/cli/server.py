@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlmodel import Session
 
-from issuer.bootstrap import DEFAULT_ISSUER_NAME, prepare
+from issuer.choices import DEFAULT_ISSUER_NAME, DidMethod
 from issuer.cli.common import (
     fail,
     handle_errors,
@@ -29,11 +28,10 @@ from issuer.cli.common import (
     report_prepared,
     setup_logging,
 )
-from issuer.crypto_at_rest import warn_if_development
-from issuer.models import DidMethod
-from issuer.runtime import record_base_url, start
-from issuer.settings import Settings
 from microcred.exit_codes import EXIT_UNAVAILABLE, EXIT_USAGE
+
+# The database, models and services are imported by each command when it runs: `microcred
+# --help` reads this module's signatures and should not pay for them (issuer.cli.common).
 
 __all__ = ["init", "listen", "register", "run_server", "serve"]
 
@@ -58,6 +56,11 @@ def init(
     demo: Annotated[bool, typer.Option(help="Load the demo catalog if it is empty.")] = True,
 ) -> None:
     """Prepare a data directory: schema, base URL, first issuer and keys, demo catalog."""
+    from issuer.bootstrap import prepare
+    from issuer.crypto_at_rest import warn_if_development
+    from issuer.runtime import record_base_url
+    from issuer.settings import Settings
+
     settings = Settings(base_url=base_url) if base_url else Settings()
     with open_service(settings, create=True) as (session, runtime):
         if base_url:
@@ -209,11 +212,16 @@ def _serve_issuer(
     server_options: dict[str, Any],
 ) -> None:
     """Prepare the data directory, print the banner, serve the issuer on ``sock``."""
+    from issuer.settings import Settings
+
     settings = Settings()
     locate_data_dir(settings, create=True)
     import uvicorn
+    from sqlmodel import Session
 
     from issuer.app import create_app
+    from issuer.bootstrap import prepare
+    from issuer.runtime import start
 
     setup_logging(logging.INFO)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host

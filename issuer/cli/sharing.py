@@ -20,8 +20,6 @@ from typing import Annotated
 import typer
 
 from issuer.cli.common import CredentialId, fail, handle_errors, open_service, read_bytes
-from issuer.services.sharing import qr_png, qr_svg
-from issuer.services.status import find_award
 from microcred.exit_codes import EXIT_USAGE
 from schemas.baking import MAX_INPUT_BYTES, PNG_SIGNATURE, BakingError, bake_png, bake_svg, unbake
 
@@ -54,6 +52,8 @@ def _write(path: Path, data: bytes) -> None:
 
 def _stored(reference: str) -> tuple[str, str, str]:
     """``(badge link, credential JSON, VC-JWT)`` of a credential this service issued."""
+    from issuer.services.status import find_award  # the database: only for a stored credential
+
     with open_service() as (session, _):
         row = find_award(session, reference)
         return str(json.loads(row.credential)["id"]), row.credential, row.credential_jwt
@@ -71,6 +71,8 @@ def qr(
 
     Error correction level Q, with a 4-module quiet border.
     """
+    from issuer.services.sharing import qr_png, qr_svg  # qrcode and PIL: only here
+
     kind = _kind(out)
     link, _, _ = _stored(credential_id)
     _write(out, qr_png(link, box_size=box_size) if kind == "png" else qr_svg(link))

@@ -14,19 +14,20 @@ done; 1 nothing counted / not found; 64 unusable input or arguments.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from issuer.cli.common import echo_json, fail, handle_errors, open_service, read_bytes
-from issuer.services import issuers, stacks
-from issuer.services.awards import award_public
 from keys.errors import FetchBlocked, FetchError
 from microcred.exit_codes import EXIT_INVALID, EXIT_USAGE
-from schemas.stack_eval import RequirementResult
 from verifier.inputs import MAX_INPUT_BYTES
-from verifier.service import Verifier
-from verifier.settings import VerifierSettings
+
+# The database, the services and the verifier are imported by each command when it runs:
+# `microcred --help` reads this module's signatures and should not pay for them.
+if TYPE_CHECKING:
+    from schemas.stack_eval import RequirementResult
+    from verifier.service import Verifier
 
 __all__ = ["register", "stacks_app", "submit"]
 
@@ -73,6 +74,11 @@ def submit(
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Submit component credentials issued elsewhere: verified, stored, stacks issued."""
+    from issuer.services import issuers, stacks
+    from issuer.services.awards import award_public
+    from verifier.service import Verifier
+    from verifier.settings import VerifierSettings
+
     verifier = Verifier.from_settings(VerifierSettings())
     accepted_any = False
     results: list[dict[str, Any]] = []
@@ -132,6 +138,8 @@ def submit(
 @handle_errors
 def stacks_list(json_output: JsonOption = False) -> None:
     """The current version of every stack, with its rule's URL."""
+    from issuer.services import stacks
+
     with open_service() as (session, _):
         views = [stacks.stack_public(session, s) for s in stacks.list_stacks(session)]
     if json_output:
@@ -148,6 +156,8 @@ def stacks_rule(
     version: Annotated[int | None, typer.Option(help="A version (default: current).")] = None,
 ) -> None:
     """Print a stack's rule as published (canonical JSON, what credentials pin)."""
+    from issuer.services import stacks
+
     with open_service() as (session, _):
         typer.echo(stacks.get_stack(session, slug, version).record.rule)
 
@@ -166,6 +176,8 @@ def stacks_progress(
     json_output: JsonOption = False,
 ) -> None:
     """How far an educator is along a stack: each requirement met or not, and why."""
+    from issuer.services import stacks
+
     with open_service() as (session, _):
         stack = stacks.get_stack(session, slug)
         evaluation = stacks.progress(session, stack, recipient_email)
@@ -183,6 +195,9 @@ def stacks_check(recipient_email: EducatorOption) -> None:
 
     Normally done automatically after each award; this repairs an attempt that failed.
     """
+    from issuer.services import stacks
+    from issuer.services.awards import award_public
+
     with open_service() as (session, runtime):
         issued = stacks.issue_completed_stacks(
             session=session, runtime=runtime, recipient_email=recipient_email

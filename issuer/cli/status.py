@@ -16,10 +16,11 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from issuer.choices import StatusAction
 from issuer.cli.common import (
     CREDENTIAL_ID_HELP,
     echo_json,
@@ -29,11 +30,13 @@ from issuer.cli.common import (
     optional_issuer,
     read_text,
 )
-from issuer.models import StatusAction
-from issuer.services import issuers
-from issuer.services import status as status_service
 from microcred.exit_codes import EXIT_USAGE
 from schemas.dates import format_datetime
+
+# The database, models and services are imported by each command when it runs: `microcred
+# --help` reads this module's signatures and should not pay for them (issuer.cli.common).
+if TYPE_CHECKING:
+    from issuer.services.status import StatusChange
 
 __all__ = ["register"]
 
@@ -90,6 +93,8 @@ def _change(
     reason: str,
     json_output: bool,
 ) -> None:
+    from issuer.services import status as status_service
+
     references = _references(credential_ids, from_file)
     with open_service() as (session, runtime):
         changes = status_service.change_statuses(
@@ -103,7 +108,7 @@ def _change(
         _echo_change(change)
 
 
-def _echo_change(change: status_service.StatusChange) -> None:
+def _echo_change(change: StatusChange) -> None:
     """One credential's change, then what it did to each stack credential that counted it."""
     if not change.changed:
         typer.echo(
@@ -180,6 +185,8 @@ def status_events(
     json_output: JsonOption = False,
 ) -> None:
     """The audit log of status changes, oldest first: when, who, what, why."""
+    from issuer.services import status as status_service
+
     with open_service() as (session, runtime):
         owner = optional_issuer(session, issuer)
         award = status_service.find_award(session, credential_id, owner) if credential_id else None
@@ -209,6 +216,9 @@ def status_export(
     ] = True,
 ) -> None:
     """Print the issuer's revocations as a 1EdTechRevocationList document."""
+    from issuer.services import issuers
+    from issuer.services import status as status_service
+
     with open_service() as (session, runtime):
         owner = issuers.get_issuer(session, issuer)
         document = status_service.export_revocation_list(
@@ -224,6 +234,8 @@ def status_lists(
     json_output: JsonOption = False,
 ) -> None:
     """The status lists: purpose, fill, set bits, and whether a re-signing is due."""
+    from issuer.services import status as status_service
+
     with open_service() as (session, runtime):
         owner = optional_issuer(session, issuer)
         rows = status_service.list_summaries(session, runtime, issuer=owner)
@@ -256,6 +268,8 @@ def status_publish(
 
     A running server also does it on the next fetch of a list.
     """
+    from issuer.services import status as status_service
+
     with open_service() as (session, runtime):
         urls = status_service.refresh_lists(session, runtime, force=force)
     typer.echo(f"signed {len(urls)} status list(s)", err=True)

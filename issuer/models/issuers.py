@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
+from issuer.choices import DidMethod, Scope
 from issuer.models.fields import (
     Email,
     HttpUrl,
@@ -48,25 +49,11 @@ __all__ = [
 ]
 
 
-class DidMethod(StrEnum):
-    web = "web"
-    key = "key"
-
-
 class KeyPurpose(StrEnum):
     """What a key signs: Data Integrity proofs (Ed25519) or VC-JWTs (P-256 / RSA)."""
 
     ldp = "ldp"
     jwt = "jwt"
-
-
-class Scope(StrEnum):
-    """What an API key may do. ``admin`` includes the others."""
-
-    catalog = "catalog"
-    issue = "issue"
-    revoke = "revoke"
-    admin = "admin"
 
 
 class Instance(SQLModel, table=True):

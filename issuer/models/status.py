@@ -14,6 +14,7 @@ from pydantic import BaseModel, StringConstraints
 from pydantic import Field as InputField
 from sqlmodel import Field, SQLModel
 
+from issuer.choices import AwardStatus, StatusAction
 from issuer.models.fields import LongText, UtcDatetime, timestamp
 from schemas.dates import utcnow
 
@@ -42,30 +43,11 @@ MAX_REASON = 1000
 MAX_BULK = 10_000
 
 
-class AwardStatus(StrEnum):
-    """What the status lists say of a credential (:mod:`issuer.services.status` keeps it so).
-
-    ``revoked`` is final; ``suspended`` can return to ``active``.
-    """
-
-    active = "active"
-    revoked = "revoked"
-    suspended = "suspended"
-
-
 class StatusPurpose(StrEnum):
     """The ``statusPurpose`` of a Bitstring Status List: every credential is on one of each."""
 
     revocation = "revocation"
     suspension = "suspension"
-
-
-class StatusAction(StrEnum):
-    """What an entry of the status audit log did."""
-
-    revoke = "revoke"
-    suspend = "suspend"
-    unsuspend = "unsuspend"
 
 
 class StatusList(SQLModel, table=True):

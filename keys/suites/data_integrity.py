@@ -30,7 +30,7 @@ from keys.suites.base import ProofExpectations, ProofOptions
 from schemas.canonical import DocumentLoader
 from schemas.dates import format_datetime, is_xsd_datetime
 from schemas.json_values import as_list
-from schemas.models import VC2_CONTEXT
+from schemas.vocabulary import VC2_CONTEXT
 
 DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 

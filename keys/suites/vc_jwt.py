@@ -43,7 +43,6 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from jwcrypto import jwk as jose_jwk
@@ -60,6 +59,7 @@ from keys.errors import (
     KeysError,
     UnsupportedSuite,
 )
+from keys.jwt_profiles import JwtProfile
 from keys.keypairs import (
     KeyType,
     SigningKey,
@@ -72,7 +72,7 @@ from keys.suites.base import ASSERTION_METHOD, ProofExpectations, ProofOptions, 
 from schemas.canonical import DocumentLoader
 from schemas.dates import format_datetime
 from schemas.json_values import DuplicateMember, parse_json, unique_members
-from schemas.models import VC11_CONTEXT
+from schemas.vocabulary import VC11_CONTEXT
 
 __all__ = [
     "JWT_PROOF_TYPE",
@@ -103,14 +103,6 @@ MAX_TOKEN_CHARS = 5_000_000
 
 #: The proof type a VC-JWT travels under when it sits next to its credential.
 JWT_PROOF_TYPE = "JwtProof2020"
-
-
-class JwtProfile(StrEnum):
-    """Which VC-JWT shape a token has (see the module docstring)."""
-
-    VC2 = "vc2"
-    OB3 = "ob3"
-    VC11 = "vc11"
 
 
 @dataclass(frozen=True)
