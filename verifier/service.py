@@ -51,6 +51,7 @@ from verifier.report import VerificationReport
 from verifier.settings import Limits, VerifierSettings
 from verifier.stack import GivenRule, StackInput, verify_stack
 from verifier.trust import TrustList, TrustStore
+from verifier.verified_cache import VerifiedCache
 
 __all__ = [
     "NO_EXPECTATIONS",
@@ -101,6 +102,7 @@ class Verifier:
         limits: Limits = Limits(),
         trust_source: Callable[[], Sequence[TrustList]] | None = None,
         allow_inline_contexts: bool = False,
+        verified_lists: VerifiedCache[Any] | bool = True,
     ) -> None:
         self.fetcher = fetcher
         self.loader = loader if loader is not None else bundled_loader()
@@ -110,6 +112,15 @@ class Verifier:
         self.trust_source = trust_source
         self.limits = limits
         self.allow_inline_contexts = allow_inline_contexts
+        #: Status lists verified by earlier runs (:mod:`verifier.verified_cache`): ``True``
+        #: keeps them in a cache of the default size, ``False`` checks every list every time.
+        self.verified_lists: VerifiedCache[Any] | None = (
+            verified_lists
+            if isinstance(verified_lists, VerifiedCache)
+            else VerifiedCache()
+            if verified_lists
+            else None
+        )
         #: The slots callers queue for (with a deadline), and the threads that run the work
         #: (as many, so a caller holding a slot always finds a thread).
         self._slots = anyio.Semaphore(limits.max_concurrent_verifications)
@@ -148,13 +159,17 @@ class Verifier:
             limits=settings.limits,
             trust_source=trust_source,
             allow_inline_contexts=settings.allow_inline_contexts,
+            verified_lists=settings.cache_verified_lists,
         )
 
     def with_loader(self, loader: DocumentLoader) -> Verifier:
         """This verifier reading JSON-LD contexts through ``loader`` (the VC-API accepts more
-        contexts than Open Badges need); fetcher, trust lists and limiter are shared."""
+        contexts than Open Badges need); fetcher, trust lists and limiter are shared. Verified
+        status lists are not: a list's proof is judged with the contexts its loader serves."""
         other = copy.copy(self)
         other.loader = loader
+        if self.verified_lists is not None:
+            other.verified_lists = self.verified_lists.spawn()
         return other
 
     # -- verifying -------------------------------------------------------------------------
@@ -168,6 +183,7 @@ class Verifier:
             resolver=KeyResolver(fetcher=self.fetcher),
             trust=self.current_trust(),
             allow_inline_contexts=self.allow_inline_contexts,
+            verified_lists=self.verified_lists,
         )
 
     def current_trust(self) -> TrustStore:
