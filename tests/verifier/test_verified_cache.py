@@ -31,10 +31,12 @@ from tests.verifier.support import (
     Recorder,
     World,
     public_resolver,
+    vm_of,
 )
 from verifier import status as status_module
 from verifier.report import CheckId, Verdict
 from verifier.service import Verifier
+from verifier.trust import TrustStore
 from verifier.verified_cache import Verified, VerifiedCache
 
 MAX_AGE = 60
@@ -66,8 +68,9 @@ class Issuer:
         self.documents: dict[str, Any] = {
             url: world.published[url] for url in (DID_URL, REVOCATION_URL, SUSPENSION_URL)
         }
+        self.max_age = dict.fromkeys(self.documents, MAX_AGE)
         self.recorder = Recorder()
-        self.recorder.answers = _Answers(self.documents)
+        self.recorder.answers = _Answers(self.documents, self.max_age)
 
     def fetches(self, url: str) -> int:
         return self.recorder.urls.count(url)
@@ -76,15 +79,16 @@ class Issuer:
 class _Answers(dict[str, httpx.Response]):
     """Recorder answers read from the issuer's current documents at each request (None: 503)."""
 
-    def __init__(self, documents: dict[str, Any]) -> None:
+    def __init__(self, documents: dict[str, Any], max_age: dict[str, int]) -> None:
         super().__init__()
         self._documents = documents
+        self._max_age = max_age
 
     def get(self, url: str, default: Any = None) -> httpx.Response | None:  # type: ignore[override]
         document = self._documents.get(url)
         if document is None:
             return default
-        headers = {"cache-control": f"max-age={MAX_AGE}"}
+        headers = {"cache-control": f"max-age={self._max_age[url]}"}
         return httpx.Response(200, json=document, headers=headers)
 
 
@@ -99,15 +103,18 @@ def issuer(world: World) -> Issuer:
 
 
 @pytest.fixture
-def make_verifier(world: World, issuer: Issuer, clock: Clock) -> Iterator[Callable[[], Verifier]]:
+def make_verifier(world: World, issuer: Issuer, clock: Clock) -> Iterator[Callable[..., Verifier]]:
     made: list[Verifier] = []
 
-    def make() -> Verifier:
+    def make(trust: TrustStore | None = None) -> Verifier:
         fetcher = GuardedFetcher(
             transport=httpx.MockTransport(issuer.recorder), resolver=public_resolver, clock=clock
         )
         verifier = Verifier(
-            fetcher=fetcher, loader=world.loader, verified_lists=VerifiedCache(clock=clock)
+            fetcher=fetcher,
+            loader=world.loader,
+            trust=trust,
+            verified_lists=VerifiedCache(clock=clock),
         )
         made.append(verifier)
         return verifier
@@ -268,6 +275,49 @@ def test_a_kept_list_is_not_used_past_its_valid_until(
     assert verifier.verify(credentials["7"], now=clock.instant).verdict is Verdict.VALID
     assert list_proofs.count(REVOCATION_URL) == 2
     assert issuer.fetches(REVOCATION_URL) == 2
+
+
+def test_a_kept_list_lasts_no_longer_than_its_keys_document(
+    make_verifier: Callable[[], Verifier],
+    issuer: Issuer,
+    clock: Clock,
+    credentials: dict[str, dict[str, Any]],
+    list_proofs: list[str],
+) -> None:
+    """A key the issuer withdraws stops vouching for its lists once the DID document that
+    listed it goes stale, as it stops vouching for its credentials."""
+    issuer.max_age[DID_URL] = 10
+    verifier = make_verifier()
+    assert _verdicts(verifier, credentials, clock.instant) == EXPECTED
+    clock.advance(9)
+    assert _verdicts(verifier, credentials, clock.instant) == EXPECTED
+    assert len(list_proofs) == 2
+    clock.advance(2)
+    assert _verdicts(verifier, credentials, clock.instant) == EXPECTED
+    assert list_proofs == [REVOCATION_URL, SUSPENSION_URL] * 2
+    assert issuer.fetches(REVOCATION_URL) == 1  # the list's bytes were still fresh
+
+
+def test_a_list_bound_to_its_issuer_by_a_trust_list_pin_is_not_kept(
+    make_verifier: Callable[..., Verifier],
+    world: World,
+    issuer: Issuer,
+    clock: Clock,
+    credentials: dict[str, dict[str, Any]],
+    list_proofs: list[str],
+) -> None:
+    """Trust lists are read afresh at each run (a service's own issuers change), so a binding
+    that only a pin makes is judged at each run, never reused."""
+    issuer.documents[REVOCATION_URL] = world.status_list(
+        REVOCATION_URL, "revocation", (99,), key=world.key_b, vm=vm_of(world.key_b)
+    )
+    pins = world.trust({"id": "did:web:issuer.example", "keys": [world.key_b.public_key.jwk()]})
+    verifier = make_verifier(trust=pins)
+    for _ in range(3):
+        report = verifier.verify(credentials["99"], now=clock.instant)
+        assert "REVOKED" in report.check(CheckId.STATUS).message
+    assert list_proofs.count(REVOCATION_URL) == 3
+    assert list_proofs.count(SUSPENSION_URL) == 1
 
 
 def test_concurrent_verifications_agree_and_check_each_list_once(
