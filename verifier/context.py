@@ -26,7 +26,7 @@ from schemas.errors import JsonLdLimitExceeded
 from schemas.jsonld_limits import check_jsonld_limits
 from verifier.inputs import Parsed
 from verifier.trust import TrustStore
-from verifier.verified_cache import VerifiedCache
+from verifier.verified_cache import ExpiryRecorder, VerifiedCache
 
 __all__ = [
     "MAX_DEPTH",
@@ -65,6 +65,9 @@ class Tools:
     #: Status lists verified by earlier runs, kept while their body is fresh (one per
     #: verifier: :mod:`verifier.verified_cache`); None checks every list at every run.
     verified_lists: VerifiedCache[Any] | None = None
+    #: What ``resolver`` fetches through, noting how long those documents stay fresh (a list
+    #: verified with keys read from them is kept no longer); None keeps no list.
+    key_documents: ExpiryRecorder | None = None
 
 
 @dataclass(frozen=True)

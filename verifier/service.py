@@ -51,7 +51,7 @@ from verifier.report import VerificationReport
 from verifier.settings import Limits, VerifierSettings
 from verifier.stack import GivenRule, StackInput, verify_stack
 from verifier.trust import TrustList, TrustStore
-from verifier.verified_cache import VerifiedCache
+from verifier.verified_cache import ExpiryRecorder, VerifiedCache
 
 __all__ = [
     "NO_EXPECTATIONS",
@@ -176,11 +176,14 @@ class Verifier:
 
     def tools(self) -> Tools:
         """The tools of one run: a fresh key resolver (it caches what it fetched) on the
-        verifier's fetcher, with its loader and trust lists."""
+        verifier's fetcher, noting how long the documents it fetched stay fresh (a status list
+        verified with them is kept no longer), with its loader and trust lists."""
+        key_documents = ExpiryRecorder(self.fetcher)
         return Tools(
             loader=self.loader,
             fetcher=self.fetcher,
-            resolver=KeyResolver(fetcher=self.fetcher),
+            resolver=KeyResolver(fetcher=key_documents),
+            key_documents=key_documents,
             trust=self.current_trust(),
             allow_inline_contexts=self.allow_inline_contexts,
             verified_lists=self.verified_lists,

@@ -29,10 +29,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from keys.did import KeyResolver
 from keys.errors import FetchError
 from keys.fetch import FetchedDocument
 from keys.fetch.status_ttl import document_deadline
@@ -53,7 +52,7 @@ from verifier.inputs import UnusableInput, parse_input
 from verifier.proofs import check_issuer_key, check_proof
 from verifier.report import CheckId, CheckResult, Outcome
 from verifier.validity import check_validity, validity_at
-from verifier.verified_cache import ExpiryRecorder, Verified, earliest
+from verifier.verified_cache import Verified, earliest
 
 __all__ = ["STATUS_LIST_ACCEPT", "check_status"]
 
@@ -145,27 +144,24 @@ def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
         ) from None
     cache = ctx.tools.verified_lists
     if cache is None:
-        return _verify_list(ctx, url, fetched, None).value
+        return _verify_list(ctx, url, fetched).value
     digest = hashlib.sha256(fetched.body).hexdigest()
     status_list: _StatusList = cache.get_or_verify(
-        url, digest, lambda: _verify_list(ctx, url, fetched, ExpiryRecorder(ctx.tools.fetcher))
+        url, digest, lambda: _verify_list(ctx, url, fetched)
     )
     _require_passed(validity_at(dict(status_list.document), ctx.now), _OUT_OF_PERIOD, url)
     return status_list
 
 
 def _verify_list(
-    ctx: VerificationContext,
-    url: str,
-    fetched: FetchedDocument,
-    key_documents: ExpiryRecorder | None,
+    ctx: VerificationContext, url: str, fetched: FetchedDocument
 ) -> Verified[_StatusList]:
     """Check the fetched list credential: its proof, whether its key is its issuer's, its
     validity period and its subject (raises :class:`_Untrusted`).
 
-    ``key_documents`` (given when the result may be kept) fetches the documents its key is
-    resolved from, so the result is kept no longer than they are fresh: a key its issuer
-    withdraws stops vouching for the list when the document that listed it goes stale."""
+    The result may be kept until the list's body goes stale, and no longer than the documents
+    the run's keys were read from (``Tools.key_documents``, which holds the list's): a key its
+    issuer withdraws stops vouching for the list when the document that listed it does."""
     try:
         parsed = parse_input(fetched.body, source=url).credentials
     except UnusableInput as error:
@@ -177,10 +173,6 @@ def _verify_list(
     if len(parsed) != 1:
         raise _Untrusted(Message("%(url)s is not a single status list credential", url=url))
     list_ctx = ctx.derive(parsed[0], role="status list")
-    if key_documents is not None:
-        list_ctx = replace(
-            list_ctx, tools=replace(ctx.tools, resolver=KeyResolver(fetcher=key_documents))
-        )
     document = list_ctx.document
     if BITSTRING_LIST_TYPE not in type_names(document):
         raise _Untrusted(Message("%(url)s is not a %(type)s", url=url, type=BITSTRING_LIST_TYPE))
@@ -209,6 +201,7 @@ def _verify_list(
         inflated=inflated,
     )
     fresh_until = None
+    key_documents = ctx.tools.key_documents
     if key_documents is not None and "pinnedBy" not in key.details:
         # The fetcher bounds a JSON body by its ttl and validUntil already; a VC-JWT's are
         # only known now that its token is verified.

@@ -195,7 +195,8 @@ class ExpiryRecorder:
 
     :attr:`until` is the earliest ``expires_at`` seen, ``None`` once a document had none
     (``no-store``, a preload), ``math.inf`` while nothing was fetched (a ``did:key`` resolves
-    without a fetch). One per verification of one document; not shared between threads.
+    without a fetch). One per verification run, under its key resolver (so a list's keys
+    cost no second fetch); a run is one thread's.
     """
 
     def __init__(self, fetcher: Fetcher) -> None:
