@@ -190,7 +190,7 @@ def _verify_list(
             subjects[0].get("encodedList")  # type: ignore[arg-type]
         )
     except MalformedStatusList as error:
-        inflated = error
+        inflated = MalformedStatusList(str(error))  # kept without its traceback's frames
     status_list = _StatusList(
         url=url,
         subject=subjects[0],
