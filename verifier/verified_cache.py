@@ -26,6 +26,12 @@ Thread-safe: the HTTP verifier runs verifications in worker threads. Concurrent 
 same (URL, digest) wait for the first one's check instead of all repeating it ("single
 flight"); if that check fails, each waiter checks for itself, so a failure is never shared.
 
+The issuing service's own lists need nothing of their own here: :mod:`issuer.self_fetch` keeps
+their bytes while :mod:`issuer.own_lists` says the row behind them is current, which is a
+question about *bytes* (is this still what ``/status/{id}`` answers?) that only the issuer can
+ask. This cache sits above whatever fetcher the verifier has, so it keeps those lists verified
+too, and a revocation, a new body with a new digest, is checked anew on the next verification.
+
 What this does not keep: DID documents and controller documents. Each verification resolves its
 issuer's key once (the per-run :class:`keys.did.KeyResolver` keeps the document for the run,
 the fetcher keeps the bytes): with the fetcher's cache warm that costs about 0.08 ms, under 2%
