@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/verify_http.py [--seconds N] [--concurrency 32] [--workers 1]
     .venv/bin/python bench/verify_http.py --target issuer [--seconds N] [--concurrency 32]
+    ... [--list-cache on|off|both]
 
 Prints one JSON object per line, one figure each:
 
@@ -19,6 +20,13 @@ validity, two signed status lists (proof, issuer key, validity, decoding), trust
 Its controller document and status lists are served by a local HTTP server in a third process
 (``Cache-Control: max-age=60``; plain http to localhost, hence ``allow_http_localhost``), so
 the guarded fetcher's cache answers most lookups, as it would in production.
+
+``--list-cache`` says whether the verifier keeps verified status lists between verifications
+(:mod:`verifier.verified_cache`; ``MICROCRED_VERIFIER_CACHE_VERIFIED_LISTS``): ``both``, the
+default, measures each figure without the cache and with it, in the same run (every figure
+says which in ``"list_cache"``; the library's take turns in one-second slices, and say how many
+list proofs were checked in ``"list_checks"``). Without it every verification checks both lists'
+proofs again, as the verifier did before the cache; the fetcher keeps their bytes either way.
 
 ``--target issuer`` measures ``POST /verify`` on the *issuing* service instead (``microcred
 serve``, one worker pinned to one CPU, SQLite), of a credential it issued itself: its DID and
@@ -163,33 +171,47 @@ def serve_documents(directory: Path, port: int) -> None:
 # --------------------------------------------------------------------------- the library
 
 
-def library(credential_file: Path, seconds: float) -> None:
-    """Child process: verify the credential in a loop on one core."""
+def library(credential_file: Path, seconds: float, modes: list[str]) -> None:
+    """Child process: verify the credential in a loop on one core, for each list cache mode.
+
+    The modes take turns in one-second slices, so a load that comes and goes on a shared
+    machine falls on both alike; each mode's figures add up its slices."""
     _pin(0)
     from verifier import Verifier, VerifierSettings
 
     data = credential_file.read_bytes()
     now = datetime(2026, 11, 1, tzinfo=UTC)
-    with Verifier.from_settings(VerifierSettings(allow_http_localhost=True)) as verifier:
+    verifiers = {
+        mode: Verifier.from_settings(
+            VerifierSettings(allow_http_localhost=True, cache_verified_lists=mode == "on")
+        )
+        for mode in modes
+    }
+    timings: dict[str, list[float]] = {mode: [] for mode in modes}
+    spent = dict.fromkeys(modes, 0.0)
+    for verifier in verifiers.values():
         report = verifier.verify(data, now=now)
         if report.verdict != "valid":
             raise SystemExit(f"benchmark credential does not verify: {report.to_json()}")
-        timings = []
-        started = time.perf_counter()
-        while time.perf_counter() - started < seconds:
-            t0 = time.perf_counter()
-            verifier.verify(data, now=now)
-            timings.append(time.perf_counter() - t0)
-        elapsed = time.perf_counter() - started
-    print(
-        json.dumps(
-            {
-                "per_s": len(timings) / elapsed,
-                "p50_ms": statistics.median(timings) * 1000,
-                "count": len(timings),
-            }
-        )
-    )
+    for _ in range(max(1, round(seconds))):
+        for mode, verifier in verifiers.items():
+            started = time.perf_counter()
+            while time.perf_counter() - started < seconds / max(1, round(seconds)):
+                t0 = time.perf_counter()
+                verifier.verify(data, now=now)
+                timings[mode].append(time.perf_counter() - t0)
+            spent[mode] += time.perf_counter() - started
+    result = {}
+    for mode, verifier in verifiers.items():
+        cache = verifier.verified_lists
+        result[mode] = {
+            "per_s": len(timings[mode]) / spent[mode],
+            "p50_ms": statistics.median(timings[mode]) * 1000,
+            "count": len(timings[mode]),
+            "list_checks": cache.checks if cache is not None else 2 * (len(timings[mode]) + 1),
+        }
+        verifier.close()
+    print(json.dumps(result))
 
 
 # --------------------------------------------------------------------------- the load generator
@@ -291,37 +313,80 @@ def _http_figures(
     )
 
 
-def issuer_target(seconds: float, concurrency: int) -> None:
+#: The environment variable that turns the verified status list cache off in a served verifier.
+_CACHE_ENV = "MICROCRED_VERIFIER_CACHE_VERIFIED_LISTS"
+
+
+def _modes(choice: str) -> list[str]:
+    """``--list-cache`` as the modes to measure, "off" (before) first."""
+    return ["off", "on"] if choice == "both" else [choice]
+
+
+def issuer_target(seconds: float, concurrency: int, modes: list[str]) -> None:
     """``POST /verify`` on the issuing service, of a credential it issued (see the docstring)."""
     sys.path.insert(0, str(ROOT / "bench"))
     import httpx
     from issue_http import Server
 
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        server = Server("sqlite", root, workers=1)
-        try:
-            if hasattr(os, "sched_setaffinity"):
-                os.sched_setaffinity(server.process.pid, {min(os.sched_getaffinity(0))})
-            awarded = httpx.post(
-                f"{server.base}/api/issuers/{server.issuer}/awards",
-                json={
-                    "achievement": "classroom-environment",
-                    "recipient_name": "María López",
-                    "recipient_email": "maria@schools.nm.example",
-                    "score": 92,
-                    "rubric_level": "proficient",
-                },
-                headers={"Authorization": f"Bearer {server.token}"},
-                timeout=60,
-            )
-            awarded.raise_for_status()
-            credential_file = root / "credential.json"
-            credential_file.write_text(json.dumps(awarded.json()["credential"]))
-            url = f"{server.base}/verify"
-            _http_figures(url, credential_file, seconds, concurrency, target="issuer", workers=1)
-        finally:
-            server.stop()
+    for mode in modes:
+        os.environ[_CACHE_ENV] = "true" if mode == "on" else "false"
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            server = Server("sqlite", root, workers=1)
+            try:
+                if hasattr(os, "sched_setaffinity"):
+                    os.sched_setaffinity(server.process.pid, {min(os.sched_getaffinity(0))})
+                awarded = httpx.post(
+                    f"{server.base}/api/issuers/{server.issuer}/awards",
+                    json={
+                        "achievement": "classroom-environment",
+                        "recipient_name": "María López",
+                        "recipient_email": "maria@schools.nm.example",
+                        "score": 92,
+                        "rubric_level": "proficient",
+                    },
+                    headers={"Authorization": f"Bearer {server.token}"},
+                    timeout=60,
+                )
+                awarded.raise_for_status()
+                credential_file = root / "credential.json"
+                credential_file.write_text(json.dumps(awarded.json()["credential"]))
+                url = f"{server.base}/verify"
+                _http_figures(
+                    url, credential_file, seconds, concurrency,
+                    target="issuer", workers=1, list_cache=mode,
+                )  # fmt: skip
+            finally:
+                server.stop()
+
+
+def verifier_http(
+    credential_file: Path, seconds: float, concurrency: int, workers: int, mode: str
+) -> None:
+    """``POST /verify`` on the standalone verifier (uvicorn, ``workers`` processes, pinned to
+    one CPU for one worker), the list cache ``mode``; its ``http_*`` figures."""
+    app_port = _free_port()
+    env = {
+        **os.environ,
+        "MICROCRED_VERIFIER_ALLOW_HTTP_LOCALHOST": "true",
+        _CACHE_ENV: "true" if mode == "on" else "false",
+    }
+    server = [
+        sys.executable, "-m", "uvicorn", "--factory", "verifier.http:create_verifier_app",
+        "--host", "127.0.0.1", "--port", str(app_port), "--workers", str(workers),
+        "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    if workers == 1 and shutil.which("taskset") and hasattr(os, "sched_getaffinity"):
+        cpu = min(os.sched_getaffinity(0))
+        server = ["taskset", "-c", str(cpu), *server]
+    process = subprocess.Popen(server, cwd=ROOT, env=env)
+    try:
+        _wait_for(f"http://127.0.0.1:{app_port}/openapi.json")
+        url = f"http://127.0.0.1:{app_port}/verify"
+        _http_figures(url, credential_file, seconds, concurrency, workers=workers, list_cache=mode)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def main() -> None:
@@ -330,21 +395,23 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--target", choices=["verifier", "issuer"], default="verifier")
+    parser.add_argument("--list-cache", choices=["on", "off", "both"], default="both")
     parser.add_argument("--role", choices=["main", "library", "load", "docs"], default="main")
     parser.add_argument("--file")
     parser.add_argument("--url")
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
     if args.role == "library":
-        return library(Path(args.file), args.seconds)
+        return library(Path(args.file), args.seconds, _modes(args.list_cache))
     if args.role == "load":
         return load_generator(args.url, Path(args.file), args.concurrency, args.seconds)
     if args.role == "docs":
         return serve_documents(Path(args.file), args.port)
+    modes = _modes(args.list_cache)
     if args.target == "issuer":
-        return issuer_target(args.seconds, args.concurrency)
+        return issuer_target(args.seconds, args.concurrency, modes)
 
-    docs_port, app_port = _free_port(), _free_port()
+    docs_port = _free_port()
     base = f"http://localhost:{docs_port}"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -356,47 +423,32 @@ def main() -> None:
             target.write_text(json.dumps(document))
         credential_file = root / "credential.json"
         credential_file.write_text(json.dumps(credential))
-        processes = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    __file__,
-                    "--role",
-                    "docs",
-                    "--file",
-                    str(site.resolve()),
-                    "--port",
-                    str(docs_port),
-                ]  # fmt: skip
-            )
-        ]
+        docs = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--role",
+                "docs",
+                "--file",
+                str(site.resolve()),
+                "--port",
+                str(docs_port),
+            ]  # fmt: skip
+        )
         try:
             _wait_for(f"{base}/issuers/1")
-            lib = _child("--role", "library", "--file", str(credential_file),
-                         "--seconds", str(args.seconds))  # fmt: skip
-            _emit("library_verify_per_s", lib["per_s"], "1/s", cores=1, count=lib["count"])
-            _emit("library_p50_ms", lib["p50_ms"], "ms", cores=1)
-
-            env = {**os.environ, "MICROCRED_VERIFIER_ALLOW_HTTP_LOCALHOST": "true"}
-            server = [
-                sys.executable, "-m", "uvicorn", "--factory", "verifier.http:create_verifier_app",
-                "--host", "127.0.0.1", "--port", str(app_port), "--workers", str(args.workers),
-                "--no-access-log", "--log-level", "warning",
-            ]  # fmt: skip
-            if args.workers == 1 and shutil.which("taskset") and hasattr(os, "sched_getaffinity"):
-                cpu = min(os.sched_getaffinity(0))
-                server = ["taskset", "-c", str(cpu), *server]
-            processes.append(subprocess.Popen(server, cwd=ROOT, env=env))
-            _wait_for(f"http://127.0.0.1:{app_port}/openapi.json")
-            url = f"http://127.0.0.1:{app_port}/verify"
-            _http_figures(
-                url, credential_file, args.seconds, args.concurrency, workers=args.workers
-            )
+            libs = _child("--role", "library", "--file", str(credential_file),
+                          "--seconds", str(args.seconds),
+                          "--list-cache", args.list_cache)  # fmt: skip
+            for mode, lib in libs.items():
+                _emit("library_verify_per_s", lib["per_s"], "1/s", cores=1, count=lib["count"],
+                      list_cache=mode, list_checks=lib["list_checks"])  # fmt: skip
+                _emit("library_p50_ms", lib["p50_ms"], "ms", cores=1, list_cache=mode)
+            for mode in modes:
+                verifier_http(credential_file, args.seconds, args.concurrency, args.workers, mode)
         finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.wait(timeout=10)
+            docs.terminate()
+            docs.wait(timeout=10)
 
 
 if __name__ == "__main__":

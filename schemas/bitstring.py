@@ -133,7 +133,29 @@ class Bitstring:
         fewer than ``min_entries`` entries of ``status_size`` bits.
         """
         _check_status_size(status_size)
-        raw = _gunzip_capped(_base64url_body(encoded, lenient=lenient))
+        return cls.from_bytes(
+            cls.inflate(encoded, lenient=lenient), status_size=status_size, min_entries=min_entries
+        )
+
+    @staticmethod
+    def inflate(encoded: str, *, lenient: bool = False) -> bytes:
+        """The uncompressed bits of an ``encodedList``, before any entry size is applied.
+
+        A verifier that keeps a verified list decodes it once with this and reads each entry
+        through :meth:`from_bytes` at that entry's ``statusSize``. Raises
+        :class:`MalformedStatusList` as :meth:`decode` does.
+        """
+        return _gunzip_capped(_base64url_body(encoded, lenient=lenient))
+
+    @classmethod
+    def from_bytes(
+        cls, raw: bytes, *, status_size: int = 1, min_entries: int = MIN_LIST_ENTRIES
+    ) -> Bitstring:
+        """A list over the uncompressed bits ``raw`` (copied), ``status_size`` bits an entry.
+
+        Raises :class:`StatusListTooShort` when that makes fewer than ``min_entries`` entries.
+        """
+        _check_status_size(status_size)
         entries = len(raw) * 8 // status_size
         if entries < min_entries:
             raise StatusListTooShort(

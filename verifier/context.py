@@ -26,6 +26,7 @@ from schemas.errors import JsonLdLimitExceeded
 from schemas.jsonld_limits import check_jsonld_limits
 from verifier.inputs import Parsed
 from verifier.trust import TrustStore
+from verifier.verified_cache import ExpiryRecorder, VerifiedCache
 
 __all__ = [
     "MAX_DEPTH",
@@ -49,6 +50,10 @@ class Tools:
 
     ``resolver`` caches the documents it fetched for its lifetime, so a run gets a fresh one
     (a rotated key is seen by the next run); the others live as long as their verifier.
+    ``verified_lists`` holds what checking a status list established, which depends on the
+    loader (the contexts its proof could read): a verifier keeps one per loader
+    (:meth:`verifier.service.Verifier.with_loader` starts another). A list whose key only a
+    trust-list pin binds is never kept, since trust lists may change between runs.
     """
 
     loader: DocumentLoader
@@ -57,6 +62,12 @@ class Tools:
     trust: TrustStore
     #: Accept inline (object) contexts in credentials (``VerifierSettings``; off by default).
     allow_inline_contexts: bool = False
+    #: Status lists verified by earlier runs, kept while their body is fresh (one per
+    #: verifier: :mod:`verifier.verified_cache`); None checks every list at every run.
+    verified_lists: VerifiedCache[Any] | None = None
+    #: What ``resolver`` fetches through, noting how long those documents stay fresh (a list
+    #: verified with keys read from them is kept no longer); None keeps no list.
+    key_documents: ExpiryRecorder | None = None
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from verifier.proofs import check_presentation
 from verifier.report import VerificationReport
 from verifier.settings import Limits, VerifierSettings
 from verifier.trust import TrustList, TrustStore
+from verifier.verified_cache import ExpiryRecorder, VerifiedCache
 
 if TYPE_CHECKING:  # the stack rules are imported by verify_stack: `microcred verify` needs none
     from verifier.stack import GivenRule, StackInput
@@ -104,6 +105,7 @@ class Verifier:
         limits: Limits = Limits(),
         trust_source: Callable[[], Sequence[TrustList]] | None = None,
         allow_inline_contexts: bool = False,
+        verified_lists: VerifiedCache[Any] | bool = True,
     ) -> None:
         self.fetcher = fetcher
         self.loader = loader if loader is not None else bundled_loader()
@@ -113,6 +115,15 @@ class Verifier:
         self.trust_source = trust_source
         self.limits = limits
         self.allow_inline_contexts = allow_inline_contexts
+        #: Status lists verified by earlier runs (:mod:`verifier.verified_cache`): ``True``
+        #: keeps them in a cache of the default size, ``False`` checks every list every time.
+        self.verified_lists: VerifiedCache[Any] | None = (
+            verified_lists
+            if isinstance(verified_lists, VerifiedCache)
+            else VerifiedCache()
+            if verified_lists
+            else None
+        )
         #: The slots callers queue for (with a deadline), and the threads that run the work
         #: (as many, so a caller holding a slot always finds a thread): made by the first
         #: :meth:`run`, as only a service runs work so (building them costs `microcred verify`).
@@ -153,26 +164,34 @@ class Verifier:
             limits=settings.limits,
             trust_source=trust_source,
             allow_inline_contexts=settings.allow_inline_contexts,
+            verified_lists=settings.cache_verified_lists,
         )
 
     def with_loader(self, loader: DocumentLoader) -> Verifier:
         """This verifier reading JSON-LD contexts through ``loader`` (the VC-API accepts more
-        contexts than Open Badges need); fetcher, trust lists and limiter are shared."""
+        contexts than Open Badges need); fetcher, trust lists and limiter are shared. Verified
+        status lists are not: a list's proof is judged with the contexts its loader serves."""
         other = copy.copy(self)
         other.loader = loader
+        if self.verified_lists is not None:
+            other.verified_lists = self.verified_lists.spawn()
         return other
 
     # -- verifying -------------------------------------------------------------------------
 
     def tools(self) -> Tools:
         """The tools of one run: a fresh key resolver (it caches what it fetched) on the
-        verifier's fetcher, with its loader and trust lists."""
+        verifier's fetcher, noting how long the documents it fetched stay fresh (a status list
+        verified with them is kept no longer), with its loader and trust lists."""
+        key_documents = ExpiryRecorder(self.fetcher)
         return Tools(
             loader=self.loader,
             fetcher=self.fetcher,
-            resolver=KeyResolver(fetcher=self.fetcher),
+            resolver=KeyResolver(fetcher=key_documents),
+            key_documents=key_documents,
             trust=self.current_trust(),
             allow_inline_contexts=self.allow_inline_contexts,
+            verified_lists=self.verified_lists,
         )
 
     def current_trust(self) -> TrustStore:

@@ -53,6 +53,11 @@ class VerifierSettings(BaseSettings):
     #: nothing the proof covers, so it can be added after signing; and an inline term
     #: definition is a vocabulary no one publishes.
     allow_inline_contexts: bool = False
+    #: Keep the result of checking a status list (proof, issuer key, decoded bits) while its
+    #: body is fresh, keyed by the body's digest, so a burst of credentials from one issuer
+    #: checks its lists once per TTL (:mod:`verifier.verified_cache`). Off checks every list
+    #: at every verification (the fetcher still keeps the bytes); for measuring, mostly.
+    cache_verified_lists: bool = True
     #: Largest request body accepted.
     max_body_bytes: int = Limits.max_body_bytes
     #: Verifications running at once per process; the rest wait their turn, first come first

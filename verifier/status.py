@@ -27,11 +27,14 @@ credential itself fails the check: the issuer signed something broken.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from keys.errors import FetchError
+from keys.fetch import FetchedDocument
+from keys.fetch.status_ttl import document_deadline
 from microcred.messages import Message, joined
 from schemas.bitstring import (
     MIN_LIST_ENTRIES,
@@ -48,7 +51,8 @@ from verifier.context import VerificationContext
 from verifier.inputs import UnusableInput, parse_input
 from verifier.proofs import check_issuer_key, check_proof
 from verifier.report import CheckId, CheckResult, Outcome
-from verifier.validity import check_validity
+from verifier.validity import check_validity, validity_at
+from verifier.verified_cache import Verified, earliest
 
 __all__ = ["STATUS_LIST_ACCEPT", "check_status"]
 
@@ -86,20 +90,48 @@ class _Untrusted(Exception):
 
 @dataclass(frozen=True)
 class _StatusList:
-    """A fetched list credential that passed its proof, key and validity checks."""
+    """A fetched list credential that passed its proof, key and validity checks.
+
+    Kept between verifications while its body is fresh (:mod:`verifier.verified_cache`), so it
+    holds what each use needs without checking again: the document its validity is judged on
+    at each verification's instant (for a VC-JWT, what the token established) and the inflated
+    ``encodedList`` (or why it does not inflate, reported per entry as before)."""
 
     url: str
     subject: Mapping[str, Any]
     issuer: str | None
     valid_until: Any
     format: str
+    document: Mapping[str, Any]
+    inflated: bytes | MalformedStatusList
+
+
+_NOT_SIGNED = Message("its proof does not verify (it may have been altered)")
+_NOT_ISSUERS_KEY = Message("it is not signed with its issuer's key")
+_OUT_OF_PERIOD = Message("it is outside its own validity period")
+
+
+def _require_passed(result: CheckResult, what: Message, url: str) -> None:
+    """Raise :class:`_Untrusted` unless a check of the list passed (or only warned)."""
+    if result.outcome not in (Outcome.PASSED, Outcome.WARNING):
+        raise _Untrusted(
+            Message(
+                "the status list %(url)s cannot be trusted: %(why)s: %(message)s",
+                url=url,
+                why=what,
+                message=result.message,
+            )
+        )
 
 
 # --------------------------------------------------------------------------- the list credential
 
 
 def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
-    """Fetch and verify the list credential at ``url`` (raises :class:`_Untrusted`)."""
+    """Fetch and verify the list credential at ``url`` (raises :class:`_Untrusted`).
+
+    With the verifier's cache, a body already verified and still fresh is not checked again:
+    only its validity period is judged, at this verification's instant."""
     try:
         fetched = ctx.tools.fetcher.fetch(url, accept=STATUS_LIST_ACCEPT)
     except FetchError as error:
@@ -110,6 +142,26 @@ def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
                 error=str(error),
             )
         ) from None
+    cache = ctx.tools.verified_lists
+    if cache is None:
+        return _verify_list(ctx, url, fetched).value
+    digest = hashlib.sha256(fetched.body).hexdigest()
+    status_list: _StatusList = cache.get_or_verify(
+        url, digest, lambda: _verify_list(ctx, url, fetched)
+    )
+    _require_passed(validity_at(dict(status_list.document), ctx.now), _OUT_OF_PERIOD, url)
+    return status_list
+
+
+def _verify_list(
+    ctx: VerificationContext, url: str, fetched: FetchedDocument
+) -> Verified[_StatusList]:
+    """Check the fetched list credential: its proof, whether its key is its issuer's, its
+    validity period and its subject (raises :class:`_Untrusted`).
+
+    The result may be kept until the list's body goes stale, and no longer than the documents
+    the run's keys were read from (``Tools.key_documents``, which holds the list's): a key its
+    issuer withdraws stops vouching for the list when the document that listed it does."""
     try:
         parsed = parse_input(fetched.body, source=url).credentials
     except UnusableInput as error:
@@ -124,33 +176,40 @@ def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
     document = list_ctx.document
     if BITSTRING_LIST_TYPE not in type_names(document):
         raise _Untrusted(Message("%(url)s is not a %(type)s", url=url, type=BITSTRING_LIST_TYPE))
-    for step, what in (
-        (check_proof, Message("its proof does not verify (it may have been altered)")),
-        (check_issuer_key, Message("it is not signed with its issuer's key")),
-        (check_validity, Message("it is outside its own validity period")),
-    ):
-        result = step(list_ctx)
-        if result.outcome not in (Outcome.PASSED, Outcome.WARNING):
-            raise _Untrusted(
-                Message(
-                    "the status list %(url)s cannot be trusted: %(why)s: %(message)s",
-                    url=url,
-                    why=what,
-                    message=result.message,
-                )
-            )
+    _require_passed(check_proof(list_ctx), _NOT_SIGNED, url)
+    key = check_issuer_key(list_ctx)
+    _require_passed(key, _NOT_ISSUERS_KEY, url)
+    _require_passed(check_validity(list_ctx), _OUT_OF_PERIOD, url)
     subjects = objects(document.get("credentialSubject"))
     if len(subjects) != 1 or "BitstringStatusList" not in type_names(subjects[0]):
         raise _Untrusted(
             Message("the status list %(url)s has no BitstringStatusList subject", url=url)
         )
-    return _StatusList(
+    try:
+        inflated: bytes | MalformedStatusList = Bitstring.inflate(
+            subjects[0].get("encodedList")  # type: ignore[arg-type]
+        )
+    except MalformedStatusList as error:
+        inflated = MalformedStatusList(str(error))  # kept without its traceback's frames
+    status_list = _StatusList(
         url=url,
         subject=subjects[0],
         issuer=list_ctx.issuer_id,
         valid_until=document.get("validUntil", document.get("expirationDate")),
         format=list_ctx.kind,
+        document=document,
+        inflated=inflated,
     )
+    fresh_until = None
+    key_documents = ctx.tools.key_documents
+    if key_documents is not None and "pinnedBy" not in key.details:
+        # The fetcher bounds a JSON body by its ttl and validUntil already; a VC-JWT's are
+        # only known now that its token is verified.
+        deadline = document_deadline(document, fetched.fetched_at)
+        bounds = [fetched.expires_at, key_documents.until]
+        fresh_until = earliest(*bounds, *([deadline] if deadline is not None else []))
+    size = len(fetched.body) + (len(inflated) if isinstance(inflated, bytes) else 0)
+    return Verified(status_list, fresh_until, size)
 
 
 def _status_list(ctx: VerificationContext, url: str) -> _StatusList:
@@ -257,10 +316,10 @@ def _bitstring_entry(ctx: VerificationContext, entry: Mapping[str, Any]) -> _Ent
             details,
         )
     try:
-        bits = Bitstring.decode(
-            status_list.subject.get("encodedList"),  # type: ignore[arg-type]
-            status_size=size,
-            min_entries=MIN_LIST_ENTRIES,
+        if isinstance(status_list.inflated, MalformedStatusList):
+            raise MalformedStatusList(str(status_list.inflated))
+        bits = Bitstring.from_bytes(
+            status_list.inflated, status_size=size, min_entries=MIN_LIST_ENTRIES
         )
         value = bits.get(index)
     except StatusListTooShort as error:

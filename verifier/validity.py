@@ -15,7 +15,7 @@ from schemas.dates import format_datetime, parse_datetime
 from verifier.context import VerificationContext
 from verifier.report import CheckId, CheckResult, Outcome
 
-__all__ = ["CLOCK_SKEW", "check_validity", "validity_period"]
+__all__ = ["CLOCK_SKEW", "check_validity", "validity_at", "validity_period"]
 
 #: Slack at both ends of the validity period, for clocks that disagree.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -38,12 +38,16 @@ def _iso(moment: datetime) -> Instant:
 
 def check_validity(ctx: VerificationContext) -> CheckResult:
     """Failed before the start or after the end (with skew); the dates are listed either way."""
-    document = ctx.document
+    return validity_at(ctx.document, ctx.now)
+
+
+def validity_at(document: dict[str, Any], now: datetime) -> CheckResult:
+    """:func:`check_validity` of ``document`` at ``now``: what a kept, already verified
+    document (a status list in :mod:`verifier.verified_cache`) is judged by at each use."""
     start_name, end_name = validity_period(document)
     # A VC 2.0 credential written with VC 1.1 names (or the reverse) still has a period.
     start_raw = document.get(start_name, document.get("validFrom", document.get("issuanceDate")))
     end_raw = document.get(end_name, document.get("validUntil", document.get("expirationDate")))
-    now = ctx.now
     details: dict[str, Any] = {
         "validFrom": start_raw,
         "validUntil": end_raw,

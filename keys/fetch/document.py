@@ -8,8 +8,12 @@ The strict JSON reading the fetcher, its cache and its preloads share is
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
-__all__ = ["FetchedDocument", "looks_like_json", "media_type"]
+from keys.errors import FetchError
+from schemas.json_values import parse_json
+
+__all__ = ["FetchedDocument", "json_of", "looks_like_json", "media_type"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,3 +47,12 @@ def looks_like_json(content_type: str, body: bytes) -> bool:
 def media_type(content_type: str) -> str:
     """``application/json; charset=utf-8`` → ``application/json``."""
     return content_type.split(";", 1)[0].strip().lower()
+
+
+def json_of(document: FetchedDocument) -> Any:
+    """The body parsed as JSON (whatever the declared content type), strictly; a body that is
+    not JSON raises :class:`~keys.errors.FetchError` naming the URL (``fetch_json``'s rule)."""
+    try:
+        return parse_json(document.body)
+    except (ValueError, RecursionError) as exc:
+        raise FetchError(f"{document.url} did not return JSON: {exc}", url=document.url) from exc

@@ -19,7 +19,7 @@ import httpx
 
 from keys.errors import FetchBlocked, FetchError, FetchStatusError, FetchTimeout, FetchTooLarge
 from keys.fetch.decoding import BoundedDecoder
-from keys.fetch.document import FetchedDocument, media_type
+from keys.fetch.document import FetchedDocument, json_of, media_type
 from keys.fetch.http_cache import (
     DEFAULT_CACHE_MAX_BYTES,
     DEFAULT_CACHE_MAX_ENTRIES,
@@ -29,7 +29,6 @@ from keys.fetch.http_cache import (
 from keys.fetch.policy import AddressPolicy, Resolver, strip_fragment
 from keys.fetch.preloads import preloaded_document
 from keys.fetch.transport import NoCookies, PinnedBackend, PinnedTransport
-from schemas.json_values import parse_json
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -203,13 +202,7 @@ class GuardedFetcher:
 
         A body that is not JSON raises :class:`~keys.errors.FetchError` naming the URL.
         """
-        document = self.fetch(url, accept=accept)
-        try:
-            return parse_json(document.body)
-        except (ValueError, RecursionError) as exc:
-            raise FetchError(
-                f"{document.url} did not return JSON: {exc}", url=document.url
-            ) from exc
+        return json_of(self.fetch(url, accept=accept))
 
     def fetch_text(self, url: str, *, accept: str = "*/*") -> str:
         """Fetch ``url`` and decode it with the declared charset (UTF-8 if none)."""
