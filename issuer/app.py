@@ -29,6 +29,7 @@ from issuer.runtime import Runtime, start
 from issuer.self_fetch import self_verifier
 from issuer.settings import Settings, get_settings
 from verifier import http as verifier_http
+from verifier.api_docs import install_docs
 from verifier.security_headers import SecurityHeadersMiddleware
 from verifier.settings import VerifierSettings, get_verifier_settings
 
@@ -64,6 +65,8 @@ def create_app(
         title="microcred issuer",
         summary="Open Badges 3.0 credentials for educator micro-credentials",
         lifespan=lifespan,
+        docs_url=None,  # served offline below (verifier.api_docs), not from a CDN
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.runtime = runtime
@@ -93,6 +96,7 @@ def create_app(
     app.state.favicon = app.url_path_for(public.favicon_svg_file.__name__)
     # …and its way home: every page has one.
     app.state.home = app.url_path_for(public.index.__name__)
+    install_docs(app, favicon=app.state.favicon)
     # One verifier for /verify and the badge pages' live verdict. Its fetcher answers this
     # service's own URLs (DID documents, status lists, badge links) in process and sends every
     # other URL through the SSRF guard (see issuer.self_fetch).

@@ -47,6 +47,7 @@ from starlette.datastructures import FormData, UploadFile
 from keys.errors import FetchBlocked, FetchError
 from microcred.i18n import Pages, add_vary
 from microcred.messages import Message
+from verifier.api_docs import install_docs
 from verifier.inputs import MAX_PRESENTATION_CREDENTIALS
 from verifier.negotiation import best_match
 from verifier.report import (
@@ -607,8 +608,11 @@ def create_verifier_app(settings: VerifierSettings | None = None) -> FastAPI:
         title="microcred verifier",
         summary="Verify Open Badges 3.0 credentials and see every check.",
         lifespan=lifespan,
+        docs_url=None,  # served offline below (verifier.api_docs), not from a CDN
+        redoc_url=None,
     )
     app.include_router(router)
+    install_docs(app)
     app.add_middleware(SecurityHeadersMiddleware)  # CSP, nosniff, no framing; no CORS here
     install_busy_handler(app)
     app.dependency_overrides[get_verifier] = lambda: verifier

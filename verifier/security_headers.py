@@ -9,8 +9,8 @@ One ASGI middleware, added by both apps (``verifier.http.create_verifier_app`` a
   the sites a page links to);
 * HTML pages: :data:`PAGE_CSP`: script, style, images and form targets from this origin only,
   no framing, no ``<base>``. The pages have no inline script; their ``<style>`` blocks are
-  inline. ``/docs`` and ``/redoc`` (FastAPI's Swagger UI and ReDoc load their script from a
-  CDN and inline) are left without the page CSP rather than broken;
+  inline. ``/docs`` too: it is served from this origin with no inline script
+  (:mod:`verifier.api_docs`);
 * images (``image/*``, above all SVG, which is a document that can script): :data:`IMAGE_CSP`,
   no script, no loads, sandboxed — even an SVG opened on its own runs nothing;
 * CORS (``public_reads``): public documents (DID documents, status lists, credentials, contexts,
@@ -41,15 +41,9 @@ _EVERY_RESPONSE = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
-#: FastAPI's interactive docs load Swagger UI / ReDoc from a CDN with inline script.
-_DOCS_PATHS = ("/docs", "/redoc")
 _READ_METHODS = frozenset({"GET", "HEAD"})
 #: Request headers a cross-origin read may send without being "non-simple" (Fetch standard).
 _SAFELISTED = frozenset({"accept", "accept-language", "content-language", "content-type"})
-
-
-def _is_docs(path: str) -> bool:
-    return any(path == p or path.startswith(p + "/") for p in _DOCS_PATHS)
 
 
 class SecurityHeadersMiddleware:
@@ -73,11 +67,10 @@ class SecurityHeadersMiddleware:
             await self._preflight(request_headers)(scope, receive, send)
             return
         cors = self.public_reads and method in _READ_METHODS
-        docs = _is_docs(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                _decorate(MutableHeaders(scope=message), cors=cors, docs=docs)
+                _decorate(MutableHeaders(scope=message), cors=cors)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -95,7 +88,7 @@ class SecurityHeadersMiddleware:
             response = PlainTextResponse("cross-origin requests may only read (GET, HEAD)", 400)
         else:
             response = PlainTextResponse("OK")
-        _decorate(response.headers, cors=allowed, docs=False)
+        _decorate(response.headers, cors=allowed)
         if allowed:
             response.headers["Access-Control-Allow-Methods"] = "GET, HEAD"
             if asked:
@@ -104,11 +97,11 @@ class SecurityHeadersMiddleware:
         return response
 
 
-def _decorate(headers: MutableHeaders, *, cors: bool, docs: bool) -> None:
+def _decorate(headers: MutableHeaders, *, cors: bool) -> None:
     for name, value in _EVERY_RESPONSE.items():
         headers.setdefault(name, value)
     content_type = headers.get("content-type", "").lower()
-    if content_type.startswith("text/html") and not docs:
+    if content_type.startswith("text/html"):
         headers.setdefault("Content-Security-Policy", PAGE_CSP)
     elif content_type.startswith("image/"):
         headers.setdefault("Content-Security-Policy", IMAGE_CSP)

@@ -79,6 +79,30 @@ def test_the_pages_render_with_no_csp_violation(service: LiveService, phone_page
     assert not [m for m in console if "Content Security Policy" in m or "Refused" in m], console
 
 
+def test_the_api_reference_renders_offline_under_the_page_csp(
+    service: LiveService, phone_page: Page
+) -> None:
+    """/docs: Swagger UI from the service itself (no CDN: this machine has no network), with
+    the page CSP and not one violation; its operations are listed."""
+    console = _console(phone_page)
+    requested: list[str] = []
+    phone_page.on("request", lambda request: requested.append(request.url))
+    response = phone_page.goto(f"{service.base_url}/docs")
+    assert (
+        response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+    )
+    operations = phone_page.locator(".opblock-summary-path")
+    operations.first.wait_for(timeout=15_000)
+    assert operations.count() > 20
+    paths = operations.all_inner_texts()
+    assert any(p.replace("\u200b", "") == "/api/issuers/{issuer_slug}/awards" for p in paths), paths
+    assert _violations(phone_page) == []
+    assert not [m for m in console if "Content Security Policy" in m or "Refused" in m], console
+    assert all(url.startswith(service.base_url) or url.startswith("data:") for url in requested), (
+        requested
+    )
+
+
 @contextmanager
 def _framer(target: str) -> Iterator[str]:
     """Another origin (another port on loopback) serving a page that frames ``target``."""

@@ -1,9 +1,10 @@
 """Security headers and CORS on the issuer service (issue 17 #3 and #8).
 
-Every response: nosniff, no framing, no referrer. HTML pages: the page CSP (not /docs, whose
-Swagger UI loads from a CDN). Images, above all SVG: a CSP with no script, sandboxed; baked
-images are attachments. CORS: GET/HEAD may be read cross-origin; a POST (to /verify, any
-content type) never gets an Access-Control-Allow-Origin header.
+Every response: nosniff, no framing, no referrer. HTML pages: the page CSP (/docs too: its
+Swagger UI is served by the service, started by a script file). Images, above all SVG: a CSP
+with no script, sandboxed; baked images are attachments. CORS: GET/HEAD may be read
+cross-origin; a POST (to /verify, any content type) never gets an Access-Control-Allow-Origin
+header.
 """
 
 from __future__ import annotations
@@ -45,16 +46,29 @@ def test_html_pages_carry_the_page_csp(client: TestClient, issued: dict[str, Any
         _has_every(response)
 
 
-def test_json_and_docs_carry_the_common_headers_only(
+def test_json_and_docs_assets_carry_the_common_headers_only(
     client: TestClient, issued: dict[str, Any]
 ) -> None:
     document = client.get(f"/credentials/{issued['id']}.json")
     _has_every(document)
     assert "content-security-policy" not in document.headers
-    docs = client.get("/docs")  # Swagger UI: a CDN script and an inline one
+    for asset in ("/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/init.js"):
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        _has_every(response)
+        assert "content-security-policy" not in response.headers, asset
+
+
+def test_docs_are_served_by_the_service_under_the_page_csp(client: TestClient) -> None:
+    docs = client.get("/docs")  # Swagger UI from this origin, started by a script file
     assert docs.status_code == 200
     _has_every(docs)
-    assert "content-security-policy" not in docs.headers
+    assert docs.headers["content-security-policy"] == PAGE_CSP
+    assert "https://" not in docs.text and "http://" not in docs.text  # no CDN
+    assert "<script>" not in docs.text  # no inline script: the CSP would refuse it
+    assert 'data-openapi="/openapi.json"' in docs.text
+    assert "validatorUrl: null" in client.get("/docs/init.js").text  # nothing sent away
+    assert client.get("/redoc").status_code == 404
 
 
 def test_every_image_forbids_script(client: TestClient, issued: dict[str, Any]) -> None:
