@@ -100,8 +100,11 @@ def start(
     the keys) and :class:`~issuer.db.DatabaseDamaged`.
     """
     kek = load_kek(settings)
-    check_integrity(engine)
     with startup_lock(engine):
+        # Inside the lock: this is the process's first connection, and on a new SQLite file
+        # that connection switches it to WAL, which needs the file to itself — outside, it
+        # raced the other first start's migrations ("database is locked", 1 run in ~50).
+        check_integrity(engine)
         if migrate_schema:
             migrate(engine)
         with Session(engine) as session:
