@@ -37,7 +37,7 @@ from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from babel.support import Translations
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -192,10 +192,6 @@ class Language:
     def decimal(self, value: Any) -> str:
         return format_decimal(value, locale=self.locale)
 
-    def percent(self, value: Any) -> str:
-        """``0.92`` → "92%" / "92 %"."""
-        return format_percent(value, locale=self.locale)
-
     def switch(self, request: Request) -> list[dict[str, Any]]:
         """The language switch: each language in its own name, with the link to this page in
         it (the same path and query, ``lang`` replaced; relative, so no Host is trusted)."""
@@ -266,7 +262,7 @@ class Pages:
     One Jinja environment per language (``jinja2.ext.i18n`` with that language's catalog
     installed, new-style gettext: ``_("… %(name)s", name=x)`` escapes ``x``), made on first use;
     ``configure`` adds a package's own filters to each. Filters: ``t`` (a message in the
-    reader's words, anything else as is), ``date``, ``datetime``, ``decimal``, ``percent``. The
+    reader's words, anything else as is), ``date``, ``datetime``, ``decimal``. The
     context gets ``language`` (the :class:`Language`) and ``languages`` (the switch's links).
     """
 
@@ -304,7 +300,6 @@ class Pages:
             date=language.date,
             datetime=language.datetime,
             decimal=language.decimal,
-            percent=language.percent,
         )
         if self._configure is not None:
             self._configure(env)
