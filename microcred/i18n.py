@@ -26,7 +26,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -45,6 +45,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from microcred.messages import Day, Instant, Message
+from schemas.dates import parse_datetime
 
 __all__ = [
     "COOKIE",
@@ -185,8 +186,6 @@ class Language:
         moment = _as_datetime(value)
         if moment is None:
             return "" if value is None else str(value)
-        if moment.tzinfo is None:
-            return format_datetime(moment, format="medium", locale=self.locale)
         return format_datetime(moment, format=format, tzinfo=moment.tzinfo, locale=self.locale)
 
     def decimal(self, value: Any) -> str:
@@ -211,16 +210,12 @@ class Language:
 
 
 def _as_datetime(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
+    """``value`` read as the verifier and the issuer read dates (:func:`parse_datetime`: no
+    zone means UTC, ``z`` too), so a page shows the instant the checks compared; a ``date`` is
+    its midnight, UTC."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return parse_datetime(value)
 
 
 def language(code: str | None = None) -> Language:

@@ -220,11 +220,11 @@ FORBIDDEN = {
 SHARED_FROM_MICROCRED = "microcred.exit_codes"
 #: The modules of ``microcred`` the packages below may import: the exit statuses, translatable
 #: sentences (``messages``, no dependencies at all) and the pages' language (``i18n``, which
-#: builds on ``messages`` only).
+#: builds on ``messages`` and reads dates as every layer does, with ``schemas.dates``).
 SHARED_LEAVES = {
     SHARED_FROM_MICROCRED: frozenset(),
     "microcred.messages": frozenset(),
-    "microcred.i18n": frozenset({"microcred.messages"}),
+    "microcred.i18n": frozenset({"microcred.messages", "schemas.dates"}),
 }
 
 
