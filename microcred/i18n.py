@@ -26,7 +26,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -37,7 +37,7 @@ from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from babel.support import Translations
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -45,6 +45,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from microcred.messages import Day, Instant, Message
+from schemas.dates import parse_datetime
 
 __all__ = [
     "COOKIE",
@@ -185,16 +186,10 @@ class Language:
         moment = _as_datetime(value)
         if moment is None:
             return "" if value is None else str(value)
-        if moment.tzinfo is None:
-            return format_datetime(moment, format="medium", locale=self.locale)
         return format_datetime(moment, format=format, tzinfo=moment.tzinfo, locale=self.locale)
 
     def decimal(self, value: Any) -> str:
         return format_decimal(value, locale=self.locale)
-
-    def percent(self, value: Any) -> str:
-        """``0.92`` → "92%" / "92 %"."""
-        return format_percent(value, locale=self.locale)
 
     def switch(self, request: Request) -> list[dict[str, Any]]:
         """The language switch: each language in its own name, with the link to this page in
@@ -215,16 +210,12 @@ class Language:
 
 
 def _as_datetime(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
+    """``value`` read as the verifier and the issuer read dates (:func:`parse_datetime`: no
+    zone means UTC, ``z`` too), so a page shows the instant the checks compared; a ``date`` is
+    its midnight, UTC."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return parse_datetime(value)
 
 
 def language(code: str | None = None) -> Language:
@@ -266,7 +257,7 @@ class Pages:
     One Jinja environment per language (``jinja2.ext.i18n`` with that language's catalog
     installed, new-style gettext: ``_("… %(name)s", name=x)`` escapes ``x``), made on first use;
     ``configure`` adds a package's own filters to each. Filters: ``t`` (a message in the
-    reader's words, anything else as is), ``date``, ``datetime``, ``decimal``, ``percent``. The
+    reader's words, anything else as is), ``date``, ``datetime``, ``decimal``. The
     context gets ``language`` (the :class:`Language`) and ``languages`` (the switch's links).
     """
 
@@ -304,7 +295,6 @@ class Pages:
             date=language.date,
             datetime=language.datetime,
             decimal=language.decimal,
-            percent=language.percent,
         )
         if self._configure is not None:
             self._configure(env)

@@ -147,9 +147,11 @@ def test_locale_formats() -> None:
     assert spanish.date("2026-12-03T14:05:00Z") == "3 de diciembre de 2026"
     assert english.date("2026-12-03T14:05:00Z") == "December 3, 2026"
     assert spanish.decimal(131072) == "131.072"
-    assert spanish.percent(0.92) == "92\xa0%"
-    assert english.percent(0.92) == "92%"
     assert spanish.datetime("not a date") == "not a date"  # shown as given, not an error
+    # Read as the checks read them (schemas.dates): no zone, or "z", is UTC, and says so.
+    in_utc = "3 de diciembre de 2026, 14:05:00 UTC"
+    assert spanish.datetime("2026-12-03T14:05:00") == spanish.datetime("2026-12-03T14:05:00z")
+    assert spanish.datetime(datetime(2026, 12, 3, 14, 5)) == in_utc
     assert language("de").code == "en"  # not offered: English
 
 

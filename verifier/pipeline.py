@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from microcred.messages import Message, joined
+from microcred.messages import Message, as_clause, joined
 from schemas.json_values import objects, type_names
 from verifier.conformance import check_context, check_schema
 from verifier.context import (
@@ -276,7 +276,7 @@ def check_endorsement(ctx: VerificationContext) -> CheckResult:
                 failed=len(untrusted),
                 count=count,
                 path=first["path"],
-                problems=joined("; ", [_without_full_stop(p) for p in first["problems"][:3]]),
+                problems=joined("; ", [as_clause(p) for p in first["problems"][:3]]),
             ),
             details,
         )
@@ -346,10 +346,6 @@ _NOT_FOR_ROLE = {
     "status list": Message("Trust lists apply to the credential's issuer, not to a status list's."),
 }
 _NOT_FOR = Message("Trust lists apply to the credential's issuer only.")
-
-
-def _without_full_stop(problem: str) -> str:
-    return problem.clause() if isinstance(problem, Message) else problem.rstrip(".")
 
 
 def _parse_check(parsed: Parsed) -> CheckResult:

@@ -666,7 +666,7 @@ def _judge(
                     Message(
                         "%(credential)s is not counted: %(problem)s.",
                         credential=label,
-                        problem=str(problem) if problem is None else problem,
+                        problem=problem,
                     ),
                 )
             )
@@ -677,7 +677,7 @@ def _judge(
                     Message(
                         "%(credential)s is not valid: %(problem)s.",
                         credential=label,
-                        problem=str(problem) if problem is None else problem,
+                        problem=problem,
                     ),
                 )
             )
@@ -686,7 +686,7 @@ def _judge(
                 Message(
                     "%(credential)s could not be fully checked: %(problem)s.",
                     credential=label,
-                    problem=str(problem) if problem is None else problem,
+                    problem=problem,
                 )
             )
     requirements = evaluation.requirements if evaluation is not None else ()
@@ -782,7 +782,7 @@ def _evidence_problem(link: str | None, problem: str | None) -> Message:
     return Message(
         "Evidence %(link)s: %(problem)s.",
         link=str(link),
-        problem=str(problem) if problem is None else problem,
+        problem=problem,
     )
 
 

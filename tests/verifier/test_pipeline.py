@@ -580,6 +580,8 @@ def test_a_bad_endorsement_is_reported_and_not_trusted_but_does_not_decide(
     check = report.check(CheckId.ENDORSEMENT)
     assert check.outcome is Outcome.WARNING
     assert "not trusted" in check.message and "does not depend on them" in check.message
+    # The first endorsement's problems are quoted as clauses: one full stop at the end.
+    assert ".;" not in check.message and not check.message.endswith("..")
     [entry] = check.details["endorsements"]
     assert entry["verdict"] != "valid" and entry["problems"]
     for check_id in named:
