@@ -89,8 +89,15 @@ def generate(
     if out is None:
         typer.echo(text)
         return
-    out.touch(mode=0o600, exist_ok=False)
-    out.write_text(text + "\n")
+    try:
+        # Created owner-only before the secret is written, and never over an existing file
+        # (it may be the only copy of another key).
+        out.touch(mode=0o600, exist_ok=False)
+        out.write_text(text + "\n")
+    except FileExistsError:
+        raise _fail(f"{out} exists: not overwritten (choose another --out)") from None
+    except OSError as error:
+        raise _fail(f"cannot write {out}: {error.strerror or error}") from None
     typer.echo(f"wrote {out} ({key.key_type}, {default_verification_method(key).split('#')[0]})")
 
 

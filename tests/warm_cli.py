@@ -1,14 +1,13 @@
 """A warm ``microcred`` for tests that run many commands from a shell, as a user does.
 
-A ``microcred`` command that works on a data directory spends about a second importing what it
-runs on (pydantic models, SQLModel, the proof suites), so a walkthrough of forty commands
-spends most of its time importing. Here one process
-(:func:`serve`) imports the command tree once and, for each invocation, forks a child that runs
-``microcred.cli.main`` with the caller's arguments, environment, working folder and standard
-streams (passed over a Unix socket), and hands back its exit status. A small client script
-(:func:`client_script`), installed as ``microcred`` on the shell's ``PATH``, is all the shell
-sees. What a command does is exactly what the installed command does; only the imports are
-shared, and they read nothing from the environment.
+A ``microcred`` command that works on a data directory spends about a second importing what it runs
+on (pydantic models, SQLModel, the proof suites), so a walkthrough of forty commands spends most of
+its time importing. Here one process (:func:`serve`) imports the command tree once and, for each
+invocation, forks a child that runs the console script's ``microcred.entry.main`` with the caller's
+arguments, environment, working folder and standard streams (passed over a Unix socket), and hands
+back its exit status. A small client script (:func:`client_script`), installed as ``microcred`` on
+the shell's ``PATH``, is all the shell sees. What a command does is exactly what the installed
+command does; only the imports are shared, and they read nothing from the environment.
 
 Run as ``python -m tests.warm_cli SOCKET`` from the project folder; it stops on SIGTERM.
 """
@@ -94,7 +93,7 @@ def _run_child(request: dict[str, Any], fds: list[int]) -> int:
     os.environ.update(request["env"])
     sys.argv = ["microcred", *request["argv"]]
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    from microcred.cli import main
+    from microcred.entry import main  # what the installed `microcred` runs
 
     try:
         main()

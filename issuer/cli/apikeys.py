@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from issuer.choices import Scope
-from issuer.cli.common import fail, handle_errors, open_service, optional_issuer
+from issuer.cli.common import JsonOption, fail, handle_errors, open_service, optional_issuer
 from microcred.exit_codes import EXIT_USAGE
 from schemas.dates import utcnow
 
@@ -36,7 +36,7 @@ def apikey_create(
     all_issuers: Annotated[
         bool, typer.Option(help="A key for every issuer (instead of --issuer).")
     ] = False,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Create an API key and print its token (shown once; stored hashed)."""
     from issuer.services import apikeys

@@ -188,13 +188,13 @@ def award(
     from issuer.models import AwardCreate
     from issuer.services import awards
 
+    if achievement is None and csv_file is None:  # said first: not "several issuers"
+        raise fail("give an achievement SLUG (or --csv FILE)", EXIT_USAGE)
     with open_service() as (session, runtime):
         owner = _award_issuer(session, issuer, achievement)
         if csv_file is not None:
             _award_csv(session, runtime, owner, csv_file, achievement, batch_id, json_output)
             return
-        if achievement is None:
-            raise fail("give an ACHIEVEMENT slug (or --csv FILE)", EXIT_USAGE)
         evidence = []
         if evidence_url or evidence_narrative:
             evidence.append({"url": evidence_url, "narrative": evidence_narrative})

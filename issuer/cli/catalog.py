@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from issuer.cli.common import (
+    JsonOption,
     echo_json,
     fail,
     handle_errors,
@@ -51,9 +52,7 @@ def catalog_load(
 
 @catalog_app.command("list")
 @handle_errors
-def catalog_list(
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
+def catalog_list(json_output: JsonOption = False) -> None:
     """The current version of every achievement."""
     from issuer.services import catalog, issuers
 

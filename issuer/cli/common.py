@@ -55,6 +55,8 @@ __all__ = [
     "CREDENTIAL_ID_HELP",
     "CredentialFormat",
     "CredentialId",
+    "IssuerFilter",
+    "JsonOption",
     "database_problem",
     "echo_credential",
     "echo_json",
@@ -77,6 +79,10 @@ R = TypeVar("R")
 #: :func:`issuer.services.status.find_award`, so a prefix that works for one works for all.
 CREDENTIAL_ID_HELP = "Credential id URL, uuid, or 8+ leading characters of the uuid."
 CredentialId = Annotated[str, typer.Argument(metavar="ID", help=CREDENTIAL_ID_HELP)]
+#: ``--json`` of a command that prints one JSON document instead of lines for people.
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+#: ``--issuer SLUG`` of a listing that can be narrowed to one issuer (:func:`optional_issuer`).
+IssuerFilter = Annotated[str | None, typer.Option(metavar="SLUG", help="Only this issuer's.")]
 
 
 # ------------------------------------------------------------------------------ errors

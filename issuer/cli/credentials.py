@@ -17,6 +17,7 @@ from issuer.choices import AwardStatus
 from issuer.cli.common import (
     CredentialFormat,
     CredentialId,
+    IssuerFilter,
     echo_credential,
     echo_json,
     fail,
@@ -92,7 +93,7 @@ def credentials_list(
     achievement: Annotated[
         str | None, typer.Option(metavar="SLUG", help="Only this achievement's.")
     ] = None,
-    issuer: Annotated[str | None, typer.Option(metavar="SLUG", help="Only this issuer's.")] = None,
+    issuer: IssuerFilter = None,
     status: Annotated[
         AwardStatus | None, typer.Option(help="Only those active, suspended or revoked.")
     ] = None,

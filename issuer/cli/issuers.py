@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from issuer.choices import DidMethod
-from issuer.cli.common import echo_json, fail, handle_errors, open_service
+from issuer.cli.common import JsonOption, echo_json, fail, handle_errors, open_service
 from microcred.exit_codes import EXIT_USAGE
 
 # The database, models and services are imported by each command when it runs: `microcred
@@ -17,8 +17,6 @@ from microcred.exit_codes import EXIT_USAGE
 __all__ = ["issuer_app", "register"]
 
 issuer_app = typer.Typer(help="Issuers and their keys.", no_args_is_help=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 class JwtKeyChoice(StrEnum):

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from issuer.cli.common import echo_json, fail, handle_errors, open_service, read_bytes
+from issuer.cli.common import (
+    JsonOption,
+    echo_json,
+    fail,
+    handle_errors,
+    open_service,
+    read_bytes,
+)
 from keys.errors import FetchBlocked, FetchError
 from microcred.exit_codes import EXIT_INVALID, EXIT_USAGE
 from verifier.inputs import MAX_INPUT_BYTES
@@ -37,7 +44,6 @@ stacks_app = typer.Typer(help="Stacks: their rules, educators' progress.", no_ar
 
 StackSlug = Annotated[str, typer.Argument(metavar="SLUG", help="The stack's slug.")]
 EducatorOption = Annotated[str, typer.Option(metavar="EMAIL", help="The educator's email.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _read(arg: str, verifier: Verifier) -> bytes:

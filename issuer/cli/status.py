@@ -23,6 +23,8 @@ import typer
 from issuer.choices import StatusAction
 from issuer.cli.common import (
     CREDENTIAL_ID_HELP,
+    IssuerFilter,
+    JsonOption,
     echo_json,
     fail,
     handle_errors,
@@ -59,8 +61,6 @@ FromFileOption = Annotated[
     Path | None,
     typer.Option(help="Also the IDs in this file, one a line ('-': standard input)."),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-IssuerFilter = Annotated[str | None, typer.Option(metavar="SLUG", help="Only this issuer's.")]
 ChangeJsonOption = Annotated[
     bool,
     typer.Option("--json", help="Print JSON (an array when several IDs or --from-file)."),

@@ -137,6 +137,13 @@ def test_award_an_unknown_achievement(env: dict[str, Any], initialized: str) -> 
     assert "no achievement 'basket-weaving'" in result.stderr
 
 
+def test_award_without_a_slug_is_a_usage_error(env: dict[str, Any]) -> None:
+    """Said before the data directory is opened, so not drowned by what opening it finds
+    (before: "several issuers: say which with --issuer SLUG", or none, exit 1)."""
+    result = run(env, "award", "--recipient-email", "a@b.example", code=64)
+    assert result.stderr == "error: give an achievement SLUG (or --csv FILE)\n"
+
+
 def test_misspelled_slugs_get_a_suggestion(env: dict[str, Any], initialized: str) -> None:
     """One "did you mean" in each service's not-found error, so every command has it."""
     achievement = run(env, "award", "clasroom-environment", "--recipient-email", "a@b.example",

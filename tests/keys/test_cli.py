@@ -13,6 +13,7 @@ from keys.keyfile import load_key_file
 from keys.suites import verify_proofs
 from keys.suites.vc_jwt import verify_jwt
 from microcred.cli import app
+from microcred.exit_codes import EXIT_USAGE
 from schemas.loader import bundled_loader
 from schemas.samples import sample_micro_credential
 
@@ -42,8 +43,13 @@ def test_generate_refuses_to_overwrite(tmp_path: Path) -> None:
     out = tmp_path / "key.jwk"
     out.write_text("precious")
     result = runner.invoke(app, ["keys", "generate", "--out", str(out)])
-    assert result.exit_code != 0
+    assert result.exit_code == EXIT_USAGE, result.exception  # one error line, no traceback
+    assert result.stderr == f"error: {out} exists: not overwritten (choose another --out)\n"
     assert out.read_text() == "precious"
+    missing = tmp_path / "no-such-folder" / "key.jwk"
+    result = runner.invoke(app, ["keys", "generate", "--out", str(missing)])
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr.startswith(f"error: cannot write {missing}")
 
 
 def test_did_prints_did_key_and_did_web_documents(tmp_path: Path) -> None:
