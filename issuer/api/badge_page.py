@@ -40,12 +40,12 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from issuer.api.deps import release_connection
-from issuer.api.pages import criteria_links, html_page, vary
+from issuer.api.pages import criteria_links, html_page
 from issuer.models import Award, AwardStatus, CatalogAchievement
 from issuer.runtime import Runtime
 from issuer.services.sharing import WITHHELD, download_name, linkedin_url
 from issuer.services.status_machine import entered_at
-from microcred.i18n import choose_language
+from microcred.i18n import add_vary, choose_language
 from microcred.messages import Day, Message
 from schemas.dates import parse_datetime
 from schemas.models import REVOCATION_LIST_TYPE
@@ -432,7 +432,7 @@ def credential_page(
     response = html_page(
         request, "credential.html", **_context(request, runtime, row, report, stored)
     )
-    vary(response, "Accept")
+    add_vary(response, "Accept")
     response.headers["Cache-Control"] = "no-store"  # the verdict is live
     return response
 

@@ -25,10 +25,11 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from issuer.api.pages import html_page, vary
+from issuer.api.pages import html_page
 from issuer.db import UNAVAILABLE_ERRORS, is_unavailable
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
 from issuer.services.status_machine import CannotPublish
+from microcred.i18n import add_vary
 from verifier.negotiation import best_match
 
 __all__ = [
@@ -76,7 +77,7 @@ def _not_found_response(request: Request, detail: str) -> Response:
         page = html_page(
             request, "not_found.html", status.HTTP_404_NOT_FOUND, path=request.url.path
         )
-        vary(page, "Accept")
+        add_vary(page, "Accept")
         return page
     return JSONResponse(
         {"detail": detail}, status_code=status.HTTP_404_NOT_FOUND, headers={"Vary": "Accept"}

@@ -22,7 +22,7 @@ from sqlmodel import select
 from issuer.api.badge_page import credential_page
 from issuer.api.deps import RuntimeDep, SessionDep
 from issuer.api.errors import database_unavailable
-from issuer.api.pages import badge_svg, criteria_links, html_page, vary
+from issuer.api.pages import badge_svg, criteria_links, html_page
 from issuer.api.responses import NOT_ACCEPTABLE, NOT_FOUND, OBJECT, TEXT, served
 from issuer.db import ping
 from issuer.models import CatalogAchievement, DidMethod, Issuer
@@ -30,6 +30,7 @@ from issuer.services import catalog, issuers
 from issuer.services.awards import get_award
 from issuer.services.errors import NotFound
 from issuer.services.favicon import favicon_ico, favicon_svg
+from microcred.i18n import add_vary
 from verifier.negotiation import best_match
 
 router = APIRouter(tags=["public"])
@@ -262,7 +263,7 @@ def _achievement_page(
         credit_type=row.credit_type,
         **criteria_links(document),
     )
-    vary(response, "Accept")
+    add_vary(response, "Accept")
     return response
 
 
@@ -352,7 +353,7 @@ def issuer_profile(
         jwks_url=runtime.urls.jwks(slug),
         achievements=_listed(catalog.list_achievements(session, issuer=row)),
     )
-    vary(page, "Accept")  # the same URL is the JSON profile
+    add_vary(page, "Accept")  # the same URL is the JSON profile
     return page
 
 
