@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
@@ -70,6 +70,22 @@ def _not_acceptable() -> HTTPException:
 def _json(document: dict[str, Any], media_type: str = "application/json") -> Response:
     body = json.dumps(document, ensure_ascii=False, indent=2)
     return Response(body, media_type=media_type)
+
+
+def _document_or_page(
+    request: Request, document: dict[str, Any], page: Callable[[], Response], *, as_json: bool
+) -> Response:
+    """``document`` as JSON (a ``.json`` URL, or an ``Accept`` that prefers it) or ``page()``;
+    406 when ``Accept`` takes neither. Both answers chosen by ``Accept`` say so (``Vary``): a
+    cache must not give a browser the JSON, nor a client the page, kept for the other."""
+    if as_json:
+        return _json(document)
+    chosen = best_match(request.headers.get("accept"), _JSON_OFFERS)
+    if chosen is None:
+        raise _not_acceptable()
+    response = page() if chosen == "text/html" else _json(document, chosen)
+    add_vary(response, "Accept")
+    return response
 
 
 @router.get("/healthz", include_in_schema=False)
@@ -228,14 +244,12 @@ def achievement(
 ) -> Response:
     """An achievement version as OB JSON (``.json`` or Accept) or a page."""
     row, as_json = _version(session, slug, version_ref)
-    chosen = (
-        "application/json" if as_json else best_match(request.headers.get("accept"), _JSON_OFFERS)
+    return _document_or_page(
+        request,
+        row.document,
+        lambda: _achievement_page(request, session, runtime, row, row.document),
+        as_json=as_json,
     )
-    if chosen is None:
-        raise _not_acceptable()
-    if chosen != "text/html":
-        return _json(row.document, chosen)
-    return _achievement_page(request, session, runtime, row, row.document)
 
 
 def _achievement_page(
@@ -250,7 +264,7 @@ def _achievement_page(
     owner = session.get(Issuer, row.issuer_id)
     assert owner is not None
     current = catalog.get_achievement(session, row.slug)
-    response = html_page(
+    return html_page(
         request,
         "achievement.html",
         a=document,
@@ -263,8 +277,6 @@ def _achievement_page(
         credit_type=row.credit_type,
         **criteria_links(document),
     )
-    add_vary(response, "Accept")
-    return response
 
 
 _TRANSLATION = re.compile(r"^([a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*)(\.json)?$")
@@ -293,16 +305,12 @@ def achievement_translation(
     document = (row.translations or {}).get(match.group(1)) if match else None
     if match is None or document is None:
         raise NotFound(f"no translation {language_ref!r} of {row.document['id']}")
-    chosen = (
-        "application/json"
-        if match.group(2)
-        else best_match(request.headers.get("accept"), _JSON_OFFERS)
+    return _document_or_page(
+        request,
+        document,
+        lambda: _achievement_page(request, session, runtime, row, document),
+        as_json=bool(match.group(2)),
     )
-    if chosen is None:
-        raise _not_acceptable()
-    if chosen != "text/html":
-        return _json(document, chosen)
-    return _achievement_page(request, session, runtime, row, document)
 
 
 @router.get(
@@ -338,23 +346,20 @@ def issuer_profile(
     """The issuer's OB Profile as JSON, or its page."""
     row = _issuer(session, slug)
     profile = issuers.profile_for(session, runtime, row)
-    chosen = best_match(request.headers.get("accept"), _JSON_OFFERS)
-    if chosen is None:
-        raise _not_acceptable()
-    if chosen != "text/html":
-        return _json(profile, chosen)
-    page = html_page(
-        request,
-        "issuer.html",
-        profile=profile,
-        did_document_url=(
-            runtime.urls.did_document(slug) if row.did_method == DidMethod.web else None
-        ),
-        jwks_url=runtime.urls.jwks(slug),
-        achievements=_listed(catalog.list_achievements(session, issuer=row)),
-    )
-    add_vary(page, "Accept")  # the same URL is the JSON profile
-    return page
+
+    def page() -> Response:
+        return html_page(
+            request,
+            "issuer.html",
+            profile=profile,
+            did_document_url=(
+                runtime.urls.did_document(slug) if row.did_method == DidMethod.web else None
+            ),
+            jwks_url=runtime.urls.jwks(slug),
+            achievements=_listed(catalog.list_achievements(session, issuer=row)),
+        )
+
+    return _document_or_page(request, profile, page, as_json=False)
 
 
 # The summary and operationId FastAPI derived from this handler's former name (``did_document``,
