@@ -63,7 +63,6 @@ __all__ = [
     "Standing",
     "certificate_page",
     "credential_page",
-    "status_since",
     "standing",
     "verify_award",
 ]
@@ -124,14 +123,6 @@ def _failed_purposes(report: VerificationReport) -> set[str]:
     return found
 
 
-def status_since(session: Session, row: Award) -> datetime | None:
-    """When a withheld (revoked or suspended) award entered its state, from the audit log;
-    None for an active one."""
-    if row.status not in WITHHELD:
-        return None
-    return entered_at(session, row.id, AwardStatus(row.status))
-
-
 @dataclass(frozen=True)
 class _Stored:
     """What the pages read from the database besides the award, before giving the connection
@@ -145,11 +136,14 @@ class _Stored:
 
     @classmethod
     def read(cls, session: Session, row: Award) -> _Stored:
+        since = (
+            entered_at(session, row.id, AwardStatus(row.status)) if row.status in WITHHELD else None
+        )
         version = session.get(CatalogAchievement, row.achievement_id)
         if version is None:
-            return cls(status_since(session, row), None)
+            return cls(since, None)
         return cls(
-            status_since(session, row),
+            since,
             version.credit_type,
             str(version.document.get("id")),
             version.translations or {},
