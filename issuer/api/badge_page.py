@@ -43,6 +43,7 @@ from issuer.api.deps import release_connection
 from issuer.api.pages import criteria_links, html_page
 from issuer.models import Award, AwardStatus, CatalogAchievement
 from issuer.runtime import Runtime
+from issuer.services.catalog import translation_for
 from issuer.services.sharing import WITHHELD, download_name, linkedin_url
 from issuer.services.status_machine import entered_at
 from microcred.i18n import add_vary, choose_language
@@ -154,7 +155,7 @@ class _Stored:
         version the credential embeds (same id), or None: a page shows the signed words."""
         if achievement.get("id") != self.published_id:
             return None
-        return self.translations.get(code)
+        return translation_for(self.translations, code)
 
 
 def standing(report: VerificationReport, stored_status: str | None = None) -> Standing:

@@ -30,7 +30,7 @@ from issuer.services import catalog, issuers
 from issuer.services.awards import get_award
 from issuer.services.errors import NotFound
 from issuer.services.favicon import favicon_ico, favicon_svg
-from microcred.i18n import add_vary
+from microcred.i18n import add_vary, choose_language
 from verifier.negotiation import best_match
 
 router = APIRouter(tags=["public"])
@@ -119,10 +119,14 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "database": "ok"})
 
 
-def _listed(rows: Sequence[CatalogAchievement]) -> list[dict[str, Any]]:
-    """Achievements as the home and issuer pages list them: each document and its
-    translations (a page names each in the reader's language when its issuer published it)."""
-    return [{"document": r.document, "translations": r.translations or {}} for r in rows]
+def _listed(request: Request, rows: Sequence[CatalogAchievement]) -> list[dict[str, Any]]:
+    """Achievements as the home and issuer pages list them: each document, and what the page
+    shows of it (``shown``: its issuer's translation into the reader's language, if any)."""
+    code = choose_language(request).code
+    return [
+        {"document": r.document, "shown": catalog.translation_for(r.translations or {}, code)}
+        for r in rows
+    ]
 
 
 @router.get("/", include_in_schema=False)
@@ -134,7 +138,7 @@ def index(request: Request, session: SessionDep, runtime: RuntimeDep) -> Respons
             "name": row.name,
             "did": row.did,
             "url": runtime.urls.issuer(row.slug),
-            "achievements": _listed(catalog.list_achievements(session, issuer=row)),
+            "achievements": _listed(request, catalog.list_achievements(session, issuer=row)),
         }
         for row in issuers.list_issuers(session)
     ]
@@ -356,7 +360,7 @@ def issuer_profile(
                 runtime.urls.did_document(slug) if row.did_method == DidMethod.web else None
             ),
             jwks_url=runtime.urls.jwks(slug),
-            achievements=_listed(catalog.list_achievements(session, issuer=row)),
+            achievements=_listed(request, catalog.list_achievements(session, issuer=row)),
         )
 
     return _document_or_page(request, profile, page, as_json=False)
