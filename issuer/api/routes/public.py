@@ -267,7 +267,7 @@ def _achievement_page(
     links to the same version in its other languages."""
     owner = session.get(Issuer, row.issuer_id)
     assert owner is not None
-    current = catalog.get_achievement(session, row.slug)
+    current = row if row.is_current else catalog.get_achievement(session, row.slug)
     return html_page(
         request,
         "achievement.html",
