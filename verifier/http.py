@@ -49,7 +49,7 @@ from microcred.i18n import Pages, add_vary
 from microcred.messages import Message
 from verifier.api_docs import install_docs
 from verifier.inputs import MAX_PRESENTATION_CREDENTIALS
-from verifier.negotiation import best_match
+from verifier.negotiation import prefers_page
 from verifier.report import (
     CHECK_LABELS,
     CheckId,
@@ -90,8 +90,6 @@ _JSON_TYPES = frozenset({"application/json", "application/vc+ld+json", "applicat
 _JWS_TYPES = frozenset({"text/plain", "application/jwt", "application/vc+jwt"})
 _IMAGE_TYPES = frozenset({"image/png", "image/svg+xml"})
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
-#: What ``/verify`` answers with, in the order that breaks ties (API clients get JSON).
-_REPRESENTATIONS = ("application/json", "text/html")
 #: The page, in the reader's language (microcred.i18n); rule ids and credential URLs become
 #: links only if http(s).
 _PAGES = Pages(Path(__file__).parent / "templates", configure=register_safe_url)
@@ -254,7 +252,7 @@ _BODY_DOC = {
 
 def _wants_html(request: Request) -> bool:
     """Does the client prefer the page to the JSON report (which wins ties: ``*/*``)?"""
-    return best_match(request.headers.get("accept"), _REPRESENTATIONS) == "text/html"
+    return prefers_page(request.headers.get("accept"))
 
 
 def _negotiated_json(payload: Any, status_code: int = 200) -> JSONResponse:

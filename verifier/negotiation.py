@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import mimeparse
 
-__all__ = ["best_match"]
+__all__ = ["best_match", "prefers_page"]
 
 _ParsedRange = tuple[str, str, dict[str, str]]
 
@@ -49,3 +49,13 @@ def best_match(accept: str | None, offers: Sequence[str]) -> str | None:
         if quality > chosen_q:
             chosen, chosen_q = offer, quality
     return chosen
+
+
+#: What a URL that is both a document and a page offers: JSON first, so ties (``*/*``) get it.
+_JSON_OR_PAGE = ("application/json", "text/html")
+
+
+def prefers_page(accept: str | None) -> bool:
+    """Whether a client prefers the HTML page to JSON (a browser does; ``curl``'s ``*/*``, no
+    header and ``application/json`` do not): the verify page and the 404 page ask this."""
+    return best_match(accept, _JSON_OR_PAGE) == "text/html"

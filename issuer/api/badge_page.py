@@ -40,12 +40,13 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from issuer.api.deps import release_connection
-from issuer.api.pages import criteria_links, html_page, vary
+from issuer.api.pages import criteria_links, html_page
 from issuer.models import Award, AwardStatus, CatalogAchievement
 from issuer.runtime import Runtime
+from issuer.services.catalog import translation_for
 from issuer.services.sharing import WITHHELD, download_name, linkedin_url
 from issuer.services.status_machine import entered_at
-from microcred.i18n import choose_language
+from microcred.i18n import add_vary, choose_language
 from microcred.messages import Day, Message
 from schemas.dates import parse_datetime
 from schemas.models import REVOCATION_LIST_TYPE
@@ -63,7 +64,6 @@ __all__ = [
     "Standing",
     "certificate_page",
     "credential_page",
-    "status_since",
     "standing",
     "verify_award",
 ]
@@ -124,14 +124,6 @@ def _failed_purposes(report: VerificationReport) -> set[str]:
     return found
 
 
-def status_since(session: Session, row: Award) -> datetime | None:
-    """When a withheld (revoked or suspended) award entered its state, from the audit log;
-    None for an active one."""
-    if row.status not in WITHHELD:
-        return None
-    return entered_at(session, row.id, AwardStatus(row.status))
-
-
 @dataclass(frozen=True)
 class _Stored:
     """What the pages read from the database besides the award, before giving the connection
@@ -145,11 +137,14 @@ class _Stored:
 
     @classmethod
     def read(cls, session: Session, row: Award) -> _Stored:
+        since = (
+            entered_at(session, row.id, AwardStatus(row.status)) if row.status in WITHHELD else None
+        )
         version = session.get(CatalogAchievement, row.achievement_id)
         if version is None:
-            return cls(status_since(session, row), None)
+            return cls(since, None)
         return cls(
-            status_since(session, row),
+            since,
             version.credit_type,
             str(version.document.get("id")),
             version.translations or {},
@@ -160,7 +155,7 @@ class _Stored:
         version the credential embeds (same id), or None: a page shows the signed words."""
         if achievement.get("id") != self.published_id:
             return None
-        return self.translations.get(code)
+        return translation_for(self.translations, code)
 
 
 def standing(report: VerificationReport, stored_status: str | None = None) -> Standing:
@@ -432,7 +427,7 @@ def credential_page(
     response = html_page(
         request, "credential.html", **_context(request, runtime, row, report, stored)
     )
-    vary(response, "Accept")
+    add_vary(response, "Accept")
     response.headers["Cache-Control"] = "no-store"  # the verdict is live
     return response
 

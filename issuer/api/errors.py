@@ -25,11 +25,12 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from issuer.api.pages import html_page, vary
+from issuer.api.pages import html_page
 from issuer.db import UNAVAILABLE_ERRORS, is_unavailable
 from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
 from issuer.services.status_machine import CannotPublish
-from verifier.negotiation import best_match
+from microcred.i18n import add_vary
+from verifier.negotiation import prefers_page
 
 __all__ = [
     "DATABASE_RETRY_AFTER_S",
@@ -65,18 +66,12 @@ def database_unavailable(error: BaseException, where: str) -> HTTPException:
     )
 
 
-def _wants_page(request: Request) -> bool:
-    """Whether the client prefers HTML to JSON (ties go to JSON: ``*/*`` is an API client)."""
-    offers = ("application/json", "text/html")
-    return best_match(request.headers.get("accept"), offers) == "text/html"
-
-
 def _not_found_response(request: Request, detail: str) -> Response:
-    if _wants_page(request) and request.method in ("GET", "HEAD"):
+    if prefers_page(request.headers.get("accept")) and request.method in ("GET", "HEAD"):
         page = html_page(
             request, "not_found.html", status.HTTP_404_NOT_FOUND, path=request.url.path
         )
-        vary(page, "Accept")
+        add_vary(page, "Accept")
         return page
     return JSONResponse(
         {"detail": detail}, status_code=status.HTTP_404_NOT_FOUND, headers={"Vary": "Accept"}

@@ -18,7 +18,7 @@ from issuer.services.badge_design import TEMPLATES, badge_svg_text, configure_pa
 from issuer.services.stacks import stack_rule_url
 from microcred.i18n import Pages
 
-__all__ = ["PAGES", "badge_svg", "criteria_links", "html_page", "vary"]
+__all__ = ["PAGES", "badge_svg", "criteria_links", "html_page"]
 
 #: The issuer's pages, one environment per language.
 PAGES = Pages(TEMPLATES, configure=configure_pages)
@@ -30,15 +30,6 @@ def html_page(
     """The page ``template`` rendered with ``context`` in the request's language, as an HTML
     response (``status_code`` for a page that refuses: a 404, a withheld certificate)."""
     return PAGES.render(request, template, context, status_code=status_code)
-
-
-def vary(response: Response, *headers: str) -> None:
-    """Add ``headers`` to the response's ``Vary`` (a page already varies by language)."""
-    present = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
-    known = {v.lower() for v in present}
-    response.headers["Vary"] = ", ".join(
-        [*present, *(h for h in headers if h.lower() not in known)]
-    )
 
 
 def badge_svg(achievement: dict[str, Any]) -> Response:

@@ -16,7 +16,7 @@ credentials is refused with the field named, instead of failing at the first awa
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -55,6 +55,7 @@ __all__ = [
     "list_achievements",
     "list_versions",
     "translation_documents",
+    "translation_for",
 ]
 
 #: Result types whose values are numbers, so a pass mark is a numeric comparison.
@@ -251,6 +252,22 @@ def achievement_document(
         "version": str(version),
     }
     return _checked(document)
+
+
+def translation_for(
+    translations: Mapping[str, Mapping[str, Any]], language: str
+) -> Mapping[str, Any] | None:
+    """Which of a version's published ``translations`` a reader of ``language`` (a page's
+    language, ``es``) is shown: the one tagged with it, else one in a regional form of it
+    (``es-MX``), else None. The tags are the issuer's own (BCP 47: any case, any region)."""
+    wanted = language.lower()
+    regional = None
+    for tag, document in translations.items():
+        if tag.lower() == wanted:
+            return document
+        if regional is None and tag.lower().split("-")[0] == wanted.split("-")[0]:
+            regional = document
+    return regional
 
 
 def translation_documents(

@@ -235,10 +235,8 @@ def marked_png(png: bytes, word: str) -> bytes:
 def _withheld_image(achievement: Mapping[str, Any], kind: ImageKind, status: str) -> bytes:
     """The marked badge of a withheld credential: the catalog's PNG, or the generated design
     (an SVG of the catalog's is not rasterised here), greyscale with the state's word."""
-    carried = _data_image(achievement)
-    png = carried[1] if carried is not None and carried[0] == "image/png" else None
     try:
-        marked = marked_png(png or badge_png(achievement), status.upper())
+        marked = marked_png(badge_image(achievement, "png"), status.upper())
     except (OSError, ValueError):  # a carried PNG Pillow cannot read: the generated design
         marked = marked_png(badge_png(achievement), status.upper())
     return marked if kind == "png" else _svg_showing(marked)

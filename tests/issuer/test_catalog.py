@@ -80,8 +80,14 @@ def test_loading_the_demo_catalog_again_changes_nothing(
 
 def test_achievement_json_page_and_image(client: TestClient, issuer) -> None:
     url = "/achievements/classroom-environment/v1"
-    document = client.get(url, headers={"accept": "application/json"}).json()
+    negotiated = client.get(url, headers={"accept": "application/json"})
+    document = negotiated.json()
     assert document == client.get(url + ".json").json()
+    # the JSON chosen by Accept says so, as the page does: a cache keeps the two apart
+    assert "Accept" in negotiated.headers["vary"]
+    assert "vary" not in client.get(url + ".json").headers
+    profile = client.get("/issuers/nm-ped", headers={"accept": "application/json"})
+    assert profile.json()["type"] and "Accept" in profile.headers["vary"]
     assert document["name"] == "Classroom Environment"
     page = client.get(url)
     assert page.headers["content-type"].startswith("text/html")

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
 from issuer.demo_catalog import DEMO_SPANISH
+from issuer.services.catalog import translation_for
 from schemas.validation import FORMAT_CHECKER, OB_ACHIEVEMENT_V1_SCHEMA_ID, bundled_schema
 from tests.issuer.support import BASE_URL, ISSUER, award_http
 
@@ -186,3 +187,30 @@ def test_an_issuer_adds_spanish_text_through_the_catalog_api(
     refused = client.post(url, json=again, headers=auth)
     assert refused.status_code == 422 and "translations" in refused.text
     assert client.get(f"{url}/inquiry-again", headers=auth).status_code == 404
+
+
+def test_a_translation_tagged_with_a_region_is_shown_to_readers_of_its_language(
+    client: TestClient, auth: dict[str, str], issuer: Any
+) -> None:
+    """An issuer may tag its Spanish ``es-MX`` (or ``ES``): Spanish pages show it all the same,
+    and an exact tag wins over a regional one."""
+    body = {
+        "slug": "family-literacy",
+        "name": "Family Literacy Nights",
+        "description": "The educator runs reading evenings with families.",
+        "criteria": {"narrative": "Run two evenings."},
+        "translations": {
+            "es-MX": {"name": "Noches de lectura en familia", "description": "Lectura."}
+        },
+    }
+    created = client.post(f"/api/issuers/{ISSUER}/achievements", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    link = f"{BASE_URL}/achievements/family-literacy/v1/translations/es-MX"
+    for path in ("/", f"/issuers/{ISSUER}"):
+        page = client.get(path, headers=SPANISH).text
+        assert f'<a href="{link}"' in page and "Noches de lectura en familia</a>" in page, path
+        assert "Family Literacy Nights</a>" in client.get(path, headers=HTML).text, path
+    both = {"es-MX": {"name": "regional"}, "es": {"name": "exact"}}
+    assert translation_for(both, "es") == {"name": "exact"}
+    assert translation_for({"ES": {"name": "upper"}}, "es") == {"name": "upper"}
+    assert translation_for(both, "fr") is None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
@@ -22,7 +22,7 @@ from sqlmodel import select
 from issuer.api.badge_page import credential_page
 from issuer.api.deps import RuntimeDep, SessionDep
 from issuer.api.errors import database_unavailable
-from issuer.api.pages import badge_svg, criteria_links, html_page, vary
+from issuer.api.pages import badge_svg, criteria_links, html_page
 from issuer.api.responses import NOT_ACCEPTABLE, NOT_FOUND, OBJECT, TEXT, served
 from issuer.db import ping
 from issuer.models import CatalogAchievement, DidMethod, Issuer
@@ -30,6 +30,7 @@ from issuer.services import catalog, issuers
 from issuer.services.awards import get_award
 from issuer.services.errors import NotFound
 from issuer.services.favicon import favicon_ico, favicon_svg
+from microcred.i18n import add_vary, choose_language
 from verifier.negotiation import best_match
 
 router = APIRouter(tags=["public"])
@@ -71,6 +72,22 @@ def _json(document: dict[str, Any], media_type: str = "application/json") -> Res
     return Response(body, media_type=media_type)
 
 
+def _document_or_page(
+    request: Request, document: dict[str, Any], page: Callable[[], Response], *, as_json: bool
+) -> Response:
+    """``document`` as JSON (a ``.json`` URL, or an ``Accept`` that prefers it) or ``page()``;
+    406 when ``Accept`` takes neither. Both answers chosen by ``Accept`` say so (``Vary``): a
+    cache must not give a browser the JSON, nor a client the page, kept for the other."""
+    if as_json:
+        return _json(document)
+    chosen = best_match(request.headers.get("accept"), _JSON_OFFERS)
+    if chosen is None:
+        raise _not_acceptable()
+    response = page() if chosen == "text/html" else _json(document, chosen)
+    add_vary(response, "Accept")
+    return response
+
+
 @router.get("/healthz", include_in_schema=False)
 def healthz() -> dict[str, str]:
     """Liveness: the process answers requests. It does not ask the database, on purpose — a
@@ -102,10 +119,14 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "database": "ok"})
 
 
-def _listed(rows: Sequence[CatalogAchievement]) -> list[dict[str, Any]]:
-    """Achievements as the home and issuer pages list them: each document and its
-    translations (a page names each in the reader's language when its issuer published it)."""
-    return [{"document": r.document, "translations": r.translations or {}} for r in rows]
+def _listed(request: Request, rows: Sequence[CatalogAchievement]) -> list[dict[str, Any]]:
+    """Achievements as the home and issuer pages list them: each document, and what the page
+    shows of it (``shown``: its issuer's translation into the reader's language, if any)."""
+    code = choose_language(request).code
+    return [
+        {"document": r.document, "shown": catalog.translation_for(r.translations or {}, code)}
+        for r in rows
+    ]
 
 
 @router.get("/", include_in_schema=False)
@@ -117,7 +138,7 @@ def index(request: Request, session: SessionDep, runtime: RuntimeDep) -> Respons
             "name": row.name,
             "did": row.did,
             "url": runtime.urls.issuer(row.slug),
-            "achievements": _listed(catalog.list_achievements(session, issuer=row)),
+            "achievements": _listed(request, catalog.list_achievements(session, issuer=row)),
         }
         for row in issuers.list_issuers(session)
     ]
@@ -227,14 +248,12 @@ def achievement(
 ) -> Response:
     """An achievement version as OB JSON (``.json`` or Accept) or a page."""
     row, as_json = _version(session, slug, version_ref)
-    chosen = (
-        "application/json" if as_json else best_match(request.headers.get("accept"), _JSON_OFFERS)
+    return _document_or_page(
+        request,
+        row.document,
+        lambda: _achievement_page(request, session, runtime, row, row.document),
+        as_json=as_json,
     )
-    if chosen is None:
-        raise _not_acceptable()
-    if chosen != "text/html":
-        return _json(row.document, chosen)
-    return _achievement_page(request, session, runtime, row, row.document)
 
 
 def _achievement_page(
@@ -248,8 +267,8 @@ def _achievement_page(
     links to the same version in its other languages."""
     owner = session.get(Issuer, row.issuer_id)
     assert owner is not None
-    current = catalog.get_achievement(session, row.slug)
-    response = html_page(
+    current = row if row.is_current else catalog.get_achievement(session, row.slug)
+    return html_page(
         request,
         "achievement.html",
         a=document,
@@ -262,8 +281,6 @@ def _achievement_page(
         credit_type=row.credit_type,
         **criteria_links(document),
     )
-    vary(response, "Accept")
-    return response
 
 
 _TRANSLATION = re.compile(r"^([a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*)(\.json)?$")
@@ -292,16 +309,12 @@ def achievement_translation(
     document = (row.translations or {}).get(match.group(1)) if match else None
     if match is None or document is None:
         raise NotFound(f"no translation {language_ref!r} of {row.document['id']}")
-    chosen = (
-        "application/json"
-        if match.group(2)
-        else best_match(request.headers.get("accept"), _JSON_OFFERS)
+    return _document_or_page(
+        request,
+        document,
+        lambda: _achievement_page(request, session, runtime, row, document),
+        as_json=bool(match.group(2)),
     )
-    if chosen is None:
-        raise _not_acceptable()
-    if chosen != "text/html":
-        return _json(document, chosen)
-    return _achievement_page(request, session, runtime, row, document)
 
 
 @router.get(
@@ -337,23 +350,20 @@ def issuer_profile(
     """The issuer's OB Profile as JSON, or its page."""
     row = _issuer(session, slug)
     profile = issuers.profile_for(session, runtime, row)
-    chosen = best_match(request.headers.get("accept"), _JSON_OFFERS)
-    if chosen is None:
-        raise _not_acceptable()
-    if chosen != "text/html":
-        return _json(profile, chosen)
-    page = html_page(
-        request,
-        "issuer.html",
-        profile=profile,
-        did_document_url=(
-            runtime.urls.did_document(slug) if row.did_method == DidMethod.web else None
-        ),
-        jwks_url=runtime.urls.jwks(slug),
-        achievements=_listed(catalog.list_achievements(session, issuer=row)),
-    )
-    vary(page, "Accept")  # the same URL is the JSON profile
-    return page
+
+    def page() -> Response:
+        return html_page(
+            request,
+            "issuer.html",
+            profile=profile,
+            did_document_url=(
+                runtime.urls.did_document(slug) if row.did_method == DidMethod.web else None
+            ),
+            jwks_url=runtime.urls.jwks(slug),
+            achievements=_listed(request, catalog.list_achievements(session, issuer=row)),
+        )
+
+    return _document_or_page(request, profile, page, as_json=False)
 
 
 # The summary and operationId FastAPI derived from this handler's former name (``did_document``,
