@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from babel import Locale, negotiate_locale
+from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -197,11 +197,10 @@ class Language:
         query = [(k, v) for k, v in request.query_params.multi_items() if k != COOKIE]
         links = []
         for code in available_languages():
-            name = Locale.parse(code).get_display_name(code) or code
             links.append(
                 {
                     "code": code,
-                    "name": name[:1].upper() + name[1:],
+                    "name": language_name(code),
                     "href": f"{request.url.path}?{urlencode([*query, (COOKIE, code)])}",
                     "current": code == self.code,
                 }
@@ -216,6 +215,16 @@ def _as_datetime(value: Any) -> datetime | None:
     if isinstance(value, date) and not isinstance(value, datetime):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     return parse_datetime(value)
+
+
+def language_name(code: str) -> str:
+    """``code`` (a BCP 47 tag) in its own language's words, capitalised ("es" → "Español",
+    "es-MX" → "Español (México)"); the tag itself if Babel has no name for it."""
+    try:
+        name = Locale.parse(str(code).replace("-", "_")).get_display_name(str(code).split("-")[0])
+    except (ValueError, TypeError, UnknownLocaleError):
+        return str(code)
+    return name[:1].upper() + name[1:] if name else str(code)
 
 
 def language(code: str | None = None) -> Language:

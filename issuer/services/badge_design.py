@@ -15,10 +15,10 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from issuer.services.narrative import narrative_html
+from microcred.i18n import language_name
 from verifier.safe_links import register_safe_url
 
 __all__ = [
@@ -45,16 +45,7 @@ def configure_pages(environment: Environment) -> None:
     ``language_name`` (a language tag as that language names itself: "es" → "Español")."""
     register_safe_url(environment)
     environment.filters["narrative"] = narrative_html
-    environment.filters["language_name"] = _language_name
-
-
-def _language_name(code: str) -> str:
-    """``code`` in its own language's words, capitalised; the tag itself if Babel has none."""
-    try:
-        name = Locale.parse(str(code).replace("-", "_")).get_display_name(str(code).split("-")[0])
-    except (ValueError, TypeError, UnknownLocaleError):
-        return str(code)
-    return name[:1].upper() + name[1:] if name else str(code)
+    environment.filters["language_name"] = language_name
 
 
 @cache
