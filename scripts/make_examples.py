@@ -36,6 +36,7 @@ from issuer.cli.common import open_service
 from issuer.demo_catalog import DEMO_ACHIEVEMENTS
 from issuer.own_trust import own_issuers
 from issuer.services.sharing import badge_png
+from keys.cli import default_verification_method
 from keys.did import did_key
 from keys.keyfile import load_key_file
 from keys.keypairs import KeyType, SigningKey, dump_private_jwk
@@ -106,7 +107,7 @@ def signed_degree(key: SigningKey, email: str) -> dict[str, Any]:
         suite="eddsa-rdfc-2022",
         key=key,
         options=ProofOptions(
-            verification_method=f"{did}#{did.removeprefix('did:key:')}", created=DEGREE_DATE
+            verification_method=default_verification_method(key), created=DEGREE_DATE
         ),
         loader=bundled_loader(),
     )
