@@ -180,6 +180,8 @@ def library(credential_file: Path, seconds: float, modes: list[str]) -> None:
     from verifier import Verifier, VerifierSettings
 
     data = credential_file.read_bytes()
+    # Without the cache, each verification checks each list its credential names once.
+    lists = {entry["statusListCredential"] for entry in json.loads(data)["credentialStatus"]}
     now = datetime(2026, 11, 1, tzinfo=UTC)
     verifiers = {
         mode: Verifier.from_settings(
@@ -208,7 +210,9 @@ def library(credential_file: Path, seconds: float, modes: list[str]) -> None:
             "per_s": len(timings[mode]) / spent[mode],
             "p50_ms": statistics.median(timings[mode]) * 1000,
             "count": len(timings[mode]),
-            "list_checks": cache.checks if cache is not None else 2 * (len(timings[mode]) + 1),
+            "list_checks": (
+                cache.checks if cache is not None else len(lists) * (len(timings[mode]) + 1)
+            ),
         }
         verifier.close()
     print(json.dumps(result))

@@ -33,16 +33,18 @@ from pathlib import Path
 from typing import Any
 
 from issuer.cli.common import open_service
+from issuer.data_dir import NoDataDirectory
 from issuer.demo_catalog import DEMO_ACHIEVEMENTS
 from issuer.own_trust import own_issuers
 from issuer.services.sharing import badge_png
+from keys.cli import default_verification_method
 from keys.did import did_key
 from keys.keyfile import load_key_file
 from keys.keypairs import KeyType, SigningKey, dump_private_jwk
 from keys.suites import ProofOptions, add_proof
 from schemas.loader import bundled_loader
 from schemas.samples import sample_masters_degree, sample_micro_credential
-from verifier.trust import parse_trust_list
+from verifier.trust import TrustList, parse_trust_list
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 #: The demo achievement whose art ``examples/badge.png`` shows (the walkthrough awards it).
@@ -106,17 +108,24 @@ def signed_degree(key: SigningKey, email: str) -> dict[str, Any]:
         suite="eddsa-rdfc-2022",
         key=key,
         options=ProofOptions(
-            verification_method=f"{did}#{did.removeprefix('did:key:')}", created=DEGREE_DATE
+            verification_method=default_verification_method(key), created=DEGREE_DATE
         ),
         loader=bundled_loader(),
     )
 
 
-def office_trust_list(university_did: str) -> dict[str, Any]:
-    """The licensure office's list (``verifier/TRUST_LISTS.md``): this data directory's issuers
-    (every DID each has signed with) for micro-credentials, the university for degrees."""
-    with open_service() as (session, _):
-        own = own_issuers(session)
+def own_issuers_now() -> TrustList:
+    """This data directory's issuers (``SystemExit`` naming the problem when there is none)."""
+    try:
+        with open_service() as (session, _):
+            return own_issuers(session)
+    except NoDataDirectory as error:
+        raise SystemExit(f"error: {error}") from None
+
+
+def office_trust_list(own: TrustList, university_did: str) -> dict[str, Any]:
+    """The licensure office's list (``verifier/TRUST_LISTS.md``): the data directory's issuers
+    ``own`` (every DID each has signed with) for micro-credentials, the university for degrees."""
     entries = [
         {
             "id": issuer.id,
@@ -140,13 +149,15 @@ def office_trust_list(university_did: str) -> dict[str, Any]:
 
 
 def write_walkthrough_files(folder: Path, email: str) -> list[Path]:
-    """The university's key, María's degree and the office's trust list, in ``folder``."""
+    """The university's key, María's degree and the office's trust list, in ``folder``
+    (the data directory is read first: without one, nothing is written)."""
+    own = own_issuers_now()
     folder.mkdir(parents=True, exist_ok=True)
     key_path = folder / "university.jwk"
     key = university_key(key_path)
     degree, trust = folder / "masters-degree.json", folder / "nm-ped-trust.json"
     degree.write_text(json.dumps(signed_degree(key, email), indent=2, ensure_ascii=False) + "\n")
-    document = office_trust_list(did_key(key.public_key))
+    document = office_trust_list(own, did_key(key.public_key))
     trust.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return [key_path, degree, trust]
 

@@ -124,12 +124,10 @@ class Verifier:
             if verified_lists
             else None
         )
-        #: The slots callers queue for (with a deadline), and the threads that run the work
-        #: (as many, so a caller holding a slot always finds a thread): made by the first
-        #: :meth:`run`, as only a service runs work so (building them costs `microcred verify`).
-        self._slots: anyio.Semaphore | None = None
-        self._threads: anyio.CapacityLimiter | None = None
-        self._making_slots = threading.Lock()
+        #: Shared with the verifiers :meth:`with_loader` derives, by loader (this one's own).
+        self._slots = _WorkSlots(limits.max_concurrent_verifications)
+        self._by_loader: dict[DocumentLoader, Verifier] = {self.loader: self}
+        self._by_loader_lock = threading.Lock()
 
     @classmethod
     def from_settings(
@@ -170,12 +168,19 @@ class Verifier:
     def with_loader(self, loader: DocumentLoader) -> Verifier:
         """This verifier reading JSON-LD contexts through ``loader`` (the VC-API accepts more
         contexts than Open Badges need); fetcher, trust lists and limiter are shared. Verified
-        status lists are not: a list's proof is judged with the contexts its loader serves."""
-        other = copy.copy(self)
-        other.loader = loader
-        if self.verified_lists is not None:
-            other.verified_lists = self.verified_lists.spawn()
-        return other
+        status lists are kept per loader, as a list's proof is judged with the contexts its
+        loader serves: the verifier for a loader is made once, so a caller deriving it at every
+        request still finds what earlier requests verified. (One is kept per loader passed: the
+        VC-API's loaders are made once per set of contexts.)"""
+        with self._by_loader_lock:
+            other = self._by_loader.get(loader)
+            if other is None:
+                other = copy.copy(self)
+                other.loader = loader
+                if self.verified_lists is not None:
+                    other.verified_lists = self.verified_lists.spawn()
+                self._by_loader[loader] = other
+            return other
 
     # -- verifying -------------------------------------------------------------------------
 
@@ -283,11 +288,7 @@ class Verifier:
         """Run blocking work (a verification, a fetch) in a worker thread, at most
         ``max_concurrent_verifications`` at once, first come first served. Raises
         :class:`VerifierBusy` if no slot frees within ``queue_timeout_seconds``."""
-        with self._making_slots:
-            if self._slots is None or self._threads is None:
-                self._slots = anyio.Semaphore(self.limits.max_concurrent_verifications)
-                self._threads = anyio.CapacityLimiter(self.limits.max_concurrent_verifications)
-            slots, threads = self._slots, self._threads
+        slots, threads = self._slots.made()
         with anyio.move_on_after(self.limits.queue_timeout_seconds) as waiting:
             await slots.acquire()
         if waiting.cancelled_caught:
@@ -314,6 +315,25 @@ class Verifier:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _WorkSlots:
+    """The slots callers of :meth:`Verifier.run` queue for (with a deadline), and the threads
+    that run the work (as many, so a caller holding a slot always finds a thread).
+
+    Made at the first :meth:`made`: only a service runs work so, and building anyio's
+    primitives imports asyncio, which ``microcred verify`` does without."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._made: tuple[anyio.Semaphore, anyio.CapacityLimiter] | None = None
+
+    def made(self) -> tuple[anyio.Semaphore, anyio.CapacityLimiter]:
+        with self._lock:
+            if self._made is None:
+                self._made = (anyio.Semaphore(self._size), anyio.CapacityLimiter(self._size))
+            return self._made
 
 
 def _operator_loader(contexts: Sequence[PinnedContext]) -> DocumentLoader:

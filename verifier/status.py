@@ -51,7 +51,7 @@ from verifier.context import VerificationContext
 from verifier.inputs import UnusableInput, parse_input
 from verifier.proofs import check_issuer_key, check_proof
 from verifier.report import CheckId, CheckResult, Outcome
-from verifier.validity import check_validity, validity_at
+from verifier.validity import validity_at
 from verifier.verified_cache import Verified, earliest
 
 __all__ = ["STATUS_LIST_ACCEPT", "check_status"]
@@ -130,8 +130,9 @@ def _require_passed(result: CheckResult, what: Message, url: str) -> None:
 def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
     """Fetch and verify the list credential at ``url`` (raises :class:`_Untrusted`).
 
-    With the verifier's cache, a body already verified and still fresh is not checked again:
-    only its validity period is judged, at this verification's instant."""
+    With the verifier's cache, a body already verified and still fresh is not checked again.
+    Its validity period is judged here, at this verification's instant, whether the list was
+    just verified or kept: it depends on the instant, not on the body."""
     try:
         fetched = ctx.tools.fetcher.fetch(url, accept=STATUS_LIST_ACCEPT)
     except FetchError as error:
@@ -143,12 +144,12 @@ def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
             )
         ) from None
     cache = ctx.tools.verified_lists
+    status_list: _StatusList
     if cache is None:
-        return _verify_list(ctx, url, fetched).value
-    digest = hashlib.sha256(fetched.body).hexdigest()
-    status_list: _StatusList = cache.get_or_verify(
-        url, digest, lambda: _verify_list(ctx, url, fetched)
-    )
+        status_list = _verify_list(ctx, url, fetched).value
+    else:
+        digest = hashlib.sha256(fetched.body).hexdigest()
+        status_list = cache.get_or_verify(url, digest, lambda: _verify_list(ctx, url, fetched))
     _require_passed(validity_at(dict(status_list.document), ctx.now), _OUT_OF_PERIOD, url)
     return status_list
 
@@ -156,12 +157,14 @@ def _load_list(ctx: VerificationContext, url: str) -> _StatusList:
 def _verify_list(
     ctx: VerificationContext, url: str, fetched: FetchedDocument
 ) -> Verified[_StatusList]:
-    """Check the fetched list credential: its proof, whether its key is its issuer's, its
-    validity period and its subject (raises :class:`_Untrusted`).
+    """Check the fetched list credential: its proof, whether its key is its issuer's, and its
+    subject (raises :class:`_Untrusted`). Its validity period is the caller's (:func:`_load_list`
+    judges it at each use).
 
     The result may be kept until the list's body goes stale, and no longer than the documents
     the run's keys were read from (``Tools.key_documents``, which holds the list's): a key its
-    issuer withdraws stops vouching for the list when the document that listed it does."""
+    issuer withdraws stops vouching for the list when the document that listed it does. A list
+    past its ``validUntil`` is stale, so it is not kept."""
     try:
         parsed = parse_input(fetched.body, source=url).credentials
     except UnusableInput as error:
@@ -179,7 +182,6 @@ def _verify_list(
     _require_passed(check_proof(list_ctx), _NOT_SIGNED, url)
     key = check_issuer_key(list_ctx)
     _require_passed(key, _NOT_ISSUERS_KEY, url)
-    _require_passed(check_validity(list_ctx), _OUT_OF_PERIOD, url)
     subjects = objects(document.get("credentialSubject"))
     if len(subjects) != 1 or "BitstringStatusList" not in type_names(subjects[0]):
         raise _Untrusted(

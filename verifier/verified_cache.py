@@ -151,12 +151,6 @@ class VerifiedCache(Generic[_T]):
                 if self._flights.get(key) is flight:
                     del self._flights[key]
 
-    def clear(self) -> None:
-        """Forget every entry."""
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
-
     # -- under the lock ------------------------------------------------------------------------
 
     def _fresh(self, url: str, digest: str) -> _T | None:

@@ -22,6 +22,7 @@ import pytest
 
 from keys.fetch import GuardedFetcher
 from schemas.dates import format_datetime
+from schemas.loader import preloading_loader
 from tests.verifier.support import (
     DID_URL,
     NOW,
@@ -339,13 +340,25 @@ def test_concurrent_verifications_agree_and_check_each_list_once(
     assert sorted(list_proofs) == [REVOCATION_URL, SUSPENSION_URL]
 
 
-def test_a_verifier_on_another_loader_keeps_its_own_lists(
+def test_a_verifier_on_another_loader_keeps_its_own_lists_from_call_to_call(
     make_verifier: Callable[[], Verifier],
+    clock: Clock,
+    credentials: dict[str, dict[str, Any]],
+    list_proofs: list[str],
 ) -> None:
+    """The VC-API derives its verifier at every request (``with_loader``, with its contexts'
+    loader): the lists one request verified are kept for the next, but not shared with the
+    verifier on the Open Badges loader, since a list's proof is judged with the contexts its
+    loader serves."""
     verifier = make_verifier()
-    other = verifier.with_loader(verifier.loader)
-    assert other.verified_lists is not None
-    assert other.verified_lists is not verifier.verified_lists
+    loader = preloading_loader(verifier.loader, {})
+    for _ in range(3):
+        report = verifier.with_loader(loader).verify(credentials["7"], now=clock.instant)
+        assert report.verdict is Verdict.VALID
+    assert list_proofs == [REVOCATION_URL, SUSPENSION_URL]
+    assert verifier.verify(credentials["7"], now=clock.instant).verdict is Verdict.VALID
+    assert list_proofs == [REVOCATION_URL, SUSPENSION_URL] * 2
+    assert verifier.with_loader(verifier.loader) is verifier
 
 
 # --------------------------------------------------------------------------- the cache itself
