@@ -3,9 +3,9 @@
 One table, :data:`COLUMNS`, says what each column is called (its canonical name: the
 :class:`issuer.models.AwardCreate` field, or ``evidence_<field>`` for the one evidence item a
 row may carry), what it holds and which other spellings mean it. Everything else reads it: the
-CSV reader (:mod:`issuer.services.batch`), the ``award --help`` text and the README's column
-list (:func:`columns_help`), and the console's upload step, so a spelling added here is
-accepted, documented and reported everywhere at once.
+CSV reader (:mod:`issuer.services.batch`), the ``award --help`` text (:func:`columns_help`) and
+the README's column table (:func:`columns_table`, held to the README by a test), so a spelling
+added here is accepted, documented and reported everywhere at once.
 
 A header is compared by its *key* (:func:`header_key`): case, accents, spaces, underscores,
 hyphens and other punctuation are ignored, and so is a parenthesised or bracketed unit
@@ -266,7 +266,7 @@ def map_header(headers: Sequence[str], *, achievement_given: bool = False) -> He
     return HeaderMap(shown, columns, unknown, missing, duplicated)
 
 
-#: What every CSV reader here accepts, said once for the help and the README.
+#: What the CSV reader accepts, for the help (the README's "CSV columns" says it in prose).
 FORMAT_NOTE = (
     "The first line names the columns, in any order; case, spaces, punctuation and a unit "
     'like "(%)" do not matter, and columns not listed are reported once and ignored. '
