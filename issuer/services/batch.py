@@ -427,8 +427,10 @@ def _without_cells(message: str, cells: dict[str, Any]) -> tuple[str, list[str]]
     """``message`` without the first mention of each of the row's own cell values (longest
     first, whole words only, with any quotes around them), and the values taken out."""
     found = []
-    texts = sorted((v for v in cells.values() if isinstance(v, str) and v), key=len, reverse=True)
-    for value in texts:
+    # only the values the message holds at all: a pattern compiled for each cell of each
+    # failed row took seconds on a 10,000-row file
+    texts = [v for v in cells.values() if isinstance(v, str) and v and v in message]
+    for value in sorted(texts, key=len, reverse=True):
         mention = re.compile(rf"\s?'?(?<![\w.@-]){re.escape(value)}(?![\w@-])'?")
         message, count = mention.subn("", message, count=1)
         if count:
