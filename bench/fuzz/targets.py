@@ -28,8 +28,8 @@ Anything else escaping (``KeyError``, ``TypeError``, ``OverflowError``, ``Recurs
 a check that raised is a finding too, although the pipeline catches it (it logs "check …
 raised" and reports ``indeterminate``): :class:`InternalCheckError` carries it out.
 
-Inputs a caller refuses before the parser sees them (a CSV body that is not UTF-8, a VC-API body
-that is not JSON: both a 400 in the route) are skipped. Nothing touches the network: key
+Inputs a caller refuses before the parser sees them (a CSV body that is not UTF-8 or UTF-16
+with a BOM, a VC-API body that is not JSON) are skipped. Nothing touches the network: key
 resolution and status lists go to a fetcher that refuses every URL.
 
 Used by ``bench/fuzz/fuzz.py`` (atheris, coverage-guided) and by ``tests/test_fuzz_parsers.py``
@@ -245,13 +245,18 @@ def _feed_csv(data: bytes) -> None:
     from pydantic import ValidationError
 
     from issuer.models import AwardCreate, BatchResult, BatchRowResult
-    from issuer.services.batch import describe_validation_error, failure_groups, read_csv
+    from issuer.services.batch import (
+        csv_text,
+        describe_validation_error,
+        failure_groups,
+        read_csv,
+    )
     from issuer.services.errors import InvalidInput
 
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return  # the route answers 400 ("is not UTF-8 text") before parsing
+        text = csv_text(data)  # the bytes as the route and `award --csv` read them
+    except InvalidInput:
+        return  # neither UTF-8 nor UTF-16 with a BOM: refused before parsing
     # with and without a default achievement, as `award SLUG --csv` and `award --csv` read
     for achievement in (None, "classroom-environment"):
         try:

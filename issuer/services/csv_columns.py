@@ -3,9 +3,9 @@
 One table, :data:`COLUMNS`, says what each column is called (its canonical name: the
 :class:`issuer.models.AwardCreate` field, or ``evidence_<field>`` for the one evidence item a
 row may carry), what it holds and which other spellings mean it. Everything else reads it: the
-CSV reader (:mod:`issuer.services.batch`), the ``award --help`` text and the README's column
-list (:func:`columns_help`), and the console's upload step, so a spelling added here is
-accepted, documented and reported everywhere at once.
+CSV reader (:mod:`issuer.services.batch`), the ``award --help`` text (:func:`columns_help`) and
+the README's column table (:func:`columns_table`, held to the README by a test), so a spelling
+added here is accepted, documented and reported everywhere at once.
 
 A header is compared by its *key* (:func:`header_key`): case, accents, spaces, underscores,
 hyphens and other punctuation are ignored, and so is a parenthesised or bracketed unit
@@ -30,6 +30,7 @@ __all__ = [
     "columns_table",
     "header_key",
     "map_header",
+    "printable",
 ]
 
 
@@ -162,6 +163,15 @@ COLUMNS: tuple[Column, ...] = (
 
 _UNITS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _NOT_A_LETTER = re.compile(r"[\W_]+")
+#: C0 controls and DEL: written as ``\\xNN`` where a message quotes what a file holds.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters written out (``\\x1b``): a message quoting a
+    file's words must neither drive the terminal it is printed on nor hold a NUL, which
+    PostgreSQL stores in no text column."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def header_key(header: str) -> str:
@@ -200,6 +210,8 @@ class HeaderMap:
     headers mean the same column (which cell would win?).
     """
 
+    #: The headers as messages name them: on one line (a cell's line breaks, as Excel's
+    #: Alt+Enter makes them, and runs of spaces are one space), trimmed, :func:`printable`.
     headers: tuple[str, ...]
     columns: tuple[Column | None, ...]
     #: Headers that mean no column, as found (blank ones left out): ignored, reported once.
@@ -216,7 +228,7 @@ class HeaderMap:
     @property
     def problem(self) -> str | None:
         """The one message that says why this header row cannot be used, or None."""
-        found = ", ".join(h.strip() for h in self.headers if h.strip()) or "nothing"
+        found = ", ".join(h for h in self.headers if h) or "nothing"
         parts = [
             f"no column for {c.holds} (expected one of {', '.join(c.headers)})"
             for c in self.missing
@@ -239,23 +251,22 @@ def map_header(headers: Sequence[str], *, achievement_given: bool = False) -> He
     ``achievement_given``: the rows' achievement comes from elsewhere (``award SLUG --csv``,
     the batch API's ``achievement``), so the column is optional."""
     columns = tuple(column_for(h) for h in headers)
-    unknown = tuple(
-        h.strip() for h, c in zip(headers, columns, strict=True) if c is None and h.strip()
-    )
+    shown = tuple(printable(" ".join(h.split())) for h in headers)
+    unknown = tuple(h for h, c in zip(shown, columns, strict=True) if c is None and h)
     seen: dict[str, list[str]] = {}
-    for header, column in zip(headers, columns, strict=True):
+    for header, column in zip(shown, columns, strict=True):
         if column is not None:
-            seen.setdefault(column.name, []).append(header.strip())
+            seen.setdefault(column.name, []).append(header)
     missing = tuple(
         c
         for c in COLUMNS
         if c.required and c.name not in seen and not (c.name == "achievement" and achievement_given)
     )
     duplicated = {name: tuple(found) for name, found in seen.items() if len(found) > 1}
-    return HeaderMap(tuple(headers), columns, unknown, missing, duplicated)
+    return HeaderMap(shown, columns, unknown, missing, duplicated)
 
 
-#: What every CSV reader here accepts, said once for the help and the README.
+#: What the CSV reader accepts, for the help (the README's "CSV columns" says it in prose).
 FORMAT_NOTE = (
     "The first line names the columns, in any order; case, spaces, punctuation and a unit "
     'like "(%)" do not matter, and columns not listed are reported once and ignored. '

@@ -541,9 +541,9 @@ def issue_stack(
     components: Sequence[ComponentEvidence],
     awards: Sequence[Award],
     submissions: Sequence[StackSubmission],
-) -> tuple[Award, tuple[Award, ...]]:
-    """Issue the stack credential for a met ``evaluation``: the credential, and what this call
-    issued (it, unless it was there already, then any stack it completed in turn).
+) -> tuple[Award, ...]:
+    """Issue the stack credential for a met ``evaluation``; what this call issued: the
+    credential (unless it was there already), then any stack it completed in turn.
 
     Goes through :func:`issuer.services.awards.award`, so it is signed, status-listed and
     validated like every credential, and its idempotency key makes it exactly once.
@@ -573,12 +573,17 @@ def issue_stack(
         # A concurrent evaluation issued it first from a different set of components: the
         # key is taken, and that credential is the stack credential.
         session.rollback()
-        existing = session.exec(
-            select(Award).where(Award.issuer_id == issuer.id).where(Award.idempotency_key == key)
-        ).one()
-        return existing, ()
-    mine = (outcome.award,) if outcome.created else ()
-    return outcome.award, (*mine, *outcome.stacks_issued)
+        return ()
+    if not outcome.created:
+        return outcome.stacks_issued
+    log.info(
+        "issued stack credential %s (%s v%s) to an educator: %d components",
+        outcome.award.id,
+        stack.achievement.slug,
+        stack.achievement.version,
+        len(evaluation.used),
+    )
+    return (outcome.award, *outcome.stacks_issued)
 
 
 def _mentions(requirements: Iterable[Requirement], achievement_id: str, kind: str | None) -> bool:
@@ -631,7 +636,7 @@ def issue_completed_stacks(
         evaluation = evaluate(stack.rule, components)
         if not evaluation.met:
             continue
-        row, now_issued = issue_stack(
+        issued += issue_stack(
             session=session,
             runtime=runtime,
             stack=stack,
@@ -641,15 +646,6 @@ def issue_completed_stacks(
             awards=awards,
             submissions=submissions,
         )
-        if now_issued and now_issued[0] is row:
-            log.info(
-                "issued stack credential %s (%s v%s) to an educator: %d components",
-                row.id,
-                stack.achievement.slug,
-                stack.achievement.version,
-                len(evaluation.used),
-            )
-        issued.extend(now_issued)
     return issued
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from issuer.demo_catalog import APL_I_II, APL_II_III_ELECTIVES, APL_II_III_REQUIRED
 from issuer.models import Award, AwardCreate
 from issuer.runtime import Runtime
-from issuer.services.awards import award
+from issuer.services.awards import AwardOutcome, award
 from keys.did import did_key
 from keys.fetch import GuardedFetcher
 from keys.keypairs import SigningKey
@@ -31,6 +31,7 @@ __all__ = [
     "OTHER_EDUCATOR",
     "UNIVERSITY_KEY",
     "app_fetcher",
+    "award_outcome",
     "award_to",
     "credentials_of",
     "masters_degree",
@@ -49,7 +50,12 @@ def university_did(key: SigningKey = UNIVERSITY_KEY) -> str:
     return did_key(key.public_key)
 
 
-def award_to(
+def award_to(session: Session, runtime: Runtime, slug: str, **fields: Any) -> Award:
+    """Award ``slug`` to an educator through the service (post-award hooks included)."""
+    return award_outcome(session, runtime, slug, **fields).award
+
+
+def award_outcome(
     session: Session,
     runtime: Runtime,
     slug: str,
@@ -58,8 +64,8 @@ def award_to(
     score: int = 92,
     issuer: str = ISSUER,
     **fields: Any,
-) -> Award:
-    """Award ``slug`` to an educator through the service (post-award hooks included)."""
+) -> AwardOutcome:
+    """:func:`award_to`'s whole outcome (what its post-award work issued, too)."""
     request = AwardCreate.model_validate(
         {
             "achievement": slug,
@@ -70,7 +76,7 @@ def award_to(
             **fields,
         }
     )
-    return award(session=session, runtime=runtime, issuer=issuer, request=request).award
+    return award(session=session, runtime=runtime, issuer=issuer, request=request)
 
 
 def stack_awards(session: Session, slug: str, email: str = EDUCATOR) -> list[Award]:

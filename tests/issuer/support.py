@@ -102,26 +102,35 @@ class AppFetcher:
         return response.json()
 
 
+#: What every CLI test runs under: the test KEK, and none of the variables (base URL,
+#: environment, KEK file) a developer's shell might set.
+CLI_BASE_ENV: dict[str, str | None] = {
+    "MICROCRED_KEY_ENCRYPTION_KEY": TEST_KEK,
+    "MICROCRED_BASE_URL": None,
+    "MICROCRED_ENV": None,
+    "MICROCRED_KEK_FILE": None,
+}
+
+
 def cli_env(settings: Settings, **extra: str) -> dict[str, str | None]:
-    """The ``microcred`` CLI's environment for a test: the test's data directory and database,
-    the test KEK, and none of the variables (base URL, environment, KEK file) a developer's
-    shell might set; ``extra`` adds more (``MICROCRED_VERIFIER_TRUST_LISTS=...``)."""
+    """The ``microcred`` CLI's environment for a test: :data:`CLI_BASE_ENV` on the test's data
+    directory and database; ``extra`` adds more (``MICROCRED_VERIFIER_TRUST_LISTS=...``)."""
     return {
+        **CLI_BASE_ENV,
         "MICROCRED_DATA_DIR": str(settings.data_dir),
         "MICROCRED_DATABASE_URL": settings.database_url,
-        "MICROCRED_KEY_ENCRYPTION_KEY": TEST_KEK,
-        "MICROCRED_BASE_URL": None,
-        "MICROCRED_ENV": None,
-        "MICROCRED_KEK_FILE": None,
         **extra,
     }
 
 
-def run_cli(env: dict[str, Any] | None, *args: str, code: int = 0) -> Result:
-    """``microcred *args`` in process under ``env``, expecting exit status ``code``."""
+def run_cli(
+    env: dict[str, Any] | None, *args: str, code: int = 0, input: str | None = None
+) -> Result:
+    """``microcred *args`` in process under ``env`` (``input`` on its stdin), expecting exit
+    status ``code``."""
     from microcred.cli import app  # the whole command tree: only for the tests that run it
 
-    result = CliRunner().invoke(app, list(args), env=env or {})
+    result = CliRunner().invoke(app, list(args), env=env or {}, input=input)
     assert result.exit_code == code, (args, result.stdout, result.stderr, result.exception)
     return result
 

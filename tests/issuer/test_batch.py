@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import uuid
 from typing import Any
@@ -264,3 +265,10 @@ def test_a_csv_batch_over_http_names_its_stack_credentials_lines_and_ignored_col
     assert wrong.status_code == 422
     [detail] = wrong.json()["detail"]
     assert "no column for the educator's email" in detail["msg"]
+    # the bytes are read as `award --csv` reads a file: Excel's UTF-16 "Unicode text" is
+    # read (its header judged), anything else but UTF-8 refused with how to save it
+    utf16 = codecs.BOM_UTF16_LE + "Nombre\tCorreo\nMaría\tm@x\n".encode("utf-16-le")
+    as_utf16 = client.post(BATCHES, content=utf16, headers=csv_headers)
+    assert as_utf16.json()["detail"][0]["msg"].endswith("found Nombre, Correo")
+    cp1252 = client.post(BATCHES, content="Nombre\nMaría\n".encode("cp1252"), headers=csv_headers)
+    assert "CSV UTF-8" in cp1252.json()["detail"][0]["msg"]

@@ -150,6 +150,18 @@ def test_ignored_columns_are_named_once() -> None:
     assert table.rows[0] == {"recipient_name": "Ana", "recipient_email": "a@x", "achievement": "x"}
 
 
+def test_headers_are_named_on_one_line_and_without_control_characters() -> None:
+    """A header cell may hold line breaks (Excel's Alt+Enter) or anything else: the messages
+    that quote it stay one line each, and no escape sequence reaches a terminal."""
+    text = 'Name,Email,"Score\r\n(%)","Notes\n (internal)","\x1b[2Jx"\nAna,a@x,120,n,r\n'
+    table = read_csv(text, achievement="x")
+    assert table.header.recognised["score"] == "Score (%)"
+    assert table.ignored == ("Notes (internal)", "\\x1b[2Jx")
+    with pytest.raises(InvalidInput) as refused:
+        read_csv('Name,"Mail\nbox","\x00"\nAna,a@x,1\n', achievement="x")
+    assert str(refused.value).endswith("found Name, Mail box, \\x00")
+
+
 def test_a_header_that_cannot_be_used_refuses_the_file() -> None:
     with pytest.raises(InvalidInput) as refused:
         read_csv("Name,Mail\n" + "Ana,a@x\n" * 50)

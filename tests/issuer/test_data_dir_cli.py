@@ -11,17 +11,10 @@ import pytest
 from issuer.data_dir import DATABASE_FILE, DEV_KEK_FILE, find_data_dir, is_data_dir
 from issuer.settings import Settings
 from microcred.exit_codes import EXIT_UNAVAILABLE
-from tests.issuer.support import TEST_KEK, run_cli
+from tests.issuer.support import CLI_BASE_ENV, run_cli
 
 #: SQLite in the data directory (no database URL), no MICROCRED_DATA_DIR: the lookup decides.
-ENV: dict[str, str | None] = {
-    "MICROCRED_DATA_DIR": None,
-    "MICROCRED_DATABASE_URL": None,
-    "MICROCRED_KEY_ENCRYPTION_KEY": TEST_KEK,
-    "MICROCRED_BASE_URL": None,
-    "MICROCRED_ENV": None,
-    "MICROCRED_KEK_FILE": None,
-}
+ENV = {**CLI_BASE_ENV, "MICROCRED_DATA_DIR": None, "MICROCRED_DATABASE_URL": None}
 
 
 def test_the_nearest_data_directory_at_or_above_wins(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from tests.issuer.stack_support import (
     APL_II_III_REQUIRED,
     EDUCATOR,
     OTHER_EDUCATOR,
+    award_outcome,
     award_to,
     stack_awards,
 )
@@ -539,8 +540,13 @@ def test_a_stack_that_counted_a_stack_credential_follows_it(
     )
     stacks.create_stack(session=session, runtime=runtime, issuer=issuer, data=data)
     award_to(session, runtime, APL_II_III_REQUIRED[0])
-    components, apl = complete_apl_i_ii(session, runtime)
+    components = [award_to(session, runtime, slug) for slug in APL_I_II[:-1]]
+    last = award_outcome(session, runtime, APL_I_II[-1])
+    components.append(last.award)
+    [apl] = stack_awards(session, "apl-i-ii")
     [outer] = stack_awards(session, "apl-plus")
+    # the last component's outcome names both: the stack it completed, and the one that did
+    assert [s.id for s in last.stacks_issued] == [apl.id, outer.id]
     assert runtime.urls.credential(apl.id) in {e["url"] for e in outer.evidence}
 
     change = status_service.revoke(session, runtime, components[0], REASON, ACTOR)

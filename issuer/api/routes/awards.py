@@ -115,8 +115,9 @@ async def _raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-def _body_batch_id(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+def _body_batch_id(body: bytes) -> str:
+    """A batch's name when it gives none: its body's digest (a CSV's bytes as sent)."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()[:32]
 
 
 #: A CSV body as it is read: a header line, then rows (a cell is at most 131,072 characters).
@@ -168,20 +169,21 @@ def create_batch(
     """Award many rows; each succeeds or fails on its own. Rerunning the same batch (same
     ``batch_id``, or the same body when none is given) issues only the rows still missing."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput(("body",), "is not UTF-8 text") from None
     if media == "text/csv":
-        table = batch.read_csv(text, achievement=achievement)
+        # read as `award --csv` reads a file (UTF-8, or Excel's UTF-16 with its BOM)
+        table = batch.read_csv(batch.csv_text(body), achievement=achievement)
         return batch.award_table(
             session=session,
             runtime=runtime,
             issuer=issuer,
             table=table,
-            batch_id=batch_id or _body_batch_id(text),
+            batch_id=batch_id or _body_batch_id(body),
         )
     if media in ("application/json", ""):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(("body",), "is not UTF-8 text") from None
         try:
             document = parse_json(text)
         except ValueError as error:  # JSONDecodeError (JsonTooDeep too), NaN
@@ -196,7 +198,9 @@ def create_batch(
             # Two names for one batch: whichever won, the other would not find it again.
             raise InvalidInput(("batch_id",), "differs from the batch_id query parameter")
         rows = parsed.rows
-        key = batch_id or parsed.batch_id or _body_batch_id(json.dumps(rows, sort_keys=True))
+        key = (
+            batch_id or parsed.batch_id or _body_batch_id(json.dumps(rows, sort_keys=True).encode())
+        )
     else:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send application/json or text/csv"
