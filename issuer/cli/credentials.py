@@ -118,13 +118,7 @@ def credentials_list(
             optional_issuer(session, issuer), recipient_email, achievement, status
         )
         rows = awards.list_awards(
-            session,
-            issuer=which.issuer,
-            recipient_email=which.recipient_email,
-            achievement=which.achievement,
-            status=which.status,
-            limit=limit or (sys.maxsize if export else PAGE),
-            offset=offset,
+            session, which, limit=limit or (sys.maxsize if export else PAGE), offset=offset
         )
         views = [awards.award_public(session, r) for r in rows]
         total = awards.count_awards(session, which)

@@ -527,17 +527,9 @@ class AwardFilter:
 
 
 def list_awards(
-    session: Session,
-    *,
-    issuer: Issuer | None = None,
-    recipient_email: str | None = None,
-    achievement: str | None = None,
-    status: AwardStatus | None = None,
-    limit: int = 1000,
-    offset: int = 0,
+    session: Session, which: AwardFilter, *, limit: int = 1000, offset: int = 0
 ) -> Sequence[Award]:
-    """Awards, oldest first, filtered by issuer, recipient email, achievement slug, status."""
-    which = AwardFilter(issuer, recipient_email, achievement, status)
+    """The awards ``which`` selects, oldest first (to the second, then by id)."""
     query = which.apply(select(Award))
     query = query.order_by(col(Award.created), col(Award.id)).offset(offset).limit(limit)
     return session.exec(query).all()

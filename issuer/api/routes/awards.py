@@ -86,14 +86,8 @@ def list_awards(
     limit: ListLimit = 100,
     offset: ListOffset = 0,
 ) -> list[AwardPublic]:
-    rows = awards.list_awards(
-        session,
-        issuer=issuer,
-        recipient_email=recipient_email,
-        achievement=achievement,
-        limit=limit,
-        offset=offset,
-    )
+    which = awards.AwardFilter(issuer, recipient_email, achievement)
+    rows = awards.list_awards(session, which, limit=limit, offset=offset)
     return [awards.award_public(session, r) for r in rows]
 
 
