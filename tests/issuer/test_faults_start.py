@@ -33,7 +33,7 @@ from issuer.runtime import start
 from issuer.settings import DATABASE_FILE, Settings
 from microcred.cli import app as microcred
 from microcred.exit_codes import EXIT_INVALID, EXIT_UNAVAILABLE
-from tests.issuer.support import BASE_URL, TEST_KEK
+from tests.issuer.support import BASE_URL, CLI_BASE_ENV, TEST_KEK
 
 runner = CliRunner()
 
@@ -44,12 +44,10 @@ def _cli(env: dict[str, Any], *args: str) -> Any:
 
 def _env(data_dir: Path, **more: str | None) -> dict[str, str | None]:
     return {
+        **CLI_BASE_ENV,
         "MICROCRED_DATA_DIR": str(data_dir),
         "MICROCRED_DATABASE_URL": None,
-        "MICROCRED_KEY_ENCRYPTION_KEY": TEST_KEK,
-        "MICROCRED_KEK_FILE": None,
         "MICROCRED_BASE_URL": BASE_URL,
-        "MICROCRED_ENV": None,
         **more,
     }
 
