@@ -7,6 +7,7 @@ and get back for it, side by side.
 * :mod:`~issuer.models.status`: status lists, allocations and the audit log;
 * :mod:`~issuer.models.stacks`: stack rules and submitted components;
 * :mod:`~issuer.models.vcapi`: credentials issued through the VC-API;
+* :mod:`~issuer.models.oid4vci`: OpenID4VCI offers, grants, issuances and nonces;
 * :mod:`~issuer.models.fields`: the checked value types and helpers they share.
 
 Public views (``...Public``) are built from rows with :func:`~issuer.models.fields.public_view`
@@ -77,6 +78,7 @@ from issuer.models.issuers import (
     KeyPurpose,
     Scope,
 )
+from issuer.models.oid4vci import Oid4vciGrant, Oid4vciIssuance, Oid4vciNonce
 from issuer.models.stacks import (
     StackContent,
     StackCreate,
@@ -162,6 +164,9 @@ __all__ = [
     "KeyPurpose",
     "LanguageTag",
     "LongText",
+    "Oid4vciGrant",
+    "Oid4vciIssuance",
+    "Oid4vciNonce",
     "ResultDescriptionIn",
     "RubricLevelIn",
     "ScalarText",

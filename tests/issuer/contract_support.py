@@ -147,6 +147,11 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], tuple[tuple[int, ...], str]] = {
         (400,),
         "a badge link the fetch guard refuses (in this run: every link outside the service)",
     ),
+    ("POST", "/oid4vci/token"): (
+        (400,),
+        "a pre-authorized code is good only if this service minted it, once, before it expires "
+        "(OAuth answers invalid_grant with 400)",
+    ),
 }
 
 
