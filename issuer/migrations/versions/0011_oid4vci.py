@@ -1,7 +1,7 @@
 """OpenID4VCI: credential offers and their grants, issuances per configuration, c_nonces
 
 Revision ID: 0011_oid4vci
-Revises: 0008
+Revises: 0010_wallet_copies
 Create Date: 2026-12-14 10:00:00.000000
 
 Three new tables (:mod:`issuer.models.oid4vci`); nothing existing changes. Every secret of the
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0011_oid4vci"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010_wallet_copies"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
