@@ -70,6 +70,9 @@ class Oid4vciIssuance(SQLModel, table=True):
     configuration_id: str = Field(primary_key=True, max_length=64)
     #: The DID the copy was bound to (the key proof's key).
     holder_did: str
+    #: The :class:`~issuer.models.wallet_copies.WalletCopy` signed (no foreign key: this row is
+    #: written first, in the copy's own transaction, as its single-use mark).
+    copy_id: uuid.UUID
     issued: datetime = timestamp(default_factory=utcnow)
 
 

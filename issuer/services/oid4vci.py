@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,14 +47,28 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
-from issuer.models import Award, AwardStatus, Issuer, KeyPurpose, Oid4vciGrant, Oid4vciNonce
+from issuer.models import (
+    Award,
+    AwardStatus,
+    CopyProtocol,
+    Issuer,
+    KeyPurpose,
+    Oid4vciGrant,
+    Oid4vciIssuance,
+    Oid4vciNonce,
+    WalletCopy,
+)
 from issuer.services.context import Runtime
 from issuer.services.errors import Conflict, NotFound
 from issuer.services.issuers import current_key
 from issuer.services.signing import DEFAULT_SUITE
+from issuer.services.wallet_copies import AwardNotInForce, issue_wallet_copy
+from keys.errors import KeysError
+from keys.key_proof import verify_key_proof
 from keys.keypairs import KeyType
 from schemas.dates import as_utc
 from schemas.vocabulary import OB_CONTEXT, VC2_CONTEXT
@@ -71,11 +86,13 @@ __all__ = [
     "authorization_server_metadata",
     "consume_nonce",
     "create_offer",
+    "issue_credential",
     "issuer_metadata",
     "issuer_of_path",
     "new_nonce",
     "offer_document",
     "redeem_code",
+    "require_bearer",
 ]
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
@@ -102,14 +119,32 @@ class OAuthError(Exception):
     the ``error_description`` (never holding a secret). ``status`` is 400 unless said; a 401
     carries ``WWW-Authenticate: Bearer`` (with ``error`` when a token was presented)."""
 
-    def __init__(self, error: str, description: str, *, status: int = 400) -> None:
+    def __init__(
+        self, error: str, description: str, *, status: int = 400, challenge: bool = True
+    ) -> None:
+        # RFC 6749 §5.2: error_description is ASCII without '"' and '\\' (it also goes into a
+        # quoted WWW-Authenticate parameter).
+        description = "".join(
+            ch if " " <= ch <= "~" and ch not in '"\\' else "'" for ch in description
+        )
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
+        #: For a 401/403 (RFC 6750 §3): whether ``WWW-Authenticate`` names the error; not when
+        #: the request carried no token at all.
+        self.challenge = challenge
 
     def body(self) -> dict[str, str]:
         return {"error": self.error, "error_description": self.description}
+
+    def www_authenticate(self) -> str | None:
+        """The ``WWW-Authenticate`` value of a refused bearer token (401 / 403), else None."""
+        if self.status not in (401, 403):
+            return None
+        if not self.challenge:
+            return "Bearer"
+        return f'Bearer error="{self.error}", error_description="{self.description}"'
 
 
 class Gone(Exception):
@@ -448,3 +483,173 @@ def _grant_of_token(session: Session, token: str, now: datetime) -> Oid4vciGrant
     if as_utc(grant.access_expires) <= as_utc(now):
         raise OAuthError("invalid_token", "the access token has expired", status=401)
     return grant
+
+
+# ------------------------------------------------------------------------------ credential
+
+
+def _bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise OAuthError(
+            "invalid_token", "an access token is required", status=401, challenge=False
+        )
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise OAuthError(
+            "invalid_request", "use 'Authorization: Bearer <access token>'", status=401
+        )
+    return token.strip()
+
+
+def _requested(body: Any, offered: Sequence[str]) -> tuple[str, str]:
+    """The configuration asked for and its one ``jwt`` key proof (OID4VCI 1.0 §8.2)."""
+    if not isinstance(body, dict):
+        raise OAuthError("invalid_credential_request", "the body must be a JSON object")
+    if "credential_response_encryption" in body:
+        raise OAuthError(
+            "invalid_encryption_parameters", "this issuer does not encrypt credential responses"
+        )
+    if "credential_identifier" in body:
+        if "credential_configuration_id" in body:
+            raise OAuthError(
+                "invalid_credential_request",
+                "give credential_configuration_id or credential_identifier, not both",
+            )
+        raise OAuthError(
+            "unknown_credential_identifier",
+            "this issuer hands out no credential identifiers: use credential_configuration_id",
+        )
+    configuration = body.get("credential_configuration_id")
+    if configuration is None:
+        raise OAuthError("invalid_credential_request", "credential_configuration_id is missing")
+    if not isinstance(configuration, str) or configuration not in FORMATS:
+        raise OAuthError(
+            "unknown_credential_configuration",
+            f"credential_configuration_id must be one of {', '.join(CONFIGURATION_IDS)}",
+        )
+    if configuration not in offered:
+        raise OAuthError(
+            "insufficient_scope",
+            f"this access token was not granted for {configuration}",
+            status=403,
+        )
+    if "proof" in body:
+        raise OAuthError(
+            "invalid_credential_request",
+            "'proof' is gone from OID4VCI 1.0: send 'proofs': {'jwt': [<key proof>]}",
+        )
+    proofs = body.get("proofs")
+    if proofs is None:
+        raise OAuthError("invalid_proof", "proofs is missing: a jwt key proof is required")
+    if not isinstance(proofs, dict) or len(proofs) != 1:
+        raise OAuthError(
+            "invalid_credential_request", "proofs must be an object with exactly one proof type"
+        )
+    if "jwt" not in proofs:
+        raise OAuthError("invalid_proof", "only jwt key proofs are supported")
+    jwts = proofs["jwt"]
+    if not isinstance(jwts, list) or not jwts:
+        raise OAuthError("invalid_credential_request", "proofs.jwt must be a non-empty array")
+    if len(jwts) > 1:
+        raise OAuthError(
+            "invalid_credential_request", "one key proof per request (no batch issuance)"
+        )
+    return configuration, jwts[0]
+
+
+def _mark_issued(session: Session, grant_id: Any, configuration: str, copy: WalletCopy) -> bool:
+    """Insert the issuance row unless one exists (``ON CONFLICT DO NOTHING``); True if it went
+    in. On PostgreSQL a concurrent insert of the same key waits for the other's commit."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Oid4vciIssuance)
+        .values(
+            grant_id=grant_id,
+            configuration_id=configuration,
+            holder_did=copy.holder_did,
+            copy_id=copy.id,
+            issued=copy.created,
+        )
+        .on_conflict_do_nothing()
+        .returning(col(Oid4vciIssuance.grant_id))
+    )
+    return session.execute(statement).first() is not None
+
+
+def require_bearer(session: Session, authorization: str | None, *, now: datetime) -> None:
+    """Raise the 401 :class:`OAuthError` a credential request without a live access token
+    gets, whatever else is wrong with it."""
+    _grant_of_token(session, _bearer_token(authorization), as_utc(now))
+
+
+def issue_credential(
+    session: Session,
+    runtime: Runtime,
+    *,
+    authorization: str | None,
+    body: Any,
+    now: datetime,
+) -> dict[str, Any]:
+    """The credential endpoint: the award's copy, bound to the key of the request's ``jwt`` key
+    proof, as ``{"credentials": [{"credential": …}]}``. Raises :class:`OAuthError`.
+
+    Checked in this order, so each refusal says the first thing wrong: the access token (401),
+    the request (400), the key proof (``invalid_proof``: typ, alg, key, signature, ``aud`` =
+    the grant's credential issuer, ``iat`` window, a nonce present). Then, in the copy's own
+    transaction once the award is locked (:func:`issue_wallet_copy`): the award in force
+    (``credential_request_denied``), the nonce one of ours, unused and unexpired
+    (``invalid_nonce``; consumed), this configuration not issued yet under this grant. Any
+    refusal there rolls the whole transaction back: nothing signed, nonce not spent.
+    """
+    now = as_utc(now)
+    token = _bearer_token(authorization)
+    grant = _grant_of_token(session, token, now)
+    grant_id, award_id = grant.id, grant.award_id
+    configuration, proof = _requested(body, grant.configuration_ids)
+    issuer = session.get(Issuer, grant.issuer_id)
+    assert issuer is not None  # a foreign key
+    settings = runtime.settings
+    try:
+        key_proof = verify_key_proof(
+            proof,
+            audience=runtime.urls.issuer(issuer.slug),
+            now=now,
+            algorithms=PROOF_ALGORITHMS,
+            max_age=timedelta(seconds=settings.oid4vci_proof_max_age_seconds),
+        )
+    except KeysError as error:
+        raise OAuthError("invalid_proof", str(error)) from None
+
+    def claim(own: Session, copy: WalletCopy) -> None:
+        if not consume_nonce(own, value=key_proof.nonce, now=now):
+            raise OAuthError(
+                "invalid_nonce",
+                "the key proof's nonce is not a current c_nonce of this issuer (unknown, used "
+                "or expired): get a new one from the nonce endpoint",
+            )
+        if not _mark_issued(own, grant_id, configuration, copy):
+            raise OAuthError(
+                "credential_request_denied",
+                f"the {configuration} credential of this offer has already been issued",
+            )
+
+    try:
+        copy = issue_wallet_copy(
+            session,
+            runtime,
+            award=award_id,
+            holder_did=key_proof.did,
+            protocol=CopyProtocol.oid4vci,
+            fmt=FORMATS[configuration],
+            now=now,
+            claim=claim,
+        )
+    except AwardNotInForce as error:
+        raise OAuthError("credential_request_denied", str(error)) from None
+    credential: Any = (
+        copy.credential_jwt
+        if FORMATS[configuration] == "jwt_vc_json"
+        else json.loads(copy.credential)
+    )
+    return {"credentials": [{"credential": credential}]}

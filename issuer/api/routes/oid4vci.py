@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from issuer.api.deps import RuntimeDep, SessionDep
 from issuer.api.responses import NOT_FOUND, OBJECT, TOO_LARGE, merged, served
 from issuer.services import oid4vci
+from schemas.json_values import parse_json
 from verifier.http import Responses, error_response, read_body, request_media_type
 
 __all__ = ["router"]
@@ -42,12 +43,12 @@ _OAUTH_ERROR: dict[str, Any] = {
 _GONE: Responses = {410: error_response("The offer has been used or has expired")}
 
 
-def _oauth_response(
-    error: oid4vci.OAuthError, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(
-        error.body(), status_code=error.status, headers={**_NO_STORE, **(headers or {})}
-    )
+def _oauth_response(error: oid4vci.OAuthError) -> JSONResponse:
+    headers = dict(_NO_STORE)
+    challenge = error.www_authenticate()
+    if challenge is not None:
+        headers["WWW-Authenticate"] = challenge
+    return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 
 @router.get(
@@ -147,3 +148,76 @@ def token(
 def nonce(session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
     fresh = oid4vci.new_nonce(session, runtime, now=runtime.clock())
     return JSONResponse({"c_nonce": fresh.c_nonce}, headers=_NO_STORE)
+
+
+_BEARER_REFUSAL: dict[str, Any] = {
+    **_OAUTH_ERROR,
+    "headers": {
+        "WWW-Authenticate": {"description": "`Bearer` (RFC 6750 §3)", "schema": {"type": "string"}}
+    },
+}
+
+
+@router.post(
+    "/oid4vci/credential",
+    summary="Credential endpoint: the award's copy bound to the key of a jwt key proof",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["credential_configuration_id", "proofs"],
+                        "properties": {
+                            "credential_configuration_id": {
+                                "enum": list(oid4vci.CONFIGURATION_IDS)
+                            },
+                            "proofs": {
+                                "type": "object",
+                                "required": ["jwt"],
+                                "properties": {
+                                    "jwt": {
+                                        "type": "array",
+                                        "items": {"type": "string"},
+                                        "minItems": 1,
+                                        "maxItems": 1,
+                                    }
+                                },
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
+    responses=merged(
+        served("`{credentials: [{credential}]}`", {"application/json": OBJECT}),
+        {400: _OAUTH_ERROR, 401: _BEARER_REFUSAL, 403: _BEARER_REFUSAL},
+        TOO_LARGE,
+    ),
+)
+def credential(
+    request: Request, body: RequestBody, session: SessionDep, runtime: RuntimeDep
+) -> JSONResponse:
+    try:
+        authorization = request.headers.get("authorization")
+        if request_media_type(request) != "application/json":
+            # The token is judged first even so (RFC 6750: no token, no other answer).
+            oid4vci.require_bearer(session, authorization, now=runtime.clock())
+            raise oid4vci.OAuthError(
+                "invalid_credential_request", "the body must be application/json"
+            )
+        try:
+            parsed = parse_json(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            oid4vci.require_bearer(session, authorization, now=runtime.clock())
+            raise oid4vci.OAuthError(
+                "invalid_credential_request", "the body is not UTF-8 JSON"
+            ) from None
+        issued = oid4vci.issue_credential(
+            session, runtime, authorization=authorization, body=parsed, now=runtime.clock()
+        )
+    except oid4vci.OAuthError as error:
+        return _oauth_response(error)
+    return JSONResponse(issued, headers=_NO_STORE)

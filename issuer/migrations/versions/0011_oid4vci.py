@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("grant_id", sa.Uuid(), nullable=False),
         sa.Column("configuration_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("holder_did", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("copy_id", sa.Uuid(), nullable=False),
         sa.Column("issued", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["grant_id"], ["oid4vci_grant.id"]),
         sa.PrimaryKeyConstraint("grant_id", "configuration_id"),
