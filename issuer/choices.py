@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["DEFAULT_ISSUER_NAME", "AwardStatus", "DidMethod", "Scope", "StatusAction"]
+__all__ = [
+    "DEFAULT_ISSUER_NAME",
+    "AwardStatus",
+    "CopyFormat",
+    "CopyProtocol",
+    "DidMethod",
+    "Scope",
+    "StatusAction",
+]
 
 #: The first issuer's name when ``microcred init`` / ``serve`` is not given one.
 DEFAULT_ISSUER_NAME = "Demo Education Office"
@@ -48,3 +56,23 @@ class StatusAction(StrEnum):
     revoke = "revoke"
     suspend = "suspend"
     unsuspend = "unsuspend"
+
+
+class CopyProtocol(StrEnum):
+    """How a wallet copy of an award reached the holder's wallet."""
+
+    #: The VC-API exchange (VCALM interaction URL, ``POST`` to the exchange).
+    vcapi = "vcapi"
+    #: The Learner Credential Wallet's legacy ``dccrequest://request`` deep link.
+    dccrequest = "dccrequest"
+    #: OpenID for Verifiable Credential Issuance 1.0.
+    oid4vci = "oid4vci"
+
+
+class CopyFormat(StrEnum):
+    """The form a wallet copy was delivered in (the OID4VCI format identifiers)."""
+
+    #: A JSON-LD credential with a Data Integrity proof (eddsa-rdfc-2022).
+    ldp_vc = "ldp_vc"
+    #: The same credential secured as a VC-JWT (OB 3.0's JWT form).
+    jwt_vc_json = "jwt_vc_json"

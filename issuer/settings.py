@@ -96,6 +96,19 @@ class Settings(BaseSettings):
     #: JSON array), e.g. the W3C test suites' ``https://www.w3.org/ns/credentials/examples/v2``.
     #: Read from the files, never fetched; for conformance runs, not for production.
     vcapi_contexts: list[str] = Field(default_factory=list)
+    #: Minutes a wallet link minted for a claim-page visit or an exchange lives (the OID4VCI
+    #: offer and its pre-authorized code among them): long enough to scan and accept, short
+    #: enough that a photographed QR code is soon worthless.
+    wallet_link_minutes: int = Field(default=15, ge=1, le=60)
+    #: OID4VCI (:mod:`issuer.services.oid4vci`): seconds an access token from ``/oid4vci/token``
+    #: is good for at the credential endpoint.
+    oid4vci_access_token_seconds: int = Field(default=300, ge=30, le=3600)
+    #: Seconds a ``c_nonce`` from ``/oid4vci/nonce`` may be used in a key proof (once).
+    oid4vci_nonce_seconds: int = Field(default=300, ge=30, le=3600)
+    #: Token requests one pre-authorized code with a transaction code may make; then it is dead.
+    oid4vci_tx_code_attempts: int = Field(default=5, ge=1, le=20)
+    #: Seconds a key proof's ``iat`` may lie in the past (its nonce is single use besides).
+    oid4vci_proof_max_age_seconds: int = Field(default=300, ge=30, le=3600)
 
     @field_validator("base_url")
     @classmethod

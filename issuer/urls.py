@@ -60,6 +60,29 @@ class Urls:
         """The issuer's 1EdTech revocation list (served only when enabled, see settings)."""
         return f"{self.issuer(slug)}/revocations.json"
 
+    def well_known(self, name: str, identifier: str) -> str:
+        """RFC 8615 / 8414 path insertion: ``/.well-known/{name}`` between the origin of
+        ``identifier`` (one of ours) and its path, as OID4VCI and OAuth metadata are found."""
+        parts = urlsplit(identifier)
+        return f"{parts.scheme}://{parts.netloc}/.well-known/{name}{parts.path.rstrip('/')}"
+
+    def oid4vci_offer(self, offer_id: str) -> str:
+        """An OID4VCI credential offer by reference (``offer_id`` is a secret: see
+        :mod:`issuer.services.oid4vci`)."""
+        return f"{self.base}/oid4vci/offers/{offer_id}"
+
+    @property
+    def oid4vci_token(self) -> str:
+        return f"{self.base}/oid4vci/token"
+
+    @property
+    def oid4vci_nonce(self) -> str:
+        return f"{self.base}/oid4vci/nonce"
+
+    @property
+    def oid4vci_credential(self) -> str:
+        return f"{self.base}/oid4vci/credential"
+
     def did_web(self, slug: str) -> str:
         """``did:web:{host}%3A{port}:{base path}:issuers:{slug}``, whose document the did:web
         method reads at :meth:`did_document` (on https)."""

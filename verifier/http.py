@@ -83,6 +83,7 @@ __all__ = [
     "get_verifier",
     "install_busy_handler",
     "read_body",
+    "request_media_type",
     "router",
 ]
 
@@ -272,7 +273,8 @@ def _site_path(request: Request, name: str) -> str | None:
     return path if isinstance(path, str) else None
 
 
-def _media_type(request: Request) -> str:
+def request_media_type(request: Request) -> str:
+    """The request's ``Content-Type`` without parameters, lower-cased (``""`` if none)."""
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
@@ -447,7 +449,7 @@ async def post_verify(
         body = await read_body(request, verifier.limits.max_body_bytes)
     except HTTPException as error:
         return _error(request, error.status_code, _detail(error))
-    media_type = _media_type(request)
+    media_type = request_media_type(request)
     form_values: dict[str, Any] = {}
     data: bytes | str
     if media_type in _FORM_TYPES:
@@ -544,7 +546,7 @@ async def post_verify_stack(request: Request, verifier: VerifierDep) -> Response
         body = await read_body(request, verifier.limits.max_body_bytes)
     except HTTPException as error:
         return _error(request, error.status_code, _detail(error))
-    media_type = _media_type(request)
+    media_type = request_media_type(request)
     try:
         if media_type in _FORM_TYPES:
             form = await _form(

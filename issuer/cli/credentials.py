@@ -141,12 +141,34 @@ def credentials_show(
         CredentialFormat, typer.Option("--format", help="ldp (JSON) or jwt.")
     ] = CredentialFormat.ldp,
 ) -> None:
-    """Print one issued credential as signed."""
+    """Print one issued credential as signed, and its wallet copies on stderr."""
     from issuer.services.status import find_award
+    from issuer.services.wallet_copies import list_copies
 
     with open_service() as (session, _):
         row = find_award(session, credential_id)
+        copies = list_copies(session, row.id)
     echo_credential(row, output)
+    # stderr, so stdout stays the credential exactly as signed (for pipes and files).
+    if not copies:
+        typer.echo("no wallet copies", err=True)
+        return
+    rows = [("WALLET COPY", "PROTOCOL", "FORMAT", "STATUS", "CREATED", "HOLDER")]
+    rows += [
+        (
+            str(c.id),
+            c.protocol,
+            c.format,
+            c.status,
+            f"{c.created:%Y-%m-%d %H:%M}",
+            c.holder_did,
+        )
+        for c in copies
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        cells = [cell.ljust(width) for cell, width in zip(r, widths, strict=False)]
+        typer.echo("  ".join([*cells, r[-1]]), err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,9 @@ and get back for it, side by side.
 * :mod:`~issuer.models.status`: status lists, allocations and the audit log;
 * :mod:`~issuer.models.stacks`: stack rules and submitted components;
 * :mod:`~issuer.models.vcapi`: credentials issued through the VC-API;
+* :mod:`~issuer.models.wallet_copies`: awards signed again for a holder's wallet;
+* :mod:`~issuer.models.exchanges`: the wallet exchanges that deliver them;
+* :mod:`~issuer.models.oid4vci`: OpenID4VCI offers, grants, issuances and nonces;
 * :mod:`~issuer.models.fields`: the checked value types and helpers they share.
 
 Public views (``...Public``) are built from rows with :func:`~issuer.models.fields.public_view`
@@ -39,6 +42,7 @@ from issuer.models.catalog import (
     ResultDescriptionIn,
     RubricLevelIn,
 )
+from issuer.models.exchanges import Exchange, ExchangeState
 from issuer.models.fields import (
     BATCH_ID_PATTERN,
     SLUG_PATTERN,
@@ -77,6 +81,7 @@ from issuer.models.issuers import (
     KeyPurpose,
     Scope,
 )
+from issuer.models.oid4vci import Oid4vciGrant, Oid4vciIssuance, Oid4vciNonce
 from issuer.models.stacks import (
     StackContent,
     StackCreate,
@@ -112,6 +117,7 @@ from issuer.models.vcapi import (
     VcApiCredential,
     VcApiStatusEvent,
 )
+from issuer.models.wallet_copies import CopyFormat, CopyProtocol, WalletCopy, WalletCopyPublic
 
 __all__ = [
     "BATCH_ID_PATTERN",
@@ -138,11 +144,15 @@ __all__ = [
     "BatchRowResult",
     "BatchStackIssued",
     "CatalogAchievement",
+    "CopyFormat",
+    "CopyProtocol",
     "CriteriaIn",
     "Did",
     "DidMethod",
     "Email",
     "ErrorResponse",
+    "Exchange",
+    "ExchangeState",
     "EvidenceIn",
     "HttpUrl",
     "IdempotencyKey",
@@ -162,6 +172,9 @@ __all__ = [
     "KeyPurpose",
     "LanguageTag",
     "LongText",
+    "Oid4vciGrant",
+    "Oid4vciIssuance",
+    "Oid4vciNonce",
     "ResultDescriptionIn",
     "RubricLevelIn",
     "ScalarText",
@@ -192,6 +205,8 @@ __all__ = [
     "UtcDatetime",
     "VcApiCredential",
     "VcApiStatusEvent",
+    "WalletCopy",
+    "WalletCopyPublic",
     "given",
     "has_control_characters",
     "public_view",

@@ -40,6 +40,7 @@ from issuer.models.fields import (
     timestamp,
 )
 from issuer.models.status import AwardStatus
+from issuer.models.wallet_copies import WalletCopyPublic
 from schemas.dates import utcnow
 
 __all__ = [
@@ -204,6 +205,8 @@ class AwardPublic(BaseModel):
     signed_by: str
     credential: dict[str, Any] | None = None
     jwt: str | None = None
+    #: The award's wallet copies (read-only; shown with the documents, by ``GET`` of one award).
+    copies: list[WalletCopyPublic] | None = None
 
 
 class BatchRequest(InputModel):

@@ -140,6 +140,9 @@ class StatusEvent(StatusEventBase, table=True):
     cause_award_id: uuid.UUID | None = Field(
         default=None, sa_column=sa.Column(sa.Uuid(), nullable=True)
     )
+    #: The award's wallet copies (:class:`~issuer.models.WalletCopy`) whose status changed
+    #: with it, in the same transaction (revision 0010).
+    copies: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 #: Why a status changed: text as :data:`~issuer.models.fields.LongText` (no control character,
@@ -187,6 +190,8 @@ class StatusChangePublic(BaseModel):
     changed: bool
     event_id: int
     status_lists: list[str]
+    #: The award's wallet copies whose status changed with it.
+    copies: int = 0
     #: The stack credentials that counted this credential, and what happened to each.
     stacks: list[StackEffectPublic] = []
 
@@ -203,6 +208,8 @@ class StatusEventPublic(BaseModel):
     at: UtcDatetime
     #: The component credential whose change made this one, for a stack credential.
     cause_credential_id: str | None = None
+    #: The award's wallet copies whose status changed with it.
+    copies: int = 0
 
 
 class StatusListPublic(BaseModel):

@@ -42,6 +42,7 @@ from issuer.services.status_machine import (
     apply_transitions,
     award_audit,
     chunks,
+    copies_of,
     load_allocations,
 )
 from schemas.json_values import objects
@@ -271,6 +272,7 @@ def _apply(
         now=request.now,
         name=lambda holder: str(holder.id),
         runtime=request.runtime,
+        followers=copies_of(session, [row.id]),
     )
     return StackEffect(
         row.id,

@@ -88,6 +88,7 @@ from issuer.services.status_machine import (
     apply_transitions,
     award_audit,
     chunks,
+    copies_of,
     load_allocations,
 )
 from issuer.settings import Settings
@@ -117,6 +118,7 @@ __all__ = [
     "published_list",
     "refresh_lists",
     "revoke",
+    "status_entries",
     "suspend",
     "unsuspend",
 ]
@@ -334,20 +336,26 @@ def _status_entry(runtime: Runtime, allocation: Allocation) -> dict[str, Any]:
     return entry_for(runtime.urls, allocation.public_id, allocation.purpose.value, allocation.index)
 
 
-def add_credential_status(credential: dict[str, Any], context: SigningContext) -> dict[str, Any]:
-    """The pre-sign hook: a revocation and a suspension entry for every credential.
+def status_entries(
+    session: Session, runtime: Runtime, issuer: Issuer, credential_uuid: uuid.UUID
+) -> list[dict[str, Any]]:
+    """A revocation and a suspension entry for the credential ``credential_uuid``, each on a
+    freshly allocated index (inside the caller's write transaction, see :func:`allocate`).
 
     ``credentialStatus`` is an array of two ``BitstringStatusListEntry`` objects (terms the VC
     2.0 context defines); each ``id`` is ``{list URL}#{index}``, never the list URL itself.
+    Awards (through :func:`add_credential_status`) and wallet copies get theirs here.
     """
-    award_id = context.award.id
-    entries = [
-        _status_entry(
-            context.runtime,
-            allocate(context.session, context.runtime, context.issuer, award_id, purpose),
-        )
+    return [
+        _status_entry(runtime, allocate(session, runtime, issuer, credential_uuid, purpose))
         for purpose in (StatusPurpose.revocation, StatusPurpose.suspension)
     ]
+
+
+def add_credential_status(credential: dict[str, Any], context: SigningContext) -> dict[str, Any]:
+    """The pre-sign hook: a revocation and a suspension entry for every award
+    (:func:`status_entries`)."""
+    entries = status_entries(context.session, context.runtime, context.issuer, context.award.id)
     return {**credential, "credentialStatus": entries}
 
 
@@ -593,6 +601,8 @@ class StatusChange:
     #: (:mod:`issuer.services.stack_status`): revoked, suspended or unsuspended with it, or
     #: kept because their rule is still met.
     stacks: tuple[StackEffect, ...] = ()
+    #: The award's wallet copies whose status changed with it (same transaction).
+    copies: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -605,6 +615,7 @@ class StatusChange:
             "event_id": self.event_id,
             "status_lists": list(self.status_lists),
             "stacks": [s.to_json() for s in self.stacks],
+            "copies": self.copies,
         }
 
 
@@ -682,6 +693,8 @@ def change_statuses(
             now=runtime.clock(),
             name=lambda holder: str(holder.id),
             runtime=runtime,
+            # The award's wallet copies take its new state, in this transaction.
+            followers=copies_of(session, [a.id for a in awards]),
         )
         # The stack credentials that counted a changed component follow it, in this
         # transaction: all of it commits, or none.
@@ -708,6 +721,7 @@ def change_statuses(
                     )
                 ),
                 stacks=tuple(stacks.get(t.holder.id, ())),
+                copies=t.followers,
             )
             for t in transitions
         ]
@@ -808,6 +822,7 @@ def event_view(runtime: Runtime, row: StatusEvent) -> StatusEventPublic:
         cause_credential_id=runtime.urls.credential(row.cause_award_id)
         if row.cause_award_id is not None
         else None,
+        copies=row.copies,
     )
 
 

@@ -11,7 +11,9 @@ both change status through :func:`apply_transitions`, so they follow the same ru
 * a change no list could show is refused (:class:`CannotPublish`), before anything is
   written: if the issuer of a list to flip cannot sign it (its key does not open with the
   service's key-encryption key), a revocation accepted now would reach no verifier;
-* every request is written to the audit log, the ones that changed nothing too.
+* every request is written to the audit log, the ones that changed nothing too;
+* a credential's *followers* (an award's wallet copies, :func:`copies_of`) take its new state
+  in the same transaction: their bits flip with its own, and its audit row counts them.
 
 The caller locks the credential rows and owns the transaction; this module only decides and
 writes, inside it.
@@ -38,6 +40,7 @@ from issuer.models import (
     StatusEvent,
     StatusList,
     StatusPurpose,
+    WalletCopy,
 )
 from issuer.services.context import Runtime
 from issuer.services.errors import Conflict, IssuanceFailed
@@ -55,6 +58,7 @@ __all__ = [
     "apply_transitions",
     "award_audit",
     "chunks",
+    "copies_of",
     "entered_at",
     "load_allocations",
     "next_status",
@@ -149,14 +153,38 @@ class Transition:
     previous: AwardStatus
     status: AwardStatus
     audit: AuditRow
+    #: How many followers (wallet copies) changed with it.
+    followers: int = 0
 
     @property
     def changed(self) -> bool:
         return self.status is not self.previous
 
 
-#: Makes the audit row of a request: ``(holder, previous, new, at)`` → a row to add.
-AuditWriter = Callable[[StatusHolder, AwardStatus, AwardStatus, datetime], AuditRow]
+#: Makes the audit row of a request: ``(holder, previous, new, at, copies)`` → a row to add;
+#: ``copies`` is how many followers (wallet copies) changed with the holder.
+AuditWriter = Callable[[StatusHolder, AwardStatus, AwardStatus, datetime, int], AuditRow]
+
+
+def copies_of(
+    session: Session, award_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[StatusHolder]]:
+    """The wallet copies of each award, locked (``FOR UPDATE``, id order): the followers an
+    award's status change carries with it. The caller has locked the awards already, so no copy
+    can be added meanwhile (:func:`issuer.services.wallet_copies.issue_wallet_copy` locks its
+    award first)."""
+    found: dict[uuid.UUID, list[StatusHolder]] = {}
+    for chunk in chunks(sorted(set(award_ids))):
+        query = (
+            select(WalletCopy)
+            .where(col(WalletCopy.award_id).in_(chunk))
+            .order_by(col(WalletCopy.id))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        for row in session.exec(query):
+            found.setdefault(row.award_id, []).append(row)
+    return found
 
 
 def award_audit(
@@ -166,7 +194,7 @@ def award_audit(
     naming the component that caused it when a stack credential follows one."""
 
     def audit(
-        holder: StatusHolder, previous: AwardStatus, status: AwardStatus, at: datetime
+        holder: StatusHolder, previous: AwardStatus, status: AwardStatus, at: datetime, copies: int
     ) -> StatusEvent:
         return StatusEvent(
             award_id=holder.id,
@@ -178,6 +206,7 @@ def award_audit(
             new_status=status.value,
             at=at,
             cause_award_id=cause_award_id,
+            copies=copies,
         )
 
     return audit
@@ -193,42 +222,62 @@ def apply_transitions(
     now: datetime,
     name: Callable[[StatusHolder], str],
     runtime: Runtime,
+    followers: Mapping[uuid.UUID, Sequence[StatusHolder]] | None = None,
 ) -> list[Transition]:
     """Apply ``action`` to ``holders`` (locked by the caller), in the caller's transaction.
 
     All transitions are decided before anything is written, so a :class:`RevokedForGood` for
     one credential, or a :class:`CannotPublish` for one list, leaves every one unchanged.
-    ``name`` names a credential in that error.
+    ``name`` names a credential in that error. ``followers`` (locked too, e.g.
+    :func:`copies_of`) are the holders that take each changed holder's new state with it; their
+    allocations are read here, and each holder's audit row counts those that changed.
     """
+    followers = followers or {}
     decided = [(holder, AwardStatus(holder.status)) for holder in holders]
     targets = [next_status(action, previous, name(holder)) for holder, previous in decided]
     purpose, bit = STATUS_BITS[action]
+    moving = {
+        holder.id: [f for f in followers.get(holder.id, ()) if f.status != status.value]
+        for (holder, previous), status in zip(decided, targets, strict=True)
+        if status is not previous
+    }
+    follower_allocations = load_allocations(
+        session, [f.id for moved in moving.values() for f in moved]
+    )
+    allocations = {**allocations, **follower_allocations}
+    flipping = [
+        credential
+        for (holder, _), status in zip(decided, targets, strict=True)
+        if holder.id in moving
+        for credential in (holder, *moving[holder.id])
+    ]
     _ensure_publishable(
         session,
         runtime,
         action,
         {
             allocation.list_id
-            for (holder, previous), status in zip(decided, targets, strict=True)
-            if status is not previous
-            for allocation, _ in allocations.get(holder.id, [])
+            for credential in flipping
+            for allocation, _ in allocations.get(credential.id, [])
             if allocation.purpose == purpose.value and allocation.is_set != bit
         },
     )
     bumps: Counter[int] = Counter()
     transitions = []
     for (holder, previous), status in zip(decided, targets, strict=True):
+        moved = moving.get(holder.id, [])
         if status is not previous:
-            for allocation, _ in allocations.get(holder.id, []):
-                if allocation.purpose == purpose.value and allocation.is_set != bit:
-                    allocation.is_set = bit
-                    session.add(allocation)
-                    bumps[allocation.list_id] += 1
-            holder.status = status.value
-            session.add(holder)
-        entry = audit(holder, previous, status, now)
+            for credential in (holder, *moved):
+                for allocation, _ in allocations.get(credential.id, []):
+                    if allocation.purpose == purpose.value and allocation.is_set != bit:
+                        allocation.is_set = bit
+                        session.add(allocation)
+                        bumps[allocation.list_id] += 1
+                credential.status = status.value
+                session.add(credential)
+        entry = audit(holder, previous, status, now, len(moved))
         session.add(entry)
-        transitions.append(Transition(holder, previous, status, entry))
+        transitions.append(Transition(holder, previous, status, entry, len(moved)))
     # The list rows before the bits: the lock a re-signer takes, so it signs wholly before or
     # wholly after this change (id order: no deadlock between two changes).
     connection = session.connection()

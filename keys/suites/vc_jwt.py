@@ -79,6 +79,7 @@ __all__ = [
     "JwtProfile",
     "JwtVerification",
     "VcJwtSuite",
+    "parse_compact_jws",
     "sign_jwt",
     "suite",
     "verify_jwt",
@@ -285,7 +286,11 @@ def _json_part(part: str, what: str) -> dict[str, Any]:
     return value
 
 
-def _parse(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def parse_compact_jws(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and payload of a compact JWS, parsed strictly (three canonical base64url
+    parts, JSON objects without duplicate members); the signature is not checked here.
+    Raises :class:`InvalidProof`. Also the parser of OID4VCI key proofs
+    (:mod:`keys.key_proof`)."""
     if not isinstance(token, str):
         raise InvalidProof("a JWT must be a string")
     token = token.strip()
@@ -504,7 +509,7 @@ def verify_jwt(
     a bare ``jwk`` header and is bound to nobody unless it is one of ``pinned_keys``.
     """
     del now  # accepted so every proof suite has the same call shape; time is judged elsewhere
-    header, payload = _parse(token)
+    header, payload = parse_compact_jws(token)
     alg = _check_header(header)
     profile = _detect_profile(header, payload)
     warnings: list[str] = []

@@ -147,6 +147,16 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], tuple[tuple[int, ...], str]] = {
         (400,),
         "a badge link the fetch guard refuses (in this run: every link outside the service)",
     ),
+    ("POST", "/oid4vci/token"): (
+        (400,),
+        "a pre-authorized code is good only if this service minted it, once, before it expires "
+        "(OAuth answers invalid_grant with 400)",
+    ),
+    ("POST", "/oid4vci/credential"): (
+        (400,),
+        "a key proof must be signed for this issuer around now with a nonce it handed out "
+        "(OID4VCI answers invalid_proof / invalid_nonce with 400)",
+    ),
 }
 
 

@@ -16,7 +16,7 @@ from issuer.api.deps import IssueIssuer, RuntimeDep, SessionDep
 from issuer.api.paging import ListLimit, ListOffset
 from issuer.api.responses import ADMIN, CONFLICT, JSON_BODY, UNSUPPORTED_MEDIA_TYPE, merged
 from issuer.models import BATCH_ID_PATTERN, AwardCreate, AwardPublic, BatchRequest, BatchResult
-from issuer.services import awards, batch
+from issuer.services import awards, batch, wallet_copies
 from issuer.services.errors import InvalidInput, NotFound
 from schemas.json_values import parse_json
 
@@ -98,10 +98,14 @@ def get_award(
     session: SessionDep,
     format: Format = Format.ldp,
 ) -> AwardPublic:
+    """One award with its credential and its wallet copies (each copy's protocol, format,
+    holder DID, status and date; the copies themselves went to the wallets)."""
     row = awards.get_award(session, credential_id)
     if row.issuer_id != issuer.id:
         raise NotFound(f"no credential {credential_id} issued by {issuer.slug}")
-    return _shaped(awards.award_public(session, row, with_documents=True), format)
+    view = awards.award_public(session, row, with_documents=True)
+    copies = [wallet_copies.copy_public(c) for c in wallet_copies.list_copies(session, row.id)]
+    return _shaped(view.model_copy(update={"copies": copies}), format)
 
 
 async def _raw_body(request: Request) -> bytes:

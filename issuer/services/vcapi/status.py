@@ -167,7 +167,11 @@ def change_status(
             )
 
         def audit(
-            holder: StatusHolder, previous: AwardStatus, status: AwardStatus, at: datetime
+            holder: StatusHolder,
+            previous: AwardStatus,
+            status: AwardStatus,
+            at: datetime,
+            copies: int,  # VC-API credentials have no wallet copies: always 0
         ) -> VcApiStatusEvent:
             return VcApiStatusEvent(
                 credential_uuid=holder.id,
