@@ -47,6 +47,37 @@ UNAUTHENTICATED: dict[int | str, dict[str, Any]] = {
 }
 _OFFERS = ("application/json", "text/html")
 
+#: The request bodies, as documentation (read by hand, so each malformed case gets our 400).
+_VCAPI_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "`{}` asks for the presentation request; "
+                    '`{"verifiablePresentation": VP}` answers it',
+                    "properties": {"verifiablePresentation": {"type": "object"}},
+                }
+            }
+        },
+    }
+}
+_DIRECT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "The DID-authentication presentation, signed over the link's "
+                    "challenge",
+                }
+            }
+        },
+    }
+}
+
 
 def _refused(error: ExchangeRefused) -> JSONResponse:
     return JSONResponse({"detail": error.message}, status_code=error.status_code)
@@ -153,6 +184,7 @@ def interaction(
         REFUSED,
         TOO_LARGE,
     ),
+    openapi_extra=_VCAPI_BODY,
 )
 def vcapi_exchange(
     exchange_id: str, request: Request, session: SessionDep, runtime: RuntimeDep, raw: JsonBody
@@ -191,6 +223,7 @@ def vcapi_exchange(
         REFUSED,
         TOO_LARGE,
     ),
+    openapi_extra=_DIRECT_BODY,
 )
 def direct_exchange(
     exchange_id: str, request: Request, session: SessionDep, runtime: RuntimeDep, raw: JsonBody
