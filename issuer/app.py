@@ -18,6 +18,7 @@ from issuer.api.body_limit import BodyLimitMiddleware
 from issuer.api.errors import install_error_handlers
 from issuer.api.responses import SERVICE
 from issuer.api.routes import awards, catalog, issuers, public, sharing
+from issuer.api.routes import exchanges as exchange_routes
 from issuer.api.routes import oid4vci as oid4vci_routes
 from issuer.api.routes import stacks as stack_routes
 from issuer.api.routes import status as status_routes
@@ -92,6 +93,8 @@ def create_app(
     verifier_http.install_busy_handler(app)
     # The W3C VC-API (and the DCC issuer-coordinator's /instance/{tenant} paths).
     app.include_router(vcapi_routes.router, responses=SERVICE)
+    # Wallet exchanges: the Learner Credential Wallet's VC-API exchange and legacy deep link.
+    app.include_router(exchange_routes.router, responses=SERVICE)
     # OpenID4VCI 1.0 (pre-authorized code): metadata, offers, token, nonce, credential.
     app.include_router(oid4vci_routes.router, responses=SERVICE)
     # Where the service's icon is (issuer.services.favicon), for pages rendered outside

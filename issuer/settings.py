@@ -22,11 +22,15 @@ from keys.fetch import parse_preload_args
 __all__ = [
     "DATABASE_FILE",
     "DEFAULT_BASE_URL",
+    "WALLET_DID_METHODS",
     "Environment",
     "Settings",
     "get_settings",
     "normalize_base_url",
 ]
+
+#: DID methods whose keys the issuer can resolve, and so the only ones a wallet may use.
+WALLET_DID_METHODS = frozenset({"key", "web", "jwk"})
 
 #: Where ``make run`` serves, and so what ids are built on unless told otherwise.
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -96,9 +100,10 @@ class Settings(BaseSettings):
     #: JSON array), e.g. the W3C test suites' ``https://www.w3.org/ns/credentials/examples/v2``.
     #: Read from the files, never fetched; for conformance runs, not for production.
     vcapi_contexts: list[str] = Field(default_factory=list)
-    #: Minutes a wallet link minted for a claim-page visit or an exchange lives (the OID4VCI
-    #: offer and its pre-authorized code among them): long enough to scan and accept, short
-    #: enough that a photographed QR code is soon worthless.
+    #: Minutes a wallet link minted for a claim-page visit lives (the Learner Credential
+    #: Wallet's interaction URL and deep link, the OID4VCI offer and its pre-authorized code):
+    #: long enough to scan and accept, short enough that a photographed QR code is soon
+    #: worthless.
     wallet_link_minutes: int = Field(default=15, ge=1, le=60)
     #: OID4VCI (:mod:`issuer.services.oid4vci`): seconds an access token from ``/oid4vci/token``
     #: is good for at the credential endpoint.
@@ -109,6 +114,9 @@ class Settings(BaseSettings):
     oid4vci_tx_code_attempts: int = Field(default=5, ge=1, le=20)
     #: Seconds a key proof's ``iat`` may lie in the past (its nonce is single use besides).
     oid4vci_proof_max_age_seconds: int = Field(default=300, ge=30, le=3600)
+    #: DID methods a wallet may prove control of to receive a copy, comma-separated
+    #: (``key``, ``web`` — resolved through the guarded fetcher — and ``jwk``).
+    wallet_did_methods: str = "key,web"
 
     @field_validator("base_url")
     @classmethod
@@ -124,6 +132,23 @@ class Settings(BaseSettings):
             except ValueError as error:
                 raise ValueError(f"the context file for {url} is not JSON: {error}") from None
         return value
+
+    @field_validator("wallet_did_methods")
+    @classmethod
+    def _wallet_did_methods(cls, value: str) -> str:
+        methods = [m.strip().lower() for m in value.split(",") if m.strip()]
+        unknown = sorted(set(methods) - WALLET_DID_METHODS)
+        if unknown or not methods:
+            raise ValueError(
+                f"DID methods {unknown or methods} are not among those a wallet may use: "
+                + ", ".join(sorted(WALLET_DID_METHODS))
+            )
+        return ",".join(dict.fromkeys(methods))
+
+    @property
+    def wallet_did_method_set(self) -> frozenset[str]:
+        """:attr:`wallet_did_methods` as a set (``{"key", "web"}``)."""
+        return frozenset(self.wallet_did_methods.split(","))
 
     @field_validator("database_url")
     @classmethod

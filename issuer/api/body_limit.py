@@ -16,7 +16,8 @@ every route:
 
 Limits (documented in ``issuer/VC_API.md``): :data:`DEFAULT_BODY_LIMIT` (2 MB, the VC-API's
 promise, and every admin JSON body), :data:`BATCH_BODY_LIMIT` for ``…/batches`` (JSON or CSV),
-the verifier's own ``max_body_bytes`` for the verify endpoints and two baked-image sizes for
+:data:`EXCHANGE_BODY_LIMIT` for the wallet exchanges (``/exchanges/…``), the verifier's own
+``max_body_bytes`` for the verify endpoints and two baked-image sizes for
 ``/api/bake`` (each plus :data:`FORM_OVERHEAD` for multipart framing; the routes check exactly).
 """
 
@@ -42,6 +43,7 @@ from verifier.inputs import MAX_INPUT_BYTES
 __all__ = [
     "BATCH_BODY_LIMIT",
     "DEFAULT_BODY_LIMIT",
+    "EXCHANGE_BODY_LIMIT",
     "FORM_OVERHEAD",
     "KEYLESS_API",
     "BodyLimitMiddleware",
@@ -52,6 +54,8 @@ __all__ = [
 DEFAULT_BODY_LIMIT = 2 * 1024 * 1024
 #: ``POST /api/issuers/{issuer}/batches`` (JSON or CSV): thousands of rows.
 BATCH_BODY_LIMIT = 20 * 1024 * 1024
+#: ``POST /exchanges/…``: a wallet's DID-authentication presentation (about 1 KB, no credential).
+EXCHANGE_BODY_LIMIT = 64 * 1024
 #: Room for multipart boundaries and small form fields around an upload.
 FORM_OVERHEAD = 64 * 1024
 #: ``/api/`` paths that take no API key (their bodies are still capped).
@@ -71,6 +75,8 @@ def body_limit_for(path: str, verify_limit: int = MAX_INPUT_BYTES) -> int:
         return 2 * MAX_BAKE_BYTES + FORM_OVERHEAD
     if path.rstrip("/") in _VERIFY:
         return verify_limit + FORM_OVERHEAD
+    if path.startswith("/exchanges/"):
+        return EXCHANGE_BODY_LIMIT
     return DEFAULT_BODY_LIMIT
 
 

@@ -15,6 +15,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from issuer.models.fields import timestamp
@@ -42,6 +43,8 @@ class Exchange(SQLModel, table=True):
     created: datetime = timestamp(default_factory=utcnow)
     expires: datetime = timestamp()
     completed: datetime | None = timestamp(default=None, nullable=True)
-    #: Which path completed it (``vcapi`` or ``dccrequest``), and the copy it produced.
+    #: Which path completed it (``vcapi`` or ``dccrequest``), and the copy it produced. No
+    #: foreign key: the exchange is marked completed in the copy's transaction before the copy
+    #: is signed, so before its row exists (nothing is signed for a spent exchange).
     protocol: str | None = Field(default=None, max_length=16)
-    copy_id: uuid.UUID | None = Field(default=None, foreign_key="wallet_copy.id")
+    copy_id: uuid.UUID | None = Field(default=None, sa_column=sa.Column(sa.Uuid(), nullable=True))

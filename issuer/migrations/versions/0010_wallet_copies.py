@@ -59,7 +59,6 @@ def upgrade() -> None:
         sa.Column("protocol", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.Column("copy_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(["award_id"], ["award.id"]),
-        sa.ForeignKeyConstraint(["copy_id"], ["wallet_copy.id"]),
         sa.PrimaryKeyConstraint("id_hash"),
     )
     with op.batch_alter_table("exchange", schema=None) as batch_op:
