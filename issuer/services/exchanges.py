@@ -12,6 +12,13 @@ an exchange for an award and answers every link to it (:class:`ExchangeLinks`):
   direct&challenge=…&auth_type=bearer``: the wallet ``POST``s its DID-auth presentation (a
   challenge, no domain) to ``vc_request_url`` and gets the copy as a bare credential.
 
+**The same award by OID4VCI.** Each exchange also mints an OID4VCI credential offer of its
+award (:func:`issuer.services.oid4vci.create_offer`), living as long, whose id is derived from
+the exchange id (:func:`paired_offer_id`, an HMAC keyed by it): the interaction URL's JSON names
+it as ``protocols.OID4VCI`` (the ``openid-credential-offer://`` link, by reference) without
+storing it anywhere, and knowing the offer does not reveal the exchange. Either protocol
+delivers its own copy; each is single use.
+
 **Which link the "Open in wallet" button uses: the legacy deep link** (:func:`lcw_deep_link`).
 The Learner Credential Wallet's last release (v2.2.9-build103) cannot open interaction URLs,
 and its main branch (1c46a82) completes a flow that starts with a presentation request
@@ -45,6 +52,7 @@ is stored as it is (the wallet is told it; it is worth nothing without the id).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
@@ -69,6 +77,7 @@ from issuer.models import (
     Issuer,
     WalletCopy,
 )
+from issuer.services import oid4vci
 from issuer.services.context import Runtime
 from issuer.services.errors import NotFound, ServiceError
 from issuer.services.wallet_copies import AwardNotInForce, ClaimHook, issue_wallet_copy
@@ -102,6 +111,8 @@ DID_AUTH_QUERY: dict[str, Any] = {
 }
 #: Characters of an exchange id in a URL (``token_urlsafe(16)``: 128 random bits).
 _ID_BYTES = 16
+#: What the paired OID4VCI offer's id is an HMAC of (keyed by the exchange id).
+_OFFER_LABEL = b"microcred exchange: OID4VCI offer"
 #: Longest id accepted in a path, so a pasted wrong URL is a 404, not a hash of megabytes.
 _MAX_ID = 64
 _TABLE: sa.Table = Exchange.__table__  # type: ignore[attr-defined]
@@ -144,6 +155,9 @@ class ExchangeLinks:
     direct_url: str
     #: ``dccrequest://request?issuer=…&vc_request_url=…&challenge=…&auth_type=bearer``.
     dccrequest_url: str
+    #: ``openid-credential-offer://?credential_offer_uri=…``: the same award offered by OID4VCI
+    #: (:func:`paired_offer_id`), for any OID4VCI wallet and as ``protocols.OID4VCI``.
+    oid4vci_offer: str
     expires: datetime
 
     @property
@@ -177,8 +191,18 @@ def _links(
         vcapi_url=vcapi_url,
         direct_url=direct_url,
         dccrequest_url=f"dccrequest://request?{query}",
+        oid4vci_offer=oid4vci.offer_links(runtime, paired_offer_id(exchange_id))[1],
         expires=expires,
     )
+
+
+def paired_offer_id(exchange_id: str) -> str:
+    """The id of the OID4VCI offer minted with an exchange: an HMAC keyed by the exchange id,
+    so the interaction URL can name the offer again from the id it is asked by (nothing is
+    stored in clear) and the offer, which may be shown on its own, does not reveal the
+    exchange."""
+    mac = hmac.new(exchange_id.encode("utf-8"), _OFFER_LABEL, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
 
 
 def create_exchange(
@@ -215,6 +239,9 @@ def create_exchange(
     except BaseException:
         session.rollback()
         raise
+    oid4vci.create_offer(
+        session, runtime, award=row, now=now, offer_id=paired_offer_id(exchange_id)
+    )
     return links
 
 
@@ -267,8 +294,7 @@ def protocols(exchange: OpenExchange) -> dict[str, Any]:
     return {
         "protocols": {
             "vcapi": exchange.links.vcapi_url,
-            # "OID4VCI": the credential offer URI of the same award is added here when OID4VCI
-            # is served (issuer.services.oid4vci), as LCW's interaction URL format names it.
+            "OID4VCI": exchange.links.oid4vci_offer,
         }
     }
 

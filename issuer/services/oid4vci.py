@@ -77,6 +77,7 @@ __all__ = [
     "CONFIGURATION_IDS",
     "JWT_VC_JSON",
     "LDP_VC",
+    "MIN_OFFER_ID_LENGTH",
     "PRE_AUTHORIZED_GRANT",
     "Gone",
     "Nonce",
@@ -91,6 +92,7 @@ __all__ = [
     "issuer_of_path",
     "new_nonce",
     "offer_document",
+    "offer_links",
     "redeem_code",
     "require_bearer",
 ]
@@ -149,6 +151,10 @@ class OAuthError(Exception):
 
 class Gone(Exception):
     """An offer that existed but can no longer be used (expired or already redeemed): 410."""
+
+
+#: The shortest offer id a caller may choose (``secrets.token_urlsafe(24)``: 192 bits).
+MIN_OFFER_ID_LENGTH = 32
 
 
 def _digest(secret: str) -> str:
@@ -264,16 +270,25 @@ def create_offer(
     now: datetime,
     tx_code: bool = False,
     configurations: Sequence[str] = CONFIGURATION_IDS,
+    offer_id: str | None = None,
 ) -> Offer:
     """A new offer of ``award`` to any wallet, by reference, living
     ``MICROCRED_WALLET_LINK_MINUTES``. Refused (:class:`Conflict`) for an award that is
-    revoked or suspended. Commits."""
+    revoked or suspended. Commits.
+
+    ``offer_id`` lets a caller derive the id from a secret of its own (a wallet exchange
+    offers the same award by OID4VCI, :func:`issuer.services.exchanges.create_exchange`, and
+    names the offer again from the exchange id it is asked by, :func:`offer_links`); it must be
+    as unguessable as a fresh one (at least 32 URL-safe characters)."""
     if award.status != AwardStatus.active:
         raise Conflict(f"this credential is {award.status}: it cannot be offered to a wallet")
     unknown = [c for c in configurations if c not in FORMATS]
     if not configurations or unknown:
         raise ValueError(f"unknown credential configurations: {unknown or 'none given'}")
-    offer_id = secrets.token_urlsafe(32)
+    if offer_id is None:
+        offer_id = secrets.token_urlsafe(32)
+    elif len(offer_id) < MIN_OFFER_ID_LENGTH:
+        raise ValueError("an offer id must have at least 32 URL-safe characters")
     code = _code_for(offer_id)
     tx = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_LENGTH)) if tx_code else None
     expires = as_utc(now) + timedelta(minutes=runtime.settings.wallet_link_minutes)
@@ -291,9 +306,15 @@ def create_offer(
         )
     )
     session.commit()
-    offer_uri = runtime.urls.oid4vci_offer(offer_id)
-    link = "openid-credential-offer://?credential_offer_uri=" + quote(offer_uri, safe="")
+    offer_uri, link = offer_links(runtime, offer_id)
     return Offer(offer_uri=offer_uri, link=link, expires=expires, tx_code=tx)
+
+
+def offer_links(runtime: Runtime, offer_id: str) -> tuple[str, str]:
+    """The offer's ``credential_offer_uri`` and the ``openid-credential-offer://`` link that
+    carries it by reference (what a QR code shows)."""
+    offer_uri = runtime.urls.oid4vci_offer(offer_id)
+    return offer_uri, "openid-credential-offer://?credential_offer_uri=" + quote(offer_uri, safe="")
 
 
 def offer_document(

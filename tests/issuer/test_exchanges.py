@@ -186,9 +186,39 @@ def test_the_interaction_url_answers_a_wallet_its_protocols(
         path(links.vcapi_url), params={"iuv": "1"}, headers={"accept": "application/json"}
     )
     assert response.status_code == 200
-    assert response.json() == {"protocols": {"vcapi": links.vcapi_url}}
+    assert response.json() == {
+        "protocols": {"vcapi": links.vcapi_url, "OID4VCI": links.oid4vci_offer}
+    }
     assert "Accept" in response.headers["vary"]
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_exchange_offers_the_same_award_by_oid4vci(
+    client: TestClient, links: exchanges.ExchangeLinks
+) -> None:
+    """``protocols.OID4VCI`` is a live offer of the exchange's award (by reference, its
+    pre-authorized code buys a token), whose id is not the exchange's."""
+    query = parse_qs(urlsplit(links.oid4vci_offer).query)
+    offer_uri = query["credential_offer_uri"][0]
+    exchange_id = urlsplit(links.vcapi_url).path.rsplit("/", 1)[1]
+    assert exchange_id not in offer_uri
+    offer = client.get(path(offer_uri))
+    assert offer.status_code == 200, offer.text
+    grant = offer.json()["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+    token = client.post(
+        "/oid4vci/token",
+        data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            "pre-authorized_code": grant["pre-authorized_code"],
+        },
+    )
+    assert token.status_code == 200, token.text
+    assert token.json()["token_type"].lower() == "bearer"
+    # the interaction URL names the same offer on every read, and stores nothing to do so
+    again = client.get(
+        path(links.vcapi_url), params={"iuv": "1"}, headers={"accept": "application/json"}
+    )
+    assert again.json()["protocols"]["OID4VCI"] == links.oid4vci_offer
 
 
 def test_the_interaction_url_shows_a_browser_the_badge_and_the_qr_code(
