@@ -190,4 +190,5 @@ def test_revoking_the_award_revokes_the_copy_in_verifier_core(service: LiveServi
     assert dcc["revocation_status"] == {"id": "revocation_status", "valid": False}
     revoked = verify_here(service, credential)
     assert revoked.verdict != "valid"
-    assert "revoked" in revoked.check(CheckId.STATUS).message.lower()
+    status = revoked.check(CheckId.STATUS)
+    assert status is not None and "revoked" in status.message.lower()

@@ -98,7 +98,8 @@ def test_a_wallet_receives_a_copy_bound_to_its_key(
     service.revoke(name)
     revoked = verify_here(service, got["credential"])
     assert revoked.verdict != "valid"
-    assert "revoked" in revoked.check(CheckId.STATUS).message.lower()
+    status = revoked.check(CheckId.STATUS)
+    assert status is not None and "revoked" in status.message.lower()
     after = js.run(
         "verify-db", credential=credential, documents=status_documents(credential), checkStatus=True
     )
