@@ -12,12 +12,6 @@ key and asks for the credential. The service is the app ``microcred serve`` runs
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import uuid
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,48 +24,14 @@ from keys.did import did_jwk
 from keys.keypairs import VerificationKey
 from schemas.dates import utcnow
 from tests.e2e.live_service import LiveService, live_service
+from tests.interop.wallet_support import award_id, run_wallet, status_documents, verify_here
 from verifier.report import CheckId
-from verifier.service import Verifier
-from verifier.settings import VerifierSettings
 
 pytestmark = pytest.mark.node
 
-INTEROP = Path(__file__).resolve().parents[2] / "interop"
-WALLET = INTEROP / "oid4vci.mjs"
-
 
 def wallet(**request: Any) -> dict[str, Any]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not on PATH: the OID4VCI interop test runs the wallet with Node")
-    if not (INTEROP / "node_modules" / "@openid4vc" / "openid4vci").is_dir():
-        pytest.fail("interop/node_modules lacks @openid4vc/openid4vci: run `make test`")
-    proc = subprocess.run(
-        [node, str(WALLET)],
-        input=json.dumps({"allowHttp": True, **request}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=INTEROP,
-    )
-    assert proc.returncode == 0, f"stderr:\n{proc.stderr}\nstdout:\n{proc.stdout}"
-    result: dict[str, Any] = json.loads(proc.stdout)
-    return result
-
-
-def ours(service: LiveService, credential: Any) -> Any:
-    """microcred's verifier, fetching the DID document and status lists from the service."""
-    settings = VerifierSettings(allow_http_localhost=True, trust_lists=[service.trust_list])
-    with Verifier.from_settings(settings) as verifier:
-        return verifier.verify(credential, now=datetime.now(UTC))
-
-
-def status_documents(credential: dict[str, Any]) -> dict[str, Any]:
-    """The status lists as the service serves them now (the harness never goes online)."""
-    return {
-        entry["statusListCredential"]: httpx.get(entry["statusListCredential"]).json()
-        for entry in credential["credentialStatus"]
-    }
+    return run_wallet("oid4vci.mjs", request, needs="@openid4vc/openid4vci")
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +43,7 @@ def service(tmp_path_factory: pytest.TempPathFactory):
 def offer_for(service: LiveService, name: str) -> oid4vci.Offer:
     credential = service.award(name, recipient_email=f"{name}@schools.nm.example")
     with Session(service.engine) as session:
-        row = session.get(Award, uuid.UUID(credential["id"].rsplit("/", 1)[1]))
+        row = session.get(Award, award_id(credential))
         assert row is not None
         return oid4vci.create_offer(session, service.runtime, award=row, now=utcnow(), tx_code=True)
 
@@ -117,10 +77,10 @@ def test_a_wallet_receives_a_copy_bound_to_its_key(
         assert check["iss"] == check["issuerKeyController"]  # signed by the issuer's own key
         credential = check["payload"]  # OB 3.0 VC-JWT: the signed credential + JWT claims
         credential = {k: v for k, v in credential.items() if k not in ("iss", "jti", "sub", "nbf")}
-        report = ours(service, token)
+        report = verify_here(service, token)
     else:
         credential = got["credential"]
-        report = ours(service, credential)
+        report = verify_here(service, credential)
     assert credential["credentialSubject"]["id"] == holder
     assert report.verdict == "valid", [(c.id, c.outcome, c.message) for c in report.checks]
 
@@ -136,9 +96,10 @@ def test_a_wallet_receives_a_copy_bound_to_its_key(
 
     # Revoking the award revokes the copy: both verifiers read it from the copy's own entry.
     service.revoke(name)
-    revoked = ours(service, got["credential"])
+    revoked = verify_here(service, got["credential"])
     assert revoked.verdict != "valid"
-    assert "revoked" in revoked.check(CheckId.STATUS).message.lower()
+    status = revoked.check(CheckId.STATUS)
+    assert status is not None and "revoked" in status.message.lower()
     after = js.run(
         "verify-db", credential=credential, documents=status_documents(credential), checkStatus=True
     )
