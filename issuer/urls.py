@@ -60,6 +60,15 @@ class Urls:
         """The issuer's 1EdTech revocation list (served only when enabled, see settings)."""
         return f"{self.issuer(slug)}/revocations.json"
 
+    def claim(self, token: str) -> str:
+        """A claim link (:mod:`issuer.services.claims`): only the opaque token, nothing else."""
+        return f"{self.base}/claim/{token}"
+
+    @property
+    def host(self) -> str:
+        """The base URL's host name (the right-hand side of our Message-IDs)."""
+        return urlsplit(self.base).hostname or "localhost"
+
     def did_web(self, slug: str) -> str:
         """``did:web:{host}%3A{port}:{base path}:issuers:{slug}``, whose document the did:web
         method reads at :meth:`did_document` (on https)."""

@@ -27,7 +27,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from issuer.api.pages import html_page
 from issuer.db import UNAVAILABLE_ERRORS, is_unavailable
-from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
+from issuer.services.errors import (
+    Conflict,
+    Gone,
+    InvalidInput,
+    IssuanceFailed,
+    NotFound,
+    Unavailable,
+)
 from issuer.services.status_machine import CannotPublish
 from microcred.i18n import add_vary
 from verifier.negotiation import prefers_page
@@ -92,6 +99,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, error: Conflict) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=status.HTTP_409_CONFLICT)
+
+    @app.exception_handler(Gone)
+    async def _gone(_: Request, error: Gone) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status.HTTP_410_GONE)
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(_: Request, error: Unavailable) -> JSONResponse:
+        # Not the database's 503: no Retry-After, since waiting will not configure anything.
+        return JSONResponse(
+            {"detail": str(error)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE
+        )
 
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, error: InvalidInput) -> JSONResponse:

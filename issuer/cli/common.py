@@ -123,11 +123,13 @@ def _exit_for(error: Exception) -> typer.Exit | None:
     from issuer.crypto_at_rest import KekError
     from issuer.db import DatabaseDamaged, DataDirectoryError, is_unavailable
     from issuer.services.batch import describe_validation_error
-    from issuer.services.errors import ServiceError
+    from issuer.services.errors import ServiceError, Unavailable
     from issuer.services.status import AmbiguousCredential
 
     if isinstance(error, AmbiguousCredential):
         return fail(error.message, EXIT_USAGE)
+    if isinstance(error, Unavailable):
+        return fail(str(error), EXIT_UNAVAILABLE)
     if isinstance(error, ValidationError):
         return fail(describe_validation_error(error))
     if isinstance(error, ServiceError | KekError):

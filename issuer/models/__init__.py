@@ -7,6 +7,7 @@ and get back for it, side by side.
 * :mod:`~issuer.models.status`: status lists, allocations and the audit log;
 * :mod:`~issuer.models.stacks`: stack rules and submitted components;
 * :mod:`~issuer.models.vcapi`: credentials issued through the VC-API;
+* :mod:`~issuer.models.delivery`: emails owed to educators and their claim tokens;
 * :mod:`~issuer.models.fields`: the checked value types and helpers they share.
 
 Public views (``...Public``) are built from rows with :func:`~issuer.models.fields.public_view`
@@ -38,6 +39,13 @@ from issuer.models.catalog import (
     ImageIn,
     ResultDescriptionIn,
     RubricLevelIn,
+)
+from issuer.models.delivery import (
+    ClaimToken,
+    Delivery,
+    DeliveryKind,
+    DeliveryPublic,
+    DeliveryStatus,
 )
 from issuer.models.fields import (
     BATCH_ID_PATTERN,
@@ -138,7 +146,12 @@ __all__ = [
     "BatchRowResult",
     "BatchStackIssued",
     "CatalogAchievement",
+    "ClaimToken",
     "CriteriaIn",
+    "Delivery",
+    "DeliveryKind",
+    "DeliveryPublic",
+    "DeliveryStatus",
     "Did",
     "DidMethod",
     "Email",

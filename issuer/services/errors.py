@@ -17,7 +17,16 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["Conflict", "InvalidInput", "IssuanceFailed", "NotFound", "ServiceError", "not_found"]
+__all__ = [
+    "Conflict",
+    "Gone",
+    "InvalidInput",
+    "IssuanceFailed",
+    "NotFound",
+    "ServiceError",
+    "Unavailable",
+    "not_found",
+]
 
 
 class ServiceError(Exception):
@@ -34,6 +43,15 @@ def not_found(what: str, name: str, known: Iterable[str]) -> NotFound:
     close = difflib.get_close_matches(name, list(known), n=3)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return NotFound(f"no {what} {name!r}{hint}")
+
+
+class Gone(ServiceError):
+    """What was named existed but is no more usable: an expired or revoked link (HTTP 410)."""
+
+
+class Unavailable(ServiceError):
+    """The service cannot do this as configured (no SMTP server for email): HTTP 503, the
+    CLI's exit 69. The message says what to configure."""
 
 
 class Conflict(ServiceError):
