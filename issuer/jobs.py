@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
+from issuer.db import JOB_TABLE_PREFIX
 from issuer.services.context import Runtime
 from issuer.services.deliveries import send_delivery, sweep
 from issuer.settings import JOBS_FILE, Settings
@@ -47,14 +48,12 @@ if TYPE_CHECKING:
     from huey.consumer import Consumer
     from sqlalchemy import Engine
 
-__all__ = ["JOB_TABLE_PREFIX", "QUEUE_NAME", "Jobs", "Worker", "build_huey"]
+__all__ = ["QUEUE_NAME", "Jobs", "Worker", "build_huey"]
 
 log = logging.getLogger("microcred.issuer.jobs")
 
 #: huey's queue name (a column of its tables; one queue per database).
 QUEUE_NAME = "microcred"
-#: huey's tables on PostgreSQL are ``job_task``, ``job_schedule``, ``job_kv``, ``job_counter``.
-JOB_TABLE_PREFIX = "job_"
 
 
 def _postgres_storage() -> type[Any]:
