@@ -33,7 +33,6 @@ from issuer.services.errors import (
     InvalidInput,
     IssuanceFailed,
     NotFound,
-    Unavailable,
 )
 from issuer.services.status_machine import CannotPublish
 from microcred.i18n import add_vary
@@ -103,13 +102,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Gone)
     async def _gone(_: Request, error: Gone) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=status.HTTP_410_GONE)
-
-    @app.exception_handler(Unavailable)
-    async def _unavailable(_: Request, error: Unavailable) -> JSONResponse:
-        # Not the database's 503: no Retry-After, since waiting will not configure anything.
-        return JSONResponse(
-            {"detail": str(error)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE
-        )
 
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, error: InvalidInput) -> JSONResponse:

@@ -33,7 +33,18 @@ from issuer.services.status import revoke, suspend
 from issuer.settings import Settings
 from schemas.dates import utcnow
 from tests.issuer.smtp_support import SmtpServer
-from tests.issuer.support import BASE_URL, GOOD_AWARD, TEST_KEK, clean, make_issuer
+from tests.issuer.support import (
+    BASE_URL,
+    GOOD_AWARD,
+    ISSUER,
+    TEST_KEK,
+    award_http,
+    bearer,
+    clean,
+    cli_env,
+    make_issuer,
+    run_cli,
+)
 
 FROM = "Credentials Office <credentials@ped.nm.example>"
 
@@ -102,7 +113,7 @@ def award_one(session: Session, runtime: Runtime, issuer: Issuer, **fields: Any)
 
 
 def rows(session: Session, award_id: uuid.UUID | None = None) -> list[Delivery]:
-    session.expire_all()
+    session.commit()  # a new snapshot: what other sessions and processes committed since
     query = select(Delivery).order_by(col(Delivery.id))
     if award_id is not None:
         query = query.where(col(Delivery.award_id) == award_id)
@@ -359,3 +370,99 @@ def test_without_smtp_awards_work_and_deliver_says_why_it_cannot(
         with pytest.raises(Unavailable, match="MICROCRED_SMTP_HOST"):
             deliveries.request_deliveries(session=session, runtime=runtime, award_ids=[made.id])
         assert rows(session) == []
+
+
+# ------------------------------------------------------------------------------ API and CLI
+
+
+def test_the_api_lists_an_awards_emails_and_resends(
+    client: Any,
+    auth: dict[str, str],
+    issuer: Issuer,
+    session: Session,
+    runtime: Runtime,
+    smtp: SmtpServer,
+) -> None:
+    made = award_http(client, auth)
+    path = f"/api/issuers/{ISSUER}/awards/{made['id']}"
+    listed = client.get(f"{path}/deliveries", headers=auth)
+    assert listed.status_code == 200
+    assert [(d["kind"], d["status"]) for d in listed.json()] == [("claim", "queued")]
+    resent = client.post(f"{path}/deliver", headers=auth)
+    assert resent.status_code == 202, resent.text
+    assert resent.json()["status"] == "queued"
+    assert len(client.get(f"{path}/deliveries", headers=auth).json()) == 2
+    send_all(session, runtime)
+    shown = client.get(f"{path}/deliveries", headers=auth).json()
+    assert [d["status"] for d in shown] == ["sent", "sent"] and len(smtp.messages) == 2
+    unknown = client.post(f"/api/issuers/{ISSUER}/awards/{uuid.uuid4()}/deliver", headers=auth)
+    assert unknown.status_code == 404
+    assert client.post(f"{path}/deliver").status_code == 401
+    revoke(session, runtime, uuid.UUID(made["id"]), "issued in error", "test")
+    refused = client.post(f"{path}/deliver", headers=auth)
+    assert refused.status_code == 409 and "revoked" in refused.json()["detail"]
+
+
+def test_without_smtp_the_api_and_the_cli_refuse_to_deliver(
+    database_url: str, tmp_path: Path, engine: Engine
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from issuer.app import create_app
+    from issuer.models import Scope
+    from issuer.services.apikeys import create_api_key
+
+    clean(engine)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        base_url=BASE_URL,
+        key_encryption_key=TEST_KEK,
+    )
+    runtime = start(settings, engine, migrate_schema=False)
+    with Session(engine) as session:
+        issuer = make_issuer(session, runtime)
+        load_demo_catalog(session=session, runtime=runtime, issuer=issuer)
+        made = award_one(session, runtime, issuer)
+        token = create_api_key(session=session, name="t", scopes=[Scope.admin], issuer=None)[1]
+    app = create_app(settings, engine=engine, runtime=runtime)
+    with TestClient(app, base_url=BASE_URL) as client:
+        refused = client.post(
+            f"/api/issuers/{ISSUER}/awards/{made.id}/deliver", headers=bearer(token)
+        )
+    assert refused.status_code == 409
+    assert "MICROCRED_SMTP_HOST" in refused.json()["detail"]
+    result = run_cli(cli_env(settings), "deliver", str(made.id), code=69)
+    assert "email is not configured" in result.stderr
+
+
+def test_the_cli_queues_a_resend_and_credentials_show_lists_the_emails(
+    settings: Settings,
+    session: Session,
+    runtime: Runtime,
+    issuer: Issuer,
+    smtp: SmtpServer,
+    clock: Clock,
+) -> None:
+    made = award_one(session, runtime, issuer)
+    env = cli_env(
+        settings,
+        MICROCRED_SMTP_HOST="127.0.0.1",
+        MICROCRED_SMTP_PORT=str(smtp.port),
+        MICROCRED_SMTP_TLS="none",
+        MICROCRED_SMTP_FROM=FROM,
+    )
+    queued = run_cli(env, "deliver", str(made.id))
+    assert f"{made.id}  delivery" in queued.stdout
+    clock.advance(timedelta(minutes=1))  # the CLI queued on the system's clock
+    send_all(session, runtime)
+    smtp.refuse_rcpt = "550 5.1.1 No such user here"
+    run_cli(env, "deliver", str(made.id)[:8])
+    clock.advance(timedelta(minutes=1))
+    send_all(session, runtime)
+    shown = run_cli(env, "credentials", "show", str(made.id))
+    lines = [line for line in shown.stderr.splitlines() if line.startswith("email ")]
+    assert len(lines) == 3
+    assert "claim  sent" in lines[0] and "claim  sent" in lines[1]
+    assert "claim  failed" in lines[2] and "last reply: 550 5.1.1 No such user here" in lines[2]
+    assert shown.stdout.lstrip().startswith("{")  # the credential itself, unchanged
