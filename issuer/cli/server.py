@@ -4,6 +4,9 @@
 keys (and the demo catalog); ``serve`` does the same on first start, then runs the issuer's
 HTTP service — or, with ``--verifier-only``, the verifier alone, which needs no issuer data.
 
+uvicorn logs through :func:`issuer.log_redaction.uvicorn_log_config`: a claim link's token is
+never written to the access log (``/claim/…``).
+
 ``serve`` binds its port before anything else (:func:`listen`), so a port in use is one
 ``error:`` line and exit 69, not a "listening" banner followed by uvicorn's bind error.
 """
@@ -118,7 +121,11 @@ def run_server(
     """Serve ``app`` in this process on the socket :func:`listen` bound (uvicorn closes it)."""
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", **options)
+    from issuer.log_redaction import uvicorn_log_config
+
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="info", log_config=uvicorn_log_config(), **options
+    )
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     if not server.started:  # the app's start-up failed; uvicorn has said why
@@ -272,6 +279,7 @@ def _serve_app(
     import uvicorn
 
     from issuer.app import create_app
+    from issuer.log_redaction import uvicorn_log_config
 
     if workers > 1:
         # Each worker process builds its own app from the same environment. uvicorn binds
@@ -284,6 +292,7 @@ def _serve_app(
             port=port,
             workers=workers,
             log_level="info",
+            log_config=uvicorn_log_config(),  # claim tokens redacted in every worker's logs
             **server_options,
         )
         return

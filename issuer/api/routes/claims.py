@@ -3,9 +3,9 @@
 The token is the only thing in the URL (:mod:`issuer.services.claims`): no name, address or
 credential id. The page links the downloads by the credential's public URL
 (``/credentials/{id}.json`` …), the same URLs the badge page — which the page also links —
-already publishes; the claim link itself stays opaque and is never written to a log by us
-(uvicorn's access log is the operator's: ``issuer/DELIVERY.md`` says to keep ``/claim/``
-paths out of it).
+already publishes; the claim link itself stays opaque and is never written to a log:
+``microcred serve`` gives uvicorn a logging configuration that writes ``/claim/…`` for the
+token (:mod:`issuer.log_redaction`), and no error answer echoes it.
 
 Requests are rate-limited per client address (:data:`CLAIM_RATE`), in memory in each process:
 a guesser gets 429s long before 192-bit tokens are at any risk, and several processes each
