@@ -47,9 +47,12 @@ class ClaimLinkGone(Gone):
     """The link was real but is expired or revoked; ``award`` is whose it was (a new link can
     be sent to the address on record, never to one the visitor gives)."""
 
-    def __init__(self, message: str, award: Award) -> None:
+    def __init__(self, message: str, award: Award, *, expired: bool) -> None:
         super().__init__(message)
         self.award = award
+        #: True: the link ran out of time (its page may offer a new one); False: the issuer
+        #: withdrew it (a new one is the issuer's to send).
+        self.expired = expired
 
 
 def claim_token_hash(token: str) -> str:
@@ -87,9 +90,9 @@ def resolve_claim_token(session: Session, token: str, *, now: datetime) -> Award
     if award is None:  # foreign key
         raise NotFound("no such claim link")
     if row.revoked is not None:
-        raise ClaimLinkGone("this claim link was withdrawn", award)
+        raise ClaimLinkGone("this claim link was withdrawn", award, expired=False)
     if as_utc(row.expires) <= as_utc(now):
-        raise ClaimLinkGone("this claim link has expired", award)
+        raise ClaimLinkGone("this claim link has expired", award, expired=True)
     return award
 
 

@@ -22,11 +22,12 @@ the server's reply.
 
 **What is queued.** The claim email of each new award (a post-award hook, so it is owed work:
 an outage between the award's commit and the queueing is finished by a retry or the next
-start); a resend on request (:func:`request_deliveries`); a short notice when an award is
-revoked or suspended (a status hook, in the change's own transaction), unless
-``MICROCRED_NOTIFY_STATUS_CHANGES`` is off. Without SMTP configured nothing is queued by
-awards or status changes (nothing could send it), and a request to deliver is refused
-(:class:`issuer.services.errors.Unavailable`).
+start); a resend on request (:func:`request_deliveries`), or asked for by the educator from
+an expired link's page (:func:`renew_claim_link`, at most :data:`RENEWALS_PER_DAY` a day); a
+short notice when an award is revoked or suspended (a status hook, in the change's own
+transaction), unless ``MICROCRED_NOTIFY_STATUS_CHANGES`` is off. Without SMTP configured
+nothing is queued by awards or status changes (nothing could send it), and a request to
+deliver is refused (:class:`issuer.services.errors.Unavailable`).
 
 **The claim token** is minted inside :func:`send_delivery`, just before the message is
 composed and committed before it is sent (:mod:`issuer.services.claims`): the raw token is in
@@ -71,13 +72,14 @@ from issuer.services.context import (
     Runtime,
     StatusChangeContext,
 )
-from issuer.services.errors import Conflict, NotFound, Unavailable
+from issuer.services.errors import Conflict, LimitReached, NotFound, Unavailable
 from issuer.services.mail import MailError, send_message, smtp_refusal
 from microcred.i18n import Pages, language
 from schemas.dates import as_utc, parse_datetime
 
 __all__ = [
     "BACKOFF",
+    "RENEWALS_PER_DAY",
     "SendOutcome",
     "Transport",
     "deliveries_for",
@@ -85,6 +87,7 @@ __all__ = [
     "queue_claim_after_award",
     "queue_delivery",
     "queue_status_notices",
+    "renew_claim_link",
     "request_deliveries",
     "send_delivery",
     "sweep",
@@ -100,6 +103,8 @@ BACKOFF: tuple[timedelta, ...] = (
     timedelta(hours=2),
     timedelta(hours=6),
 )
+#: New links an educator may ask for from an expired one, per award per (UTC) day.
+RENEWALS_PER_DAY = 3
 #: What the notice of each status action is.
 _NOTICE_KINDS = {"revoke": DeliveryKind.revoked_notice, "suspend": DeliveryKind.suspended_notice}
 #: Sends one message with the settings' server (a test or the bench passes its own).
@@ -202,16 +207,11 @@ def queue_status_notices(context: StatusChangeContext) -> AfterCommit | None:
     return lambda: dispatch(runtime, ids)
 
 
-def request_deliveries(
-    *,
-    session: Session,
-    runtime: Runtime,
-    award_ids: Sequence[uuid.UUID],
-) -> list[Delivery]:
-    """Queue a new claim email for each award (``microcred deliver``, the API's resend) and
-    hand them to the queue. Refused as a whole when email is not configured
-    (:class:`Unavailable`), an award does not exist (:class:`NotFound`) or is revoked or
-    suspended (:class:`Conflict`: a claim page for it would offer nothing)."""
+def _claimable(session: Session, runtime: Runtime, award_ids: Sequence[uuid.UUID]) -> list[Award]:
+    """The awards of ``award_ids``, read in a write transaction begun here, when a claim email
+    may be queued for each: :class:`Unavailable` without email configured, :class:`NotFound`
+    for an unknown id, :class:`Conflict` for a revoked or suspended award (a claim page for
+    it would offer nothing). A refusal leaves nothing begun."""
     refusal = smtp_refusal(runtime.settings)
     if refusal is not None:
         raise Unavailable(f"cannot send: {refusal}")
@@ -229,6 +229,20 @@ def request_deliveries(
             raise Conflict(
                 f"credential {award.id} is {award.status}: a claim link would offer nothing"
             )
+    return awards
+
+
+def request_deliveries(
+    *,
+    session: Session,
+    runtime: Runtime,
+    award_ids: Sequence[uuid.UUID],
+) -> list[Delivery]:
+    """Queue a new claim email for each award (``microcred deliver``, the API's resend) and
+    hand them to the queue. Refused as a whole when email is not configured
+    (:class:`Unavailable`), an award does not exist (:class:`NotFound`) or is revoked or
+    suspended (:class:`Conflict`: a claim page for it would offer nothing)."""
+    awards = _claimable(session, runtime, award_ids)
     rows = [
         row
         for award in awards
@@ -238,6 +252,43 @@ def request_deliveries(
     ids = [r.id for r in rows if r.id is not None]
     dispatch(runtime, ids)
     return rows
+
+
+def renew_claim_link(*, session: Session, runtime: Runtime, award_id: uuid.UUID) -> Delivery:
+    """Queue a new claim email for an award whose link expired, asked for on that link's page.
+
+    It goes to the address on record: the visitor types nothing, so the form can neither send
+    mail to an address of their choosing nor tell whether an address has a credential. Refused
+    as :func:`request_deliveries` refuses, and with :class:`LimitReached` after
+    :data:`RENEWALS_PER_DAY` this (UTC) day. The cap holds under concurrent requests: each
+    renewal takes a numbered slot, ``renew:<award>:<day>:<n>``, in the unique ``dedupe_key``.
+    """
+    [award] = _claimable(session, runtime, [award_id])
+    prefix = f"renew:{award.id}:{as_utc(runtime.clock()).date().isoformat()}:"
+    for slot in range(1, RENEWALS_PER_DAY + 1):
+        try:
+            row = queue_delivery(
+                session,
+                runtime,
+                award=award,
+                kind=DeliveryKind.claim,
+                dedupe_key=f"{prefix}{slot}",
+            )
+            if row is None:  # this slot was used earlier today
+                continue
+            session.commit()
+        except IntegrityError:  # another request took this slot at the same moment
+            session.rollback()
+            begin_write(session)
+            continue
+        assert row.id is not None
+        dispatch(runtime, [row.id])
+        return row
+    session.rollback()
+    raise LimitReached(
+        f"{RENEWALS_PER_DAY} new links were sent for this credential today: "
+        "look for them in the mailbox (and its spam folder), or ask the issuer"
+    )
 
 
 # ------------------------------------------------------------------------------ sending

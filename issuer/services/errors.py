@@ -22,6 +22,7 @@ __all__ = [
     "Gone",
     "InvalidInput",
     "IssuanceFailed",
+    "LimitReached",
     "NotFound",
     "ServiceError",
     "Unavailable",
@@ -56,6 +57,10 @@ class Unavailable(ServiceError):
 
 class Conflict(ServiceError):
     """The request contradicts what is stored."""
+
+
+class LimitReached(ServiceError):
+    """Asked for more often than a stated limit allows (HTTP 429); the message says which."""
 
 
 class InvalidInput(ServiceError):
