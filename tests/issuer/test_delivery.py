@@ -70,17 +70,19 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 def smtp_settings(database_url: str, tmp_path: Path, server: SmtpServer, **extra: Any) -> Settings:
+    fields: dict[str, Any] = {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": server.port,
+        "smtp_tls": "none",
+        "smtp_from": FROM,
+        "smtp_timeout_seconds": 5,
+    }
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
         base_url=BASE_URL,
         key_encryption_key=TEST_KEK,
-        smtp_host="127.0.0.1",
-        smtp_port=server.port,
-        smtp_tls="none",
-        smtp_from=FROM,
-        smtp_timeout_seconds=5,
-        **extra,
+        **(fields | extra),
     )
 
 
