@@ -52,14 +52,15 @@ class Served:
 
 
 @contextmanager
-def serving(env: dict[str, str], *args: str) -> Iterator[Served]:
-    """``microcred serve --no-demo *args`` on a free port under ``env``, until the block ends."""
+def serving(env: dict[str, str], *args: str, demo: bool = False) -> Iterator[Served]:
+    """``microcred serve *args`` on a free port under ``env`` (with the demo catalog when
+    ``demo``), until the block ends."""
     port = free_port()
     with tempfile.TemporaryDirectory() as logs:
         out, err = Path(logs) / "stdout", Path(logs) / "stderr"
         with out.open("wb") as stdout, err.open("wb") as stderr:
             process = subprocess.Popen(
-                cli_command("serve", "--port", str(port), "--no-demo", *args),
+                cli_command("serve", "--port", str(port), "--demo" if demo else "--no-demo", *args),
                 env=env,
                 stdout=stdout,
                 stderr=stderr,
