@@ -78,6 +78,9 @@ def test_an_expired_link_offers_a_new_one_sent_to_the_address_on_record(
     assert "A new link is on its way to the address the issuer has." in answer.text
     assert made.recipient_email not in answer.text and "maria" not in answer.text.lower()
     assert answer.headers["cache-control"] == "no-store"
+    # No language link to GET a URL that only takes POST (the page came in the reader's
+    # language already).
+    assert 'class="languages"' not in answer.text and 'class="languages"' in page.text
 
     [outcome] = [o for o in send_all(session, runtime) if o.status is not None]
     assert outcome.status == "sent"
