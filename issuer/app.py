@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from issuer.api.body_limit import BodyLimitMiddleware
 from issuer.api.errors import install_error_handlers
 from issuer.api.responses import SERVICE
-from issuer.api.routes import awards, catalog, issuers, public, sharing
+from issuer.api.routes import awards, catalog, claims, deliveries, issuers, public, sharing
 from issuer.api.routes import exchanges as exchange_routes
 from issuer.api.routes import oid4vci as oid4vci_routes
 from issuer.api.routes import stacks as stack_routes
@@ -81,7 +81,7 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware, public_reads=True)
     install_error_handlers(app)
     # Every operation reads the database, so each may answer its 503 (issuer.api.responses).
-    for module in (issuers, catalog, awards, public, sharing):
+    for module in (issuers, catalog, awards, deliveries, public, sharing, claims):
         app.include_router(module.router, responses=SERVICE)
     # Stacks: each version's rule (public), the stack catalog, progress and submissions.
     app.include_router(stack_routes.router, responses=SERVICE)

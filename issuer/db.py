@@ -52,6 +52,7 @@ from sqlmodel import Session
 from issuer.settings import Settings
 
 __all__ = [
+    "JOB_TABLE_PREFIX",
     "MIGRATIONS_DIR",
     "UNAVAILABLE_ERRORS",
     "DataDirectoryError",
@@ -62,6 +63,7 @@ __all__ = [
     "is_unavailable",
     "make_engine",
     "migrate",
+    "models_own",
     "ping",
     "startup_lock",
 ]
@@ -103,6 +105,16 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     sa_exc.TimeoutError,  # no pooled connection freed within the pool's timeout
     sa_exc.DisconnectionError,
 )
+
+
+#: huey's tables on PostgreSQL (:mod:`issuer.jobs`): made by migration 0009, no SQLModel model.
+JOB_TABLE_PREFIX = "job_"
+
+
+def models_own(name: str | None, type_: str, _parent: object) -> bool:
+    """Alembic's ``include_name``: whether a database object is the models' to compare (the
+    job queue's tables are not, so autogenerate never proposes dropping them)."""
+    return not (type_ == "table" and (name or "").startswith(JOB_TABLE_PREFIX))
 
 
 def is_unavailable(error: BaseException) -> bool:

@@ -13,7 +13,8 @@ every CLI command that works on the data directory, and the tests:
 4. refuse a KEK that did not seal the issuers' current keys (:func:`check_sealed_keys`): a
    development KEK file that went missing would otherwise be regenerated silently, and every
    signature — awards, status lists — fail from then on;
-5. assemble the hooks every award runs (:data:`PRE_SIGN_HOOKS`, :data:`POST_AWARD_HOOKS`);
+5. assemble the hooks every award runs (:data:`PRE_SIGN_HOOKS`, :data:`POST_AWARD_HOOKS`), the
+   hooks of every status change (:data:`STATUS_HOOKS`) and the job queue (:mod:`issuer.jobs`);
 6. finish the post-award work a crash or an outage left owed
    (:func:`issuer.services.awards.finish_owed_work`: the stack credentials of components whose
    process died between their commit and their stack evaluation).
@@ -32,9 +33,11 @@ from sqlmodel import Session, col, select
 
 from issuer.crypto_at_rest import KekError, KeyEncryptionKey, discard_generated, load_kek
 from issuer.db import begin_write, check_integrity, migrate, startup_lock
+from issuer.jobs import Jobs
 from issuer.models import Instance, Issuer, IssuerKey
 from issuer.services.awards import finish_owed_work
-from issuer.services.context import PostAwardHook, PreSignHook, Runtime
+from issuer.services.context import PostAwardHook, PreSignHook, Runtime, StatusHook
+from issuer.services.deliveries import queue_claim_after_award, queue_status_notices
 from issuer.services.errors import Conflict
 from issuer.services.stacks import add_rule_digest, after_award
 from issuer.services.status import add_credential_status
@@ -46,6 +49,7 @@ from schemas.loader import bundled_loader
 __all__ = [
     "POST_AWARD_HOOKS",
     "PRE_SIGN_HOOKS",
+    "STATUS_HOOKS",
     "Runtime",
     "check_sealed_keys",
     "record_base_url",
@@ -58,8 +62,11 @@ log = logging.getLogger("microcred.issuer")
 #: a suspension entry, allocated in the award's transaction; :mod:`issuer.services.status`),
 #: then a stack credential's rule digest (:mod:`issuer.services.stacks`).
 PRE_SIGN_HOOKS: tuple[PreSignHook, ...] = (add_credential_status, add_rule_digest)
-#: The hooks every new award runs after it is committed: the stack credentials it completes.
-POST_AWARD_HOOKS: tuple[PostAwardHook, ...] = (after_award,)
+#: The hooks every new award runs after it is committed: the stack credentials it completes,
+#: then its claim email (:mod:`issuer.services.deliveries`).
+POST_AWARD_HOOKS: tuple[PostAwardHook, ...] = (after_award, queue_claim_after_award)
+#: The hooks every revoke / suspend / unsuspend runs in its transaction: the notice emails.
+STATUS_HOOKS: tuple[StatusHook, ...] = (queue_status_notices,)
 
 
 def _base_url(session: Session, settings: Settings, default: str | None) -> str:
@@ -124,6 +131,10 @@ def start(
         pre_sign_hooks=PRE_SIGN_HOOKS,
         post_award_hooks=POST_AWARD_HOOKS,
         clock=clock,
+        status_hooks=STATUS_HOOKS,
+        # Made now, opened on first use: the queue a delivery's job goes to, in this
+        # database's storage, where the service's (or a `microcred worker`'s) worker runs it.
+        jobs=Jobs(settings),
     )
     with Session(engine) as session:
         finish_owed_work(session=session, runtime=runtime)

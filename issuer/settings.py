@@ -23,8 +23,10 @@ __all__ = [
     "DATABASE_FILE",
     "DEFAULT_BASE_URL",
     "WALLET_DID_METHODS",
+    "JOBS_FILE",
     "Environment",
     "Settings",
+    "SmtpTls",
     "get_settings",
     "normalize_base_url",
 ]
@@ -34,6 +36,20 @@ WALLET_DID_METHODS = frozenset({"key", "web", "jwk"})
 
 #: Where ``make run`` serves, and so what ids are built on unless told otherwise.
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+#: The job queue's own SQLite file in the data directory (:mod:`issuer.jobs`), when the
+#: database is the embedded SQLite one.
+JOBS_FILE = "jobs.sqlite3"
+
+
+class SmtpTls(StrEnum):
+    """How the SMTP connection is protected: ``starttls`` (port 587), ``tls`` (implicit TLS,
+    port 465) or ``none`` (a relay on this machine or a test server)."""
+
+    none = "none"
+    starttls = "starttls"
+    tls = "tls"
 
 
 class Environment(StrEnum):
@@ -117,6 +133,43 @@ class Settings(BaseSettings):
     #: DID methods a wallet may prove control of to receive a copy, comma-separated
     #: (``key``, ``web`` — resolved through the guarded fetcher — and ``jwk``).
     wallet_did_methods: str = "key,web"
+
+    #: Email delivery (:mod:`issuer.services.deliveries`, ``issuer/DELIVERY.md``). Without a
+    #: host, nothing is sent: awards still work, and ``deliver`` says why it cannot.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: SmtpTls = SmtpTls.starttls
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    #: The From address (``Name <address>`` or a bare address); required with a host.
+    smtp_from: str | None = None
+    #: A PEM file of certificate authorities to trust for the SMTP server's certificate (a
+    #: private relay's own CA); default: the system's.
+    smtp_ca_file: Path | None = None
+    #: Seconds one SMTP conversation may take (connect, each reply).
+    smtp_timeout_seconds: float = Field(default=30, gt=0, le=600)
+    #: Days a claim link in an email stays usable.
+    claim_link_days: int = Field(default=30, ge=1, le=365)
+    #: Send the educator a short notice when an award is revoked or suspended.
+    notify_status_changes: bool = True
+    #: ``microcred serve`` runs the job worker in its own process (threads). ``0``: run
+    #: ``microcred worker`` processes instead (production on PostgreSQL).
+    workers_in_process: bool = True
+    #: Threads of one job worker.
+    worker_threads: int = Field(default=2, ge=1, le=32)
+    #: Seconds a delivery stays ``sending`` before the sweep takes it for lost (a worker that
+    #: died mid-send) and queues it again; longer than any SMTP conversation.
+    delivery_lease_seconds: int = Field(default=300, ge=30, le=86_400)
+
+    @property
+    def smtp_configured(self) -> bool:
+        """Whether email can be sent at all (a host and a From address)."""
+        return bool(self.smtp_host and self.smtp_from)
+
+    @field_validator("smtp_host", "smtp_user", "smtp_from")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
     @field_validator("base_url")
     @classmethod

@@ -82,6 +82,14 @@ class Urls:
     @property
     def oid4vci_credential(self) -> str:
         return f"{self.base}/oid4vci/credential"
+    def claim(self, token: str) -> str:
+        """A claim link (:mod:`issuer.services.claims`): only the opaque token, nothing else."""
+        return f"{self.base}/claim/{token}"
+
+    @property
+    def host(self) -> str:
+        """The base URL's host name (the right-hand side of our Message-IDs)."""
+        return urlsplit(self.base).hostname or "localhost"
 
     def did_web(self, slug: str) -> str:
         """``did:web:{host}%3A{port}:{base path}:issuers:{slug}``, whose document the did:web

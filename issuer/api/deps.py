@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Request, status
 from sqlmodel import Session, select
 
+from issuer.log_redaction import redact_path
 from issuer.models import ApiKey, Issuer, Scope
 from issuer.runtime import Runtime
 from issuer.services.apikeys import authenticate, has_scope
@@ -64,7 +65,7 @@ def get_session(request: Request) -> Iterator[Session]:
             log.warning(
                 "closing the database session of %s %s failed: %s: %s",
                 request.method,
-                request.url.path,
+                redact_path(request.url.path),
                 type(error).__name__,
                 " ".join(str(getattr(error, "orig", None) or error).split()),
             )

@@ -27,7 +27,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from issuer.api.pages import html_page
 from issuer.db import UNAVAILABLE_ERRORS, is_unavailable
-from issuer.services.errors import Conflict, InvalidInput, IssuanceFailed, NotFound
+from issuer.log_redaction import redact_path
+from issuer.services.errors import (
+    Conflict,
+    Gone,
+    InvalidInput,
+    IssuanceFailed,
+    NotFound,
+)
 from issuer.services.status_machine import CannotPublish
 from microcred.i18n import add_vary
 from verifier.negotiation import prefers_page
@@ -69,7 +76,10 @@ def database_unavailable(error: BaseException, where: str) -> HTTPException:
 def _not_found_response(request: Request, detail: str) -> Response:
     if prefers_page(request.headers.get("accept")) and request.method in ("GET", "HEAD"):
         page = html_page(
-            request, "not_found.html", status.HTTP_404_NOT_FOUND, path=request.url.path
+            request,
+            "not_found.html",
+            status.HTTP_404_NOT_FOUND,
+            path=redact_path(request.url.path),  # a page may be saved or shared: no token
         )
         add_vary(page, "Accept")
         return page
@@ -93,6 +103,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _conflict(_: Request, error: Conflict) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=status.HTTP_409_CONFLICT)
 
+    @app.exception_handler(Gone)
+    async def _gone(_: Request, error: Gone) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status.HTTP_410_GONE)
+
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, error: InvalidInput) -> JSONResponse:
         detail = [{"loc": ["body", *error.loc], "msg": error.message, "type": "value_error"}]
@@ -113,7 +127,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database(request: Request, error: Exception) -> Response:
         if not is_unavailable(error):
             raise error  # a mistake in our own SQL: a bug, with its traceback
-        refusal = database_unavailable(error, f"{request.method} {request.url.path}")
+        refusal = database_unavailable(error, f"{request.method} {redact_path(request.url.path)}")
         return await http_exception_handler(request, refusal)
 
     for error_type in UNAVAILABLE_ERRORS:

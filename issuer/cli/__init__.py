@@ -23,6 +23,7 @@ from issuer.cli import (
     awards,
     catalog,
     credentials,
+    delivery,
     issuers,
     server,
     sharing,
@@ -33,7 +34,18 @@ from issuer.cli import (
 __all__ = ["register"]
 
 #: In the order ``microcred --help`` lists them.
-_GROUPS = (server, awards, catalog, issuers, credentials, apikeys, sharing, status, stacks)
+_GROUPS = (
+    server,
+    awards,
+    catalog,
+    issuers,
+    credentials,
+    delivery,
+    apikeys,
+    sharing,
+    status,
+    stacks,
+)
 
 
 def register(app: typer.Typer) -> None:

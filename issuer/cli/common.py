@@ -36,6 +36,7 @@ import typer
 
 from issuer.choices import DidMethod
 from issuer.data_dir import NoDataDirectory, is_data_dir
+from issuer.log_redaction import ClaimTokenFilter
 from microcred.exit_codes import EXIT_INVALID, EXIT_UNAVAILABLE, EXIT_USAGE
 
 # Every command module imports this one, and `microcred --help` imports every command module:
@@ -123,11 +124,13 @@ def _exit_for(error: Exception) -> typer.Exit | None:
     from issuer.crypto_at_rest import KekError
     from issuer.db import DatabaseDamaged, DataDirectoryError, is_unavailable
     from issuer.services.batch import describe_validation_error
-    from issuer.services.errors import ServiceError
+    from issuer.services.errors import ServiceError, Unavailable
     from issuer.services.status import AmbiguousCredential
 
     if isinstance(error, AmbiguousCredential):
         return fail(error.message, EXIT_USAGE)
+    if isinstance(error, Unavailable):
+        return fail(str(error), EXIT_UNAVAILABLE)
     if isinstance(error, ValidationError):
         return fail(describe_validation_error(error))
     if isinstance(error, ServiceError | KekError):
@@ -159,6 +162,7 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
+        self.addFilter(ClaimTokenFilter())  # no claim token in a log line
         self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 
     @property

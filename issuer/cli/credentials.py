@@ -141,15 +141,27 @@ def credentials_show(
         CredentialFormat, typer.Option("--format", help="ldp (JSON) or jwt.")
     ] = CredentialFormat.ldp,
 ) -> None:
-    """Print one issued credential as signed, and its wallet copies on stderr."""
+    """Print one issued credential as signed (its emails and wallet copies on stderr)."""
+    from issuer.services.deliveries import deliveries_for
     from issuer.services.status import find_award
     from issuer.services.wallet_copies import list_copies
 
     with open_service() as (session, _):
         row = find_award(session, credential_id)
         copies = list_copies(session, row.id)
+        sent = deliveries_for(session, row.id)
     echo_credential(row, output)
     # stderr, so stdout stays the credential exactly as signed (for pipes and files).
+    for delivery in sent:
+        when = delivery.sent_at or delivery.next_attempt_at
+        line = (
+            f"email {delivery.id}  {delivery.kind.value}  {delivery.status.value}  "
+            f"to {delivery.recipient}  attempts {delivery.attempts}"
+            + (f"  {when.isoformat(timespec='seconds')}" if when else "")
+        )
+        if delivery.last_error:
+            line += f"  last reply: {delivery.last_error}"
+        typer.echo(line, err=True)
     if not copies:
         typer.echo("no wallet copies", err=True)
         return

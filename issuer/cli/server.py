@@ -4,6 +4,9 @@
 keys (and the demo catalog); ``serve`` does the same on first start, then runs the issuer's
 HTTP service — or, with ``--verifier-only``, the verifier alone, which needs no issuer data.
 
+uvicorn logs through :func:`issuer.log_redaction.uvicorn_log_config`: a claim link's token is
+never written to the access log (``/claim/…``).
+
 ``serve`` binds its port before anything else (:func:`listen`), so a port in use is one
 ``error:`` line and exit 69, not a "listening" banner followed by uvicorn's bind error.
 """
@@ -13,6 +16,8 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -116,7 +121,11 @@ def run_server(
     """Serve ``app`` in this process on the socket :func:`listen` bound (uvicorn closes it)."""
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", **options)
+    from issuer.log_redaction import uvicorn_log_config
+
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="info", log_config=uvicorn_log_config(), **options
+    )
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     if not server.started:  # the app's start-up failed; uvicorn has said why
@@ -216,10 +225,8 @@ def _serve_issuer(
 
     settings = Settings()
     locate_data_dir(settings, create=True)
-    import uvicorn
     from sqlmodel import Session
 
-    from issuer.app import create_app
     from issuer.bootstrap import prepare
     from issuer.runtime import start
 
@@ -235,23 +242,62 @@ def _serve_issuer(
         typer.echo(f"  public URL {runtime.urls.base}", err=True)
         typer.echo(f"  admin API  {listen_url}/docs", err=True)
         report_prepared(prepared, runtime)
-        if workers > 1:
-            # Each worker process builds its own app from the same environment. uvicorn binds
-            # the port again in this process right away (nothing runs in between), then forks.
-            engine.dispose()
-            sock.close()
-            uvicorn.run(
-                "issuer.app:create_app",
-                factory=True,
-                host=host,
-                port=port,
-                workers=workers,
-                log_level="info",
-                **server_options,
-            )
-            return
-        app = create_app(settings, engine=engine, runtime=runtime)
-        run_server(app, sock, host=host, port=port, options=server_options)
+        with _job_worker(settings, runtime, engine):
+            _serve_app(sock, host, port, workers, settings, engine, runtime, server_options)
+
+
+@contextmanager
+def _job_worker(settings: Any, runtime: Any, engine: Any) -> Iterator[None]:
+    """The background job worker (emails) in threads of this process while the server runs,
+    unless ``MICROCRED_WORKERS_IN_PROCESS=0`` (then ``microcred worker`` processes run it)."""
+    from issuer.jobs import Jobs, Worker
+
+    if not settings.workers_in_process or not isinstance(runtime.jobs, Jobs):
+        yield
+        return
+    runtime.jobs.bind(runtime, engine)
+    worker = Worker(runtime.jobs, threads=settings.worker_threads)
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.stop()
+        runtime.jobs.close()
+
+
+def _serve_app(
+    sock: socket.socket,
+    host: str,
+    port: int,
+    workers: int,
+    settings: Any,
+    engine: Any,
+    runtime: Any,
+    server_options: dict[str, Any],
+) -> None:
+    """Serve the issuer app: in this process, or in ``workers`` uvicorn worker processes."""
+    import uvicorn
+
+    from issuer.app import create_app
+    from issuer.log_redaction import uvicorn_log_config
+
+    if workers > 1:
+        # Each worker process builds its own app from the same environment. uvicorn binds
+        # the port again in this process right away (nothing runs in between), then forks.
+        sock.close()
+        uvicorn.run(
+            "issuer.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            log_config=uvicorn_log_config(),  # claim tokens redacted in every worker's logs
+            **server_options,
+        )
+        return
+    app = create_app(settings, engine=engine, runtime=runtime)
+    run_server(app, sock, host=host, port=port, options=server_options)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import issuer.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from issuer.db import make_engine
+from issuer.db import make_engine, models_own
 from issuer.settings import Settings
 
 target_metadata = SQLModel.metadata
@@ -29,6 +29,9 @@ def run_migrations() -> None:
                 target_metadata=target_metadata,
                 render_as_batch=True,
                 compare_type=True,
+                # huey's job_* tables (PostgreSQL) are made by 0009 but have no SQLModel
+                # model: autogenerate must not propose dropping them.
+                include_name=models_own,
             )
             with context.begin_transaction():
                 context.run_migrations()

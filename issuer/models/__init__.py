@@ -10,6 +10,7 @@ and get back for it, side by side.
 * :mod:`~issuer.models.wallet_copies`: awards signed again for a holder's wallet;
 * :mod:`~issuer.models.exchanges`: the wallet exchanges that deliver them;
 * :mod:`~issuer.models.oid4vci`: OpenID4VCI offers, grants, issuances and nonces;
+* :mod:`~issuer.models.delivery`: emails owed to educators and their claim tokens;
 * :mod:`~issuer.models.fields`: the checked value types and helpers they share.
 
 Public views (``...Public``) are built from rows with :func:`~issuer.models.fields.public_view`
@@ -41,6 +42,13 @@ from issuer.models.catalog import (
     ImageIn,
     ResultDescriptionIn,
     RubricLevelIn,
+)
+from issuer.models.delivery import (
+    ClaimToken,
+    Delivery,
+    DeliveryKind,
+    DeliveryPublic,
+    DeliveryStatus,
 )
 from issuer.models.exchanges import Exchange, ExchangeState
 from issuer.models.fields import (
@@ -146,7 +154,12 @@ __all__ = [
     "CatalogAchievement",
     "CopyFormat",
     "CopyProtocol",
+    "ClaimToken",
     "CriteriaIn",
+    "Delivery",
+    "DeliveryKind",
+    "DeliveryPublic",
+    "DeliveryStatus",
     "Did",
     "DidMethod",
     "Email",

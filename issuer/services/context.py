@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
@@ -36,11 +37,15 @@ from schemas.dates import Clock, system_clock
 from schemas.loader import DocumentLoader
 
 __all__ = [
+    "AfterCommit",
+    "JobQueue",
     "PostAwardContext",
     "PostAwardHook",
     "PreSignHook",
     "Runtime",
     "SigningContext",
+    "StatusChangeContext",
+    "StatusHook",
 ]
 
 
@@ -75,6 +80,38 @@ class PostAwardContext:
 PostAwardHook = Callable[[Award, PostAwardContext], Sequence[Award]]
 
 
+class JobQueue(Protocol):
+    """Where services hand background work (:mod:`issuer.jobs` implements it with huey).
+
+    Only ids travel: the rows are the truth, so a job lost (a queue that was down, a worker
+    killed) is found again by the sweep, and a job run twice finds its row taken.
+    """
+
+    def deliver(self, delivery_ids: Sequence[int], *, eta: datetime | None = None) -> None:
+        """Send these deliveries (at ``eta``, when given: a retry's back-off)."""
+        ...
+
+
+@dataclass(frozen=True)
+class StatusChangeContext:
+    """What a status hook sees, inside the change's transaction (nothing committed yet): the
+    awards whose state changed, the action (``revoke``, ``suspend``, ``unsuspend``) and, for
+    each award, the id of its audit event."""
+
+    session: Session
+    runtime: Runtime
+    action: str
+    awards: Sequence[Award]
+    event_ids: Sequence[int]
+
+
+#: Run after the transaction that called for it committed (a job to hand to the queue).
+AfterCommit = Callable[[], None]
+#: Adds its rows to the change's transaction (committed with it or not at all), and may
+#: return what to do once it has committed.
+StatusHook = Callable[[StatusChangeContext], AfterCommit | None]
+
+
 @dataclass(frozen=True)
 class Runtime:
     """Everything service functions need besides a session.
@@ -94,3 +131,7 @@ class Runtime:
     #: for an award whose earlier run did not finish.
     post_award_hooks: tuple[PostAwardHook, ...] = ()
     clock: Clock = system_clock
+    #: Run inside every revoke / suspend / unsuspend transaction (the notice emails).
+    status_hooks: tuple[StatusHook, ...] = ()
+    #: The background job queue; None: nothing is handed to workers (rows wait for a sweep).
+    jobs: JobQueue | None = None

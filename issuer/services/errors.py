@@ -17,7 +17,17 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["Conflict", "InvalidInput", "IssuanceFailed", "NotFound", "ServiceError", "not_found"]
+__all__ = [
+    "Conflict",
+    "Gone",
+    "InvalidInput",
+    "IssuanceFailed",
+    "LimitReached",
+    "NotFound",
+    "ServiceError",
+    "Unavailable",
+    "not_found",
+]
 
 
 class ServiceError(Exception):
@@ -36,8 +46,21 @@ def not_found(what: str, name: str, known: Iterable[str]) -> NotFound:
     return NotFound(f"no {what} {name!r}{hint}")
 
 
+class Gone(ServiceError):
+    """What was named existed but is no more usable: an expired or revoked link (HTTP 410)."""
+
+
+class Unavailable(ServiceError):
+    """The service cannot do this as configured (no SMTP server for email): HTTP 503, the
+    CLI's exit 69. The message says what to configure."""
+
+
 class Conflict(ServiceError):
     """The request contradicts what is stored."""
+
+
+class LimitReached(ServiceError):
+    """Asked for more often than a stated limit allows (HTTP 429); the message says which."""
 
 
 class InvalidInput(ServiceError):

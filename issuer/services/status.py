@@ -79,7 +79,7 @@ from issuer.models import (
     StatusListPublic,
     StatusPurpose,
 )
-from issuer.services.context import Runtime, SigningContext
+from issuer.services.context import AfterCommit, Runtime, SigningContext, StatusChangeContext
 from issuer.services.errors import InvalidInput, IssuanceFailed, NotFound
 from issuer.services.signing import sign_credential, signer_for
 from issuer.services.stack_status import StackEffect, follow_components
@@ -725,10 +725,16 @@ def change_statuses(
             )
             for t in transitions
         ]
+        after_commit = _run_status_hooks(session, runtime, action, transitions)
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    for follow in after_commit:
+        try:
+            follow()
+        except Exception:  # noqa: BLE001 - the change is committed; its follow-up is owed work
+            log.exception("the follow-up of a status change failed (a sweep will retry it)")
     for change in changes:
         log.info(
             "%s credential %s by %s%s: %s",
@@ -748,6 +754,26 @@ def change_statuses(
                 effect.detail,
             )
     return changes
+
+
+def _run_status_hooks(
+    session: Session, runtime: Runtime, action: StatusAction, transitions: Sequence[Any]
+) -> list[AfterCommit]:
+    """Run the runtime's status hooks over the awards whose state changed, inside the change's
+    transaction; what each asks to do once it has committed."""
+    changed = [t for t in transitions if t.changed]
+    if not changed or not runtime.status_hooks:
+        return []
+    session.flush()
+    context = StatusChangeContext(
+        session=session,
+        runtime=runtime,
+        action=action.value,
+        awards=[t.holder for t in changed],
+        event_ids=[t.audit.id or 0 for t in changed],
+    )
+    follow = [hook(context) for hook in runtime.status_hooks]
+    return [f for f in follow if f is not None]
 
 
 def change_status(

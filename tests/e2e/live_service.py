@@ -72,15 +72,20 @@ class LiveService:
 
 
 @contextmanager
-def live_service(data_dir: Path, *, office_list: bool = True) -> Iterator[LiveService]:
+def live_service(
+    data_dir: Path, *, office_list: bool = True, **settings_extra: Any
+) -> Iterator[LiveService]:
     """Start the service on a free port; stop it on exit.
 
     ``office_list``: the verifier also gets an office's trust list naming the issuer (as
     ``MICROCRED_VERIFIER_TRUST_LISTS`` would); without it, only the service's own issuers.
+    ``settings_extra``: more :class:`Settings` fields (an SMTP server, say).
     """
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    settings = Settings(data_dir=data_dir, base_url=base_url, key_encryption_key=TEST_KEK)
+    settings = Settings(
+        data_dir=data_dir, base_url=base_url, key_encryption_key=TEST_KEK, **settings_extra
+    )
     engine = make_engine(settings)
     runtime = start(settings, engine)
     with Session(engine) as session:

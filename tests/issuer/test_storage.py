@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 from sqlmodel import Session, SQLModel, select
 
-from issuer.db import alembic_config, make_engine, migrate
+from issuer.db import alembic_config, make_engine, migrate, models_own
 from issuer.models import Instance
 from issuer.runtime import Runtime, record_base_url, start
 from issuer.services.errors import Conflict
@@ -74,7 +74,9 @@ def test_the_schema_is_at_head_and_matches_the_models(engine: Engine) -> None:
     from alembic.migration import MigrationContext
 
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": models_own}
+        )
         assert compare_metadata(context, SQLModel.metadata) == []
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         assert context.get_current_revision() == head

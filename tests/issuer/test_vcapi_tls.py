@@ -1,14 +1,12 @@
 """``microcred serve --tls-cert --tls-key``: HTTPS without a proxy, checked over a real socket.
 
-A self-signed certificate for 127.0.0.1 is made here with ``cryptography``, the service started
-on a free port in its own process and data directory, and one VC-API request made over HTTPS
-with that certificate as the only trusted authority.
+A self-signed certificate for 127.0.0.1 is made with ``cryptography`` (``tls_support``), the
+service started on a free port in its own process and data directory, and one VC-API request
+made over HTTPS with that certificate as the only trusted authority.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import os
 import signal
 import socket
@@ -20,50 +18,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
 from microcred.cli import app as microcred
 from tests.issuer.support import TEST_KEK
+from tests.issuer.tls_support import self_signed
 
 STARTUP_S = 60
-
-
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "microcred test")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
 
 
 def _free_port() -> int:
@@ -79,7 +40,7 @@ def _environment(data_dir: Path) -> dict[str, str]:
 
 
 def test_serve_answers_https_with_the_given_certificate(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     port = _free_port()
     command = [
         sys.executable,
@@ -138,7 +99,7 @@ def test_serve_answers_https_with_the_given_certificate(tmp_path: Path) -> None:
 
 
 def test_tls_cert_without_key_is_refused(tmp_path: Path) -> None:
-    cert, _ = _self_signed(tmp_path)
+    cert, _ = self_signed(tmp_path)
     result = CliRunner().invoke(
         microcred, ["serve", "--tls-cert", str(cert)], env=_environment(tmp_path / "data")
     )

@@ -1,7 +1,7 @@
 """Wallet copies of awards, the VC-API exchanges that deliver them, and copies in the audit log
 
-Revision ID: 0010_wallet_copies
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-14 08:00:00.000000
 
 * ``wallet_copy``: an award signed again for one holder's wallet (``credentialSubject.id`` = the
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0010_wallet_copies"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

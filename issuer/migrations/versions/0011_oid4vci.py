@@ -1,7 +1,7 @@
 """OpenID4VCI: credential offers and their grants, issuances per configuration, c_nonces
 
-Revision ID: 0011_oid4vci
-Revises: 0010_wallet_copies
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-14 10:00:00.000000
 
 Three new tables (:mod:`issuer.models.oid4vci`); nothing existing changes. Every secret of the
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0011_oid4vci"
-down_revision: str | None = "0010_wallet_copies"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

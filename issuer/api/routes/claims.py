@@ -1,0 +1,257 @@
+"""``/claim/{token}``: the page an educator's claim email links to.
+
+The token is the only thing in the URL (:mod:`issuer.services.claims`): no name, address or
+credential id. The page links the downloads by the credential's public URL
+(``/credentials/{id}.json`` …), the same URLs the badge page — which the page also links —
+already publishes; the claim link itself stays opaque and is never written to a log:
+``microcred serve`` gives uvicorn a logging configuration that writes ``/claim/…`` for the
+token (:mod:`issuer.log_redaction`), and no error answer echoes it.
+
+An expired link's page offers "send me a new link" (``POST /claim/{token}/new-link``): a new
+claim email to the address on record, never to one the visitor gives, a few times a day at
+most (:func:`issuer.services.deliveries.renew_claim_link`); the form is accepted only from
+this service's own pages (:func:`same_origin`).
+
+Requests are rate-limited per client address (:data:`CLAIM_RATE`), in memory in each process:
+a guesser gets 429s long before 192-bit tokens are at any risk, and several processes each
+keep their own count (the limit is per process, which the docs say).
+
+The wallet sections (Learner Credential Wallet, OID4VCI offer) are added by the ``wallets``
+block of ``claim.html``, filled from :data:`WALLET_SECTIONS` hooks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from issuer.api.deps import RuntimeDep, SessionDep
+from issuer.api.pages import html_page
+from issuer.models import Award, AwardStatus
+from issuer.runtime import Runtime
+from issuer.services import sharing
+from issuer.services.claims import ClaimLinkGone, resolve_claim_token
+from issuer.services.deliveries import RENEWALS_PER_DAY, renew_claim_link
+from issuer.services.errors import Conflict, LimitReached, NotFound, Unavailable
+from issuer.services.mail import smtp_refusal
+
+__all__ = ["CLAIM_RATE", "WALLET_SECTIONS", "ClaimRateLimiter", "router", "same_origin"]
+
+#: Requests per client address per window on ``/claim/*``.
+CLAIM_RATE = (30, 60.0)
+
+#: Hooks that add wallet sections to a claim page: each takes the request and the award and
+#: returns template context (rendered by the ``wallets`` block of ``claim.html``).
+WALLET_SECTIONS: list[Callable[[Request, Award], dict[str, Any]]] = []
+
+router = APIRouter(tags=["claim"], include_in_schema=False)
+
+
+class ClaimRateLimiter:
+    """A sliding-window count per client address, in this process's memory."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, client: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits.setdefault(client, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return False
+            hits.append(now)
+            if len(self._hits) > 10_000:  # forget idle addresses, bounded memory
+                for key in [k for k, v in self._hits.items() if not v]:
+                    del self._hits[key]
+            return True
+
+
+def _limiter(request: Request) -> ClaimRateLimiter:
+    limiter = getattr(request.app.state, "claim_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.claim_limiter = ClaimRateLimiter(*CLAIM_RATE)
+    return limiter
+
+
+def _rate_limit(request: Request) -> None:
+    client = request.client.host if request.client else "unknown"
+    if not _limiter(request).allow(client):
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many requests for claim links; wait a minute",
+            headers={"Retry-After": str(int(CLAIM_RATE[1]))},
+        )
+
+
+def _renewal(runtime: Runtime, gone: ClaimLinkGone) -> str:
+    """What an expired or withdrawn link's page offers: ``offer`` (the "send me a new link"
+    button), ``withheld`` (the award is revoked or suspended: nothing to send), or ``ask``
+    (the issuer withdrew the link, or the service sends no email: ask the issuer)."""
+    if gone.award.status in sharing.WITHHELD:
+        return "withheld"
+    if gone.expired and smtp_refusal(runtime.settings) is None:
+        return "offer"
+    return "ask"
+
+
+def _gone_page(
+    request: Request, runtime: Runtime, token: str, gone: ClaimLinkGone
+) -> HTMLResponse:
+    response = html_page(
+        request,
+        "claim_gone.html",
+        status.HTTP_410_GONE,
+        expired=gone.expired,
+        issuer_name=_issuer_name(gone.award),
+        renewal=_renewal(runtime, gone),
+        renew_action=f"/claim/{token}/new-link",
+    )
+    # The button posts to this origin: "same-origin" lets a browser that sends no
+    # Sec-Fetch-Site send a real Origin (under "no-referrer" a POST's Origin is "null"), and
+    # still tells no other site where the reader came from.
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _unknown_page(request: Request) -> HTMLResponse:
+    return html_page(
+        request, "claim_gone.html", status.HTTP_404_NOT_FOUND, expired=False, issuer_name=None
+    )
+
+
+@router.get("/claim/{token}", response_class=HTMLResponse)
+def claim_page(
+    token: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """The award's claim page; 404 / 410 pages that say how to get a new link; 429 when the
+    client asked too often."""
+    _rate_limit(request)
+    try:
+        award = resolve_claim_token(session, token, now=runtime.clock())
+    except ClaimLinkGone as gone:
+        return _gone_page(request, runtime, token, gone)
+    except NotFound:
+        return _unknown_page(request)
+    import json
+
+    credential = json.loads(award.credential)
+    achievement = credential.get("credentialSubject", {}).get("achievement", {})
+    badge_link = runtime.urls.credential(award.id)
+    withheld = award.status in sharing.WITHHELD
+    context: dict[str, Any] = {
+        "achievement": achievement,
+        "issuer_name": _issuer_name(award),
+        "recipient_name": award.recipient_name,
+        "status": award.status,
+        "revoked": award.status == AwardStatus.revoked,
+        "withheld": withheld,
+        "badge_link": badge_link,
+        "image_url": f"/credentials/{award.id}/badge.svg",
+        "downloads": None
+        if withheld
+        else {
+            "json": f"/credentials/{award.id}.json",
+            "jwt": f"/credentials/{award.id}.jwt",
+            "png": f"/credentials/{award.id}/badge.png",
+            "svg": f"/credentials/{award.id}/badge.svg",
+        },
+        "linkedin": None if withheld else sharing.linkedin_url(credential, badge_link),
+        "wallets": [] if withheld else [hook(request, award) for hook in WALLET_SECTIONS],
+    }
+    response = html_page(request, "claim.html", **context)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def same_origin(request: Request, runtime: Runtime) -> bool:
+    """Whether a form was posted by a page of this service.
+
+    ``Sec-Fetch-Site`` (set by the browser, not by page script) must say ``same-origin`` when
+    it is sent; a browser that does not send it must send an ``Origin`` that is this
+    service's: the public base URL's origin or the origin the request was made to (behind a
+    proxy, as its forwarded headers say). Neither header: refused, as a request from no page.
+    A stateless check rather than a form token: the form changes nothing but queueing an
+    email to the address on record, and no cookie or session stands behind it (the token in
+    the path is the whole authority), so there is nothing a forged request could ride on
+    beyond what :func:`issuer.services.deliveries.renew_claim_link` caps anyway.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return False
+    own = {_origin(runtime.urls.base), _origin(str(request.base_url))}
+    return origin.rstrip("/") in own
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@router.post("/claim/{token}/new-link", response_class=HTMLResponse)
+def new_link(token: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """ "Send me a new link" on an expired link's page: a new claim email to the address on
+    record (202 page), at most :data:`~issuer.services.deliveries.RENEWALS_PER_DAY` a day
+    (429 page); 409 page for a revoked or suspended award or without email configured; 303
+    back to the claim page when the link still works; 403 from another site."""
+    _rate_limit(request)
+    if not same_origin(request, runtime):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "a new link can only be asked for from the claim link's own page",
+        )
+    try:
+        resolve_claim_token(session, token, now=runtime.clock())
+    except ClaimLinkGone as gone:
+        if not gone.expired:
+            return _gone_page(request, runtime, token, gone)
+        award = gone.award
+    except NotFound:
+        return _unknown_page(request)
+    else:
+        # The link still works: nothing to renew, show it (a relative Location, not logged).
+        return RedirectResponse(f"/claim/{token}", status.HTTP_303_SEE_OTHER)
+    issuer_name = _issuer_name(award)
+    session.commit()  # end the read; the renewal begins its own write
+    try:
+        renew_claim_link(session=session, runtime=runtime, award_id=award.id)
+    except Unavailable:
+        outcome, code = "unavailable", status.HTTP_409_CONFLICT
+    except Conflict:
+        outcome, code = "withheld", status.HTTP_409_CONFLICT
+    except LimitReached:
+        outcome, code = "limit", status.HTTP_429_TOO_MANY_REQUESTS
+    else:
+        outcome, code = "sent", status.HTTP_202_ACCEPTED
+    response = html_page(
+        request,
+        "claim_new_link.html",
+        code,
+        outcome=outcome,
+        issuer_name=issuer_name,
+        renewals_per_day=RENEWALS_PER_DAY,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _issuer_name(award: Award) -> str:
+    import json
+
+    issuer = json.loads(award.credential).get("issuer", {})
+    return str(issuer.get("name", "")) if isinstance(issuer, dict) else ""

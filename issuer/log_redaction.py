@@ -1,0 +1,75 @@
+"""Claim tokens kept out of log lines: ``/claim/<token>…`` is logged as ``/claim/…``.
+
+A claim link's token opens the educator's claim page (:mod:`issuer.services.claims`), so it is
+a secret, and an access log is read by more people than the educator's mailbox. uvicorn's
+access log records every request's path, and our own log lines name the request in a few
+places (a database outage, a session that could not be closed); both go through
+:func:`redact_path`.
+
+:class:`ClaimTokenFilter` is a :class:`logging.Filter` that rewrites a record's message and
+string arguments; ``microcred serve`` puts it on uvicorn's handlers through the logging
+configuration it gives uvicorn (:func:`uvicorn_log_config`), so every uvicorn worker process
+applies it too. Standard library only: the CLI imports this module at start.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from typing import Any
+from urllib.parse import unquote
+
+__all__ = ["REDACTED", "ClaimTokenFilter", "redact_path", "uvicorn_log_config"]
+
+#: What a token segment becomes.
+REDACTED = "…"
+
+# A claim path segment: ``/claim/`` and everything up to the next ``/``, ``?``, ``#``, quote or
+# space (a future ``/claim/<token>/…`` sub-path keeps its tail).
+_CLAIM_SEGMENT = re.compile(r"(/claim/)[^/?#\s\"']+")
+
+
+def redact_path(text: str) -> str:
+    """``text`` with every claim token replaced by :data:`REDACTED`.
+
+    The router matches the *decoded* path, so ``/cl%61im/<token>`` opens a claim page too; such
+    text is decoded before it is redacted (what is logged is then the decoded, redacted form).
+    """
+    if _CLAIM_SEGMENT.search(text):
+        return _CLAIM_SEGMENT.sub(rf"\g<1>{REDACTED}", text)
+    if "%" in text:
+        decoded = unquote(text)
+        if _CLAIM_SEGMENT.search(decoded):
+            return _CLAIM_SEGMENT.sub(rf"\g<1>{REDACTED}", decoded)
+    return text
+
+
+class ClaimTokenFilter(logging.Filter):
+    """Redacts claim tokens in a record's message and string arguments; drops nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_path(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_path(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        elif isinstance(record.args, dict):
+            record.args = {
+                key: redact_path(value) if isinstance(value, str) else value
+                for key, value in record.args.items()
+            }
+        return True
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's default logging configuration with :class:`ClaimTokenFilter` on each of its
+    handlers (the access log and the error log), for ``uvicorn.Config(log_config=…)``."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["claim_tokens"] = {"()": f"{__name__}.ClaimTokenFilter"}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("claim_tokens")
+    return config
