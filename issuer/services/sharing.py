@@ -61,6 +61,7 @@ __all__ = [
     "linkedin_url",
     "marked_png",
     "qr_code",
+    "qr_data_uri",
     "qr_png",
     "qr_svg",
 ]
@@ -107,6 +108,12 @@ def qr_png(url: str, *, box_size: int = QR_BOX_SIZE) -> bytes:
     buffer = io.BytesIO()
     code.make_image().save(buffer)
     return buffer.getvalue()
+
+
+def qr_data_uri(url: str) -> str:
+    """The QR code of ``url`` as a ``data:`` PNG, for a link that must not be a URL of its own
+    (a wallet link holds a secret: a ``/qr?…`` request would put it in an access log)."""
+    return "data:image/png;base64," + base64.b64encode(qr_png(url)).decode("ascii")
 
 
 def qr_svg(url: str) -> bytes:

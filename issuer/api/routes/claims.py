@@ -16,21 +16,30 @@ Requests are rate-limited per client address (:data:`CLAIM_RATE`), in memory in 
 a guesser gets 429s long before 192-bit tokens are at any risk, and several processes each
 keep their own count (the limit is per process, which the docs say).
 
-The wallet sections (Learner Credential Wallet, OID4VCI offer) are added by the ``wallets``
-block of ``claim.html``, filled from :data:`WALLET_SECTIONS` hooks.
+**Wallets.** Each visit mints a wallet exchange (:func:`issuer.services.exchanges.create_exchange`,
+which also mints the paired OID4VCI offer), living ``MICROCRED_WALLET_LINK_MINUTES``: the
+Learner Credential Wallet's button and QR code use the legacy ``dccrequest://`` link (the one
+flow the released app and its main branch both complete by storing the credential), the
+interaction URL is offered for newer wallets, and the ``openid-credential-offer://`` link
+(button and QR code) for any OID4VCI wallet. Reloading the page mints new links. Their QR codes
+are ``data:`` images, so no URL of their own carries the secret into a log.
+
+**JSON.** A client that prefers ``application/json`` to ``text/html`` gets the same facts and
+links as JSON (:func:`claim_document`): how a script or an app reads the wallet links.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from issuer.api.deps import RuntimeDep, SessionDep
 from issuer.api.pages import html_page
@@ -40,16 +49,17 @@ from issuer.services import sharing
 from issuer.services.claims import ClaimLinkGone, resolve_claim_token
 from issuer.services.deliveries import RENEWALS_PER_DAY, renew_claim_link
 from issuer.services.errors import Conflict, LimitReached, NotFound, Unavailable
+from issuer.services.exchanges import create_exchange
 from issuer.services.mail import smtp_refusal
+from microcred.i18n import add_vary
+from schemas.dates import format_datetime
+from verifier.negotiation import best_match
 
-__all__ = ["CLAIM_RATE", "WALLET_SECTIONS", "ClaimRateLimiter", "router", "same_origin"]
+__all__ = ["CLAIM_RATE", "ClaimRateLimiter", "router", "same_origin"]
 
 #: Requests per client address per window on ``/claim/*``.
 CLAIM_RATE = (30, 60.0)
 
-#: Hooks that add wallet sections to a claim page: each takes the request and the award and
-#: returns template context (rendered by the ``wallets`` block of ``claim.html``).
-WALLET_SECTIONS: list[Callable[[Request, Award], dict[str, Any]]] = []
 
 router = APIRouter(tags=["claim"], include_in_schema=False)
 
@@ -134,9 +144,9 @@ def _unknown_page(request: Request) -> HTMLResponse:
 @router.get("/claim/{token}", response_class=HTMLResponse)
 def claim_page(
     token: str, request: Request, session: SessionDep, runtime: RuntimeDep
-) -> HTMLResponse:
-    """The award's claim page; 404 / 410 pages that say how to get a new link; 429 when the
-    client asked too often."""
+) -> Response:
+    """The award's claim page (or its JSON, :func:`claim_document`); 404 / 410 pages that say
+    how to get a new link; 429 when the client asked too often."""
     _rate_limit(request)
     try:
         award = resolve_claim_token(session, token, now=runtime.clock())
@@ -144,13 +154,42 @@ def claim_page(
         return _gone_page(request, runtime, token, gone)
     except NotFound:
         return _unknown_page(request)
-    import json
+    facts = _claim_facts(session, runtime, award)
+    if best_match(request.headers.get("accept"), _PAGE_OR_JSON) == "application/json":
+        response: Response = JSONResponse(claim_document(runtime, facts))
+    else:
+        response = html_page(request, "claim.html", **facts)
+    add_vary(response, "Accept")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
+
+#: The claim URL is a page first: a tie (``*/*``) gets the page, JSON only when preferred.
+_PAGE_OR_JSON = ("text/html", "application/json")
+
+
+def _claim_facts(session: Session, runtime: Runtime, award: Award) -> dict[str, Any]:
+    """What the claim page shows (and its JSON says): the badge, who issued it to whom, and —
+    unless the award is revoked or suspended — the downloads, LinkedIn, and wallet links minted
+    for this visit."""
     credential = json.loads(award.credential)
     achievement = credential.get("credentialSubject", {}).get("achievement", {})
     badge_link = runtime.urls.credential(award.id)
     withheld = award.status in sharing.WITHHELD
-    context: dict[str, Any] = {
+    wallet: dict[str, Any] | None = None
+    if not withheld:
+        links = create_exchange(session, runtime, award=award, now=runtime.clock())
+        wallet = {
+            "deep_link": links.lcw_deep_link,
+            "deep_link_qr": sharing.qr_data_uri(links.lcw_deep_link),
+            "interaction_url": links.interaction_url,
+            "interaction_qr": sharing.qr_data_uri(links.interaction_url),
+            "offer": links.oid4vci_offer,
+            "offer_qr": sharing.qr_data_uri(links.oid4vci_offer),
+            "expires": links.expires,
+        }
+    return {
         "achievement": achievement,
         "issuer_name": _issuer_name(award),
         "recipient_name": award.recipient_name,
@@ -168,12 +207,37 @@ def claim_page(
             "svg": f"/credentials/{award.id}/badge.svg",
         },
         "linkedin": None if withheld else sharing.linkedin_url(credential, badge_link),
-        "wallets": [] if withheld else [hook(request, award) for hook in WALLET_SECTIONS],
+        "wallet": wallet,
     }
-    response = html_page(request, "claim.html", **context)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+
+
+def claim_document(runtime: Runtime, facts: dict[str, Any]) -> dict[str, Any]:
+    """The claim page as JSON: absolute links, the wallet links of this visit and their expiry
+    (``null`` members for a revoked or suspended award, which offers nothing)."""
+    base = runtime.urls.base
+    downloads = facts["downloads"]
+    wallet = facts["wallet"]
+    return {
+        "achievement": {
+            "id": facts["achievement"].get("id"),
+            "name": facts["achievement"].get("name"),
+        },
+        "issuer": facts["issuer_name"],
+        "recipient": facts["recipient_name"],
+        "status": str(facts["status"]),
+        "credential": facts["badge_link"],
+        "downloads": None
+        if downloads is None
+        else {kind: base + path for kind, path in downloads.items()},
+        "linkedin": facts["linkedin"],
+        "wallets": None
+        if wallet is None
+        else {
+            "expires": format_datetime(wallet["expires"]),
+            "lcw": {"deepLink": wallet["deep_link"], "interactionUrl": wallet["interaction_url"]},
+            "oid4vci": {"offer": wallet["offer"]},
+        },
+    }
 
 
 def same_origin(request: Request, runtime: Runtime) -> bool:
@@ -251,7 +315,5 @@ def new_link(token: str, request: Request, session: SessionDep, runtime: Runtime
 
 
 def _issuer_name(award: Award) -> str:
-    import json
-
     issuer = json.loads(award.credential).get("issuer", {})
     return str(issuer.get("name", "")) if isinstance(issuer, dict) else ""

@@ -4,7 +4,6 @@ the exchange id in the path); refusals are ``{"detail": …}`` with 400/401/404/
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Annotated, Any
 
@@ -26,7 +25,7 @@ from issuer.api.responses import (
 from issuer.models import Award, CopyProtocol
 from issuer.services import exchanges
 from issuer.services.exchanges import ExchangeRefused
-from issuer.services.sharing import qr_png
+from issuer.services.sharing import qr_data_uri
 from microcred.i18n import add_vary
 from schemas.json_values import parse_json
 from verifier.negotiation import best_match
@@ -123,7 +122,6 @@ def _exchange_page(
     achievement = credential["credentialSubject"]["achievement"]
     issuer = credential.get("issuer")
     image = achievement.get("image")
-    qr = base64.b64encode(qr_png(exchange.links.interaction_url)).decode("ascii")
     return html_page(
         request,
         "exchange.html",
@@ -132,7 +130,7 @@ def _exchange_page(
         issuer_name=issuer.get("name", "") if isinstance(issuer, dict) else "",
         interaction_url=exchange.links.interaction_url,
         deep_link=exchange.links.lcw_deep_link,
-        qr_data=f"data:image/png;base64,{qr}",
+        qr_data=qr_data_uri(exchange.links.interaction_url),
         expires=exchange.expires,
     )
 
