@@ -1,12 +1,16 @@
-"""Claim tokens kept out of log lines: ``/claim/<token>…`` is logged as ``/claim/…``.
+"""Secrets in URL paths kept out of log lines: ``/claim/<token>…`` is logged as ``/claim/…``.
 
-A claim link's token opens the educator's claim page (:mod:`issuer.services.claims`), so it is
-a secret, and an access log is read by more people than the educator's mailbox. uvicorn's
+Three kinds of path carry a bearer secret, and an access log is read by more people than the
+educator's mailbox: a claim link's token opens the educator's claim page
+(:mod:`issuer.services.claims`); a wallet exchange's id lets whoever holds it complete the
+exchange with a DID of their own (``/exchanges/<id>…``, :mod:`issuer.services.exchanges`); an
+OID4VCI offer's id holds its pre-authorized code (``/oid4vci/offers/<id>``,
+:mod:`issuer.services.oid4vci`). Each is logged as its prefix and :data:`REDACTED`. uvicorn's
 access log records every request's path, and our own log lines name the request in a few
 places (a database outage, a session that could not be closed); both go through
 :func:`redact_path`.
 
-:class:`ClaimTokenFilter` is a :class:`logging.Filter` that rewrites a record's message and
+:class:`SecretPathFilter` is a :class:`logging.Filter` that rewrites a record's message and
 string arguments; ``microcred serve`` puts it on uvicorn's handlers through the logging
 configuration it gives uvicorn (:func:`uvicorn_log_config`), so every uvicorn worker process
 applies it too. Standard library only: the CLI imports this module at start.
@@ -20,33 +24,41 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-__all__ = ["REDACTED", "ClaimTokenFilter", "redact_path", "uvicorn_log_config"]
+__all__ = ["REDACTED", "SECRET_PREFIXES", "SecretPathFilter", "redact_path", "uvicorn_log_config"]
 
 #: What a token segment becomes.
 REDACTED = "…"
 
-# A claim path segment: ``/claim/`` and everything up to the next ``/``, ``?``, ``#``, quote or
-# space (a future ``/claim/<token>/…`` sub-path keeps its tail).
-_CLAIM_SEGMENT = re.compile(r"(/claim/)[^/?#\s\"']+")
+#: The path prefixes whose next segment is a secret.
+SECRET_PREFIXES = ("/claim/", "/exchanges/", "/oid4vci/offers/")
+
+# A secret path segment: the prefix and everything up to the next ``/``, ``?``, ``#``, quote or
+# space (a sub-path such as ``/claim/<token>/new-link`` or ``/exchanges/<id>/direct`` keeps its
+# tail).
+_SECRET_SEGMENT = re.compile(
+    "(" + "|".join(re.escape(prefix) for prefix in SECRET_PREFIXES) + r")[^/?#\s\"']+"
+)
 
 
 def redact_path(text: str) -> str:
-    """``text`` with every claim token replaced by :data:`REDACTED`.
+    """``text`` with every secret path segment (:data:`SECRET_PREFIXES`) replaced by
+    :data:`REDACTED`.
 
     The router matches the *decoded* path, so ``/cl%61im/<token>`` opens a claim page too; such
     text is decoded before it is redacted (what is logged is then the decoded, redacted form).
     """
-    if _CLAIM_SEGMENT.search(text):
-        return _CLAIM_SEGMENT.sub(rf"\g<1>{REDACTED}", text)
+    if _SECRET_SEGMENT.search(text):
+        return _SECRET_SEGMENT.sub(rf"\g<1>{REDACTED}", text)
     if "%" in text:
         decoded = unquote(text)
-        if _CLAIM_SEGMENT.search(decoded):
-            return _CLAIM_SEGMENT.sub(rf"\g<1>{REDACTED}", decoded)
+        if _SECRET_SEGMENT.search(decoded):
+            return _SECRET_SEGMENT.sub(rf"\g<1>{REDACTED}", decoded)
     return text
 
 
-class ClaimTokenFilter(logging.Filter):
-    """Redacts claim tokens in a record's message and string arguments; drops nothing."""
+class SecretPathFilter(logging.Filter):
+    """Redacts secret path segments in a record's message and string arguments; drops
+    nothing."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
@@ -64,12 +76,12 @@ class ClaimTokenFilter(logging.Filter):
 
 
 def uvicorn_log_config() -> dict[str, Any]:
-    """uvicorn's default logging configuration with :class:`ClaimTokenFilter` on each of its
+    """uvicorn's default logging configuration with :class:`SecretPathFilter` on each of its
     handlers (the access log and the error log), for ``uvicorn.Config(log_config=…)``."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["claim_tokens"] = {"()": f"{__name__}.ClaimTokenFilter"}
+    config.setdefault("filters", {})["secret_paths"] = {"()": f"{__name__}.SecretPathFilter"}
     for handler in config["handlers"].values():
-        handler.setdefault("filters", []).append("claim_tokens")
+        handler.setdefault("filters", []).append("secret_paths")
     return config

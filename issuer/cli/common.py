@@ -36,7 +36,7 @@ import typer
 
 from issuer.choices import DidMethod
 from issuer.data_dir import NoDataDirectory, is_data_dir
-from issuer.log_redaction import ClaimTokenFilter
+from issuer.log_redaction import SecretPathFilter
 from microcred.exit_codes import EXIT_INVALID, EXIT_UNAVAILABLE, EXIT_USAGE
 
 # Every command module imports this one, and `microcred --help` imports every command module:
@@ -162,7 +162,7 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
-        self.addFilter(ClaimTokenFilter())  # no claim token in a log line
+        self.addFilter(SecretPathFilter())  # no claim token in a log line
         self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 
     @property

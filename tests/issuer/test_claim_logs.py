@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy.exc
 from uvicorn.logging import AccessFormatter
 
-from issuer.log_redaction import ClaimTokenFilter, redact_path
+from issuer.log_redaction import SecretPathFilter, redact_path
 from tests.issuer.serve_support import cli_environment, serving
 
 
@@ -35,6 +35,11 @@ def _token() -> str:
         ('GET /claim/abc HTTP/1.1"', 'GET /claim/… HTTP/1.1"'),
         ("/credentials/abc", "/credentials/abc"),
         ("/claim/", "/claim/"),
+        ("/exchanges/Xy_9?iuv=1", "/exchanges/…?iuv=1"),
+        ("/exchanges/Xy_9/direct", "/exchanges/…/direct"),
+        ("/oid4vci/offers/Zz-8", "/oid4vci/offers/…"),
+        ("/oid4vci/token", "/oid4vci/token"),
+        ("/ex%63hanges/Xy_9", "/exchanges/…"),
     ],
 )
 def test_redact_path(path: str, logged: str) -> None:
@@ -52,7 +57,7 @@ def test_the_filter_redacts_uvicorns_access_record() -> None:
         ("127.0.0.1:5000", "GET", f"/claim/{token}", "1.1", 200),
         None,
     )
-    assert ClaimTokenFilter().filter(record) is True  # redacted, never dropped
+    assert SecretPathFilter().filter(record) is True  # redacted, never dropped
     line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s').format(record)
     assert line == '127.0.0.1:5000 - "GET /claim/… HTTP/1.1" 200 OK'
 
@@ -91,18 +96,23 @@ def test_a_database_outage_on_a_claim_page_logs_the_redacted_path(
 
 @pytest.mark.e2e
 def test_serve_logs_claim_paths_without_the_token(tmp_path: Any) -> None:
-    tokens = [_token() for _ in range(4)]
+    tokens = [_token() for _ in range(7)]
     with serving(cli_environment(tmp_path / "data")) as served:
         for path in (
             f"/claim/{tokens[0]}",
             f"/claim/{tokens[1]}/send-new-link",
             f"/claim/{tokens[2]}?from=email",
             f"/cl%61im/{tokens[3]}",
+            f"/exchanges/{tokens[4]}?iuv=1",
+            f"/exchanges/{tokens[5]}/direct",
+            f"/oid4vci/offers/{tokens[6]}",
         ):
-            assert httpx.get(served.base + path).status_code == 404
+            assert httpx.get(served.base + path).status_code in (404, 405)
     for token in tokens:
         assert token not in served.output
     # The access log still says what was asked, without the secret part.
     assert 'GET /claim/… HTTP/1.1" 404' in served.output
     assert 'GET /claim/…/send-new-link HTTP/1.1" 404' in served.output
     assert 'GET /claim/…?from=email HTTP/1.1" 404' in served.output
+    assert "GET /exchanges/…?iuv=1 HTTP/1.1" in served.output
+    assert "GET /oid4vci/offers/… HTTP/1.1" in served.output

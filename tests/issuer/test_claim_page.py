@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlmodel import Session, func, select
 
-from issuer.api.routes.claims import ClaimRateLimiter
+from issuer.api.rate_limit import RateLimiter
 from issuer.models import Exchange, Issuer
 from issuer.runtime import Runtime
 from issuer.services.claims import mint_claim_token
@@ -93,7 +93,7 @@ def test_a_revoked_award_offers_nothing(
 def test_claim_requests_are_rate_limited_per_client(client: Any) -> None:
     codes = [client.get("/claim/" + "B" * 32).status_code for _ in range(31)]
     assert codes[:30] == [404] * 30 and codes[30] == 429
-    limiter = ClaimRateLimiter(2, 60)
+    limiter = RateLimiter(2, 60)
     assert [limiter.allow("a", 0), limiter.allow("a", 1), limiter.allow("a", 2)] == [
         True,
         True,

@@ -16,9 +16,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
-from issuer.models import Award, AwardCreate, Issuer
+from issuer.api.routes.oid4vci import NONCE_RATE
+from issuer.models import Award, AwardCreate, Issuer, Oid4vciNonce
 from issuer.runtime import Runtime
 from issuer.services import oid4vci
 from issuer.services.awards import award
@@ -382,6 +383,22 @@ def test_the_nonce_endpoint_hands_out_fresh_uncacheable_nonces(
     assert set(first.json()) == {"c_nonce"}
     assert first.json()["c_nonce"] != second.json()["c_nonce"]
     assert len(first.json()["c_nonce"]) >= 43
+
+
+def test_the_nonce_endpoint_is_rate_limited_per_client(
+    client: TestClient, session: Session, issuer: Issuer
+) -> None:
+    """Each nonce is a row and the endpoint answers anyone: past the per-minute limit a client
+    gets 429 with ``Retry-After`` and no row is written."""
+    limit = NONCE_RATE.limit
+    answers = [client.post("/oid4vci/nonce").status_code for _ in range(limit)]
+    assert answers == [200] * limit
+    rows = session.exec(select(func.count()).select_from(Oid4vciNonce)).one()
+    refused = client.post("/oid4vci/nonce")
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "60"
+    assert "detail" in refused.json()
+    session.expire_all()
+    assert session.exec(select(func.count()).select_from(Oid4vciNonce)).one() == rows
 
 
 def test_a_nonce_is_used_once_and_not_after_it_expires(

@@ -31,9 +31,6 @@ links as JSON (:func:`claim_document`): how a script or an app reads the wallet 
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +40,7 @@ from sqlmodel import Session
 
 from issuer.api.deps import RuntimeDep, SessionDep
 from issuer.api.pages import html_page
+from issuer.api.rate_limit import Rate, limit_per_client
 from issuer.models import Award, AwardStatus
 from issuer.runtime import Runtime
 from issuer.services import sharing
@@ -55,53 +53,17 @@ from microcred.i18n import add_vary
 from schemas.dates import format_datetime
 from verifier.negotiation import best_match
 
-__all__ = ["CLAIM_RATE", "ClaimRateLimiter", "router", "same_origin"]
+__all__ = ["CLAIM_RATE", "router", "same_origin"]
 
-#: Requests per client address per window on ``/claim/*``.
-CLAIM_RATE = (30, 60.0)
+#: Requests per client address per minute on ``/claim/*`` (pages and the new-link form).
+CLAIM_RATE = Rate("claim", 30, 60.0, "too many requests for claim links; wait a minute")
 
 
 router = APIRouter(tags=["claim"], include_in_schema=False)
 
 
-class ClaimRateLimiter:
-    """A sliding-window count per client address, in this process's memory."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, client: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            hits = self._hits.setdefault(client, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            if len(self._hits) > 10_000:  # forget idle addresses, bounded memory
-                for key in [k for k, v in self._hits.items() if not v]:
-                    del self._hits[key]
-            return True
-
-
-def _limiter(request: Request) -> ClaimRateLimiter:
-    limiter = getattr(request.app.state, "claim_limiter", None)
-    if limiter is None:
-        limiter = request.app.state.claim_limiter = ClaimRateLimiter(*CLAIM_RATE)
-    return limiter
-
-
 def _rate_limit(request: Request) -> None:
-    client = request.client.host if request.client else "unknown"
-    if not _limiter(request).allow(client):
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many requests for claim links; wait a minute",
-            headers={"Retry-After": str(int(CLAIM_RATE[1]))},
-        )
+    limit_per_client(request, CLAIM_RATE)
 
 
 def _renewal(runtime: Runtime, gone: ClaimLinkGone) -> str:

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
 from issuer.api.deps import RuntimeDep, SessionDep
+from issuer.api.rate_limit import TOO_MANY_REQUESTS, Rate, limit_per_client
 from issuer.api.responses import NOT_FOUND, OBJECT, TOO_LARGE, merged, served
 from issuer.services import oid4vci
 from schemas.json_values import parse_json
@@ -140,12 +141,18 @@ def token(
     return JSONResponse(grant.body(), headers=_NO_STORE)
 
 
+#: Nonces per client address per minute: each is a row, and the endpoint answers anyone (a
+#: wallet asks for one per credential).
+NONCE_RATE = Rate("oid4vci_nonce", 60, 60.0, "too many nonce requests; wait a minute")
+
+
 @router.post(
     "/oid4vci/nonce",
     summary="Nonce endpoint: a fresh c_nonce for one key proof",
-    responses=served("`{c_nonce}`", {"application/json": OBJECT}),
+    responses=served("`{c_nonce}`", {"application/json": OBJECT}, TOO_MANY_REQUESTS),
 )
-def nonce(session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
+def nonce(request: Request, session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
+    limit_per_client(request, NONCE_RATE)
     fresh = oid4vci.new_nonce(session, runtime, now=runtime.clock())
     return JSONResponse({"c_nonce": fresh.c_nonce}, headers=_NO_STORE)
 
