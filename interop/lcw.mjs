@@ -15,6 +15,9 @@
  *   link       the interaction URL (`…?iuv=1`, or `interaction:…`) or the legacy
  *              `dccrequest://request?issuer=…&vc_request_url=…&challenge=…
  *              &auth_type=bearer` link, as the claim page shows them;
+ *   claim      instead of `link`: a claim page's URL (from the email); its
+ *              "Open in wallet" link is taken, as an educator presses it;
+ *   save       a file to write the received credential to (for `microcred verify`);
  *   allowHttp  the service runs on http://127.0.0.1 (a development run): allow
  *              http for its URLs, and read its did:web documents over http;
  *   tamper     "challenge" | "domain" | "holder" | "none" (default): sign with
@@ -50,6 +53,7 @@ import * as DidMethodKey from '@digitalcredentials/did-method-key';
 import {
   DEFAULT_CONTEXTS_DIR, LocalDocuments, bundledContexts
 } from './documents.mjs';
+import {linkFromClaim, save} from './claim.mjs';
 
 // stdout carries only our JSON line; libraries' diagnostics go to stderr.
 for(const level of ['log', 'info', 'debug', 'warn', 'error', 'trace']) {
@@ -350,6 +354,10 @@ async function main() {
   if(!TAMPER.has(tamper)) {
     throw new TypeError(`"tamper" must be one of ${[...TAMPER].join(', ')}`);
   }
+  if(request.claim) {
+    checkUrl(request.claim, request.allowHttp);
+    request.link = await linkFromClaim(request.claim, wallets => wallets.lcw.deepLink);
+  }
   const link = parseLink(request.link);
   checkUrl(link.url, request.allowHttp);
   const local = new LocalDocuments({
@@ -358,6 +366,7 @@ async function main() {
   const result = request.race ?
     {ok: true, race: await race(request, link, local.documentLoader)} :
     await runOne(request, link, local.documentLoader);
+  save(request.save, result.credential);
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 

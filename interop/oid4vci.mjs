@@ -8,7 +8,9 @@
  *          "configuration": "OpenBadgeCredential_ldp_vc", "keyType": "Ed25519"}' \
  *     | node interop/oid4vci.mjs
  *
- * Request: `offer` (the link a claim page shows), `configuration` (one of the
+ * Request: `offer` (the link a claim page shows; or `claim`, a claim page's URL,
+ * whose OpenID4VCI offer is taken as an educator presses its button; `save`, a
+ * file to write the credential to), `configuration` (one of the
  * offer's credential_configuration_ids), `keyType` (`Ed25519`: the proof names
  * its key by a did:key `kid`; `P-256`: by a bare `jwk` header, which the issuer
  * binds as did:jwk), `txCode` (when the offer asks for one), `allowHttp` (the
@@ -34,6 +36,8 @@ import {
 import {
   clientAuthenticationAnonymous, setGlobalConfig, HashAlgorithm
 } from '@openid4vc/oauth2';
+
+import {linkFromClaim, save} from './claim.mjs';
 
 for(const level of ['log', 'info', 'debug', 'warn', 'error', 'trace']) {
   console[level] = (...args) => process.stderr.write(format(...args) + '\n');
@@ -128,6 +132,9 @@ async function main() {
     }
   });
 
+  if(request.claim) {
+    request.offer = await linkFromClaim(request.claim, wallets => wallets.oid4vci.offer);
+  }
   const offer = await client.resolveCredentialOffer(request.offer);
   const issuerMetadata = await client.resolveIssuerMetadata(
     offer.credential_issuer);
@@ -158,6 +165,7 @@ async function main() {
   if(typeof credential === 'string') {
     result.jwt = await checkJwt(credential, holder);
   }
+  save(request.save, credential);
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
