@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mailbox
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.node]
 SECTION = "Delivery: email, claim page, wallets"
 #: The whole walkthrough, service start and two wallets included.
 TIMEOUT_S = 240
+#: How long the revocation's notice may take to arrive after the walkthrough's last command.
+NOTICE_S = 15
 
 _PRELUDE = r"""
 set -euo pipefail
@@ -79,6 +83,13 @@ def reader_script(text: str, *, port: int, smtp_port: int) -> str:
     return _PRELUDE + script + "\n"
 
 
+def _subjects(folder: Path) -> list[str]:
+    """The subjects of the messages the local mail server kept, sorted."""
+    if not (folder / "new").is_dir():
+        return []
+    return sorted(str(message["Subject"]) for message in mailbox.Maildir(folder, create=False))
+
+
 def _reader_folder(folder: Path) -> None:
     """``scripts``, ``interop`` and a ``.venv/bin`` with the virtualenv's commands."""
     for name in ("scripts", "interop"):
@@ -113,6 +124,10 @@ def test_readme_delivery_runs(tmp_path: Path) -> None:
         )
         try:
             process.wait(timeout=TIMEOUT_S)
+            # the revocation's notice is sent by the service's worker just after the revoke
+            deadline = time.monotonic() + NOTICE_S
+            while len(_subjects(tmp_path / "mail")) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
@@ -132,6 +147,9 @@ def test_readme_delivery_runs(tmp_path: Path) -> None:
         assert copy["id"] != award["id"]
     assert "exit status 1" in output, output[-4000:]
     assert output.count("REVOKED") >= 2 or output.lower().count("revoked") >= 2, output[-4000:]
+    # Ana's mailbox: the claim email, then the notice of the revocation
+    subjects = _subjects(tmp_path / "mail")
+    assert len(subjects) == 2 and any("revoked" in s.lower() for s in subjects), subjects
     page = (tmp_path / "claim.html").read_text()
     assert "Open in wallet" in page and "dccrequest://request?" in page
     assert "openid-credential-offer://" in page
