@@ -24,6 +24,14 @@ __all__ = ["deliver", "register", "worker"]
 @handle_errors
 def deliver(
     credential_ids: Annotated[list[str], typer.Argument(metavar="ID...", help=CREDENTIAL_ID_HELP)],
+    withdraw_links: Annotated[
+        bool,
+        typer.Option(
+            "--withdraw-links",
+            help="Withdraw the earlier claim links first (an email to a mistyped address, or "
+            "forwarded): they stop working now.",
+        ),
+    ] = False,
 ) -> None:
     """Email each credential's educator a new claim link (queued; a worker sends it)."""
     from issuer.services.deliveries import request_deliveries
@@ -32,7 +40,9 @@ def deliver(
     with open_service() as (session, runtime):
         ids = [find_award(session, reference).id for reference in credential_ids]
         session.commit()
-        rows = request_deliveries(session=session, runtime=runtime, award_ids=ids)
+        rows = request_deliveries(
+            session=session, runtime=runtime, award_ids=ids, withdraw_links=withdraw_links
+        )
         for row in rows:
             typer.echo(f"{row.award_id}  delivery {row.id} queued for {row.recipient}")
     if not runtime.settings.workers_in_process:

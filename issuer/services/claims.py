@@ -9,7 +9,7 @@ probe.
 Tokens are minted by the send job just before the message is composed
 (:mod:`issuer.services.deliveries`), so the raw token exists only in the email: never in the
 job queue, a log line or the database. Each send mints its own; a new link does not revoke the
-earlier ones (an educator may open either) unless :func:`revoke_secret_paths` is asked to.
+earlier ones (an educator may open either) unless :func:`withdraw_claim_links` is asked to.
 A revoked or suspended *award* keeps its tokens resolvable: the claim page then says what
 happened and offers nothing, which beats a bare "unknown link".
 """
@@ -34,7 +34,7 @@ __all__ = [
     "claim_token_hash",
     "mint_claim_token",
     "resolve_claim_token",
-    "revoke_secret_paths",
+    "withdraw_claim_links",
 ]
 
 #: Random bytes in a token (192 bits; its text is 32 URL-safe characters).
@@ -96,7 +96,7 @@ def resolve_claim_token(session: Session, token: str, *, now: datetime) -> Award
     return award
 
 
-def revoke_secret_paths(session: Session, *, award: Award, now: datetime) -> int:
+def withdraw_claim_links(session: Session, *, award: Award, now: datetime) -> int:
     """Withdraw every live token of ``award`` (the caller commits); how many."""
     result = session.connection().execute(
         update(ClaimToken)

@@ -65,7 +65,7 @@ from issuer.models import (
     public_view,
 )
 from issuer.services.badge_design import TEMPLATES, configure_pages
-from issuer.services.claims import mint_claim_token
+from issuer.services.claims import mint_claim_token, withdraw_claim_links
 from issuer.services.context import (
     AfterCommit,
     PostAwardContext,
@@ -237,12 +237,20 @@ def request_deliveries(
     session: Session,
     runtime: Runtime,
     award_ids: Sequence[uuid.UUID],
+    withdraw_links: bool = False,
 ) -> list[Delivery]:
     """Queue a new claim email for each award (``microcred deliver``, the API's resend) and
     hand them to the queue. Refused as a whole when email is not configured
     (:class:`Unavailable`), an award does not exist (:class:`NotFound`) or is revoked or
-    suspended (:class:`Conflict`: a claim page for it would offer nothing)."""
+    suspended (:class:`Conflict`: a claim page for it would offer nothing).
+
+    ``withdraw_links``: the award's earlier claim links stop working in the same transaction
+    (an email that went to a mistyped address, or was forwarded); their pages say the link
+    was withdrawn (410). Without it, earlier links keep working until they expire."""
     awards = _claimable(session, runtime, award_ids)
+    if withdraw_links:
+        for award in awards:
+            withdraw_claim_links(session, award=award, now=runtime.clock())
     rows = [
         row
         for award in awards

@@ -19,7 +19,7 @@ from issuer.app import create_app
 from issuer.models import Award, DeliveryKind, Issuer
 from issuer.runtime import Runtime
 from issuer.services import deliveries
-from issuer.services.claims import mint_claim_token, revoke_secret_paths
+from issuer.services.claims import mint_claim_token, withdraw_claim_links
 from issuer.services.errors import LimitReached
 from issuer.services.status import revoke, suspend
 from issuer.settings import Settings
@@ -224,7 +224,7 @@ def test_withdrawn_unknown_and_live_links(
     kept = client.post(f"/claim/{live}/new-link", headers=SAME_ORIGIN, follow_redirects=False)
     assert kept.status_code == 303 and kept.headers["location"] == f"/claim/{live}"
     # A link the issuer withdrew: a new one is the issuer's to send.
-    revoke_secret_paths(session, award=made, now=clock.now)
+    withdraw_claim_links(session, award=made, now=clock.now)
     session.commit()
     page = client.get(f"/claim/{live}")
     assert page.status_code == 410 and "<form" not in page.text

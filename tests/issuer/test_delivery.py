@@ -26,7 +26,7 @@ from issuer.models import (
 from issuer.runtime import Runtime, start
 from issuer.services import deliveries
 from issuer.services.awards import award
-from issuer.services.claims import claim_token_hash, resolve_claim_token
+from issuer.services.claims import ClaimLinkGone, claim_token_hash, resolve_claim_token
 from issuer.services.demo import load_demo_catalog
 from issuer.services.errors import Conflict, Unavailable
 from issuer.services.status import revoke, suspend
@@ -400,9 +400,25 @@ def test_the_api_lists_an_awards_emails_and_resends(
     unknown = client.post(f"/api/issuers/{ISSUER}/awards/{uuid.uuid4()}/deliver", headers=auth)
     assert unknown.status_code == 404
     assert client.post(f"{path}/deliver").status_code == 401
+    # a resend that withdraws the earlier links: their pages say so (410), the new one works
+    earlier = [_claim_token(m) for m in smtp.messages]
+    withdrawn = client.post(f"{path}/deliver", params={"withdraw_links": "true"}, headers=auth)
+    assert withdrawn.status_code == 202, withdrawn.text
+    send_all(session, runtime)
+    newest = _claim_token(smtp.messages[-1])
+    for token in earlier:
+        page = client.get(f"/claim/{token}", headers={"accept": "text/html"})
+        assert page.status_code == 410 and "withdrawn" in page.text
+    assert client.get(f"/claim/{newest}", headers={"accept": "text/html"}).status_code == 200
     revoke(session, runtime, uuid.UUID(made["id"]), "issued in error", "test")
     refused = client.post(f"{path}/deliver", headers=auth)
     assert refused.status_code == 409 and "revoked" in refused.json()["detail"]
+
+
+def _claim_token(message: Any) -> str:
+    """The token of the claim link in a delivered message's plain-text part."""
+    found = re.findall(r"/claim/([A-Za-z0-9_-]+)", message.get_body(("plain",)).get_content())
+    return str(found[0])
 
 
 def test_without_smtp_the_api_and_the_cli_refuse_to_deliver(
@@ -468,3 +484,11 @@ def test_the_cli_queues_a_resend_and_credentials_show_lists_the_emails(
     assert "claim  sent" in lines[0] and "claim  sent" in lines[1]
     assert "claim  failed" in lines[2] and "last reply: 550 5.1.1 No such user here" in lines[2]
     assert shown.stdout.lstrip().startswith("{")  # the credential itself, unchanged
+    # --withdraw-links: every earlier link stops working at once
+    earlier = [_claim_token(m) for m in smtp.messages]
+    assert earlier
+    run_cli(env, "deliver", "--withdraw-links", str(made.id))
+    session.rollback()  # a new transaction sees what the CLI committed
+    for token in earlier:
+        with pytest.raises(ClaimLinkGone, match="withdrawn"):
+            resolve_claim_token(session, token, now=clock.now)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from issuer.api.deps import IssueIssuer, ReadIssuer, RuntimeDep, SessionDep
 from issuer.api.responses import ADMIN, CONFLICT
@@ -41,7 +42,17 @@ def list_deliveries(
     responses=CONFLICT,
 )
 def resend(
-    credential_id: uuid.UUID, issuer: IssueIssuer, session: SessionDep, runtime: RuntimeDep
+    credential_id: uuid.UUID,
+    issuer: IssueIssuer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    withdraw_links: Annotated[
+        bool,
+        Query(
+            description="Withdraw the award's earlier claim links first (an email to a "
+            "mistyped address, or forwarded): they stop working now"
+        ),
+    ] = False,
 ) -> DeliveryPublic:
     """Email the educator a new claim link (202: queued; a worker sends it). 409 when the
     award is revoked or suspended, or when the service has no SMTP server configured (the
@@ -50,7 +61,10 @@ def resend(
     session.commit()
     try:
         [row] = deliveries.request_deliveries(
-            session=session, runtime=runtime, award_ids=[credential_id]
+            session=session,
+            runtime=runtime,
+            award_ids=[credential_id],
+            withdraw_links=withdraw_links,
         )
     except Unavailable as error:
         raise Conflict(str(error)) from None
