@@ -492,3 +492,31 @@ def test_the_cli_queues_a_resend_and_credentials_show_lists_the_emails(
     for token in earlier:
         with pytest.raises(ClaimLinkGone, match="withdrawn"):
             resolve_claim_token(session, token, now=clock.now)
+
+
+def test_a_batch_queues_one_claim_email_per_award_it_makes(
+    client: Any, auth: dict[str, str], session: Session, runtime: Runtime, smtp: SmtpServer
+) -> None:
+    """A CSV batch over HTTP emails each educator it awards, once; a rerun of the batch
+    (rows already done) queues nothing more."""
+    body = (
+        "Recipient Name,Recipient Email,Achievement,Score (%)\n"
+        "Ana Martínez,ana.martinez@aps.nm.example,family-engagement,93%\n"
+        "Daniel Begay,daniel.begay@schools.nm.example,assessment-literacy,88%\n"
+    ).encode()
+    headers = {**auth, "content-type": "text/csv"}
+    made = client.post(f"/api/issuers/{ISSUER}/batches", content=body, headers=headers)
+    assert made.status_code in (200, 201, 207), made.text
+    claims = [r for r in rows(session) if r.kind == DeliveryKind.claim]
+    assert sorted(r.recipient for r in claims) == [
+        "ana.martinez@aps.nm.example",
+        "daniel.begay@schools.nm.example",
+    ]
+    again = client.post(f"/api/issuers/{ISSUER}/batches", content=body, headers=headers)
+    assert again.status_code in (200, 201, 207), again.text
+    assert len([r for r in rows(session) if r.kind == DeliveryKind.claim]) == 2
+    send_all(session, runtime)
+    assert sorted(str(m["To"]) for m in smtp.messages) == [
+        "ana.martinez@aps.nm.example",
+        "daniel.begay@schools.nm.example",
+    ]
