@@ -49,7 +49,7 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment
-from sqlalchemy import and_, or_, update
+from sqlalchemy import ColumnElement, and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -312,6 +312,22 @@ class SendOutcome:
     retry_at: datetime | None = None
 
 
+def _owed(*, due_by: datetime, lease_expired_by: datetime) -> ColumnElement[bool]:
+    """Which rows a worker may take: ``queued`` and due by ``due_by``, or ``sending`` with a
+    lease that ran out before ``lease_expired_by``. One predicate for the worker's take (due
+    now) and the sweep (due for longer than a lease: its job was lost), so they never
+    disagree about what is owed."""
+    return or_(
+        and_(
+            col(Delivery.status) == DeliveryStatus.queued, col(Delivery.next_attempt_at) <= due_by
+        ),
+        and_(
+            col(Delivery.status) == DeliveryStatus.sending,
+            col(Delivery.lease_until) < lease_expired_by,
+        ),
+    )
+
+
 def _take(session: Session, runtime: Runtime, delivery_id: int, now: datetime) -> bool:
     """Claim the row for this worker: one conditional UPDATE, committed. False when another
     worker has it, it is done, or it is not yet due."""
@@ -319,19 +335,7 @@ def _take(session: Session, runtime: Runtime, delivery_id: int, now: datetime) -
     begin_write(session)
     result = session.connection().execute(
         update(Delivery)
-        .where(
-            col(Delivery.id) == delivery_id,
-            or_(
-                and_(
-                    col(Delivery.status) == DeliveryStatus.queued,
-                    col(Delivery.next_attempt_at) <= now,
-                ),
-                and_(
-                    col(Delivery.status) == DeliveryStatus.sending,
-                    col(Delivery.lease_until) < now,
-                ),
-            ),
-        )
+        .where(col(Delivery.id) == delivery_id, _owed(due_by=now, lease_expired_by=now))
         .values(
             status=DeliveryStatus.sending,
             attempts=col(Delivery.attempts) + 1,
@@ -440,18 +444,7 @@ def sweep(*, session: Session, runtime: Runtime) -> list[int]:
     ids = list(
         session.exec(
             select(Delivery.id)
-            .where(
-                or_(
-                    and_(
-                        col(Delivery.status) == DeliveryStatus.queued,
-                        col(Delivery.next_attempt_at) <= grace,
-                    ),
-                    and_(
-                        col(Delivery.status) == DeliveryStatus.sending,
-                        col(Delivery.lease_until) < now,
-                    ),
-                )
-            )
+            .where(_owed(due_by=grace, lease_expired_by=now))
             .order_by(col(Delivery.id))
         )
     )
