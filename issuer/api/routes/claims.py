@@ -85,7 +85,7 @@ def _gone_page(
         "claim_gone.html",
         status.HTTP_410_GONE,
         expired=gone.expired,
-        issuer_name=_issuer_name(gone.award),
+        issuer_name=_issuer_name(json.loads(gone.award.credential)),
         renewal=_renewal(runtime, gone),
         renew_action=f"/claim/{token}/new-link",
     )
@@ -153,7 +153,7 @@ def _claim_facts(session: Session, runtime: Runtime, award: Award) -> dict[str, 
         }
     return {
         "achievement": achievement,
-        "issuer_name": _issuer_name(award),
+        "issuer_name": _issuer_name(credential),
         "recipient_name": award.recipient_name,
         "status": award.status,
         "revoked": award.status == AwardStatus.revoked,
@@ -252,7 +252,7 @@ def new_link(token: str, request: Request, session: SessionDep, runtime: Runtime
     else:
         # The link still works: nothing to renew, show it (a relative Location, not logged).
         return RedirectResponse(f"/claim/{token}", status.HTTP_303_SEE_OTHER)
-    issuer_name = _issuer_name(award)
+    issuer_name = _issuer_name(json.loads(award.credential))
     session.commit()  # end the read; the renewal begins its own write
     try:
         renew_claim_link(session=session, runtime=runtime, award_id=award.id)
@@ -276,6 +276,7 @@ def new_link(token: str, request: Request, session: SessionDep, runtime: Runtime
     return response
 
 
-def _issuer_name(award: Award) -> str:
-    issuer = json.loads(award.credential).get("issuer", {})
+def _issuer_name(credential: dict[str, Any]) -> str:
+    """The issuer's name as the signed credential gives it ("" when it has none)."""
+    issuer = credential.get("issuer", {})
     return str(issuer.get("name", "")) if isinstance(issuer, dict) else ""

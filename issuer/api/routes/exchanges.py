@@ -135,6 +135,11 @@ def _exchange_page(
     )
 
 
+#: What both presentation-taking steps may refuse with: a bad or huge body, a presentation that
+#: does not authenticate its holder, an exchange that is spent, expired or withheld.
+_PRESENTATION_REFUSALS = merged(BAD_BODY, UNAUTHENTICATED, REFUSED, TOO_LARGE)
+
+
 @router.get(
     "/exchanges/{exchange_id}",
     summary="The interaction URL: the protocols of a wallet exchange (or a page)",
@@ -177,10 +182,7 @@ def interaction(
         'domain); `{"verifiablePresentation": VP}` → `{"verifiablePresentation": {…, '
         '"verifiableCredential": [credential]}}`',
         {"application/json": OBJECT},
-        BAD_BODY,
-        UNAUTHENTICATED,
-        REFUSED,
-        TOO_LARGE,
+        _PRESENTATION_REFUSALS,
     ),
     openapi_extra=_VCAPI_BODY,
 )
@@ -216,10 +218,7 @@ def vcapi_exchange(
     responses=served(
         "The credential, bound to the presentation's holder",
         {"application/json": OBJECT},
-        BAD_BODY,
-        UNAUTHENTICATED,
-        REFUSED,
-        TOO_LARGE,
+        _PRESENTATION_REFUSALS,
     ),
     openapi_extra=_DIRECT_BODY,
 )

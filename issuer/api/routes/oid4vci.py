@@ -52,10 +52,14 @@ def _oauth_response(error: oid4vci.OAuthError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 
+#: A well-known metadata document of one issuer (404 for a path that names none).
+_METADATA = served("The metadata", {"application/json": OBJECT}, NOT_FOUND)
+
+
 @router.get(
     "/.well-known/openid-credential-issuer/{identifier_path:path}",
     summary="OID4VCI credential issuer metadata of one issuer",
-    responses=served("The metadata", {"application/json": OBJECT}, NOT_FOUND),
+    responses=_METADATA,
 )
 def credential_issuer_metadata(
     identifier_path: str, session: SessionDep, runtime: RuntimeDep
@@ -67,7 +71,7 @@ def credential_issuer_metadata(
 @router.get(
     "/.well-known/oauth-authorization-server/{identifier_path:path}",
     summary="OAuth 2.0 authorization server metadata (RFC 8414) of one issuer",
-    responses=served("The metadata", {"application/json": OBJECT}, NOT_FOUND),
+    responses=_METADATA,
 )
 def authorization_server_metadata(
     identifier_path: str, session: SessionDep, runtime: RuntimeDep
