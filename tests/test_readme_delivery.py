@@ -17,7 +17,6 @@ import mailbox
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port
 from tests.test_readme_walkthrough import PROJECT, README, README_HOST, blocks, section
 
 pytestmark = [pytest.mark.e2e, pytest.mark.node]
@@ -54,12 +54,6 @@ readme_wait_for() {
 trap 'echo "README step failed (exit $?): $BASH_COMMAND" >&2' ERR
 set -x
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def reader_script(text: str, *, port: int, smtp_port: int) -> str:
@@ -100,7 +94,7 @@ def _reader_folder(folder: Path) -> None:
 
 def test_readme_delivery_runs(tmp_path: Path) -> None:
     text = section(README.read_text(encoding="utf-8"), SECTION)
-    port, smtp_port = _free_port(), _free_port()
+    port, smtp_port = free_port(), free_port()
     _reader_folder(tmp_path)
     env = {
         k: v

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.ports import free_port
 from tests.warm_cli import client_script
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -117,12 +117,6 @@ def output_of(log: str, command: str) -> str:
     return "\n".join(following[:end])
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Served:
     port: int
@@ -199,7 +193,7 @@ def served(reader_folder: Path) -> Iterator[Served]:
     """``microcred serve`` on a free port and a fresh data directory, stopped afterwards (one
     for both tests: the sample output is its first start's)."""
     assert MICROCRED.exists(), f"{MICROCRED} is missing: run `make .venv/.stamp-install`"
-    port = _free_port()
+    port = free_port()
     log = reader_folder / "serve.log"
     with log.open("w") as stderr:
         process = subprocess.Popen(

@@ -9,7 +9,6 @@ Credentials are issued and revoked through the service functions the API and CLI
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -30,15 +29,10 @@ from issuer.services import awards, status
 from issuer.services.demo import load_demo_catalog
 from issuer.settings import Settings
 from tests.issuer.support import GOOD_AWARD, TEST_KEK, make_issuer
+from tests.ports import free_port
 from verifier.settings import VerifierSettings
 
 __all__ = ["LiveService", "live_service"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -81,7 +75,7 @@ def live_service(
     ``MICROCRED_VERIFIER_TRUST_LISTS`` would); without it, only the service's own issuers.
     ``settings_extra``: more :class:`Settings` fields (an SMTP server, say).
     """
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     settings = Settings(
         data_dir=data_dir, base_url=base_url, key_encryption_key=TEST_KEK, **settings_extra

@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.issuer.smtp_support import free_port
 from tests.issuer.support import TEST_KEK
+from tests.ports import free_port
 
 STARTUP_S = 60
 

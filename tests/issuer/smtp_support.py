@@ -7,7 +7,6 @@ of the test's choosing (a 4xx, a 5xx), to require ``AUTH``, or to speak TLS.
 
 from __future__ import annotations
 
-import socket
 import ssl
 import threading
 from email import message_from_bytes, policy
@@ -17,11 +16,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.ports import free_port
 
 
 class _Handler:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -23,14 +22,9 @@ from typer.testing import CliRunner
 from microcred.cli import app as microcred
 from tests.issuer.support import TEST_KEK
 from tests.issuer.tls_support import self_signed
+from tests.ports import free_port
 
 STARTUP_S = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _environment(data_dir: Path) -> dict[str, str]:
@@ -41,7 +35,7 @@ def _environment(data_dir: Path) -> dict[str, str]:
 
 def test_serve_answers_https_with_the_given_certificate(tmp_path: Path) -> None:
     cert, key = self_signed(tmp_path)
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable,
         "-c",
