@@ -515,3 +515,46 @@ def test_an_invalid_address_is_said_so(
     assert "That is not an email address" in answer.text
     assert 'aria-invalid="true"' in answer.text
     assert links(session) == []
+
+
+def test_the_job_worker_sends_the_link_and_the_sweep_finds_a_lost_job(
+    settings: Settings, engine: Engine, smtp: SmtpServer
+) -> None:
+    """The real queue (huey) and worker threads: a POST's job is sent by the worker; a job
+    lost before it ran is found by the periodic sweep while the link is worth sending."""
+    from issuer.jobs import Jobs, Worker
+    from tests.issuer.test_jobs import wait_for
+
+    clean(engine)
+    runtime = start(settings, engine, migrate_schema=False)  # the wall clock
+    jobs = runtime.jobs
+    assert isinstance(jobs, Jobs)
+    jobs.huey.flush()  # PostgreSQL's job tables outlive a test
+    try:
+        with TestClient(
+            create_app(settings, engine=engine, runtime=runtime), base_url=BASE_URL
+        ) as c:
+            assert ask(c, ANA).status_code == 202
+            assert jobs.pending() == 1
+            jobs.bind(runtime, engine)
+            worker = Worker(jobs, threads=1)
+            worker.start()
+            try:
+                wait_for(lambda: len(smtp.messages) == 1)
+                jobs.huey.flush()
+                with Session(engine) as own:
+                    lost = sign_in.request_sign_in(
+                        own,
+                        email=ANA,
+                        next_path=None,
+                        language_code="en",
+                        now=runtime.clock() - timedelta(minutes=2),
+                    )
+                assert lost is not None
+                assert jobs.run_sign_in_sweep() == [lost]
+                wait_for(lambda: len(smtp.messages) == 2)
+            finally:
+                worker.stop()
+        assert {m["To"] for m in smtp.messages} == {ANA}
+    finally:
+        jobs.close()

@@ -64,7 +64,7 @@ router = APIRouter(tags=["learner"], include_in_schema=False)
 _EMAIL = TypeAdapter(Email)
 
 
-def _page(
+def _learner_page(
     request: Request, runtime: Runtime, template: str, code: int = 200, /, **context: Any
 ) -> HTMLResponse:
     """A page of these routes: the CSRF token in its context, the pre-session cookie set if
@@ -93,7 +93,7 @@ def _sign_in_form(
     link_state: str | None = None,
     signed_out: bool = False,
 ) -> HTMLResponse:
-    return _page(
+    return _learner_page(
         request,
         runtime,
         "sign_in.html",
@@ -165,7 +165,7 @@ async def ask_for_link(
     )
     if link_id is not None and runtime.jobs is not None:
         runtime.jobs.sign_in([link_id])
-    return _page(
+    return _learner_page(
         request,
         runtime,
         "sign_in_sent.html",
@@ -187,7 +187,7 @@ def link_page(token: str, request: Request, session: SessionDep, runtime: Runtim
         return _link_refused(request, runtime, state)
     # The form posts to the URL the page was loaded from (relative, so the token is written
     # nowhere else in the page).
-    return _page(request, runtime, "sign_in_link.html")
+    return _learner_page(request, runtime, "sign_in_link.html")
 
 
 @router.post("/sign-in/{token}", response_class=HTMLResponse, dependencies=[RateLimited])
@@ -240,7 +240,7 @@ def my_page(
     request: Request, session: SessionDep, runtime: RuntimeDep, learner: LearnerPageDep
 ) -> Response:
     """The educator's page: their credentials, and "Sign out"."""
-    return _page(
+    return _learner_page(
         request,
         runtime,
         "me.html",
