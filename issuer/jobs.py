@@ -41,7 +41,8 @@ from sqlmodel import Session
 from issuer.db import JOB_TABLE_PREFIX
 from issuer.services.context import Runtime
 from issuer.services.deliveries import send_delivery, sweep
-from issuer.services.sign_in import owed_links, send_sign_in_link
+from issuer.services.learners import purge_sessions
+from issuer.services.sign_in import owed_links, purge_links, send_sign_in_link
 from issuer.settings import JOBS_FILE, Settings
 
 if TYPE_CHECKING:
@@ -172,10 +173,15 @@ class Jobs:
             self.sign_in([link_id], eta=result.retry_at)
 
     def run_sign_in_sweep(self) -> list[int]:
-        """Hand the sign-in links lost jobs left to the queue again (their ids)."""
+        """Hand the sign-in links lost jobs left to the queue again (their ids); delete old
+        link rows and expired educator sessions."""
         runtime, engine = self._bound()
+        now = runtime.clock()
+        idle = timedelta(minutes=runtime.settings.learner_session_idle_minutes)
         with Session(engine) as session:
-            found = owed_links(session, now=runtime.clock(), grace=timedelta(minutes=1))
+            found = owed_links(session, now=now, grace=timedelta(minutes=1))
+            purge_links(session, now=now)
+            purge_sessions(session, now=now, idle=idle)
         if found:
             self.sign_in(found)
         return found

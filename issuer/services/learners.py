@@ -27,6 +27,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from issuer.db import begin_write
 from issuer.models import Award, AwardStatus
 from issuer.models.learners import Learner, LearnerSession
 from issuer.services import sharing
@@ -44,6 +45,7 @@ __all__ = [
     "learner_for_email",
     "normalize_email",
     "open_session",
+    "purge_sessions",
     "resolve_session",
     "session_row",
     "token_hash",
@@ -72,8 +74,9 @@ def token_hash(token: str) -> str:
 
 def learner_for_email(session: Session, *, email: str, now: datetime) -> Learner:
     """The learner of ``email`` (normalised), made if there is none yet, and flushed (its id
-    set); the caller commits. Two first sign-ins at once make one row: the loser of the race
-    on the unique address reads the winner's."""
+    set); the caller began a write (:func:`issuer.db.begin_write`) and commits. Two first
+    sign-ins at once make one row: the loser of the race on the unique address reads the
+    winner's."""
     address = normalize_email(email)
     found = session.exec(select(Learner).where(col(Learner.email) == address)).first()
     if found is not None:
@@ -134,18 +137,21 @@ def session_row(
         return None
     now = as_utc(now)
     last_seen = as_utc(row.last_seen_at)
+    row_id, seen_as_read = row.id, row.last_seen_at
     if as_utc(row.expires_at) <= now or last_seen + idle <= now:
-        session.connection().execute(delete(LearnerSession).where(col(LearnerSession.id) == row.id))
+        begin_write(session)  # ends the read (SQLite: a writer from the start)
+        session.connection().execute(delete(LearnerSession).where(col(LearnerSession.id) == row_id))
         session.commit()
         return None
     if now - last_seen >= TOUCH_INTERVAL:
-        # Conditional, so two requests of one session at once write once; a lost race is
-        # harmless (the other wrote a time as recent).
+        # Conditional on the value read, so two requests of one session at once write once; a
+        # lost race is harmless (the other wrote a time as recent).
+        begin_write(session)
         session.connection().execute(
             update(LearnerSession)
             .where(
-                col(LearnerSession.id) == row.id,
-                col(LearnerSession.last_seen_at) == row.last_seen_at,
+                col(LearnerSession.id) == row_id,
+                col(LearnerSession.last_seen_at) == seen_as_read,
             )
             .values(last_seen_at=now)
         )
@@ -168,11 +174,26 @@ def close_session(session: Session, token: str | None) -> bool:
     """Delete the session of cookie ``token`` and commit; whether there was one."""
     if not token or len(token) > _MAX_TOKEN_LENGTH:
         return False
+    begin_write(session)
     result = session.connection().execute(
         delete(LearnerSession).where(col(LearnerSession.token_hash) == token_hash(token))
     )
     session.commit()
     return bool(result.rowcount)
+
+
+def purge_sessions(session: Session, *, now: datetime, idle: timedelta = DEFAULT_IDLE) -> int:
+    """Delete the sessions past either expiry (nobody returned to have them deleted on sight)
+    and commit; how many. Run by the job worker's periodic sweep."""
+    begin_write(session)
+    result = session.connection().execute(
+        delete(LearnerSession).where(
+            (col(LearnerSession.expires_at) <= now)
+            | (col(LearnerSession.last_seen_at) <= now - idle)
+        )
+    )
+    session.commit()
+    return int(result.rowcount or 0)
 
 
 # ------------------------------------------------------------------------------ their awards

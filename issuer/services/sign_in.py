@@ -38,7 +38,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, text, update
+from sqlalchemy import delete, func, text, update
 from sqlmodel import Session, col, select
 
 from issuer.db import begin_write
@@ -58,6 +58,7 @@ __all__ = [
     "Transport",
     "owed_links",
     "peek_link",
+    "purge_links",
     "request_sign_in",
     "send_sign_in_link",
     "sign_in_url",
@@ -146,6 +147,20 @@ def owed_links(session: Session, *, now: datetime, grace: timedelta) -> list[int
     ).all()
     session.commit()
     return [i for i in ids if i is not None]
+
+
+#: Link rows are kept this long (the per-address count needs the last hour's), then deleted.
+KEEP_LINKS = timedelta(days=1)
+
+
+def purge_links(session: Session, *, now: datetime) -> int:
+    """Delete link rows older than :data:`KEEP_LINKS` and commit; how many."""
+    begin_write(session)
+    result = session.connection().execute(
+        delete(SignInLink).where(col(SignInLink.created_at) < now - KEEP_LINKS)
+    )
+    session.commit()
+    return int(result.rowcount or 0)
 
 
 @dataclass(frozen=True)

@@ -94,3 +94,25 @@ def test_close_session_ends_only_that_session(session: Session, runtime: Runtime
     assert resolve_session(session, laptop, now=T0) == learner
     row = session_row(session, laptop, now=T0)
     assert row is not None and len(row.csrf_secret) == 64
+
+
+def test_the_sweep_purges_expired_sessions_and_old_links(
+    session: Session, runtime: Runtime
+) -> None:
+    from issuer.services.learners import purge_sessions
+    from issuer.services.sign_in import purge_links, request_sign_in
+
+    learner = _learner(session)
+    idle_one = open_session(session, learner=learner, now=T0)
+    session.commit()
+    live = open_session(session, learner=learner, now=T0 + timedelta(minutes=40))
+    session.commit()
+    request_sign_in(session, email="a@b.example", next_path=None, language_code="en", now=T0)
+    request_sign_in(
+        session, email="a@b.example", next_path=None, language_code="en", now=T0 + timedelta(days=1)
+    )
+    later = T0 + timedelta(days=1, minutes=1)
+    assert purge_links(session, now=later) == 1
+    assert purge_sessions(session, now=T0 + timedelta(minutes=45), idle=IDLE) == 1
+    assert resolve_session(session, idle_one, now=T0 + timedelta(minutes=45)) is None
+    assert resolve_session(session, live, now=T0 + timedelta(minutes=45)) == learner
