@@ -37,6 +37,8 @@ import secrets
 from fastapi import FastAPI, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
 
+from issuer.api.pages import html_page
+
 __all__ = [
     "CSRF_COOKIE",
     "CSRF_FIELD",
@@ -144,8 +146,7 @@ async def require_csrf(request: Request) -> None:
 
 
 def install_csrf_handler(app: FastAPI) -> None:
-    """Answer :class:`CsrfRejected` with a 403 page (``csrf_rejected.html``) for a browser."""
-    from issuer.api.pages import html_page
+    """Answer :class:`CsrfRejected` with a 403 page (``csrf_rejected.html``)."""
 
     @app.exception_handler(CsrfRejected)
     async def _rejected(request: Request, error: CsrfRejected) -> HTMLResponse:
