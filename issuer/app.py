@@ -15,10 +15,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from issuer.api.body_limit import BodyLimitMiddleware
+from issuer.api.csrf import install_csrf_handler
 from issuer.api.errors import install_error_handlers
 from issuer.api.responses import SERVICE
 from issuer.api.routes import awards, catalog, claims, deliveries, issuers, public, sharing
 from issuer.api.routes import exchanges as exchange_routes
+from issuer.api.routes import learners as learner_routes
 from issuer.api.routes import oid4vci as oid4vci_routes
 from issuer.api.routes import stacks as stack_routes
 from issuer.api.routes import status as status_routes
@@ -80,6 +82,8 @@ def create_app(
     # verifier.security_headers.
     app.add_middleware(SecurityHeadersMiddleware, public_reads=True)
     install_error_handlers(app)
+    # A form POST without its CSRF token: a 403 page (issuer.api.csrf).
+    install_csrf_handler(app)
     # Every operation reads the database, so each may answer its 503 (issuer.api.responses).
     for module in (issuers, catalog, awards, deliveries, public, sharing, claims):
         app.include_router(module.router, responses=SERVICE)
@@ -97,6 +101,8 @@ def create_app(
     app.include_router(exchange_routes.router, responses=SERVICE)
     # OpenID4VCI 1.0 (pre-authorized code): metadata, offers, token, nonce, credential.
     app.include_router(oid4vci_routes.router, responses=SERVICE)
+    # Educators: sign-in by an email link, sessions, their own page /me (issue 16).
+    app.include_router(learner_routes.router, responses=SERVICE)
     # Where the service's icon is (issuer.services.favicon), for pages rendered outside
     # issuer/templates: the verify page links it from there…
     app.state.favicon = app.url_path_for(public.favicon_svg_file.__name__)

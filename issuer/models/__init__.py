@@ -11,6 +11,7 @@ and get back for it, side by side.
 * :mod:`~issuer.models.exchanges`: the wallet exchanges that deliver them;
 * :mod:`~issuer.models.oid4vci`: OpenID4VCI offers, grants, issuances and nonces;
 * :mod:`~issuer.models.delivery`: emails owed to educators and their claim tokens;
+* :mod:`~issuer.models.learners`: educators who sign in, their sessions and sign-in links;
 * :mod:`~issuer.models.fields`: the checked value types and helpers they share.
 
 Public views (``...Public``) are built from rows with :func:`~issuer.models.fields.public_view`
@@ -89,6 +90,7 @@ from issuer.models.issuers import (
     KeyPurpose,
     Scope,
 )
+from issuer.models.learners import Learner, LearnerSession, SignInLink
 from issuer.models.oid4vci import Oid4vciGrant, Oid4vciIssuance, Oid4vciNonce
 from issuer.models.stacks import (
     StackContent,
@@ -184,6 +186,8 @@ __all__ = [
     "KeyPublic",
     "KeyPurpose",
     "LanguageTag",
+    "Learner",
+    "LearnerSession",
     "LongText",
     "Oid4vciGrant",
     "Oid4vciIssuance",
@@ -191,6 +195,7 @@ __all__ = [
     "ResultDescriptionIn",
     "RubricLevelIn",
     "ScalarText",
+    "SignInLink",
     "Scope",
     "Slug",
     "StackContent",
