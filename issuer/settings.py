@@ -166,6 +166,10 @@ class Settings(BaseSettings):
     learner_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     #: Hours a session lasts at most, however active (then sign in again).
     learner_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    #: The OB 3.0 API's discovery document (``GET /ims/ob/v3p0/discovery``) names the Host's
+    #: terms of service and privacy policy; unset, both are the service's home page.
+    ob_terms_of_service_url: str | None = None
+    ob_privacy_policy_url: str | None = None
 
     @property
     def smtp_configured(self) -> bool:
