@@ -523,7 +523,10 @@ async def post_credentials(
     if outcome.result is ob_host.UpsertResult.unchanged:
         return Response(status_code=304)
     code = 201 if outcome.result is ob_host.UpsertResult.created else 200
-    media_type = "text/plain" if outcome.format is ob_host.CredentialFormat.jwt else media
+    # application/json whatever JSON type was sent: the one the specification's response names.
+    media_type = (
+        "text/plain" if outcome.format is ob_host.CredentialFormat.jwt else "application/json"
+    )
     return Response(outcome.body.encode("utf-8"), status_code=code, media_type=media_type)
 
 
