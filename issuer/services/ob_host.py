@@ -43,7 +43,8 @@ from issuer.models.ob_host import HostedCredential, HostedProfile
 from issuer.services.errors import InvalidInput
 from schemas.dates import as_utc, parse_datetime
 from schemas.json_values import parse_json, type_names
-from schemas.validation import OB_PROFILE_SCHEMA_ID, validate_credential
+from schemas.validation import validate_credential
+from schemas.vocabulary import OB_PROFILE_SCHEMA_ID
 
 __all__ = [
     "CredentialFormat",

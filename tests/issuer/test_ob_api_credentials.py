@@ -458,3 +458,31 @@ def test_upserted_credentials_stay_with_their_educator(
     again = _upsert(client, vendor, token(session, stranger, UPSERT), text, "application/json")
     assert again.status_code == 201
     assert len(session.exec(select(Award)).all()) == 1
+
+
+def test_the_educators_page_lists_what_their_apps_added(
+    client: TestClient, auth, issuer: Issuer, session: Session, vendor: Path
+) -> None:
+    from issuer.api.learner_auth import LEARNER_COOKIE
+    from issuer.models.learners import Learner
+    from issuer.services.learners import open_session
+
+    holder = _backpack(session)
+    learner = session.get(Learner, holder.learner_id)
+    assert learner is not None
+    cookie = open_session(session, learner=learner, now=utcnow())
+    session.commit()
+    client.cookies.set(LEARNER_COOKIE, cookie)
+    assert "Credentials added by your apps" not in client.get("/me").text
+    credential = _award(client, auth)
+    text = _row(session, credential).credential
+    assert (
+        _upsert(
+            client, vendor, token(session, holder, UPSERT), text, "application/json"
+        ).status_code
+        == 201
+    )
+    page = client.get("/me")
+    assert page.status_code == 200
+    assert "Credentials added by your apps" in page.text
+    assert credential["issuer"]["name"] in page.text
