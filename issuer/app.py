@@ -20,6 +20,7 @@ from issuer.api.errors import install_error_handlers
 from issuer.api.responses import SERVICE
 from issuer.api.routes import awards, catalog, claims, deliveries, issuers, public, sharing
 from issuer.api.routes import exchanges as exchange_routes
+from issuer.api.routes import oauth as oauth_routes
 from issuer.api.routes import oid4vci as oid4vci_routes
 from issuer.api.routes import stacks as stack_routes
 from issuer.api.routes import status as status_routes
@@ -100,6 +101,8 @@ def create_app(
     app.include_router(exchange_routes.router, responses=SERVICE)
     # OpenID4VCI 1.0 (pre-authorized code): metadata, offers, token, nonce, credential.
     app.include_router(oid4vci_routes.router, responses=SERVICE)
+    # The OB 3.0 API's OAuth 2.0 server: metadata, registration, authorize, token, revoke.
+    app.include_router(oauth_routes.router, responses=SERVICE)
     # Where the service's icon is (issuer.services.favicon), for pages rendered outside
     # issuer/templates: the verify page links it from there…
     app.state.favicon = app.url_path_for(public.favicon_svg_file.__name__)
