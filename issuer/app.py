@@ -22,6 +22,7 @@ from issuer.api.responses import SERVICE
 from issuer.api.routes import awards, catalog, claims, deliveries, issuers, public, sharing
 from issuer.api.routes import exchanges as exchange_routes
 from issuer.api.routes import learners as learner_routes
+from issuer.api.routes import oauth as oauth_routes
 from issuer.api.routes import ob_api as ob_api_routes
 from issuer.api.routes import oid4vci as oid4vci_routes
 from issuer.api.routes import stacks as stack_routes
@@ -105,6 +106,8 @@ def create_app(
     app.include_router(oid4vci_routes.router, responses=SERVICE)
     # Educators: sign-in by an email link, sessions, their own page /me (issue 16).
     app.include_router(learner_routes.router, responses=SERVICE)
+    # The OB 3.0 API's OAuth 2.0 server: metadata, registration, authorize, token, revoke.
+    app.include_router(oauth_routes.router, responses=SERVICE)
     # The 1EdTech OB 3.0 API (Host): every error under it, a 503 too, is an Imsx_StatusInfo
     # (its own responses say so), so its handlers go after every other (issuer.api.imsx).
     app.include_router(ob_api_routes.router)

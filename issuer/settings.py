@@ -171,6 +171,16 @@ class Settings(BaseSettings):
     ob_terms_of_service_url: str | None = None
     ob_privacy_policy_url: str | None = None
 
+    #: The OB 3.0 API's OAuth 2.0 server (:mod:`issuer.api.oauth_server`): days a refresh
+    #: token is good for (each refresh rotates it).
+    oauth_refresh_token_days: int = Field(default=30, ge=1, le=365)
+    #: Accept client registrations whose URLs are plain http to localhost / 127.0.0.1 (a
+    #: client developed on this machine; tests). Never in production: codes would travel in
+    #: clear.
+    oauth_allow_http_localhost: bool = False
+    #: Client registrations one address may make per hour (``POST /oauth/register`` is open).
+    oauth_registrations_per_hour: int = Field(default=20, ge=1, le=10_000)
+
     @property
     def smtp_configured(self) -> bool:
         """Whether email can be sent at all (a host and a From address)."""

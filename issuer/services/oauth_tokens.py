@@ -159,17 +159,17 @@ def grant_for_bearer(session: Session, token: str, *, now: datetime) -> AccessGr
 
 
 def row_for_token(
-    session: Session, token: str, *, client_id: str, hint: str | None = None
+    session: Session, token: str, *, client_id: str | None = None, hint: str | None = None
 ) -> OAuthToken | None:
-    """The row holding ``token`` (access or refresh, ``hint`` tried first) if it was issued to
-    ``client_id``, live or not (RFC 7009 revocation looks tokens up this way)."""
+    """The row holding ``token`` (access or refresh, ``hint`` tried first), live or not, if it
+    was issued to ``client_id`` (any client when None; RFC 7009 revocation then checks)."""
     columns = [col(OAuthToken.access_token_hash), col(OAuthToken.refresh_token_hash)]
     if hint == "refresh_token":
         columns.reverse()
     for column in columns:
         row = _by_hash(session, column, token)
         if row is not None:
-            return row if row.client_id == client_id else None
+            return row if client_id is None or row.client_id == client_id else None
     return None
 
 
