@@ -17,10 +17,13 @@ from sqlalchemy import Engine
 from issuer.api.body_limit import BodyLimitMiddleware
 from issuer.api.csrf import install_csrf_handler
 from issuer.api.errors import install_error_handlers
+from issuer.api.imsx import install_imsx_handlers
 from issuer.api.responses import SERVICE
 from issuer.api.routes import awards, catalog, claims, deliveries, issuers, public, sharing
 from issuer.api.routes import exchanges as exchange_routes
 from issuer.api.routes import learners as learner_routes
+from issuer.api.routes import oauth as oauth_routes
+from issuer.api.routes import ob_api as ob_api_routes
 from issuer.api.routes import oid4vci as oid4vci_routes
 from issuer.api.routes import stacks as stack_routes
 from issuer.api.routes import status as status_routes
@@ -103,6 +106,12 @@ def create_app(
     app.include_router(oid4vci_routes.router, responses=SERVICE)
     # Educators: sign-in by an email link, sessions, their own page /me (issue 16).
     app.include_router(learner_routes.router, responses=SERVICE)
+    # The OB 3.0 API's OAuth 2.0 server: metadata, registration, authorize, token, revoke.
+    app.include_router(oauth_routes.router, responses=SERVICE)
+    # The 1EdTech OB 3.0 API (Host): every error under it, a 503 too, is an Imsx_StatusInfo
+    # (its own responses say so), so its handlers go after every other (issuer.api.imsx).
+    app.include_router(ob_api_routes.router)
+    install_imsx_handlers(app)
     # Where the service's icon is (issuer.services.favicon), for pages rendered outside
     # issuer/templates: the verify page links it from there…
     app.state.favicon = app.url_path_for(public.favicon_svg_file.__name__)

@@ -166,6 +166,20 @@ class Settings(BaseSettings):
     learner_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     #: Hours a session lasts at most, however active (then sign in again).
     learner_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    #: The OB 3.0 API's discovery document (``GET /ims/ob/v3p0/discovery``) names the Host's
+    #: terms of service and privacy policy; unset, both are the service's home page.
+    ob_terms_of_service_url: str | None = None
+    ob_privacy_policy_url: str | None = None
+
+    #: The OB 3.0 API's OAuth 2.0 server (:mod:`issuer.api.oauth_server`): days a refresh
+    #: token is good for (each refresh rotates it).
+    oauth_refresh_token_days: int = Field(default=30, ge=1, le=365)
+    #: Accept client registrations whose URLs are plain http to localhost / 127.0.0.1 (a
+    #: client developed on this machine; tests). Never in production: codes would travel in
+    #: clear.
+    oauth_allow_http_localhost: bool = False
+    #: Client registrations one address may make per hour (``POST /oauth/register`` is open).
+    oauth_registrations_per_hour: int = Field(default=20, ge=1, le=10_000)
 
     @property
     def smtp_configured(self) -> bool:

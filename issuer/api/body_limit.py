@@ -31,10 +31,12 @@ from fastapi.exception_handlers import http_exception_handler
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from issuer.api.deps import API_KEY_STATE, api_key_of_header
 from issuer.api.errors import database_unavailable
+from issuer.api.imsx import imsx_response, in_ob_api
 from issuer.db import is_unavailable
 from issuer.models import ApiKey
 from schemas.baking import MAX_INPUT_BYTES as MAX_BAKE_BYTES
@@ -169,6 +171,12 @@ async def _check_key(scope: Scope, header: str | None) -> ApiKey | HTTPException
 
 async def _reply(scope: Scope, receive: Receive, send: Send, refusal: HTTPException) -> None:
     """Answer ``refusal`` as the app answers a raised ``HTTPException`` (FastAPI's handler:
-    ``{"detail": ...}`` with its headers), though no route ran."""
-    response = await http_exception_handler(Request(scope), refusal)
+    ``{"detail": ...}`` with its headers; under the OB 3.0 API an ``Imsx_StatusInfo``,
+    :mod:`issuer.api.imsx`), though no route ran."""
+    if in_ob_api(scope["path"]):
+        response: Response = imsx_response(
+            refusal.status_code, str(refusal.detail), headers=refusal.headers
+        )
+    else:
+        response = await http_exception_handler(Request(scope), refusal)
     await response(scope, receive, send)

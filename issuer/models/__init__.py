@@ -12,6 +12,8 @@ and get back for it, side by side.
 * :mod:`~issuer.models.oid4vci`: OpenID4VCI offers, grants, issuances and nonces;
 * :mod:`~issuer.models.delivery`: emails owed to educators and their claim tokens;
 * :mod:`~issuer.models.learners`: educators who sign in, their sessions and sign-in links;
+* :mod:`~issuer.models.oauth`: the OB 3.0 API's OAuth clients, authorization codes and tokens;
+* :mod:`~issuer.models.ob_host`: the OB 3.0 API's Host: upserted credentials, Profiles;
 * :mod:`~issuer.models.fields`: the checked value types and helpers they share.
 
 Public views (``...Public``) are built from rows with :func:`~issuer.models.fields.public_view`
@@ -91,6 +93,8 @@ from issuer.models.issuers import (
     Scope,
 )
 from issuer.models.learners import Learner, LearnerSession, SignInLink
+from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
+from issuer.models.ob_host import HostedCredential, HostedProfile
 from issuer.models.oid4vci import Oid4vciGrant, Oid4vciIssuance, Oid4vciNonce
 from issuer.models.stacks import (
     StackContent,
@@ -186,9 +190,14 @@ __all__ = [
     "KeyPublic",
     "KeyPurpose",
     "LanguageTag",
+    "HostedCredential",
+    "HostedProfile",
     "Learner",
     "LearnerSession",
     "LongText",
+    "OAuthClient",
+    "OAuthCode",
+    "OAuthToken",
     "Oid4vciGrant",
     "Oid4vciIssuance",
     "Oid4vciNonce",

@@ -77,19 +77,25 @@ def test_every_operation_declares_the_refusals_of_its_kind(doc: dict[str, Any]) 
     missing = []
     for method, path, operation in operations(doc):
         declared = set(operation["responses"])
-        expected = {"503"}  # every operation reads the database
+        # Every operation reads the database, but the OB 3.0 API's discovery document (built
+        # from this document); the OB 3.0 API refuses a bad parameter 400 (Imsx), never 422.
+        discovery = path == "/ims/ob/v3p0/discovery"
+        expected = set() if discovery else {"503"}
         if path.startswith("/api/") and path != "/api/bake":
             expected |= {"401"}
         if "{issuer_slug}" in path:
             expected |= {"403", "404"}
         if "requestBody" in operation:
             expected |= {"413"}
-        if any(p["in"] in ("path", "query") for p in operation.get("parameters", [])):
+        if any(
+            p["in"] in ("path", "query") for p in operation.get("parameters", [])
+        ) and not path.startswith("/ims/ob/v3p0/"):
             expected |= {"422"}
         if not expected <= declared:
             missing.append(f"{method} {path}: {sorted(expected - declared)}")
-        busy = operation["responses"]["503"]
-        assert "Retry-After" in busy.get("headers", {}), f"{method} {path}"
+        if not discovery:
+            busy = operation["responses"]["503"]
+            assert "Retry-After" in busy.get("headers", {}), f"{method} {path}"
         for status, answer in operation["responses"].items():
             for media, content in answer.get("content", {}).items():
                 assert "schema" in content, f"{method} {path} {status} {media}"

@@ -43,6 +43,7 @@ from issuer.models.fields import Email
 from issuer.runtime import Runtime
 from issuer.services.learners import awards_of, close_session, open_session
 from issuer.services.mail import smtp_refusal
+from issuer.services.ob_host import hosted_credentials
 from issuer.services.sign_in import (
     LINK_LIFETIME,
     LinkState,
@@ -246,4 +247,7 @@ def my_page(
         "me.html",
         learner=learner,
         awards=awards_of(session, runtime, learner=learner),
+        # What the educator's apps upserted through the OB 3.0 API (issuer.api.routes.ob_api).
+        hosted_credentials=hosted_credentials(session, learner_id=learner.id or 0),
+        me_sections=["me_hosted_credentials.html"],
     )
