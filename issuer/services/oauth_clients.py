@@ -70,7 +70,7 @@ class ClientMetadataError(ValueError):
     ``error_description`` of an ``invalid_client_metadata`` answer)."""
 
 
-def _text(metadata: Mapping[str, Any], name: str) -> str:
+def _required_text(metadata: Mapping[str, Any], name: str) -> str:
     value = metadata.get(name)
     if not isinstance(value, str) or not value.strip():
         raise ClientMetadataError(f"{name} is required (a non-empty string)")
@@ -108,7 +108,7 @@ def check_metadata(
         if name not in metadata or metadata[name] in (None, "", []):
             raise ClientMetadataError(f"{name} is required")
     for name in ("client_name", "software_id", "software_version", *URL_FIELDS):
-        checked[name] = _text(metadata, name)
+        checked[name] = _required_text(metadata, name)
     home = _host("client_uri", checked["client_uri"], allow_http_localhost=allow_http_localhost)
     for name in URL_FIELDS:
         if _host(name, checked[name], allow_http_localhost=allow_http_localhost) != home:
