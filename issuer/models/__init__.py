@@ -10,6 +10,7 @@ and get back for it, side by side.
 * :mod:`~issuer.models.wallet_copies`: awards signed again for a holder's wallet;
 * :mod:`~issuer.models.exchanges`: the wallet exchanges that deliver them;
 * :mod:`~issuer.models.oid4vci`: OpenID4VCI offers, grants, issuances and nonces;
+* :mod:`~issuer.models.ob_consumer`: the OB 3.0 Hosts awards are pushed to, and each push;
 * :mod:`~issuer.models.delivery`: emails owed to educators and their claim tokens;
 * :mod:`~issuer.models.fields`: the checked value types and helpers they share.
 
@@ -89,6 +90,7 @@ from issuer.models.issuers import (
     KeyPurpose,
     Scope,
 )
+from issuer.models.ob_consumer import HostPush, PushFormat, PushStatus, RemoteHost
 from issuer.models.oid4vci import Oid4vciGrant, Oid4vciIssuance, Oid4vciNonce
 from issuer.models.stacks import (
     StackContent,
@@ -167,6 +169,7 @@ __all__ = [
     "Exchange",
     "ExchangeState",
     "EvidenceIn",
+    "HostPush",
     "HttpUrl",
     "IdempotencyKey",
     "IdentifierEntryIn",
@@ -177,6 +180,9 @@ __all__ = [
     "IssueRequest",
     "IssueResponse",
     "Issuer",
+    "PushFormat",
+    "PushStatus",
+    "RemoteHost",
     "IssuerCreate",
     "IssuerKey",
     "IssuerProfileIn",
