@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from issuer.api.body_limit import BodyLimitMiddleware
+from issuer.api.csrf import install_csrf_handler
 from issuer.api.errors import install_error_handlers
 from issuer.api.responses import SERVICE
 from issuer.api.routes import awards, catalog, claims, deliveries, issuers, public, sharing
@@ -80,6 +81,8 @@ def create_app(
     # verifier.security_headers.
     app.add_middleware(SecurityHeadersMiddleware, public_reads=True)
     install_error_handlers(app)
+    # A form POST without its CSRF token: a 403 page (issuer.api.csrf).
+    install_csrf_handler(app)
     # Every operation reads the database, so each may answer its 503 (issuer.api.responses).
     for module in (issuers, catalog, awards, deliveries, public, sharing, claims):
         app.include_router(module.router, responses=SERVICE)

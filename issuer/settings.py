@@ -161,6 +161,12 @@ class Settings(BaseSettings):
     #: died mid-send) and queues it again; longer than any SMTP conversation.
     delivery_lease_seconds: int = Field(default=300, ge=30, le=86_400)
 
+    #: Educators' sign-in (:mod:`issuer.services.learners`): minutes a signed-in session
+    #: survives without a request.
+    learner_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    #: Hours a session lasts at most, however active (then sign in again).
+    learner_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+
     @property
     def smtp_configured(self) -> bool:
         """Whether email can be sent at all (a host and a From address)."""

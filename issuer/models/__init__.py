@@ -12,6 +12,7 @@ and get back for it, side by side.
 * :mod:`~issuer.models.oid4vci`: OpenID4VCI offers, grants, issuances and nonces;
 * :mod:`~issuer.models.ob_consumer`: the OB 3.0 Hosts awards are pushed to, and each push;
 * :mod:`~issuer.models.delivery`: emails owed to educators and their claim tokens;
+* :mod:`~issuer.models.learners`: educators who sign in, their sessions and sign-in links;
 * :mod:`~issuer.models.fields`: the checked value types and helpers they share.
 
 Public views (``...Public``) are built from rows with :func:`~issuer.models.fields.public_view`
@@ -90,6 +91,7 @@ from issuer.models.issuers import (
     KeyPurpose,
     Scope,
 )
+from issuer.models.learners import Learner, LearnerSession, SignInLink
 from issuer.models.ob_consumer import HostPush, PushFormat, PushStatus, RemoteHost
 from issuer.models.oid4vci import Oid4vciGrant, Oid4vciIssuance, Oid4vciNonce
 from issuer.models.stacks import (
@@ -190,6 +192,8 @@ __all__ = [
     "KeyPublic",
     "KeyPurpose",
     "LanguageTag",
+    "Learner",
+    "LearnerSession",
     "LongText",
     "Oid4vciGrant",
     "Oid4vciIssuance",
@@ -197,6 +201,7 @@ __all__ = [
     "ResultDescriptionIn",
     "RubricLevelIn",
     "ScalarText",
+    "SignInLink",
     "Scope",
     "Slug",
     "StackContent",

@@ -1,7 +1,7 @@
 """OB 3.0 API consumer: the Hosts registered with, and the pushes of awards to them
 
 Revision ID: 0015
-Revises: 0011 (to be re-chained after 0014 when issue 16's branches merge)
+Revises: 0012 (to be re-chained after 0014 when issue 16's branches merge)
 Create Date: 2026-12-03 21:00:00.000000
 
 Two new tables (:mod:`issuer.models.ob_consumer`); nothing existing changes. The client secret
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
