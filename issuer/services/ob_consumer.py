@@ -549,7 +549,7 @@ def _upsert(
         )
     except FetchError as exc:
         return _finish(
-            session, push, PushStatus.failed, None, f"the Host did not take it: {exc}", now
+            session, push, PushStatus.failed, None, f"the Host gave no usable answer: {exc}", now
         )
     if answer.status in (200, 201, 304):
         said = {200: "replaced", 201: "created", 304: "already there"}[answer.status]
