@@ -20,6 +20,7 @@ from issuer.api.errors import install_error_handlers
 from issuer.api.responses import SERVICE
 from issuer.api.routes import awards, catalog, claims, deliveries, issuers, public, sharing
 from issuer.api.routes import exchanges as exchange_routes
+from issuer.api.routes import ob_consumer as ob_consumer_routes
 from issuer.api.routes import oid4vci as oid4vci_routes
 from issuer.api.routes import stacks as stack_routes
 from issuer.api.routes import status as status_routes
@@ -31,6 +32,7 @@ from issuer.own_trust import own_issuers_source
 from issuer.runtime import Runtime, start
 from issuer.self_fetch import self_verifier
 from issuer.settings import Settings, get_settings
+from keys.fetch import GuardedFetcher
 from verifier import http as verifier_http
 from verifier.api_docs import install_docs
 from verifier.security_headers import SecurityHeadersMiddleware
@@ -61,6 +63,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.verifier.close()
+        app.state.ob_push_fetcher.close()
         if owns_engine:
             engine.dispose()
 
@@ -100,6 +103,14 @@ def create_app(
     app.include_router(exchange_routes.router, responses=SERVICE)
     # OpenID4VCI 1.0 (pre-authorized code): metadata, offers, token, nonce, credential.
     app.include_router(oid4vci_routes.router, responses=SERVICE)
+    # Pushing an educator's credential to their own OB 3.0 Host (issue 16, Service Consumer
+    # (Write)): every request to the Host goes through a guarded fetcher under the verifier's
+    # address policy (MICROCRED_VERIFIER_ALLOW_HTTP_LOCALHOST / _ALLOWED_PRIVATE_HOSTS).
+    app.include_router(ob_consumer_routes.router, responses=SERVICE)
+    app.state.ob_push_fetcher = GuardedFetcher(
+        allow_http_localhost=verifier_settings.allow_http_localhost,
+        allowed_private_hosts=verifier_settings.allowed_private_hosts,
+    )
     # Where the service's icon is (issuer.services.favicon), for pages rendered outside
     # issuer/templates: the verify page links it from there…
     app.state.favicon = app.url_path_for(public.favicon_svg_file.__name__)

@@ -189,6 +189,20 @@ def _imsx_reason(answer: FetchResponse) -> str:
     return f"HTTP {answer.status}"
 
 
+def _release(session: Session) -> None:
+    """End the read transaction without expiring what it loaded, so no pooled connection is
+    held while a remote Host takes its time (as :func:`issuer.api.deps.release_connection`
+    does before a verification; a service cannot import that)."""
+    if not session.in_transaction():
+        return
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 # --------------------------------------------------------------------------- discovery
 
 
@@ -309,8 +323,9 @@ def _registered_host(
         session.commit()
         session.refresh(row)
         return row
+    _release(session)
     client_id, secret = _register(fetcher, runtime, endpoints, client_name=client_name)
-    fields = {
+    fields: dict[str, Any] = {
         "discovery_url": endpoints.discovery_url,
         "registration_url": endpoints.registration_url,
         "authorization_url": endpoints.authorization_url,
@@ -325,7 +340,7 @@ def _registered_host(
     }
     if row is None:
         row = RemoteHost(api_url=endpoints.api_url, **fields)
-    else:
+    else:  # registered for an earlier base URL: the new registration replaces it
         for name, value in fields.items():
             setattr(row, name, value)
     session.add(row)
@@ -367,6 +382,7 @@ def start_push(
         )
     issuer = session.get(Issuer, award.issuer_id)
     client_name = issuer.name if issuer is not None else "microcred"
+    _release(session)
     endpoints = discover(fetcher, host_url)
     host = _registered_host(session, runtime, fetcher, endpoints, client_name=client_name, now=now)
     state = secrets.token_urlsafe(32)  # 256 bits
@@ -492,6 +508,7 @@ def finish_push(
     secret = runtime.kek.open(
         host.client_secret_sealed, associated_data=client_secret_label(host.api_url)
     ).decode("utf-8")
+    _release(session)
     try:
         answer = fetcher.post(
             host.token_url,
