@@ -206,7 +206,7 @@ def _release(session: Session) -> None:
 # --------------------------------------------------------------------------- discovery
 
 
-def _absolute(value: Any, what: str, discovery_url: str) -> str:
+def _absolute_url(value: Any, what: str, discovery_url: str) -> str:
     if not isinstance(value, str) or urlsplit(value).scheme not in ("https", "http"):
         raise PushFailed(
             f"the Host's discovery document at {discovery_url} has no usable {what} "
@@ -237,13 +237,13 @@ def discover(fetcher: GuardedFetcher, host_url: str) -> HostEndpoints:
     endpoints = HostEndpoints(
         api_url=api_url,
         discovery_url=discovery_url,
-        registration_url=_absolute(
+        registration_url=_absolute_url(
             scheme.get("x-imssf-registrationUrl"), "x-imssf-registrationUrl", discovery_url
         ),
-        authorization_url=_absolute(
+        authorization_url=_absolute_url(
             flow.get("authorizationUrl"), "authorizationUrl", discovery_url
         ),
-        token_url=_absolute(flow.get("tokenUrl"), "tokenUrl", discovery_url),
+        token_url=_absolute_url(flow.get("tokenUrl"), "tokenUrl", discovery_url),
         scopes=frozenset(scopes) if isinstance(scopes, Mapping) else frozenset(),
     )
     if UPSERT_SCOPE not in endpoints.scopes:
