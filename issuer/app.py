@@ -20,6 +20,7 @@ from issuer.api.errors import install_error_handlers
 from issuer.api.responses import SERVICE
 from issuer.api.routes import awards, catalog, claims, deliveries, issuers, public, sharing
 from issuer.api.routes import exchanges as exchange_routes
+from issuer.api.routes import learners as learner_routes
 from issuer.api.routes import ob_consumer as ob_consumer_routes
 from issuer.api.routes import oid4vci as oid4vci_routes
 from issuer.api.routes import stacks as stack_routes
@@ -103,6 +104,8 @@ def create_app(
     app.include_router(exchange_routes.router, responses=SERVICE)
     # OpenID4VCI 1.0 (pre-authorized code): metadata, offers, token, nonce, credential.
     app.include_router(oid4vci_routes.router, responses=SERVICE)
+    # Educators: sign-in by an email link, sessions, their own page /me (issue 16).
+    app.include_router(learner_routes.router, responses=SERVICE)
     # Pushing an educator's credential to their own OB 3.0 Host (issue 16, Service Consumer
     # (Write)): every request to the Host goes through a guarded fetcher under the verifier's
     # address policy (MICROCRED_VERIFIER_ALLOW_HTTP_LOCALHOST / _ALLOWED_PRIVATE_HOSTS).

@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
@@ -41,6 +41,7 @@ from sqlmodel import Session
 from issuer.db import JOB_TABLE_PREFIX
 from issuer.services.context import Runtime
 from issuer.services.deliveries import send_delivery, sweep
+from issuer.services.sign_in import owed_links, send_sign_in_link
 from issuer.settings import JOBS_FILE, Settings
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ class Jobs:
         self.settings = settings
         self._huey: Huey | None = None
         self._deliver_task: Any = None
+        self._sign_in_task: Any = None
         self._runtime: Runtime | None = None
         self._engine: Engine | None = None
         self._made = threading.Lock()
@@ -133,6 +135,10 @@ class Jobs:
 
         self._deliver_task = huey.task(name="deliver")(self._run_delivery)
         huey.periodic_task(crontab(minute="*"), name="sweep")(self.run_sweep)
+        # Educators' sign-in emails (issuer.services.sign_in): one task per link row, and a
+        # sweep for rows a lost task left while they are still worth sending.
+        self._sign_in_task = huey.task(name="sign_in")(self._run_sign_in)
+        huey.periodic_task(crontab(minute="*"), name="sign_in_sweep")(self.run_sign_in_sweep)
 
     def bind(self, runtime: Runtime, engine: Engine) -> None:
         """What the tasks run with, in a process that works the queue."""
@@ -148,6 +154,31 @@ class Jobs:
                 task(delivery_id)
             else:
                 task.schedule(args=(delivery_id,), eta=eta)
+
+    def sign_in(self, link_ids: Sequence[int], *, eta: datetime | None = None) -> None:
+        """Enqueue one task per sign-in link row (at ``eta`` when given)."""
+        self.huey  # noqa: B018 - made (and its task registered) on first use
+        for link_id in link_ids:
+            if eta is None:
+                self._sign_in_task(link_id)
+            else:
+                self._sign_in_task.schedule(args=(link_id,), eta=eta)
+
+    def _run_sign_in(self, link_id: int) -> None:
+        runtime, engine = self._bound()
+        with Session(engine) as session:
+            result = send_sign_in_link(session=session, runtime=runtime, link_id=link_id)
+        if result.retry_at is not None:
+            self.sign_in([link_id], eta=result.retry_at)
+
+    def run_sign_in_sweep(self) -> list[int]:
+        """Hand the sign-in links lost jobs left to the queue again (their ids)."""
+        runtime, engine = self._bound()
+        with Session(engine) as session:
+            found = owed_links(session, now=runtime.clock(), grace=timedelta(minutes=1))
+        if found:
+            self.sign_in(found)
+        return found
 
     def _bound(self) -> tuple[Runtime, Engine]:
         if self._runtime is None or self._engine is None:

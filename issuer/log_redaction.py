@@ -1,14 +1,15 @@
 """Secrets in URL paths kept out of log lines: ``/claim/<token>…`` is logged as ``/claim/…``.
 
-Three kinds of path carry a bearer secret, and an access log is read by more people than the
+Four kinds of path carry a bearer secret, and an access log is read by more people than the
 educator's mailbox: a claim link's token opens the educator's claim page
 (:mod:`issuer.services.claims`); a wallet exchange's id lets whoever holds it complete the
 exchange with a DID of their own (``/exchanges/<id>…``, :mod:`issuer.services.exchanges`); an
 OID4VCI offer's id holds its pre-authorized code (``/oid4vci/offers/<id>``,
-:mod:`issuer.services.oid4vci`). Each is logged as its prefix and :data:`REDACTED`. uvicorn's
-access log records every request's path, and our own log lines name the request in a few
-places (a database outage, a session that could not be closed); both go through
-:func:`redact_path`.
+:mod:`issuer.services.oid4vci`); an educator's sign-in link's token signs its holder in
+(``/sign-in/<token>``, :mod:`issuer.services.sign_in`). Each is logged as its prefix and
+:data:`REDACTED`. uvicorn's access log records every request's path, and our own log lines
+name the request in a few places (a database outage, a session that could not be closed);
+both go through :func:`redact_path`.
 
 One path carries its secrets in the *query*: an OB 3.0 Host sends the educator back to
 ``/ob-api/callback?code=…&state=…`` (:mod:`issuer.api.routes.ob_consumer`). The authorization
@@ -43,7 +44,7 @@ __all__ = [
 REDACTED = "…"
 
 #: The path prefixes whose next segment is a secret.
-SECRET_PREFIXES = ("/claim/", "/exchanges/", "/oid4vci/offers/")
+SECRET_PREFIXES = ("/claim/", "/exchanges/", "/oid4vci/offers/", "/sign-in/")
 
 # A secret path segment: the prefix and everything up to the next ``/``, ``?``, ``#``, quote or
 # space (a sub-path such as ``/claim/<token>/new-link`` or ``/exchanges/<id>/direct`` keeps its

@@ -91,6 +91,10 @@ class JobQueue(Protocol):
         """Send these deliveries (at ``eta``, when given: a retry's back-off)."""
         ...
 
+    def sign_in(self, link_ids: Sequence[int], *, eta: datetime | None = None) -> None:
+        """Email these sign-in links (:mod:`issuer.services.sign_in`; at ``eta``: a retry)."""
+        ...
+
 
 @dataclass(frozen=True)
 class StatusChangeContext:

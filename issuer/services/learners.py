@@ -16,18 +16,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from issuer.models import Award, AwardStatus
 from issuer.models.learners import Learner, LearnerSession
-from schemas.dates import as_utc
+from issuer.services import sharing
+from issuer.services.context import Runtime
+from schemas.dates import as_utc, parse_datetime
 
 __all__ = [
     "DEFAULT_ABSOLUTE",
+    "LearnerAward",
+    "awards_of",
     "DEFAULT_IDLE",
     "TOKEN_BYTES",
     "TOUCH_INTERVAL",
@@ -164,3 +173,69 @@ def close_session(session: Session, token: str | None) -> bool:
     )
     session.commit()
     return bool(result.rowcount)
+
+
+# ------------------------------------------------------------------------------ their awards
+
+
+@dataclass(frozen=True)
+class LearnerAward:
+    """One award as the educator's page lists it. ``downloads`` and ``linkedin`` are None for
+    a revoked or suspended award (:data:`issuer.services.sharing.WITHHELD`): listed with its
+    status, shared as nothing."""
+
+    id: str
+    achievement: str
+    issuer: str
+    awarded: datetime | None
+    status: AwardStatus
+    withheld: bool
+    badge_link: str
+    image_url: str
+    downloads: dict[str, str] | None
+    linkedin: str | None
+
+
+def _name(value: Any) -> str:
+    return str(value.get("name") or "") if isinstance(value, Mapping) else ""
+
+
+def awards_of(session: Session, runtime: Runtime, *, learner: Learner) -> list[LearnerAward]:
+    """Every award on this service made to ``learner``'s address, from any issuer, newest
+    first. Awards keep the address normalised as learners do, so this is one equality on an
+    indexed column. The links are the public ones the claim and badge pages use."""
+    rows = session.exec(
+        select(Award)
+        .where(col(Award.recipient_email) == learner.email)
+        .order_by(col(Award.awarded).desc(), col(Award.created).desc())
+    ).all()
+    found = []
+    for award in rows:
+        credential = json.loads(award.credential)
+        subject = credential.get("credentialSubject") or {}
+        achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+        badge_link = runtime.urls.credential(award.id)
+        withheld = award.status in sharing.WITHHELD
+        awarded = credential.get("awardedDate") or credential.get("validFrom")
+        found.append(
+            LearnerAward(
+                id=str(award.id),
+                achievement=_name(achievement) or str(credential.get("name") or ""),
+                issuer=_name(credential.get("issuer")),
+                awarded=parse_datetime(awarded) or as_utc(award.awarded),
+                status=AwardStatus(award.status),
+                withheld=withheld,
+                badge_link=badge_link,
+                image_url=f"/credentials/{award.id}/badge.svg",
+                downloads=None
+                if withheld
+                else {
+                    "json": f"/credentials/{award.id}.json",
+                    "jwt": f"/credentials/{award.id}.jwt",
+                    "png": f"/credentials/{award.id}/badge.png",
+                    "svg": f"/credentials/{award.id}/badge.svg",
+                },
+                linkedin=None if withheld else sharing.linkedin_url(credential, badge_link),
+            )
+        )
+    return found
