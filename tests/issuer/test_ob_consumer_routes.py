@@ -4,6 +4,7 @@ Host on loopback."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -76,13 +77,19 @@ def signed_in(session: Session, dev_app: FastAPI) -> Iterator[tuple[TestClient, 
         yield browser, csrf_token(request)
 
 
-def test_the_form_sends_the_educator_to_the_host_and_the_callback_completes_it(
+def test_the_form_on_me_sends_the_educator_to_the_host_and_the_callback_completes_it(
     signed_in: tuple[TestClient, str], award_row: Award, host: HostDouble, session: Session
 ) -> None:
-    browser, csrf = signed_in
+    browser, _ = signed_in
+    page = browser.get("/me")
+    assert page.status_code == 200 and "Send to another backpack" in page.text
+    form = page.text[page.text.index('action="/ob-api/push"') :]
+    assert f'name="award_id" value="{award_row.id}"' in form
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token is not None
     started = browser.post(
         "/ob-api/push",
-        data={"host_url": host.base, "award_id": str(award_row.id), "csrf_token": csrf},
+        data={"host_url": host.base, "award_id": str(award_row.id), "csrf_token": token[1]},
     )
     assert started.status_code == 303, started.text
     assert started.headers["location"].startswith(f"{host.base}/oauth/authorize?")
