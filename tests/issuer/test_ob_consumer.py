@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -53,21 +53,23 @@ def push(
     fetcher: GuardedFetcher,
     award_row: Award,
     host: HostDouble,
+    now: datetime | None = None,
     **kwargs: object,
 ) -> HostPush:
     """A whole push: start, the educator's consent at the Host, the callback's finish."""
+    now = now or utcnow()
     url = start_push(
         session,
         runtime,
         award=award_row,
         host_url=host.base,
-        now=utcnow(),
+        now=now,
         fetcher=fetcher,
         **kwargs,  # type: ignore[arg-type]
     )
     back = consent(url)
     return finish_push(
-        session, runtime, state=back["state"], code=back["code"], now=utcnow(), fetcher=fetcher
+        session, runtime, state=back["state"], code=back["code"], now=now, fetcher=fetcher
     )
 
 
@@ -452,10 +454,11 @@ def test_a_discovery_without_the_upsert_scope_is_refused(
 def test_pushes_of_lists_an_awards_pushes_newest_first(
     session: Session, runtime: Runtime, fetcher: GuardedFetcher, award_row: Award, host: HostDouble
 ) -> None:
+    first = utcnow()
     host.upsert_status = 500
-    push(session, runtime, fetcher, award_row, host)
+    push(session, runtime, fetcher, award_row, host, now=first)
     host.upsert_status = 200
-    push(session, runtime, fetcher, award_row, host)
+    push(session, runtime, fetcher, award_row, host, now=first + timedelta(minutes=1))
     listed = ob_consumer.pushes_of(session, award_id=award_row.id)
     assert [(p.status, p.answer_status, api) for p, api in listed] == [
         (PushStatus.pushed, 200, host.api),
