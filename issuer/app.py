@@ -24,6 +24,7 @@ from issuer.api.routes import exchanges as exchange_routes
 from issuer.api.routes import learners as learner_routes
 from issuer.api.routes import oauth as oauth_routes
 from issuer.api.routes import ob_api as ob_api_routes
+from issuer.api.routes import ob_consumer as ob_consumer_routes
 from issuer.api.routes import oid4vci as oid4vci_routes
 from issuer.api.routes import stacks as stack_routes
 from issuer.api.routes import status as status_routes
@@ -35,6 +36,7 @@ from issuer.own_trust import own_issuers_source
 from issuer.runtime import Runtime, start
 from issuer.self_fetch import self_verifier
 from issuer.settings import Settings, get_settings
+from keys.fetch import GuardedFetcher
 from verifier import http as verifier_http
 from verifier.api_docs import install_docs
 from verifier.security_headers import SecurityHeadersMiddleware
@@ -65,6 +67,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.verifier.close()
+        app.state.ob_push_fetcher.close()
         if owns_engine:
             engine.dispose()
 
@@ -108,6 +111,14 @@ def create_app(
     app.include_router(learner_routes.router, responses=SERVICE)
     # The OB 3.0 API's OAuth 2.0 server: metadata, registration, authorize, token, revoke.
     app.include_router(oauth_routes.router, responses=SERVICE)
+    # Pushing an educator's credential to their own OB 3.0 Host (issue 16, Service Consumer
+    # (Write)): every request to the Host goes through a guarded fetcher under the verifier's
+    # address policy (MICROCRED_VERIFIER_ALLOW_HTTP_LOCALHOST / _ALLOWED_PRIVATE_HOSTS).
+    app.include_router(ob_consumer_routes.router, responses=SERVICE)
+    app.state.ob_push_fetcher = GuardedFetcher(
+        allow_http_localhost=verifier_settings.allow_http_localhost,
+        allowed_private_hosts=verifier_settings.allowed_private_hosts,
+    )
     # The 1EdTech OB 3.0 API (Host): every error under it, a 503 too, is an Imsx_StatusInfo
     # (its own responses say so), so its handlers go after every other (issuer.api.imsx).
     app.include_router(ob_api_routes.router)

@@ -11,6 +11,11 @@ OID4VCI offer's id holds its pre-authorized code (``/oid4vci/offers/<id>``,
 name the request in a few places (a database outage, a session that could not be closed);
 both go through :func:`redact_path`.
 
+One path carries its secrets in the *query*: an OB 3.0 Host sends the educator back to
+``/ob-api/callback?code=…&state=…`` (:mod:`issuer.api.routes.ob_consumer`). The authorization
+code and the state together complete a push, so on that path (:data:`SECRET_QUERY_PATHS`) the
+values of :data:`SECRET_QUERY_PARAMETERS` are logged as :data:`REDACTED` too.
+
 :class:`SecretPathFilter` is a :class:`logging.Filter` that rewrites a record's message and
 string arguments; ``microcred serve`` puts it on uvicorn's handlers through the logging
 configuration it gives uvicorn (:func:`uvicorn_log_config`), so every uvicorn worker process
@@ -25,7 +30,15 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-__all__ = ["REDACTED", "SECRET_PREFIXES", "SecretPathFilter", "redact_path", "uvicorn_log_config"]
+__all__ = [
+    "REDACTED",
+    "SECRET_PREFIXES",
+    "SECRET_QUERY_PARAMETERS",
+    "SECRET_QUERY_PATHS",
+    "SecretPathFilter",
+    "redact_path",
+    "uvicorn_log_config",
+]
 
 #: What a token segment becomes.
 REDACTED = "…"
@@ -40,20 +53,46 @@ _SECRET_SEGMENT = re.compile(
     "(" + "|".join(re.escape(prefix) for prefix in SECRET_PREFIXES) + r")[^/?#\s\"']+"
 )
 
+#: Paths whose query carries one-time secrets, and the parameters that do.
+SECRET_QUERY_PATHS = ("/ob-api/callback",)
+SECRET_QUERY_PARAMETERS = ("code", "state")
+
+# Such a path's query (up to a space or quote), and one secret parameter's value within it.
+_SECRET_QUERY = re.compile(
+    "(" + "|".join(re.escape(path) for path in SECRET_QUERY_PATHS) + r")/?\?[^\s\"']*"
+)
+_SECRET_PARAMETER = re.compile(
+    r"([?&;](?:" + "|".join(SECRET_QUERY_PARAMETERS) + r")=)[^&;#\s\"']*", re.IGNORECASE
+)
+
+
+def _redact_query(text: str) -> str:
+    return _SECRET_QUERY.sub(
+        lambda match: _SECRET_PARAMETER.sub(rf"\g<1>{REDACTED}", match.group(0)), text
+    )
+
+
+def _redact(text: str) -> str:
+    return _redact_query(_SECRET_SEGMENT.sub(rf"\g<1>{REDACTED}", text))
+
+
+def _has_secret(text: str) -> bool:
+    return bool(_SECRET_SEGMENT.search(text) or _SECRET_QUERY.search(text))
+
 
 def redact_path(text: str) -> str:
-    """``text`` with every secret path segment (:data:`SECRET_PREFIXES`) replaced by
-    :data:`REDACTED`.
+    """``text`` with every secret path segment (:data:`SECRET_PREFIXES`) and every secret
+    query value of :data:`SECRET_QUERY_PATHS` replaced by :data:`REDACTED`.
 
     The router matches the *decoded* path, so ``/cl%61im/<token>`` opens a claim page too; such
     text is decoded before it is redacted (what is logged is then the decoded, redacted form).
     """
-    if _SECRET_SEGMENT.search(text):
-        return _SECRET_SEGMENT.sub(rf"\g<1>{REDACTED}", text)
+    if _has_secret(text):
+        text = _redact(text)
     if "%" in text:
         decoded = unquote(text)
-        if _SECRET_SEGMENT.search(decoded):
-            return _SECRET_SEGMENT.sub(rf"\g<1>{REDACTED}", decoded)
+        if _has_secret(decoded) and _redact(decoded) != decoded:
+            return _redact(decoded)
     return text
 
 

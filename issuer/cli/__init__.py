@@ -9,6 +9,7 @@
 - :mod:`~issuer.cli.sharing` — ``qr``, ``bake``, ``unbake``
 - :mod:`~issuer.cli.status` — ``revoke``, ``suspend``, ``unsuspend``, ``status …``
 - :mod:`~issuer.cli.stacks` — ``submit``, ``stacks …``
+- :mod:`~issuer.cli.push` — ``push`` (to an educator's own OB 3.0 Host)
 
 What they share (opening the database, error handling, exit statuses, output) is in
 :mod:`issuer.cli.common`, which imports none of them; no command module imports another.
@@ -25,6 +26,7 @@ from issuer.cli import (
     credentials,
     delivery,
     issuers,
+    push,
     server,
     sharing,
     stacks,
@@ -45,6 +47,7 @@ _GROUPS = (
     sharing,
     status,
     stacks,
+    push,
 )
 
 

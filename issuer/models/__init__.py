@@ -10,6 +10,7 @@ and get back for it, side by side.
 * :mod:`~issuer.models.wallet_copies`: awards signed again for a holder's wallet;
 * :mod:`~issuer.models.exchanges`: the wallet exchanges that deliver them;
 * :mod:`~issuer.models.oid4vci`: OpenID4VCI offers, grants, issuances and nonces;
+* :mod:`~issuer.models.ob_consumer`: the OB 3.0 Hosts awards are pushed to, and each push;
 * :mod:`~issuer.models.delivery`: emails owed to educators and their claim tokens;
 * :mod:`~issuer.models.learners`: educators who sign in, their sessions and sign-in links;
 * :mod:`~issuer.models.oauth`: the OB 3.0 API's OAuth clients, authorization codes and tokens;
@@ -95,6 +96,7 @@ from issuer.models.issuers import (
 from issuer.models.learners import Learner, LearnerSession, SignInLink
 from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
 from issuer.models.ob_host import HostedCredential, HostedProfile
+from issuer.models.ob_consumer import HostPush, PushFormat, PushStatus, RemoteHost
 from issuer.models.oid4vci import Oid4vciGrant, Oid4vciIssuance, Oid4vciNonce
 from issuer.models.stacks import (
     StackContent,
@@ -173,6 +175,7 @@ __all__ = [
     "Exchange",
     "ExchangeState",
     "EvidenceIn",
+    "HostPush",
     "HttpUrl",
     "IdempotencyKey",
     "IdentifierEntryIn",
@@ -183,6 +186,9 @@ __all__ = [
     "IssueRequest",
     "IssueResponse",
     "Issuer",
+    "PushFormat",
+    "PushStatus",
+    "RemoteHost",
     "IssuerCreate",
     "IssuerKey",
     "IssuerProfileIn",

@@ -60,6 +60,11 @@ Errors raised are all :class:`keys.errors.FetchError` subclasses and name the UR
     ├── FetchTooLarge     the body (declared, received or decoded) exceeds max_bytes
     └── FetchStatusError  a non-2xx status (``.status`` holds it)
 
+:meth:`GuardedFetcher.post` sends one body (an OAuth registration or token request, an OB 3.0
+API upsert) under the same address policy, pinning, time budget and body limit; it follows no
+redirect (a 307 would resend the body and its credentials elsewhere), caches nothing and hands
+back a :class:`FetchResponse` whatever its status, so a protocol's error answer can be read.
+
 Successful bodies are cached in memory per fetcher, keyed by ``(url, accept)``, fresh until the
 earliest of ``Cache-Control: max-age``/``Expires`` (default :data:`DEFAULT_CACHE_TTL`, capped at
 :data:`MAX_CACHE_TTL`) and, for JSON bodies, the document's own ``credentialSubject.ttl``
@@ -81,7 +86,7 @@ One module per job:
 =========================  ===============================================================
 """
 
-from keys.fetch.document import FetchedDocument
+from keys.fetch.document import FetchedDocument, FetchResponse
 from keys.fetch.fetcher import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_REDIRECTS,
@@ -108,6 +113,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_CACHE_TTL",
     "USER_AGENT",
+    "FetchResponse",
     "FetchedDocument",
     "Fetcher",
     "GuardedFetcher",

@@ -13,7 +13,7 @@ from typing import Any
 from keys.errors import FetchError
 from schemas.json_values import parse_json
 
-__all__ = ["FetchedDocument", "json_of", "looks_like_json", "media_type"]
+__all__ = ["FetchResponse", "FetchedDocument", "json_of", "looks_like_json", "media_type"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +37,37 @@ class FetchedDocument:
     def copy(self) -> FetchedDocument:
         """A copy with a private ``headers`` dict, so no caller can edit what a cache holds."""
         return dataclasses.replace(self, headers=dict(self.headers))
+
+
+@dataclasses.dataclass(frozen=True)
+class FetchResponse:
+    """What a guarded POST got back, whatever its status: a protocol's error answer (an OAuth
+    ``error`` object, an ``Imsx_StatusInfo``) is information the caller needs, so a non-2xx
+    status is not an exception here. The body is bounded and decoded like a fetched document's;
+    nothing about it is cached.
+    """
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        """A 2xx status."""
+        return 200 <= self.status < 300
+
+    @property
+    def content_type(self) -> str:
+        """The media type of the body, lower-cased, without parameters."""
+        return media_type(self.headers.get("content-type", ""))
+
+    def json(self) -> Any:
+        """The body parsed as JSON, strictly; :class:`~keys.errors.FetchError` if it is not."""
+        try:
+            return parse_json(self.body)
+        except (ValueError, RecursionError) as exc:
+            raise FetchError(f"{self.url} did not answer JSON: {exc}", url=self.url) from exc
 
 
 def looks_like_json(content_type: str, body: bytes) -> bool:

@@ -11,7 +11,9 @@ import contextlib
 import dataclasses
 import http.cookiejar
 import importlib.metadata
+import json as jsonlib
 import time
+import urllib.parse
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
@@ -19,7 +21,7 @@ import httpx
 
 from keys.errors import FetchBlocked, FetchError, FetchStatusError, FetchTimeout, FetchTooLarge
 from keys.fetch.decoding import BoundedDecoder
-from keys.fetch.document import FetchedDocument, json_of, media_type
+from keys.fetch.document import FetchedDocument, FetchResponse, json_of, media_type
 from keys.fetch.http_cache import (
     DEFAULT_CACHE_MAX_BYTES,
     DEFAULT_CACHE_MAX_ENTRIES,
@@ -53,6 +55,21 @@ except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running fr
 USER_AGENT = f"microcred/{_VERSION}"
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Request headers a caller of :meth:`GuardedFetcher.post` may not set: the fetcher frames the
+#: request itself, and cookies are never sent.
+_FRAMING_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "cookie",
+        "content-type",
+        "accept",
+        "accept-encoding",
+        "user-agent",
+    }
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,6 +236,63 @@ class GuardedFetcher:
                 f"{document.url} is not valid {charset} text: {exc}", url=document.url
             ) from exc
 
+    # ------------------------------------------------------------------ posting
+
+    def post(
+        self,
+        url: str,
+        *,
+        form: Mapping[str, str] | None = None,
+        json: Any = None,
+        text: str | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str = "application/json",
+    ) -> FetchResponse:
+        """POST one body to ``url`` under the same address policy and limits as :meth:`fetch`.
+
+        Why a POST at all: an OAuth client (registration, token exchange) and an OB 3.0 API
+        consumer (``upsertCredential``) send data to a server a person named, which is the
+        same SSRF exposure as fetching a URL a credential names. So the URL is checked, the
+        host resolved, every address judged and the connection pinned exactly as for a GET;
+        the total time budget and the body limit (declared, received, decoded) hold too.
+
+        Differences from :meth:`fetch`, each deliberate: a redirect is **not** followed (a
+        307/308 would resend the body, credentials included, to wherever the server says; it
+        is returned like any other status); nothing is cached and preloads do not apply; a
+        non-2xx status is returned, not raised (the error body is what the caller needs).
+
+        Exactly one body: ``form`` (``application/x-www-form-urlencoded``), ``json`` (compact
+        UTF-8), ``text`` (``text/plain; charset=utf-8``) or ``content`` bytes sent as they are
+        with ``content_type``. ``headers`` adds request headers (``Authorization``, say);
+        framing headers and cookies are the fetcher's. Raises a
+        :class:`~keys.errors.FetchError` subclass for what is refused or fails.
+        """
+        body, body_type = _post_body(form, json, text, content, content_type)
+        extra = dict(headers or {})
+        for name in extra:
+            if name.strip().lower() in _FRAMING_HEADERS:
+                raise ValueError(f"header {name!r} is set by the fetcher")
+        request_headers = {
+            **extra,
+            "Accept": accept,
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "gzip, deflate",
+            "Content-Type": body_type,
+        }
+        target = strip_fragment(url)
+        parsed = self._policy.parse_url(target)
+        deadline = time.monotonic() + self._timeout
+        with self._hop("POST", parsed, request_headers, body, deadline, None) as response:
+            answered = self._read_body(response, target, deadline)
+            return FetchResponse(
+                url=target,
+                status=response.status_code,
+                headers=dict(response.headers),
+                body=answered,
+            )
+
     # ------------------------------------------------------------------ network
 
     def _exchange(self, url: httpx.URL, *, accept: str, etag: str | None) -> _Exchange:
@@ -235,40 +309,54 @@ class GuardedFetcher:
         previous: str | None = None
         while True:
             text = str(url)
+            with self._hop("GET", url, headers, None, deadline, previous) as response:
+                status = response.status_code
+                if status in _REDIRECT_STATUSES:
+                    url = self._redirect_target(response, text, redirects)
+                    redirects += 1
+                    previous = text
+                    continue
+                if status == 304 and etag is not None:
+                    return _Exchange(text, status, dict(response.headers), None)
+                if not 200 <= status < 300:
+                    raise FetchStatusError(
+                        f"{text} answered HTTP {status}", url=text, status=status
+                    )
+                body = self._read_body(response, text, deadline)
+                return _Exchange(text, status, dict(response.headers), body)
+
+    @contextlib.contextmanager
+    def _hop(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        deadline: float,
+        previous: str | None,
+    ) -> Iterator[httpx.Response]:
+        """One request to ``url``: its target checked and pinned, errors translated, the
+        response streamed (the caller reads it within the block; it is closed after)."""
+        text = str(url)
+        try:
+            target = self._policy.check_target(url, deadline)
+        except FetchBlocked as exc:
+            if previous is None:
+                raise
+            raise FetchBlocked(f"refusing redirect from {previous}: {exc}", url=exc.url) from None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchTimeout(f"fetching {text} timed out", url=text)
+        pin = self._backend.pinned(target) if self._backend else contextlib.nullcontext()
+        with self._translate_errors(text), pin:
+            request = self._client.build_request(
+                method, url, headers=headers, content=content, timeout=httpx.Timeout(remaining)
+            )
+            response = self._client.send(request, stream=True)
             try:
-                target = self._policy.check_target(url, deadline)
-            except FetchBlocked as exc:
-                if previous is None:
-                    raise
-                raise FetchBlocked(
-                    f"refusing redirect from {previous}: {exc}", url=exc.url
-                ) from None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise FetchTimeout(f"fetching {text} timed out", url=text)
-            pin = self._backend.pinned(target) if self._backend else contextlib.nullcontext()
-            with self._translate_errors(text), pin:
-                request = self._client.build_request(
-                    "GET", url, headers=headers, timeout=httpx.Timeout(remaining)
-                )
-                response = self._client.send(request, stream=True)
-                try:
-                    status = response.status_code
-                    if status in _REDIRECT_STATUSES:
-                        url = self._redirect_target(response, text, redirects)
-                        redirects += 1
-                        previous = text
-                        continue
-                    if status == 304 and etag is not None:
-                        return _Exchange(text, status, dict(response.headers), None)
-                    if not 200 <= status < 300:
-                        raise FetchStatusError(
-                            f"{text} answered HTTP {status}", url=text, status=status
-                        )
-                    body = self._read_body(response, text, deadline)
-                    return _Exchange(text, status, dict(response.headers), body)
-                finally:
-                    response.close()
+                yield response
+            finally:
+                response.close()
 
     def _redirect_target(self, response: httpx.Response, url: str, redirects: int) -> httpx.URL:
         location = response.headers.get("location")
@@ -341,3 +429,30 @@ class GuardedFetcher:
             raise FetchTimeout(f"fetching {url} timed out: {exc}", url=url) from exc
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
             raise FetchError(f"fetching {url} failed: {exc!r}", url=url) from exc
+
+
+def _post_body(
+    form: Mapping[str, str] | None,
+    json: Any,
+    text: str | None,
+    content: bytes | None,
+    content_type: str | None,
+) -> tuple[bytes, str]:
+    """The bytes and ``Content-Type`` of a POST's one body (a ``ValueError`` unless one)."""
+    given = [part is not None for part in (form, json, text, content)]
+    if sum(given) != 1:
+        raise ValueError("a POST takes exactly one of form, json, text or content")
+    if (content is None) != (content_type is None):
+        raise ValueError("content and content_type go together")
+    if form is not None:
+        return (
+            urllib.parse.urlencode(list(form.items())).encode("ascii"),
+            "application/x-www-form-urlencoded",
+        )
+    if json is not None:
+        encoded = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"))
+        return encoded.encode("utf-8"), "application/json"
+    if text is not None:
+        return text.encode("utf-8"), "text/plain; charset=utf-8"
+    assert content is not None and content_type is not None
+    return bytes(content), content_type
