@@ -95,8 +95,8 @@ from issuer.models.issuers import (
 )
 from issuer.models.learners import Learner, LearnerSession, SignInLink
 from issuer.models.oauth import OAuthClient, OAuthCode, OAuthToken
-from issuer.models.ob_host import HostedCredential, HostedProfile
 from issuer.models.ob_consumer import HostPush, PushFormat, PushStatus, RemoteHost
+from issuer.models.ob_host import HostedCredential, HostedProfile
 from issuer.models.oid4vci import Oid4vciGrant, Oid4vciIssuance, Oid4vciNonce
 from issuer.models.stacks import (
     StackContent,

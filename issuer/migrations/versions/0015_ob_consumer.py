@@ -1,7 +1,7 @@
 """OB 3.0 API consumer: the Hosts registered with, and the pushes of awards to them
 
 Revision ID: 0015
-Revises: 0012 (to be re-chained after 0014 when issue 16's branches merge)
+Revises: 0014
 Create Date: 2026-12-03 21:00:00.000000
 
 Two new tables (:mod:`issuer.models.ob_consumer`); nothing existing changes. The client secret
