@@ -152,6 +152,18 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], tuple[tuple[int, ...], str]] = {
         "a pre-authorized code is good only if this service minted it, once, before it expires "
         "(OAuth answers invalid_grant with 400)",
     ),
+    ("POST", "/oauth/register"): (
+        (400,),
+        "every URL https on the client_uri's host, redirect URIs among them; the scope names "
+        "only the OB 3.0 API's four (RFC 7591 answers invalid_client_metadata / "
+        "invalid_redirect_uri with 400)",
+    ),
+    ("POST", "/oauth/token"): (
+        (400,),
+        "a code or refresh token is good only if this service issued it to this client, "
+        "unspent and unexpired, with the PKCE verifier of its challenge (invalid_grant, 400)",
+    ),
+    ("POST", "/oauth/revoke"): ((400,), "the token to revoke must be named (invalid_request)"),
     ("POST", "/oid4vci/credential"): (
         (400,),
         "a key proof must be signed for this issuer around now with a nonce it handed out "

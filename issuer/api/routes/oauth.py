@@ -33,6 +33,7 @@ from issuer.api.learner_auth import LearnerPageDep
 from issuer.api.oauth_server import OAuthServer, RawRequest, oauth_server, server_metadata
 from issuer.api.pages import html_page
 from issuer.api.rate_limit import TOO_MANY_REQUESTS, Rate, limit_per_client
+from issuer.api.responses import TOO_LARGE
 from issuer.models.oauth import OAuthClient
 from issuer.runtime import Runtime
 from issuer.services.oauth_tokens import SCOPE_PREFIX
@@ -127,14 +128,56 @@ def _registration_rate(request: Request, runtime: RuntimeDep) -> None:
     )
 
 
+#: The registration body as the OB 3.0 API's security section requires it (RFC 7591 metadata);
+#: what a schema cannot say (https on the client_uri's host, the four OB scopes) is
+#: issuer.services.oauth_clients' to check, answered 400 invalid_client_metadata.
+_REGISTRATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "client_name",
+        "client_uri",
+        "logo_uri",
+        "tos_uri",
+        "policy_uri",
+        "software_id",
+        "software_version",
+        "redirect_uris",
+        "scope",
+    ],
+    "properties": {
+        **{
+            name: {"type": "string", "minLength": 1}
+            for name in (
+                "client_name",
+                "client_uri",
+                "logo_uri",
+                "tos_uri",
+                "policy_uri",
+                "software_id",
+                "software_version",
+                "scope",
+            )
+        },
+        "redirect_uris": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "token_endpoint_auth_method": {"type": "string", "enum": ["client_secret_basic"]},
+        "grant_types": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["authorization_code", "refresh_token"]},
+        },
+        "response_types": {"type": "array", "items": {"type": "string", "enum": ["code"]}},
+        "contacts": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
 @router.post(
     "/oauth/register",
     summary="Register a client (RFC 7591; OB 3.0 API: no initial access token)",
     status_code=201,
     dependencies=[Depends(_registration_rate)],
-    responses={201: _JSON_OBJECT, 400: _OAUTH_ERROR, **TOO_MANY_REQUESTS},
+    responses={201: _JSON_OBJECT, 400: _OAUTH_ERROR, **TOO_MANY_REQUESTS, **TOO_LARGE},
     openapi_extra={
-        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}
+        "requestBody": {"content": {"application/json": {"schema": _REGISTRATION_SCHEMA}}}
     },
 )
 async def register(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
@@ -151,7 +194,7 @@ async def register(request: Request, session: SessionDep, runtime: RuntimeDep) -
 @router.post(
     "/oauth/token",
     summary="Exchange a code or a refresh token for tokens (client_secret_basic)",
-    responses={200: _JSON_OBJECT, 400: _OAUTH_ERROR, 401: _OAUTH_ERROR},
+    responses={200: _JSON_OBJECT, 400: _OAUTH_ERROR, 401: _OAUTH_ERROR, **TOO_LARGE},
     openapi_extra={
         "requestBody": {
             "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}
@@ -166,7 +209,7 @@ async def token(request: Request, session: SessionDep, runtime: RuntimeDep) -> R
 @router.post(
     "/oauth/revoke",
     summary="Revoke an access or refresh token (RFC 7009, client_secret_basic)",
-    responses={200: _JSON_OBJECT, 400: _OAUTH_ERROR, 401: _OAUTH_ERROR},
+    responses={200: _JSON_OBJECT, 400: _OAUTH_ERROR, 401: _OAUTH_ERROR, **TOO_LARGE},
     openapi_extra={
         "requestBody": {
             "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}
