@@ -493,3 +493,42 @@ def test_no_secret_reaches_a_log_line(
         refreshed["refresh_token"],
     ):
         assert secret not in logged
+
+
+def test_the_educators_page_lists_an_allowed_app_and_removes_its_access(
+    client: TestClient,
+    registered: dict[str, Any],
+    signed_in: int,
+    session: Session,
+    runtime: Runtime,
+) -> None:
+    """The consent page promises "you can remove this access at any time from your page":
+    /me names the app and what it may do, and "Remove access" ends its tokens at once."""
+    assert "Apps you have allowed" not in client.get("/me").text
+    code, verifier = _code(client, registered)
+    tokens = _exchange(client, registered, code, verifier).json()
+    page = client.get("/me")
+    assert "Apps you have allowed" in page.text
+    assert registered["client_name"] in page.text
+    assert "read the credentials kept for you" in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    form = {"client_id": registered["client_id"]}
+    refused = client.post("/me/apps/remove", data=form, follow_redirects=False)
+    assert refused.status_code == 403
+    session.rollback()
+    assert grant_for_bearer(session, tokens["access_token"], now=runtime.clock()) is not None
+
+    removed = client.post(
+        "/me/apps/remove", data={**form, "csrf_token": csrf[1]}, follow_redirects=False
+    )
+    assert removed.status_code == 303 and removed.headers["location"] == "/me"
+    session.rollback()
+    assert grant_for_bearer(session, tokens["access_token"], now=runtime.clock()) is None
+    refresh = client.post(
+        "/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        headers=_basic(registered["client_id"], registered["client_secret"]),
+    )
+    assert refresh.status_code == 400
+    assert "Apps you have allowed" not in client.get("/me").text

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -39,10 +40,12 @@ from issuer.api.learner_auth import (
 )
 from issuer.api.pages import html_page
 from issuer.api.rate_limit import Rate, limit_per_client
+from issuer.db import begin_write
 from issuer.models.fields import Email
 from issuer.runtime import Runtime
 from issuer.services.learners import awards_of, close_session, open_session
 from issuer.services.mail import smtp_refusal
+from issuer.services.oauth_tokens import SCOPE_PREFIX, allowed_apps, revoke_for_learner
 from issuer.services.ob_host import hosted_credentials
 from issuer.services.sign_in import (
     LINK_LIFETIME,
@@ -249,5 +252,42 @@ def my_page(
         awards=awards_of(session, runtime, learner=learner),
         # What the educator's apps upserted through the OB 3.0 API (issuer.api.routes.ob_api).
         hosted_credentials=hosted_credentials(session, learner_id=learner.id or 0),
-        me_sections=["me_hosted_credentials.html"],
+        allowed_apps=_allowed_apps(session, runtime, learner_id=learner.id or 0),
+        me_sections=["me_allowed_apps.html", "me_hosted_credentials.html"],
     )
+
+
+def _allowed_apps(
+    session: SessionDep, runtime: Runtime, *, learner_id: int
+) -> list[dict[str, Any]]:
+    """The apps holding live tokens for the educator, as the page words them: the client's
+    name and host, and its scopes by short name (``oauth_scope_words.html``)."""
+    return [
+        {
+            "client_id": app.client_id,
+            "client_name": app.client_name,
+            "host": urlsplit(app.client_uri).netloc,
+            "scopes": sorted(scope.removeprefix(SCOPE_PREFIX) for scope in app.scopes),
+        }
+        for app in allowed_apps(session, learner_id=learner_id, now=runtime.clock())
+    ]
+
+
+@router.post("/me/apps/remove", response_class=HTMLResponse)
+async def remove_app(
+    request: Request, session: SessionDep, runtime: RuntimeDep, learner: LearnerPageDep
+) -> Response:
+    """ "Remove access" on the educator's page: every token the app holds for this educator is
+    revoked (its access and refresh tokens stop working at once); 303 back to /me."""
+    form = await request.form()
+    check_csrf(request, form.get(CSRF_FIELD))
+    client_id = form.get("client_id")
+    if isinstance(client_id, str) and client_id:
+        begin_write(session)
+        revoke_for_learner(
+            session, learner_id=learner.id or 0, client_id=client_id, now=runtime.clock()
+        )
+        session.commit()
+    response = RedirectResponse("/me", status.HTTP_303_SEE_OTHER)
+    response.headers["Cache-Control"] = "no-store"
+    return response
