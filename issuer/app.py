@@ -119,6 +119,14 @@ def create_app(
         allow_http_localhost=verifier_settings.allow_http_localhost,
         allowed_private_hosts=verifier_settings.allowed_private_hosts,
     )
+    # Where the push form's answer may redirect a browser (the page's CSP form-action): any
+    # Host the fetcher may reach, which is any https origin (and plain http to localhost when
+    # the development flag allows the fetcher that).
+    app.state.ob_push_form_targets = ("https:",) + (
+        ("http://localhost:*", "http://127.0.0.1:*")
+        if verifier_settings.allow_http_localhost
+        else ()
+    )
     # The 1EdTech OB 3.0 API (Host): every error under it, a 503 too, is an Imsx_StatusInfo
     # (its own responses say so), so its handlers go after every other (issuer.api.imsx).
     app.include_router(ob_api_routes.router)

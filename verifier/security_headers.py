@@ -29,12 +29,21 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["IMAGE_CSP", "PAGE_CSP", "SecurityHeadersMiddleware"]
+__all__ = ["IMAGE_CSP", "PAGE_CSP", "SecurityHeadersMiddleware", "page_csp"]
 
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+
+
+def page_csp(*form_targets: str) -> str:
+    """:data:`PAGE_CSP` for a page whose form's answer redirects elsewhere: browsers hold the
+    redirect after a form's POST to ``form-action`` too, so an OAuth consent page (Allow → the
+    app's redirect URI) or a "send to your backpack" form (→ the Host's consent page) names
+    those targets (origins such as ``https://app.example``, or ``https:``) or the browser
+    stops at the redirect."""
+    return PAGE_CSP.replace("form-action 'self'", " ".join(["form-action 'self'", *form_targets]))
 IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 _EVERY_RESPONSE = {
     "X-Content-Type-Options": "nosniff",

@@ -56,6 +56,7 @@ from issuer.services.sign_in import (
     spend_link,
 )
 from microcred.i18n import choose_language
+from verifier.security_headers import page_csp
 
 __all__ = ["SIGN_IN_RATE", "router"]
 
@@ -244,7 +245,7 @@ def my_page(
     request: Request, session: SessionDep, runtime: RuntimeDep, learner: LearnerPageDep
 ) -> Response:
     """The educator's page: their credentials, and "Sign out"."""
-    return _learner_page(
+    response = _learner_page(
         request,
         runtime,
         "me.html",
@@ -255,6 +256,10 @@ def my_page(
         allowed_apps=_allowed_apps(session, runtime, learner_id=learner.id or 0),
         me_sections=["me_allowed_apps.html", "me_hosted_credentials.html"],
     )
+    # "Send to another backpack" answers with a redirect to the Host's consent page, wherever
+    # the educator's Host is: the page's form-action must let the browser follow it.
+    response.headers["Content-Security-Policy"] = page_csp(*request.app.state.ob_push_form_targets)
+    return response
 
 
 def _allowed_apps(

@@ -37,6 +37,7 @@ from issuer.api.responses import TOO_LARGE
 from issuer.models.oauth import OAuthClient
 from issuer.runtime import Runtime
 from issuer.services.oauth_tokens import SCOPE_PREFIX
+from verifier.security_headers import page_csp
 
 __all__ = ["AUTHORIZE_FIELDS", "router"]
 
@@ -250,7 +251,7 @@ async def authorize_page(
         return _error_page(request, error)
     client: OAuthClient = grant.client.row
     data = grant.request.payload.data
-    return html_page(
+    response = html_page(
         request,
         "oauth_consent.html",
         client=client,
@@ -261,6 +262,11 @@ async def authorize_page(
         csrf=csrf_token(request),
         learner=learner,
     )
+    # Allow and Deny answer with a redirect to the app's (registered, just checked) redirect
+    # URI: the page's form-action must name its origin or the browser stops there.
+    target = urlsplit(str(data["redirect_uri"]))
+    response.headers["Content-Security-Policy"] = page_csp(f"{target.scheme}://{target.netloc}")
+    return response
 
 
 @router.post("/oauth/authorize", include_in_schema=False)
