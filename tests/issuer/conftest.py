@@ -171,3 +171,20 @@ def fetcher(client: TestClient) -> AppFetcher:
 def resolver(fetcher: AppFetcher) -> KeyResolver:
     """A fresh resolver (no cache carried between steps of a test: make another)."""
     return KeyResolver(fetcher=fetcher)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A module marked ``sqlite_only`` (what it tests is HTTP parsing or page rendering, not
+    storage) runs on SQLite alone: its PostgreSQL items are deselected, and say so in the
+    summary's count."""
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("sqlite_only") is not None
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database_url") == "postgresql"
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(map(id, dropped))
+        items[:] = [item for item in items if id(item) not in gone]

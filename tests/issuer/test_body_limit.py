@@ -26,6 +26,10 @@ from schemas.baking import MAX_INPUT_BYTES as MAX_BAKE_BYTES
 from tests.issuer.support import GOOD_AWARD
 from verifier.inputs import MAX_INPUT_BYTES
 
+# HTTP parsing and rendering, not storage: SQLite only (storage is tested on both databases
+# elsewhere); the PostgreSQL runs cost make test minutes for nothing they could find.
+pytestmark = pytest.mark.sqlite_only
+
 MB = 1024 * 1024
 AWARDS = "/api/issuers/nm-ped/awards"
 

@@ -14,6 +14,10 @@ from issuer.api.paging import MAX_LIST_OFFSET
 from issuer.models import Issuer
 from tests.issuer.support import ISSUER
 
+# HTTP parsing and rendering, not storage: SQLite only (storage is tested on both databases
+# elsewhere); the PostgreSQL runs cost make test minutes for nothing they could find.
+pytestmark = pytest.mark.sqlite_only
+
 #: Deep enough for any recursive decoder to give up, small enough for every body cap.
 DEEP = b"[" * 100_000 + b"]" * 100_000
 

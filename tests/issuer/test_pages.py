@@ -21,6 +21,10 @@ from issuer.services.badge_design import LOADED_ABBREVIATIONS, badge_initials, b
 from issuer.services.narrative import narrative_html
 from tests.issuer.support import BASE_URL, ISSUER, award_http
 
+# HTTP parsing and rendering, not storage: SQLite only (storage is tested on both databases
+# elsewhere); the PostgreSQL runs cost make test minutes for nothing they could find.
+pytestmark = pytest.mark.sqlite_only
+
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 

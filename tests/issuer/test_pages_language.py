@@ -23,6 +23,10 @@ from issuer.services.catalog import translation_for
 from schemas.validation import FORMAT_CHECKER, OB_ACHIEVEMENT_V1_SCHEMA_ID, bundled_schema
 from tests.issuer.support import BASE_URL, ISSUER, award_http
 
+# HTTP parsing and rendering, not storage: SQLite only (storage is tested on both databases
+# elsewhere); the PostgreSQL runs cost make test minutes for nothing they could find.
+pytestmark = pytest.mark.sqlite_only
+
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 SPANISH = {**HTML, "accept-language": "es-MX,es;q=0.9,en;q=0.5"}
 TEMPLATES = Path(__file__).resolve().parents[2] / "issuer" / "templates"

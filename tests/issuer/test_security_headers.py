@@ -19,6 +19,10 @@ from fastapi.testclient import TestClient
 from tests.issuer.support import award_http
 from verifier.security_headers import IMAGE_CSP, PAGE_CSP
 
+# HTTP parsing and rendering, not storage: SQLite only (storage is tested on both databases
+# elsewhere); the PostgreSQL runs cost make test minutes for nothing they could find.
+pytestmark = pytest.mark.sqlite_only
+
 HTML = {"accept": "text/html"}
 ORIGIN = {"origin": "https://elsewhere.example"}
 EVERY = {

@@ -46,6 +46,10 @@ from schemas.dates import as_utc
 from tests.issuer.support import BASE_URL, award_http
 from verifier.report import CheckId, CheckResult, Outcome, VerificationReport
 
+# HTTP parsing and rendering, not storage: SQLite only (storage is tested on both databases
+# elsewhere); the PostgreSQL runs cost make test minutes for nothing they could find.
+pytestmark = pytest.mark.sqlite_only
+
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 

@@ -13,6 +13,10 @@ from fastapi.testclient import TestClient
 from issuer.models import Issuer
 from tests.issuer.test_vcapi import VC2, issue, vc2, verify
 
+# HTTP parsing and rendering, not storage: SQLite only (storage is tested on both databases
+# elsewhere); the PostgreSQL runs cost make test minutes for nothing they could find.
+pytestmark = pytest.mark.sqlite_only
+
 #: Generous: refusing costs milliseconds, processing the abuse costs many seconds.
 TIME_BOUND_S = 2.0
 

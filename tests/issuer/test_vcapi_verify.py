@@ -25,6 +25,10 @@ from tests.issuer.support import BASE_URL, award_http, bearer
 from tests.issuer.test_vcapi import VC2, configured_client, issue, vc2, verify
 from verifier.settings import VerifierSettings
 
+# HTTP parsing and rendering, not storage: SQLite only (storage is tested on both databases
+# elsewhere); the PostgreSQL runs cost make test minutes for nothing they could find.
+pytestmark = pytest.mark.sqlite_only
+
 ISSUER_KEY = SigningKey.from_seed(bytes(range(32)))
 NOTARY_KEY = SigningKey.from_seed(bytes(range(1, 33)))
 HOLDER_KEY = SigningKey.from_seed(bytes(range(2, 34)))
