@@ -236,7 +236,30 @@ def _token_body(pair: oauth_tokens.TokenPair) -> dict[str, Any]:
     }
 
 
-class _CodeGrant(AuthorizationCodeGrant):
+class _IssuesStoredTokens:
+    """``generate_token`` for both grants: Authlib builds a token body by itself, but ours are
+    rows (hashed, tied to the code they descend from so a replayed code can revoke them), so
+    both grants issue through :meth:`OAuthServer.issue`; each says only which code it
+    descends from (:meth:`code_id`)."""
+
+    server: OAuthServer
+
+    def code_id(self) -> int | None:
+        raise NotImplementedError
+
+    def generate_token(
+        self,
+        user: Learner | None = None,
+        scope: str | None = None,
+        grant_type: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        assert user is not None and user.id is not None
+        return _token_body(self.server.issue(user.id, scope or "", code_id=self.code_id()))
+
+
+class _CodeGrant(_IssuesStoredTokens, AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = [oauth_clients.AUTH_METHOD]
     server: OAuthServer
 
@@ -281,20 +304,12 @@ class _CodeGrant(AuthorizationCodeGrant):
     def authenticate_user(self, authorization_code: _Code) -> Learner | None:
         return self.server.session.get(Learner, authorization_code.row.learner_id)
 
-    def generate_token(
-        self,
-        user: Learner | None = None,
-        scope: str | None = None,
-        grant_type: str | None = None,
-        expires_in: int | None = None,
-        include_refresh_token: bool = True,
-    ) -> dict[str, Any]:
-        assert user is not None and user.id is not None
+    def code_id(self) -> int | None:
         code: _Code = self.request.authorization_code
-        return _token_body(self.server.issue(user.id, scope or "", code_id=code.row.id))
+        return code.row.id
 
 
-class _RefreshGrant(RefreshTokenGrant):
+class _RefreshGrant(_IssuesStoredTokens, RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = [oauth_clients.AUTH_METHOD]
     INCLUDE_NEW_REFRESH_TOKEN = True
     server: OAuthServer
@@ -312,17 +327,9 @@ class _RefreshGrant(RefreshTokenGrant):
         if not oauth_tokens.revoke_row(self.server.session, refresh_token.row, now=self.server.now):
             raise InvalidGrantError()
 
-    def generate_token(
-        self,
-        user: Learner | None = None,
-        scope: str | None = None,
-        grant_type: str | None = None,
-        expires_in: int | None = None,
-        include_refresh_token: bool = True,
-    ) -> dict[str, Any]:
-        assert user is not None and user.id is not None
+    def code_id(self) -> int | None:
         old: _Token = self.request.refresh_token
-        return _token_body(self.server.issue(user.id, scope or "", code_id=old.row.code_id))
+        return old.row.code_id
 
 
 class _Revocation(RevocationEndpoint):

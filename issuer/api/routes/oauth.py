@@ -36,6 +36,7 @@ from issuer.api.rate_limit import TOO_MANY_REQUESTS, Rate, limit_per_client
 from issuer.api.responses import TOO_LARGE
 from issuer.models.oauth import OAuthClient
 from issuer.runtime import Runtime
+from issuer.services import oauth_clients
 from issuer.services.oauth_tokens import SCOPE_PREFIX
 from verifier.security_headers import page_csp
 
@@ -134,36 +135,18 @@ def _registration_rate(request: Request, runtime: RuntimeDep) -> None:
 #: issuer.services.oauth_clients' to check, answered 400 invalid_client_metadata.
 _REGISTRATION_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": [
-        "client_name",
-        "client_uri",
-        "logo_uri",
-        "tos_uri",
-        "policy_uri",
-        "software_id",
-        "software_version",
-        "redirect_uris",
-        "scope",
-    ],
+    "required": list(oauth_clients.REQUIRED_FIELDS),
     "properties": {
         **{
             name: {"type": "string", "minLength": 1}
-            for name in (
-                "client_name",
-                "client_uri",
-                "logo_uri",
-                "tos_uri",
-                "policy_uri",
-                "software_id",
-                "software_version",
-                "scope",
-            )
+            for name in oauth_clients.REQUIRED_FIELDS
+            if name != "redirect_uris"
         },
         "redirect_uris": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        "token_endpoint_auth_method": {"type": "string", "enum": ["client_secret_basic"]},
+        "token_endpoint_auth_method": {"type": "string", "enum": [oauth_clients.AUTH_METHOD]},
         "grant_types": {
             "type": "array",
-            "items": {"type": "string", "enum": ["authorization_code", "refresh_token"]},
+            "items": {"type": "string", "enum": sorted(oauth_clients.GRANT_TYPES)},
         },
         "response_types": {"type": "array", "items": {"type": "string", "enum": ["code"]}},
         "contacts": {"type": "array", "items": {"type": "string"}},
@@ -192,15 +175,22 @@ async def register(request: Request, session: SessionDep, runtime: RuntimeDep) -
     return _finish(session, response)
 
 
-@router.post(
-    "/oauth/token",
-    summary="Exchange a code or a refresh token for tokens (client_secret_basic)",
-    responses={200: _JSON_OBJECT, 400: _OAUTH_ERROR, 401: _OAUTH_ERROR, **TOO_LARGE},
-    openapi_extra={
+#: The token and revocation endpoints: a form posted by a client authenticated with HTTP
+#: Basic, answered with JSON or an OAuth error.
+_CLIENT_FORM_ENDPOINT: dict[str, Any] = {
+    "responses": {200: _JSON_OBJECT, 400: _OAUTH_ERROR, 401: _OAUTH_ERROR, **TOO_LARGE},
+    "openapi_extra": {
         "requestBody": {
             "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}
         }
     },
+}
+
+
+@router.post(
+    "/oauth/token",
+    summary="Exchange a code or a refresh token for tokens (client_secret_basic)",
+    **_CLIENT_FORM_ENDPOINT,
 )
 async def token(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     raw = await _raw(request, runtime, form=True)
@@ -210,12 +200,7 @@ async def token(request: Request, session: SessionDep, runtime: RuntimeDep) -> R
 @router.post(
     "/oauth/revoke",
     summary="Revoke an access or refresh token (RFC 7009, client_secret_basic)",
-    responses={200: _JSON_OBJECT, 400: _OAUTH_ERROR, 401: _OAUTH_ERROR, **TOO_LARGE},
-    openapi_extra={
-        "requestBody": {
-            "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}
-        }
-    },
+    **_CLIENT_FORM_ENDPOINT,
 )
 async def revoke(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     raw = await _raw(request, runtime, form=True)
